@@ -1,0 +1,102 @@
+"""Distances of stops along a route line, measured in metres and never going backwards.
+
+A plain projection of each stop onto its route line fails on loops and out-and-back
+shapes: a stop on the way out may lie closer to the way back. :func:`monotone_along`
+instead chooses, for all stops of a pattern at once, the segments of the line that
+minimise the summed stop-to-line distance *subject to the order of the stops*, by
+dynamic programming over a stops × segments matrix (numpy, no per-segment loop).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+
+
+def segment_projection(
+    points: np.ndarray, line: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Project every point onto every segment of a polyline.
+
+    Parameters
+    ----------
+    points : ndarray of shape (m, 2)
+        Metric coordinates of the stops.
+    line : ndarray of shape (k, 2)
+        Metric coordinates of the line's vertices, k >= 2.
+
+    Returns
+    -------
+    dist : ndarray of shape (m, k - 1)
+        Distance in metres from each point to each segment.
+    along : ndarray of shape (m, k - 1)
+        Distance in metres along the whole line of each point's projection on
+        each segment.
+    """
+    a = line[:-1]
+    ab = line[1:] - a
+    seg_len = np.hypot(ab[:, 0], ab[:, 1])
+    start = np.concatenate([[0.0], np.cumsum(seg_len)[:-1]])
+    sq = seg_len**2
+    ap = points[:, None, :] - a[None, :, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = np.where(sq > 0, (ap * ab[None]).sum(axis=2) / sq, 0.0)
+    t = np.clip(t, 0.0, 1.0)
+    proj = a[None] + t[..., None] * ab[None]
+    diff = points[:, None, :] - proj
+    dist = np.hypot(diff[..., 0], diff[..., 1])
+    along = start[None, :] + t * seg_len[None, :]
+    return dist, along
+
+
+def monotone_along(
+    points: np.ndarray, line: np.ndarray, max_segment_m: float = 25.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distance along ``line`` of each of the ordered ``points``, never decreasing.
+
+    Parameters
+    ----------
+    points : ndarray of shape (m, 2)
+        Metric coordinates of the stops, in the order the route serves them.
+    line : ndarray of shape (k, 2)
+        Metric coordinates of the route line, in travel order, k >= 2.
+    max_segment_m : float, default 25
+        The line is first cut into pieces no longer than this, so that order is
+        enforced within long straight segments too (a stop may not be matched more
+        than one piece behind the previous one).
+
+    Returns
+    -------
+    along : ndarray of shape (m,)
+        Metres from the start of ``line`` to each stop's matched position;
+        non-decreasing.
+    offset : ndarray of shape (m,)
+        Metres from each stop to its matched position on the line (how well the
+        stop fits the line).
+
+    Notes
+    -----
+    Minimises ``sum_i dist(i, s_i)`` over piece choices ``s_1 <= s_2 <= ...``:
+    ``best_i = dist_i + cummin(best_{i-1})``, then back-tracks. Two stops matched
+    to the same segment in reverse order are set to the same position.
+    """
+    line = shapely.get_coordinates(shapely.segmentize(shapely.LineString(line), max_segment_m))
+    dist, along_all = segment_projection(points, line)
+    m = len(points)
+    best = np.empty_like(dist)
+    best[0] = dist[0]
+    for i in range(1, m):
+        best[i] = dist[i] + np.minimum.accumulate(best[i - 1])
+    choice = np.empty(m, dtype=np.int64)
+    choice[-1] = int(np.argmin(best[-1]))
+    for i in range(m - 1, 0, -1):
+        choice[i - 1] = int(np.argmin(best[i - 1][: choice[i] + 1]))
+    rows = np.arange(m)
+    along = np.maximum.accumulate(along_all[rows, choice])
+    return along, dist[rows, choice]
+
+
+def straight_along(points: np.ndarray) -> np.ndarray:
+    """Cumulative straight-line metres between consecutive ``points`` (shape (m, 2))."""
+    steps = np.hypot(*np.diff(points, axis=0).T) if len(points) > 1 else np.empty(0)
+    return np.concatenate([[0.0], np.cumsum(steps)])

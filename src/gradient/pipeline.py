@@ -1,0 +1,227 @@
+"""One call from a feed and life expectancy areas to the stops and patterns tables,
+and one call to write them (with maps and profiles) to a folder.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import geopandas as gpd
+import pandas as pd
+
+from . import charts, gtfs
+from .assign import assign_point
+from .embed import save_html
+from .errors import InputError
+from .files import write_csv
+from .gradient import pattern_table, stop_table
+from .maps import DEFAULT_TILES, route_map
+from .schema import PATTERNS_CSV_COLUMNS, STOPS_CSV_COLUMNS, safe_name
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Labels:
+    """What the numbers are, for titles, legends and source lines.
+
+    Attributes
+    ----------
+    le_source : str
+        The life expectancy source, e.g. ``"CDC/NCHS USALEEP"``.
+    period : str
+        Years the estimates cover, e.g. ``"2010-2015"``.
+    sex : str
+        ``"persons"``, ``"male"`` or ``"female"``.
+    feed : str
+        The transit source, e.g. ``"HART GTFS 2018"``.
+    """
+
+    le_source: str = ""
+    period: str = ""
+    sex: str = "persons"
+    feed: str = ""
+
+    @property
+    def source_line(self) -> str:
+        """One line naming the sources and period, for maps and charts."""
+        le = " ".join(p for p in (self.le_source, self.period) if p)
+        return "Sources: " + "; ".join(p for p in (le, self.feed) if p)
+
+
+@dataclass
+class Result:
+    """Everything one run computes.
+
+    Attributes
+    ----------
+    stops : pandas.DataFrame
+        :func:`gradient.gradient.stop_table` (``stops.csv`` plus ``minutes``).
+    patterns : pandas.DataFrame
+        :func:`gradient.gradient.pattern_table` (``patterns.csv``), steepest first.
+    geometry : geopandas.GeoDataFrame
+        ``pattern_id``, ``geometry_source`` and ``geometry`` (EPSG:4326) per pattern.
+    labels : Labels
+    """
+
+    stops: pd.DataFrame
+    patterns: pd.DataFrame
+    geometry: gpd.GeoDataFrame
+    labels: Labels = field(default_factory=Labels)
+
+    def pattern(self, pattern_id: str | None = None) -> pd.Series:
+        """One row of ``patterns`` (default the first, i.e. the widest range)."""
+        table = self.patterns.set_index("pattern_id", drop=False)
+        if pattern_id is None:
+            return table.iloc[0]
+        if pattern_id not in table.index:
+            raise InputError(f"no pattern {pattern_id!r} (patterns include {', '.join(table.index[:5])})")
+        return table.loc[pattern_id]
+
+    def stops_of(self, pattern_id: str) -> pd.DataFrame:
+        """The rows of ``stops`` for one pattern, in stop order."""
+        return self.stops[self.stops["pattern_id"] == pattern_id]
+
+    def route_map(self, pattern_id: str | None = None, tiles: str | None = DEFAULT_TILES):
+        """:func:`gradient.maps.route_map` of one pattern, titled and sourced."""
+        row = self.pattern(pattern_id)
+        line = self.geometry.set_index("pattern_id").geometry.get(row["pattern_id"])
+        return route_map(
+            self.stops_of(row["pattern_id"]),
+            line,
+            title=pattern_title(row),
+            source=self.labels.source_line,
+            period=self.labels.period,
+            sex=self.labels.sex,
+            tiles=tiles,
+        )
+
+    def profile(self, pattern_id: str | None = None):
+        """:func:`gradient.charts.profile_chart` of one pattern, titled and sourced."""
+        row = self.pattern(pattern_id)
+        subtitle = " | ".join(p for p in (self.labels.sex, self.labels.source_line) if p)
+        return charts.profile_chart(self.stops_of(row["pattern_id"]), title=pattern_title(row), subtitle=subtitle)
+
+
+def select_routes(patterns: gpd.GeoDataFrame, routes: Sequence[str] | None, path=None) -> gpd.GeoDataFrame:
+    """Keep the patterns of the named routes (``route_name`` or ``route_id``).
+
+    Raises
+    ------
+    InputError
+        If a name matches no route (the message lists some that exist).
+    """
+    if not routes:
+        return patterns
+    wanted = set(map(str, routes))
+    names = patterns["route_name"].astype(str)
+    ids = patterns["route_id"].astype(str)
+    unknown = sorted(wanted - set(names) - set(ids))
+    if unknown:
+        known = ", ".join(sorted(set(names))[:10])
+        raise InputError(f"no route named {', '.join(unknown)} (routes include {known})", path)
+    return patterns[names.isin(wanted) | ids.isin(wanted)].reset_index(drop=True)
+
+
+def run_patterns(
+    patterns: gpd.GeoDataFrame,
+    pattern_stops: pd.DataFrame,
+    areas: gpd.GeoDataFrame,
+    labels: Labels | None = None,
+) -> Result:
+    """Assign life expectancy to stop patterns from any source and summarise them.
+
+    Parameters
+    ----------
+    patterns, pattern_stops
+        As returned by a source, e.g. :func:`gradient.gtfs.stop_patterns`.
+    areas : geopandas.GeoDataFrame
+        ``AREA_COLUMNS``, e.g. from :func:`gradient.areas.load_areas`.
+    labels : Labels, optional
+
+    Returns
+    -------
+    Result
+    """
+    pattern_stops = pattern_stops[pattern_stops["pattern_id"].isin(patterns["pattern_id"])]
+    assignment = assign_point(pattern_stops, areas)
+    stops = stop_table(patterns, pattern_stops, assignment)
+    table = pattern_table(patterns, stops)
+    geometry = gpd.GeoDataFrame(patterns[["pattern_id", "geometry_source", "geometry"]], crs=patterns.crs)
+    return Result(stops=stops, patterns=table, geometry=geometry, labels=labels or Labels())
+
+
+def run_gtfs(
+    feed_path: str | Path,
+    areas: gpd.GeoDataFrame,
+    *,
+    routes: Sequence[str] | None = None,
+    all_patterns: bool = False,
+    labels: Labels | None = None,
+) -> Result:
+    """Run a GTFS feed against life expectancy areas.
+
+    Parameters
+    ----------
+    feed_path : str or Path
+        GTFS zip or folder.
+    areas : geopandas.GeoDataFrame
+        ``AREA_COLUMNS``, e.g. from :func:`gradient.areas.load_areas`.
+    routes : sequence of str, optional
+        Route short names or ids to keep; default all.
+    all_patterns : bool, default False
+        Every distinct pattern rather than each route and direction's main one.
+    labels : Labels, optional
+        Sources and period for maps and charts.
+
+    Returns
+    -------
+    Result
+
+    Examples
+    --------
+    >>> from gradient import areas, datasets, pipeline
+    >>> tracts = areas.load_areas(datasets.get_path("hillsborough_tracts"),
+    ...                           datasets.get_path("usaleep"), "usaleep")  # doctest: +SKIP
+    >>> res = pipeline.run_gtfs(datasets.get_path("hart_gtfs"), tracts)  # doctest: +SKIP
+    >>> res.patterns.head()  # doctest: +SKIP
+    """
+    feed = gtfs.read_feed(feed_path)
+    patterns, pattern_stops = gtfs.stop_patterns(feed, all_patterns=all_patterns, path=feed_path)
+    patterns = select_routes(patterns, routes, feed_path)
+    return run_patterns(patterns, pattern_stops, areas, labels)
+
+
+def pattern_title(row: pd.Series) -> str:
+    """A title for one pattern: route name and its end stops."""
+    return f"Route {row['route_name']}: {row['first_stop']} to {row['last_stop']}"
+
+
+def write_outputs(result: Result, out_dir: str | Path, maps: int = 5, tiles: str | None = DEFAULT_TILES) -> dict[str, list[Path]]:
+    """Write ``stops.csv``, ``patterns.csv``, and maps and profiles of the steepest patterns.
+
+    Every file is written atomically. Maps go to ``maps/<pattern_id>.html`` and
+    profiles to ``profiles/<pattern_id>.png`` and ``.svg`` for the first ``maps``
+    patterns (by ``le_range``) that have any life expectancy.
+
+    Returns
+    -------
+    dict
+        ``{"tables": [...], "maps": [...], "profiles": [...]}`` paths written.
+    """
+    out = Path(out_dir)
+    written: dict[str, list[Path]] = {"tables": [], "maps": [], "profiles": []}
+    written["tables"].append(write_csv(result.stops[STOPS_CSV_COLUMNS], out / "stops.csv"))
+    written["tables"].append(write_csv(result.patterns[PATTERNS_CSV_COLUMNS], out / "patterns.csv"))
+    mapped = result.patterns[result.patterns["n_stops_le"] > 0].head(max(maps, 0))
+    for pid in mapped["pattern_id"]:
+        name = safe_name(pid)
+        written["maps"].append(save_html(result.route_map(pid, tiles=tiles), out / "maps" / f"{name}.html"))
+        fig = result.profile(pid)
+        for suffix in (".png", ".svg"):
+            written["profiles"].append(charts.save_figure(fig, out / "profiles" / f"{name}{suffix}"))
+        charts.plt.close(fig)
+    return written

@@ -1,0 +1,159 @@
+"""The data contract: column names, dtypes and CRS rules shared by every module.
+
+Tables that pass between modules
+--------------------------------
+``patterns`` (from a source, one row per stop pattern)
+    ``PATTERN_COLUMNS``: pattern_id, route_id, route_name, direction_id, n_trips,
+    n_stops, geometry_source, plus a ``geometry`` column (LineString, EPSG:4326)
+    holding the route geometry the distances were measured on.
+``pattern_stops`` (from a source, one row per stop per pattern)
+    ``PATTERN_STOP_COLUMNS``: pattern_id, stop_sequence (1..n), stop_id, stop_name,
+    lon, lat (WGS84), dist_m (metres from the pattern's first stop, never decreasing).
+``areas`` (from :mod:`gradient.areas`)
+    ``AREA_COLUMNS``: area_id (string), le (years), le_se (years), geometry
+    (EPSG:4326). Missing life expectancy is NaN, never 0.
+
+Outward files (``stops.csv`` and ``patterns.csv``) have exactly the columns of
+``STOPS_CSV_COLUMNS`` and ``PATTERNS_CSV_COLUMNS``, in that order; ``docs/CONTRACT.md``
+gives their meanings.
+
+CRS rules
+---------
+Geometry is stored and exchanged in WGS84 (``WGS84``). Distances and areas are
+measured only in a metric CRS: a local UTM zone (:func:`metric_crs`) unless the
+caller gives one. A layer without a CRS is an error, never a silent guess.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+from pyproj import CRS
+from pyproj.aoi import AreaOfInterest
+from pyproj.database import query_utm_crs_info
+
+WGS84 = "EPSG:4326"
+
+PATTERN_COLUMNS = [
+    "pattern_id",
+    "route_id",
+    "route_name",
+    "direction_id",
+    "n_trips",
+    "n_stops",
+    "geometry_source",
+]
+"""Columns of the ``patterns`` table a source returns (plus ``geometry``)."""
+
+GEOMETRY_SOURCES = ("shape", "route_line", "straight_line")
+"""How a pattern's geometry was made, in ``patterns.geometry_source``."""
+
+PATTERN_STOP_COLUMNS = [
+    "pattern_id",
+    "stop_sequence",
+    "stop_id",
+    "stop_name",
+    "lon",
+    "lat",
+    "dist_m",
+]
+"""Columns of the ``pattern_stops`` table a source returns."""
+
+AREA_COLUMNS = ["area_id", "le", "le_se", "geometry"]
+"""Columns of the ``areas`` GeoDataFrame."""
+
+ASSIGNMENT_COLUMNS = ["stop_id", "area_id", "le", "le_se"]
+"""Columns of the stop to life expectancy assignment."""
+
+STOPS_CSV_COLUMNS = [
+    "pattern_id",
+    "route_id",
+    "route_name",
+    "direction_id",
+    "stop_sequence",
+    "stop_id",
+    "stop_name",
+    "lon",
+    "lat",
+    "dist_m",
+    "area_id",
+    "le",
+    "le_se",
+    "le_delta",
+]
+"""Columns of ``stops.csv``, in order (the outward contract)."""
+
+PATTERNS_CSV_COLUMNS = [
+    "pattern_id",
+    "route_id",
+    "route_name",
+    "direction_id",
+    "n_trips",
+    "n_stops",
+    "n_stops_le",
+    "first_stop",
+    "last_stop",
+    "length_m",
+    "le_first",
+    "le_last",
+    "le_min",
+    "le_max",
+    "le_range",
+    "max_drop",
+    "max_drop_from",
+    "max_drop_to",
+    "slope_per_km",
+    "slope_ci_low",
+    "slope_ci_high",
+]
+"""Columns of ``patterns.csv``, in order (the outward contract)."""
+
+LE_PLAUSIBLE = (40.0, 110.0)
+"""Life expectancy at birth outside this range (years) is refused as implausible."""
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_name(text: str, max_len: int = 60) -> str:
+    """Return ``text`` as a harmless file-name fragment.
+
+    Anything but ASCII letters, digits, ``.``, ``_`` and ``-`` becomes ``_``; leading
+    dots are dropped so ``..`` can never climb out of a folder.
+
+    Examples
+    --------
+    >>> safe_name("../../x")
+    'x'
+    >>> safe_name("N1 Night/Express")
+    'N1_Night_Express'
+    """
+    cleaned = _UNSAFE.sub("_", str(text)).strip("._")
+    return cleaned[:max_len] or "_"
+
+
+def metric_crs(lon: np.ndarray | pd.Series, lat: np.ndarray | pd.Series) -> CRS:
+    """Return the UTM zone CRS (WGS84 datum) that covers the centre of these points.
+
+    Parameters
+    ----------
+    lon, lat : array-like
+        WGS84 degrees.
+
+    Returns
+    -------
+    pyproj.CRS
+        A metric CRS for measuring lengths and areas.
+    """
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    if not ok.any():
+        raise ValueError("metric_crs: no finite coordinates to choose a UTM zone from")
+    x, y = float(np.median(lon[ok])), float(np.median(lat[ok]))
+    infos = query_utm_crs_info(
+        datum_name="WGS 84",
+        area_of_interest=AreaOfInterest(x, y, x, y),
+    )
+    return CRS.from_epsg(infos[0].code)

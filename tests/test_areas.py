@@ -1,0 +1,147 @@
+"""Life expectancy tables and boundaries: USALEEP, generic tables, and their errors."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import squares
+
+from gradient import AreasError, GradientWarning, areas, datasets
+
+
+def test_usaleep_reads_as_published(tmp_path):
+    table = areas.read_usaleep(datasets.get_path("usaleep"))
+    assert list(table.columns) == ["area_id", "le", "le_se"]
+    assert len(table) == 65662
+    row = table.set_index("area_id").loc["01001020100"]
+    assert (row["le"], row["le_se"]) == (73.1, 2.2348)
+
+
+def test_usaleep_accepts_codes_without_leading_zeros(tmp_path):
+    path = tmp_path / "AL_A.CSV"
+    path.write_text(
+        "Tract ID,STATE2KX,CNTY2KX,TRACT2KX,e(0),se(e(0)),Abridged life table flag\n"
+        "1001020100,1,1,20100,73.1,2.2348,3\n"
+    )
+    assert areas.read_usaleep(path)["area_id"].tolist() == ["01001020100"]
+
+
+def test_hillsborough_tracts_keep_tracts_without_estimates(tracts):
+    assert len(tracts) == 321
+    assert list(tracts.columns) == ["area_id", "le", "le_se", "geometry"]
+    assert tracts.crs == "EPSG:4326"
+    missing = tracts["le"].isna()
+    assert missing.sum() == 55  # no USALEEP estimate: missing, never 0
+    assert (tracts.loc[~missing, "le"] > 50).all()
+
+
+def test_unmatched_boundaries_warn_with_counts():
+    with pytest.warns(GradientWarning, match=r"55 of 321 areas in .* have no row in .* and stay missing \(e\.g\. "):
+        areas.load_areas(datasets.get_path("hillsborough_tracts"), datasets.get_path("usaleep"), "usaleep")
+
+
+@pytest.fixture()
+def boundary_file(tmp_path):
+    path = tmp_path / "areas.geojson"
+    squares().rename(columns={"area_id": "code"})[["code", "geometry"]].to_file(path, driver="GeoJSON")
+    return path
+
+
+def write_table(tmp_path, rows, name="le.csv"):
+    path = tmp_path / name
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def test_generic_table_with_confidence_limits(tmp_path, boundary_file):
+    table = write_table(tmp_path, {"id": ["A0", "A1", "A2"], "e0": [80, 78, 76],
+                                   "lo": [78.04, 76.04, 72.08], "hi": [81.96, 79.96, 79.92]})
+    got = areas.load_areas(boundary_file, table, "csv", area_id="code", le_id="id", le_col="e0",
+                           le_ci_cols=("lo", "hi"))
+    assert got["le"].tolist() == [80, 78, 76]
+    np.testing.assert_allclose(got["le_se"], [1.0, 1.0, 2.0], atol=1e-3)
+
+
+def test_generic_table_without_errors_leaves_se_empty(tmp_path, boundary_file):
+    table = write_table(tmp_path, {"id": ["A0", "A1", "A2"], "e0": [80, 78, 76]})
+    got = areas.load_areas(boundary_file, table, "csv", area_id="code", le_id="id", le_col="e0")
+    assert got["le_se"].isna().all()
+
+
+def test_suppressed_blank_values_stay_missing(tmp_path, boundary_file):
+    path = tmp_path / "le.csv"
+    path.write_text("id,e0,se\nA0,80,1\nA1,,\nA2,76,2\n")
+    got = areas.load_areas(boundary_file, path, "csv", area_id="code", le_id="id", le_col="e0", le_se_col="se")
+    assert np.isnan(got["le"].iloc[1]) and got["le"].iloc[0] == 80
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ({"id": ["A0", "A0", "A2"], "e0": [80, 78, 76]}, r"1 area id\(s\) appear more than once in 'id' \(e\.g\. A0\)"),
+        ({"id": ["A0", "A1", "A2"], "e0": [80, "78 years", 76]}, r"1 value\(s\) in 'e0' are not numbers \(e\.g\. '78 years'\)"),
+        ({"id": ["A0", "A1", "A2"], "e0": [80, 0, 76]}, r"1 value\(s\) in 'e0' are implausible for life expectancy"),
+        ({"id": ["X0", "X1", "X2"], "e0": [80, 78, 76]}, r"no area id matches the boundaries"),
+        ({"code": ["A0"], "e0": [80]}, r"no column\(s\) 'id'"),
+    ],
+)
+def test_bad_tables_fail_clearly(tmp_path, boundary_file, rows, message):
+    table = write_table(tmp_path, rows)
+    with pytest.raises(AreasError, match=message):
+        areas.load_areas(boundary_file, table, "csv", area_id="code", le_id="id", le_col="e0")
+
+
+def test_partial_match_warns(tmp_path, boundary_file):
+    table = write_table(tmp_path, {"id": ["A0", "A1"], "e0": [80, 78]})
+    with pytest.warns(GradientWarning, match=r"1 of 3 areas in .* have no row .* \(e\.g\. A2\)"):
+        got = areas.load_areas(boundary_file, table, "csv", area_id="code", le_id="id", le_col="e0")
+    assert np.isnan(got["le"].iloc[2])
+
+
+def test_geojson_without_crs_is_wgs84(tmp_path):
+    path = tmp_path / "nocrs.geojson"
+    data = json.loads(squares()[["area_id", "geometry"]].to_json())
+    data.pop("crs", None)
+    path.write_text(json.dumps(data))
+    got = areas.read_boundaries(path, "area_id")
+    assert got.crs == "EPSG:4326"
+
+
+def test_geopackage_without_crs_needs_one(tmp_path):
+    path = tmp_path / "nocrs.gpkg"
+    with warnings.catch_warnings():  # pyogrio warns that the file will have no CRS: that is the point
+        warnings.simplefilter("ignore")
+        squares()[["area_id", "geometry"]].set_crs(None, allow_override=True).to_file(path, driver="GPKG")
+    with pytest.raises(AreasError, match=r"declares no CRS; give it with --areas-crs"):
+        areas.read_boundaries(path, "area_id")
+    assert areas.read_boundaries(path, "area_id", crs="EPSG:4326").crs == "EPSG:4326"
+
+
+def test_wrong_crs_is_caught(tmp_path):
+    path = tmp_path / "metres.gpkg"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        squares().to_crs("EPSG:32617")[["area_id", "geometry"]].set_crs(None, allow_override=True).to_file(path)
+    with pytest.raises(AreasError, match="coordinates do not fit the CRS"):
+        areas.read_boundaries(path, "area_id", crs="EPSG:4326")
+
+
+def test_unknown_id_column_lists_columns(boundary_file):
+    with pytest.raises(AreasError, match=r"no column 'GEOID' \(columns: code\)"):
+        areas.read_boundaries(boundary_file, "GEOID")
+    with pytest.raises(AreasError, match=r"name it with --area-id \(columns: code\)"):
+        areas.read_boundaries(boundary_file)
+
+
+def test_invalid_polygons_are_repaired(tmp_path):
+    bowtie = gpd.GeoDataFrame({"area_id": ["B"]}, geometry=gpd.GeoSeries.from_wkt(
+        ["POLYGON((-82.5 27.9, -82.4 28.0, -82.4 27.9, -82.5 28.0, -82.5 27.9))"]), crs="EPSG:4326")
+    path = tmp_path / "bowtie.geojson"
+    bowtie.to_file(path)
+    got = areas.read_boundaries(path, "area_id")
+    assert got.is_valid.all() and got.attrs["n_repaired"] == 1

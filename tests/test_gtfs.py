@@ -1,0 +1,144 @@
+"""GTFS to stop patterns: the real HART feed end to end, and hand-built edge cases."""
+
+from __future__ import annotations
+
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import line_feed
+
+from gradient import FeedError, GradientWarning, gtfs
+from gradient.geometry import monotone_along, straight_along
+from gradient.schema import PATTERN_COLUMNS, PATTERN_STOP_COLUMNS
+
+
+def test_hart_every_route_and_direction_has_a_pattern(hart_feed, hart_patterns):
+    patterns, _ = hart_patterns
+    served = hart_feed.trips[hart_feed.trips["trip_id"].isin(hart_feed.stop_times["trip_id"])]
+    expected = set(zip(served["route_id"], served["direction_id"]))
+    assert set(zip(patterns["route_id"], patterns["direction_id"])) == expected
+    assert len(patterns) == len(expected) == 85
+    assert patterns["pattern_id"].is_unique
+    assert (patterns["rank"] == 1).all()
+    assert list(patterns.columns) == PATTERN_COLUMNS + ["rank", "geometry"]
+    assert (patterns["geometry_source"] == "shape").all()
+
+
+def test_hart_main_pattern_is_the_most_frequent(hart_feed, hart_patterns):
+    patterns, pattern_stops = hart_patterns
+    st = hart_feed.stop_times.sort_values(["trip_id", "stop_sequence"])
+    lists = st.assign(stop_id=st["stop_id"].astype(object)).groupby("trip_id")["stop_id"].agg(tuple)
+    trips = hart_feed.trips.set_index("trip_id").loc[lists.index]
+    counts = pd.DataFrame({"route_id": trips["route_id"], "direction_id": trips["direction_id"], "stops": lists})
+    row = patterns.set_index("pattern_id").loc["8-0-1"]
+    r8 = counts[(counts["route_id"] == "8") & (counts["direction_id"] == 0)]["stops"].value_counts()
+    assert row["n_trips"] == r8.iloc[0]
+    assert tuple(pattern_stops[pattern_stops["pattern_id"] == "8-0-1"]["stop_id"]) == r8.index[0]
+
+
+def test_hart_distances_never_decrease_and_fit_the_shape(hart_patterns):
+    patterns, ps = hart_patterns
+    assert list(ps.columns) == PATTERN_STOP_COLUMNS + ["minutes", "offset_m"]
+    g = ps.groupby("pattern_id")
+    assert (g["dist_m"].first() == 0).all()
+    assert (g["dist_m"].diff().dropna() >= 0).all()
+    assert (g["stop_sequence"].diff().dropna() == 1).all()
+    # stops stand at the roadside: all within 130 m of their shape, most within 15 m
+    assert ps["offset_m"].max() < 130 and ps["offset_m"].quantile(0.9) < 15
+    assert (g["minutes"].diff().dropna() >= 0).all()
+    assert ps["stop_id"].map(type).eq(str).all()
+
+
+def test_hart_all_patterns(hart_feed):
+    patterns, ps = gtfs.stop_patterns(hart_feed, all_patterns=True)
+    assert len(patterns) > 85
+    assert patterns.groupby(["route_id", "direction_id"])["rank"].min().eq(1).all()
+    assert set(ps["pattern_id"]) == set(patterns["pattern_id"])
+
+
+def test_out_and_back_shape_keeps_stops_in_order():
+    # the shape runs 1 km east and retraces itself; plain projection would put the
+    # last stop back at 100 m
+    line = np.array([[0, 0], [1000, 0], [0, 0]], dtype=float)
+    stops = np.array([[100, 0], [900, 0], [900, 0], [100, 0]], dtype=float)
+    along, offset = monotone_along(stops, line)
+    assert np.all(np.diff(along) >= 0)
+    assert along[0] == pytest.approx(100) and along[1] == pytest.approx(900)
+    assert along[3] == pytest.approx(1900)
+    np.testing.assert_allclose(offset, 0, atol=1e-9)
+
+
+def test_shape_crossing_itself_matches_the_second_pass():
+    # east, north, west, then south through the first leg: (500, 0) is passed twice
+    line = np.array([[0, 0], [1000, 0], [1000, 500], [500, 500], [500, -500]], dtype=float)
+    stops = np.array([[200, 0], [500, 0], [1000, 250], [500, 250], [500, 0], [500, -300]], dtype=float)
+    along, _ = monotone_along(stops, line)
+    np.testing.assert_allclose(along, [200, 500, 1250, 2250, 2500, 2800])
+
+
+def test_loop_shape_distances():
+    square = np.array([[0, 0], [100, 0], [100, 100], [0, 100], [0, 0]], dtype=float)
+    stops = np.array([[0, 0], [100, 50], [0, 50], [0, 0]], dtype=float)
+    along, _ = monotone_along(stops, square)
+    np.testing.assert_allclose(along, [0, 150, 350, 400])
+
+
+def test_straight_along():
+    np.testing.assert_allclose(straight_along(np.array([[0, 0], [3, 4], [3, 10]], float)), [0, 5, 11])
+
+
+def test_feed_without_shapes_falls_back_to_straight_lines(tmp_path):
+    feed = gtfs.read_feed(line_feed(tmp_path / "f", with_shape=False))
+    with pytest.warns(GradientWarning, match=r"2 of 2 patterns have no shape in the feed; their distances"):
+        patterns, ps = gtfs.stop_patterns(feed)
+    assert (patterns["geometry_source"] == "straight_line").all()
+    np.testing.assert_allclose(ps[ps["pattern_id"] == "R-0-1"]["dist_m"], [0, 1000, 2000], atol=1e-3)
+
+
+def test_zipped_feed_reads_like_folder(tmp_path):
+    folder = line_feed(tmp_path / "f")
+    archive = tmp_path / "feed.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for f in folder.iterdir():
+            zf.write(f, f.name)
+    a = gtfs.stop_patterns(gtfs.read_feed(archive))[1]
+    b = gtfs.stop_patterns(gtfs.read_feed(folder))[1]
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_missing_feed(tmp_path):
+    with pytest.raises(FeedError, match=r"nope\.zip: no such file or folder"):
+        gtfs.read_feed(tmp_path / "nope.zip")
+
+
+def test_not_a_zip(tmp_path):
+    bad = tmp_path / "feed.zip"
+    bad.write_text("hello")
+    with pytest.raises(FeedError, match="not a zip archive"):
+        gtfs.read_feed(bad)
+
+
+def test_missing_table(tmp_path):
+    folder = line_feed(tmp_path / "f")
+    (folder / "stop_times.txt").unlink()
+    with pytest.raises(FeedError, match=r"the feed has no stop_times\.txt"):
+        gtfs.read_feed(folder)
+
+
+def test_missing_column(tmp_path):
+    folder = line_feed(tmp_path / "f")
+    stops = pd.read_csv(folder / "stops.txt").drop(columns="stop_lat")
+    stops.to_csv(folder / "stops.txt", index=False)
+    with pytest.raises(FeedError, match=r"stops\.txt lacks the column\(s\) stop_lat"):
+        gtfs.read_feed(folder)
+
+
+def test_unknown_stop_in_stop_times(tmp_path):
+    folder = line_feed(tmp_path / "f")
+    st = pd.read_csv(folder / "stop_times.txt")
+    st.loc[0, "stop_id"] = "ghost"
+    st.to_csv(folder / "stop_times.txt", index=False)
+    with pytest.raises(FeedError, match=r"refers to 1 stop\(s\) missing from stops\.txt \(e\.g\. ghost\)"):
+        gtfs.stop_patterns(gtfs.read_feed(folder))
