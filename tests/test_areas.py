@@ -143,5 +143,56 @@ def test_invalid_polygons_are_repaired(tmp_path):
         ["POLYGON((-82.5 27.9, -82.4 28.0, -82.4 27.9, -82.5 28.0, -82.5 27.9))"]), crs="EPSG:4326")
     path = tmp_path / "bowtie.geojson"
     bowtie.to_file(path)
-    got = areas.read_boundaries(path, "area_id")
+    with pytest.warns(GradientWarning, match=r"bowtie\.geojson: repaired 1 of 1 polygons that were invalid"):
+        got = areas.read_boundaries(path, "area_id")
     assert got.is_valid.all() and got.attrs["n_repaired"] == 1
+
+
+# --- England: the ONS MSOA release and boundaries, as published ---
+
+@pytest.fixture(scope="module")
+def msoas():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return areas.load_areas(datasets.get_path("msoa_boundaries"), datasets.get_path("ons_msoa_le"), "ons-msoa")
+
+
+def test_ons_release_by_sex():
+    path = datasets.get_path("ons_msoa_le")
+    persons = areas.read_ons_msoa(path)
+    males = areas.read_ons_msoa(path, "male")
+    assert list(persons.columns) == ["area_id", "le", "le_se", "population"]
+    assert len(persons) == len(males) == 7201
+    assert persons.attrs["period"] == "2016-2020"
+    row = persons.set_index("area_id").loc["E02000001"]  # City of London 001, persons
+    assert row["le"] == pytest.approx(93.315249, abs=1e-6)
+    assert row["le_se"] == pytest.approx((95.919013 - 90.711484) / (2 * 1.959964), abs=1e-5)
+    assert row["population"] == 44265
+    assert males.set_index("area_id").loc["E02000001", "le"] == pytest.approx(93.654789, abs=1e-6)
+    # suppressed estimates are blank in the release: missing, never 0
+    assert persons["le"].isna().sum() == 68 and males["le"].isna().sum() == 284
+    assert areas.read_ons_msoa(path, "female")["le"].isna().sum() == 112
+
+
+def test_ons_unknown_sex():
+    with pytest.raises(AreasError, match=r"unknown sex 'all'; choose one of persons, male, female"):
+        areas.read_ons_msoa(datasets.get_path("ons_msoa_le"), "all")
+
+
+def test_ons_wrong_table(tmp_path):
+    path = write_table(tmp_path, {"Code": ["E02000001"], "e0": [80]})
+    with pytest.raises(AreasError, match=r"not an ONS MSOA life expectancy table: no column\(s\) 'Sex'"):
+        areas.read_ons_msoa(path)
+
+
+def test_msoa_boundaries_from_topojson(msoas):
+    assert len(msoas) == 6791
+    assert msoas.crs == "EPSG:4326" and msoas.is_valid.all()
+    assert list(msoas.columns) == ["area_id", "le", "le_se", "geometry", "population"]
+    assert msoas["le"].isna().sum() == 67  # England's suppressed persons estimates
+    assert msoas.attrs == {"period": "2016-2020", "source": "ONS MSOA life expectancy (REQ3292)", "sex": "persons"}
+
+
+def test_msoa_invalid_polygons_are_repaired_and_counted():
+    with pytest.warns(GradientWarning, match=r"repaired 72 of 6791 polygons that were invalid"):
+        areas.read_boundaries(datasets.get_path("msoa_boundaries"), "MSOA2011")

@@ -137,3 +137,39 @@ def test_demo(tmp_path):
     assert (tmp_path / "demo" / "stops.csv").exists() and (tmp_path / "demo" / "patterns.csv").exists()
     assert len(list((tmp_path / "demo" / "maps").glob("*.html"))) == 5
     assert "route 8" in proc.stdout
+
+
+def london_feed(folder):
+    """A hand-made route along Oxford Street to the City (real coordinates), no shapes."""
+    from conftest import write_feed
+
+    lons = [-0.1586, -0.1419, -0.1310, -0.1170, -0.0990, -0.0890]
+    stops = pd.DataFrame({"stop_id": [f"L{i}" for i in range(6)], "stop_name": [f"Stop {i}" for i in range(6)],
+                          "stop_lat": [51.5136, 51.5152, 51.5165, 51.5170, 51.5147, 51.5138], "stop_lon": lons})
+    trips = pd.DataFrame({"route_id": ["25"], "service_id": ["S"], "trip_id": ["t"], "direction_id": [0]})
+    times = pd.DataFrame({"trip_id": "t", "stop_id": stops["stop_id"], "stop_sequence": range(1, 7),
+                          "arrival_time": [f"7:{m:02d}:00" for m in range(0, 12, 2)]})
+    times["departure_time"] = times["arrival_time"]
+    return write_feed(folder, stops, times, trips)
+
+
+@pytest.mark.parametrize("extra", [["--sex", "female"], ["--method", "buffer", "--radius-m", "400"]])
+def test_run_on_england_msoas(tmp_path, extra):
+    feed = london_feed(tmp_path / "feed")
+    proc = gradient(
+        "run", "--gtfs", str(feed), "--areas", str(datasets.get_path("msoa_boundaries")),
+        "--le", str(datasets.get_path("ons_msoa_le")), "--le-format", "ons-msoa", *extra,
+        "--maps", "1", "--out", str(tmp_path / "out"),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "warning: 1 of 1 patterns have no shape in the feed" in proc.stderr
+    assert "repaired 72 of 6791 polygons" in proc.stderr
+    stops = pd.read_csv(tmp_path / "out" / "stops.csv")
+    assert stops["area_id"].str.startswith("E02").all()
+    known = stops["le"].notna()
+    assert known.sum() >= 5  # E02000193's female estimate is suppressed in the release: missing
+    assert stops.loc[known, "le"].between(75, 95).all() and stops.loc[known, "le_se"].between(0.2, 5).all()
+    page = next((tmp_path / "out" / "maps").glob("*.html")).read_text()
+    assert "ONS MSOA life expectancy (REQ3292) 2016-2020" in page
+    if "female" in extra:
+        assert "female, 2016-2020" in page

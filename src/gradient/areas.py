@@ -19,12 +19,13 @@ import pandas as pd
 import shapely
 
 from .errors import AreasError, GradientWarning
-from .schema import AREA_COLUMNS, LE_PLAUSIBLE, WGS84
+from .schema import AREA_COLUMNS, LE_PLAUSIBLE, OPTIONAL_AREA_COLUMNS, WGS84
 
 log = logging.getLogger(__name__)
 
 ID_CANDIDATES = {
-    "usaleep": ["GEOID10", "GEOID", "census_tract_GEOID", "GEOID20", "TRACTCE10"],
+    "usaleep": ["GEOID10", "GEOID", "census_tract_GEOID", "GEOID20"],
+    "ons-msoa": ["MSOA2011", "MSOA11CD", "msoa11cd", "MSOA21CD", "msoa21cd"],
     "csv": [],
 }
 """Boundary id columns tried, in order, when the caller names none."""
@@ -59,8 +60,8 @@ def read_boundaries(
     -------
     geopandas.GeoDataFrame
         Columns ``area_id`` (string) and ``geometry`` (EPSG:4326). Invalid polygons
-        are repaired with :func:`shapely.make_valid` (counted in the log); empty
-        geometries are dropped with a warning.
+        are repaired with :func:`shapely.make_valid` and counted in a warning;
+        empty geometries are dropped with a warning.
 
     Raises
     ------
@@ -110,7 +111,11 @@ def read_boundaries(
         warnings.warn(f"{path}: dropped {int(empty.sum())} empty geometries", GradientWarning, stacklevel=2)
     invalid = ~shapely.is_valid(geom) & ~empty
     if invalid.any():
-        log.info("%s: repaired %d invalid polygons with make_valid", path, int(invalid.sum()))
+        warnings.warn(
+            f"{path}: repaired {int(invalid.sum())} of {len(geom)} polygons that were invalid (make_valid)",
+            GradientWarning,
+            stacklevel=2,
+        )
         geom = np.where(invalid, shapely.make_valid(geom), geom)
     out = gpd.GeoDataFrame(
         {"area_id": gdf[id_col].astype("string").str.strip().to_numpy()}, geometry=list(geom), crs=WGS84
@@ -126,6 +131,7 @@ def read_le_table(
     le_col: str,
     se_col: str | None = None,
     ci_cols: tuple[str, str] | None = None,
+    pop_col: str | None = None,
 ) -> pd.DataFrame:
     """Read any CSV or Excel table of life expectancy by area.
 
@@ -142,13 +148,16 @@ def read_le_table(
         Columns of the lower and upper 95% limits; the standard error is then
         ``(upper - lower) / (2 * 1.959964)``, which assumes a symmetric normal
         interval.
+    pop_col : str, optional
+        Column of the population (or person-years) behind each estimate, used to
+        weight buffer catchments by population density.
 
     Returns
     -------
     pandas.DataFrame
         Columns ``area_id`` (string), ``le`` and ``le_se`` (float years; ``le_se``
-        NaN when the table has no errors). Rows with a blank (suppressed) value are
-        kept with ``le`` NaN.
+        NaN when the table has no errors), plus ``population`` when ``pop_col`` is
+        given. Rows with a blank (suppressed) value are kept with ``le`` NaN.
 
     Raises
     ------
@@ -161,12 +170,25 @@ def read_le_table(
         raise AreasError("no such life expectancy table", path)
     try:
         if path.suffix.lower() in {".xlsx", ".xls", ".xlsm"}:
-            raw = pd.read_excel(path, dtype={id_col: str})
+            raw = pd.read_excel(path, dtype={id_col: str}, engine="calamine")
         else:
             raw = pd.read_csv(path, dtype={id_col: str}, sep=_delimiter(path), encoding="utf-8-sig")
     except Exception as exc:
         raise AreasError(f"cannot read the table ({exc})", path) from exc
-    wanted = [id_col, le_col] + ([se_col] if se_col else []) + (list(ci_cols) if ci_cols else [])
+    return _check_table(raw, id_col, le_col, se_col, ci_cols, pop_col, path)
+
+
+def _check_table(
+    raw: pd.DataFrame,
+    id_col: str,
+    le_col: str,
+    se_col: str | None,
+    ci_cols: tuple[str, str] | None,
+    pop_col: str | None,
+    path: Path,
+) -> pd.DataFrame:
+    """Validate a raw table and return ``area_id``, ``le``, ``le_se`` (and ``population``)."""
+    wanted = [id_col, le_col] + [c for c in (se_col, pop_col) if c] + (list(ci_cols) if ci_cols else [])
     missing = [c for c in wanted if c not in raw.columns]
     if missing:
         raise AreasError(
@@ -197,7 +219,10 @@ def read_le_table(
         se = pd.Series(np.nan, index=raw.index)
     if (se < 0).any():
         raise AreasError("negative standard errors (are the interval columns swapped?)", path)
-    return pd.DataFrame({"area_id": ids, "le": le.astype(float), "le_se": se.astype(float)})
+    out = pd.DataFrame({"area_id": ids, "le": le.astype(float), "le_se": se.astype(float)})
+    if pop_col:
+        out["population"] = _numbers(raw[pop_col], pop_col, path)
+    return out
 
 
 def _delimiter(path: Path) -> str:
@@ -236,6 +261,81 @@ def read_usaleep(path: str | Path) -> pd.DataFrame:
     return table
 
 
+ONS_SEXES = {"persons": "Persons", "male": "Males", "female": "Females"}
+"""``--sex`` choices and the ``Sex`` values of the ONS release."""
+
+ONS_COLUMNS = {
+    "id": "Code",
+    "sex": "Sex",
+    "le": "Life Expectancy at birth (in years)",
+    "low": "Lower 95% confidence interval",
+    "high": "Upper 95% confidence interval",
+    "population": "Population",
+    "period": "Period",
+}
+"""Columns of the ONS MSOA life expectancy release (REQ3292) as published."""
+
+
+def read_ons_msoa(path: str | Path, sex: str = "persons") -> pd.DataFrame:
+    """Read the ONS MSOA life expectancy release (REQ3292 layout) for one sex.
+
+    The release has one row per MSOA and sex (``Males``, ``Females``,
+    ``Persons``) with life expectancy at birth, its lower and upper 95% limits and
+    the population (person-years) behind it; suppressed estimates are blank.
+
+    The standard error is derived from the 95% limits as
+    ``(upper - lower) / (2 * 1.959964)``. ONS computes these limits from a
+    normal approximation (Chiang's method), so the interval is symmetric and this
+    recovers the standard error it was built from.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.xlsx`` file (sheet ``Data``, header on the first row) or a CSV
+        export with the same columns.
+    sex : {'persons', 'male', 'female'}, default 'persons'
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``area_id`` (MSOA code, e.g. ``E02000001``), ``le`` and ``le_se`` (years;
+        NaN where suppressed), ``population`` (person-years). ``attrs["period"]``
+        holds the period, e.g. ``"2016-2020"``.
+
+    Raises
+    ------
+    AreasError
+        If ``sex`` is unknown, a column is missing, or the file has no row for the sex.
+    """
+    if sex not in ONS_SEXES:
+        raise AreasError(f"unknown sex {sex!r}; choose one of {', '.join(ONS_SEXES)}", path)
+    path = Path(path)
+    if not path.exists():
+        raise AreasError("no such life expectancy table", path)
+    try:
+        if path.suffix.lower() in {".xlsx", ".xls", ".xlsm", ".ods"}:
+            raw = pd.read_excel(path, sheet_name=0, dtype={ONS_COLUMNS["id"]: str}, engine="calamine")
+        else:
+            raw = pd.read_csv(path, dtype={ONS_COLUMNS["id"]: str}, encoding="utf-8-sig")
+    except Exception as exc:
+        raise AreasError(f"cannot read the table ({exc})", path) from exc
+    missing = [c for c in ONS_COLUMNS.values() if c not in raw.columns]
+    if missing:
+        raise AreasError(
+            f"not an ONS MSOA life expectancy table: no column(s) {', '.join(map(repr, missing))}", path
+        )
+    rows = raw[raw[ONS_COLUMNS["sex"]].astype(str).str.strip() == ONS_SEXES[sex]]
+    if rows.empty:
+        raise AreasError(f"no rows for Sex {ONS_SEXES[sex]!r}", path)
+    table = _check_table(
+        rows, ONS_COLUMNS["id"], ONS_COLUMNS["le"], None,
+        (ONS_COLUMNS["low"], ONS_COLUMNS["high"]), ONS_COLUMNS["population"], path,
+    )
+    periods = rows[ONS_COLUMNS["period"]].dropna().astype(str).unique()
+    table.attrs["period"] = "; ".join(p.replace(" to ", "-") for p in periods)
+    return table
+
+
 def _pad_tract(ids: pd.Series) -> pd.Series:
     """Pad all-digit tract codes to 11 digits."""
     digits = ids.str.fullmatch(r"\d{1,11}").fillna(False)
@@ -257,7 +357,9 @@ def join_areas(
     Returns
     -------
     geopandas.GeoDataFrame
-        ``AREA_COLUMNS``: ``area_id``, ``le`` (years), ``le_se`` (years), ``geometry``.
+        ``AREA_COLUMNS``: ``area_id``, ``le`` (years), ``le_se`` (years), ``geometry``,
+        plus ``population`` where the table has it. ``attrs`` carries the table's
+        (e.g. ``period``).
 
     Raises
     ------
@@ -290,7 +392,10 @@ def join_areas(
     if only_t and len(only_t) < len(right):
         log.info("%d table rows have no boundary (e.g. %s)", len(only_t), ", ".join(only_t[:3]))
     out = boundaries.merge(table, on="area_id", how="left")
-    return gpd.GeoDataFrame(out[AREA_COLUMNS], geometry="geometry", crs=WGS84)
+    extra = [c for c in OPTIONAL_AREA_COLUMNS if c in out.columns]
+    result = gpd.GeoDataFrame(out[AREA_COLUMNS + extra], geometry="geometry", crs=WGS84)
+    result.attrs.update(table.attrs)
+    return result
 
 
 def load_areas(
@@ -303,6 +408,7 @@ def load_areas(
     le_col: str | None = None,
     le_se_col: str | None = None,
     le_ci_cols: tuple[str, str] | None = None,
+    sex: str = "persons",
 ) -> gpd.GeoDataFrame:
     """Read boundaries and a life expectancy table in one of the known formats and join them.
 
@@ -310,27 +416,39 @@ def load_areas(
     ----------
     boundaries, table : str or Path
         The boundary file and the life expectancy table.
-    le_format : {'usaleep', 'csv'}
-        ``usaleep``: CDC/NCHS USALEEP ``*_A.CSV``; ``csv``: any table, with the
-        columns named by ``le_id``, ``le_col`` and ``le_se_col`` or ``le_ci_cols``.
+    le_format : {'usaleep', 'ons-msoa', 'csv'}
+        ``usaleep``: CDC/NCHS USALEEP ``*_A.CSV``; ``ons-msoa``: the ONS MSOA
+        release (REQ3292 layout, see :func:`read_ons_msoa`); ``csv``: any table,
+        with the columns named by ``le_id``, ``le_col`` and ``le_se_col`` or
+        ``le_ci_cols``.
     area_id : str, optional
         Id column of the boundary file (default: a known name, see ``ID_CANDIDATES``).
     areas_crs : str, optional
         CRS of a boundary file that declares none.
+    sex : {'persons', 'male', 'female'}, default 'persons'
+        For ``ons-msoa``.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        ``AREA_COLUMNS`` (see :func:`join_areas`).
+        ``AREA_COLUMNS`` (see :func:`join_areas`); ``attrs`` holds ``source``,
+        ``period`` and ``sex`` for titles and legends.
     """
     if le_format == "usaleep":
         le = read_usaleep(table)
+        le.attrs.update(source="CDC/NCHS USALEEP", period="2010-2015", sex="persons")
+    elif le_format == "ons-msoa":
+        le = read_ons_msoa(table, sex)
+        le.attrs.update(source="ONS MSOA life expectancy (REQ3292)", sex=sex)
     elif le_format == "csv":
         if not (le_id and le_col):
             raise AreasError("--le-format csv needs --le-id and --le-col", table)
         le = read_le_table(table, le_id, le_col, se_col=le_se_col, ci_cols=le_ci_cols)
+        le.attrs.update(source=Path(table).name, period="", sex="")
     else:
-        raise AreasError(f"unknown life expectancy format {le_format!r}; choose one of usaleep, csv", table)
+        raise AreasError(
+            f"unknown life expectancy format {le_format!r}; choose one of usaleep, ons-msoa, csv", table
+        )
     bounds = read_boundaries(boundaries, area_id, areas_crs, ID_CANDIDATES.get(le_format, []))
     if le_format == "usaleep":
         bounds["area_id"] = _pad_tract(bounds["area_id"])

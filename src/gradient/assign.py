@@ -1,7 +1,18 @@
-"""Stops to life expectancy: which small area's estimate each stop takes.
+"""Stops to life expectancy: which small areas' estimates each stop takes, and how.
+
+Two methods:
+
+``point``
+    The area that contains the stop (:func:`assign_point`), with a nearest-area
+    fallback for stops just outside every area.
+``buffer``
+    The areas within R metres of the stop, averaged with weights
+    (:func:`assign_buffer`).
 
 Each distinct stop is assigned once (a stop on many patterns is looked up once),
-with a spatial index (GeoPandas ``sjoin``), never a loop over stops.
+with a spatial index, never a loop over stops. Life expectancy is *intensive*:
+every combination is a weighted mean, never a sum, and an area without an estimate
+is left out of the mean (never counted as 0).
 """
 
 from __future__ import annotations
@@ -11,12 +22,19 @@ import warnings
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
-from .errors import GradientWarning
+from .errors import GradientWarning, InputError
 from .schema import ASSIGNMENT_COLUMNS, WGS84, metric_crs
 
 NEAREST_M = 250.0
 """Default distance (metres) within which a stop outside every area takes the nearest one."""
+
+RADIUS_M = 200.0
+"""Default buffer radius (metres), as in the London tube map that averaged wards within 200 m."""
+
+METHODS = ("point", "buffer")
+"""Assignment methods :func:`assign` knows."""
 
 
 def _stop_points(stops: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -91,3 +109,141 @@ def assign_point(
     out["n_areas"] = out["area_id"].notna().astype(int)
     out["method"] = method.replace("", pd.NA).to_numpy()
     return out[ASSIGNMENT_COLUMNS + ["n_areas", "method"]]
+
+
+def assign_buffer(
+    stops: pd.DataFrame,
+    areas: gpd.GeoDataFrame,
+    radius_m: float = RADIUS_M,
+    weight: str = "auto",
+    crs: str | None = None,
+) -> pd.DataFrame:
+    """Give each stop the weighted mean life expectancy of the areas within ``radius_m``.
+
+    The weight of area *i* for a stop is the area of its overlap with the stop's
+    circle (``weight="area"``), or that overlap times the area's population density
+    (``weight="population"``: population / area, so the mean follows where people
+    live). ``"auto"`` uses population where ``areas`` has a ``population`` column.
+    Weights are normalised over the overlapping areas *that have an estimate*:
+    an area without one is left out, never counted as 0.
+
+    The standard error of the weighted mean ``sum(w_i * le_i)`` is
+    ``sqrt(sum(w_i**2 * se_i**2))``. This assumes the areas' estimation errors are
+    independent (reasonable for separately estimated small areas, though
+    neighbouring estimates that share a modelling prior are in truth positively
+    correlated, so it is a lower bound then), and it treats the weights as fixed. It
+    is NaN when any contributing area has no standard error.
+
+    Parameters
+    ----------
+    stops : pandas.DataFrame
+        Columns ``stop_id``, ``lon``, ``lat`` (WGS84).
+    areas : geopandas.GeoDataFrame
+        ``AREA_COLUMNS`` (plus ``population`` for density weights).
+    radius_m : float, default 200
+        Catchment radius in metres.
+    weight : {'auto', 'area', 'population'}
+    crs : str, optional
+        Metric CRS; default the stops' UTM zone.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per distinct stop: ``stop_id``; ``area_id``, the area with the
+        largest weight (ties to the smaller id; NA if the circle meets no area);
+        ``le`` and ``le_se`` (years, the weighted mean and its standard error; NaN
+        where no overlapping area has an estimate); ``n_areas`` (areas that
+        contributed a value); ``method`` (``buffer``).
+
+    Raises
+    ------
+    InputError
+        If ``radius_m`` is not positive or ``weight`` is unknown or asks for a
+        population the areas do not have.
+    """
+    if not radius_m > 0:
+        raise InputError(f"radius_m must be a positive number of metres, got {radius_m!r}")
+    has_pop = "population" in areas.columns and areas["population"].notna().any()
+    if weight == "auto":
+        weight = "population" if has_pop else "area"
+    if weight not in ("area", "population"):
+        raise InputError(f"unknown weight {weight!r}; choose one of auto, area, population")
+    if weight == "population" and not has_pop:
+        raise InputError("weight='population' needs a population column in the areas table")
+    pts = _stop_points(stops)
+    crs = crs or metric_crs(pts["lon"], pts["lat"])
+    circles = shapely.buffer(pts.to_crs(crs).geometry.array, radius_m, quad_segs=16)
+    shapes = areas.to_crs(crs)
+    a_geom = shapes.geometry.array
+    stop_i, area_i = shapes.sindex.query(circles, predicate="intersects")
+    circle_of, area_of = np.asarray(circles)[stop_i], np.asarray(a_geom)[area_i]
+    # most circles lie wholly inside one area: their overlap is the circle itself, and a
+    # prepared containment test is far cheaper than an intersection
+    shapely.prepare(area_of)
+    inside = shapely.contains(area_of, circle_of)
+    overlap = shapely.area(circle_of)
+    overlap[~inside] = shapely.area(shapely.intersection(circle_of[~inside], area_of[~inside]))
+    w = overlap
+    if weight == "population":
+        density = (areas["population"].to_numpy(float) / shapely.area(np.asarray(a_geom)))[area_i]
+        w = overlap * density
+    pairs = pd.DataFrame(
+        {
+            "stop": stop_i,
+            "area_id": areas["area_id"].to_numpy()[area_i],
+            "w": w,
+            "le": areas["le"].to_numpy(float)[area_i],
+            "le_se": areas["le_se"].to_numpy(float)[area_i],
+        }
+    )
+    pairs = pairs[pairs["w"] > 0]
+    dominant = (
+        pairs.sort_values(["stop", "w", "area_id"], ascending=[True, False, True], kind="stable")
+        .drop_duplicates("stop")
+        .set_index("stop")["area_id"]
+    )
+    valued = pairs[pairs["le"].notna()].copy()
+    valued["w"] = valued["w"] / valued.groupby("stop")["w"].transform("sum")
+    valued["wle"] = valued["w"] * valued["le"]
+    valued["wse2"] = (valued["w"] * valued["le_se"]) ** 2
+    g = valued.groupby("stop")
+    le = g["wle"].sum()
+    se = np.sqrt(g["wse2"].sum(min_count=1)).where(g["le_se"].count() == g.size())
+    n = pd.RangeIndex(len(pts))
+    out = pd.DataFrame({"stop_id": pts["stop_id"].astype("string")})
+    out["area_id"] = dominant.reindex(n).astype("string").to_numpy()
+    out["le"] = le.reindex(n).to_numpy(float)
+    out["le_se"] = se.reindex(n).to_numpy(float)
+    out["n_areas"] = g.size().reindex(n).fillna(0).astype(int).to_numpy()
+    out["method"] = "buffer"
+    lost = int(out["area_id"].isna().sum())
+    if lost:
+        warnings.warn(
+            f"{lost} of {len(out)} stops have no area within {radius_m:g} m and stay missing",
+            GradientWarning,
+            stacklevel=2,
+        )
+    return out[ASSIGNMENT_COLUMNS + ["n_areas", "method"]]
+
+
+def assign(
+    stops: pd.DataFrame,
+    areas: gpd.GeoDataFrame,
+    method: str = "point",
+    radius_m: float = RADIUS_M,
+    crs: str | None = None,
+) -> pd.DataFrame:
+    """Assign life expectancy to stops by ``method`` (``point`` or ``buffer``).
+
+    See :func:`assign_point` and :func:`assign_buffer` for the output columns.
+
+    Raises
+    ------
+    InputError
+        If the method is unknown (the message lists the known ones).
+    """
+    if method == "point":
+        return assign_point(stops, areas, crs=crs)
+    if method == "buffer":
+        return assign_buffer(stops, areas, radius_m=radius_m, crs=crs)
+    raise InputError(f"unknown assignment method {method!r}; choose one of {', '.join(METHODS)}")

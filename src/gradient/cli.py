@@ -34,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     src.add_argument("--gtfs", metavar="FEED", help="GTFS zip or folder")
     run.add_argument("--areas", required=True, metavar="BOUNDARIES", help="boundary file GeoPandas reads")
     run.add_argument("--le", required=True, metavar="TABLE", help="life expectancy table")
-    run.add_argument("--le-format", required=True, choices=["usaleep", "csv"], help="layout of TABLE")
+    run.add_argument("--le-format", required=True, choices=["usaleep", "ons-msoa", "csv"], help="layout of TABLE")
     run.add_argument("--area-id", metavar="COL", help="id column in BOUNDARIES")
     run.add_argument("--areas-crs", metavar="CRS", help="CRS of a boundary file that declares none")
     run.add_argument("--le-id", metavar="COL", help="id column in TABLE (csv)")
@@ -44,7 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     err.add_argument("--le-ci-cols", nargs=2, metavar=("LOW", "HIGH"), help="95%% limit columns (csv)")
     run.add_argument("--le-source", default="", help="name of the life expectancy source for maps (csv)")
     run.add_argument("--le-period", default="", help="years the estimates cover, for maps (csv)")
-    run.add_argument("--method", choices=["point"], default="point", help="stop to area assignment")
+    run.add_argument("--sex", choices=["persons", "male", "female"], default="persons", help="for ons-msoa")
+    run.add_argument("--method", choices=["point", "buffer"], default="point", help="stop to area assignment")
+    run.add_argument("--radius-m", type=float, default=200.0, metavar="M", help="buffer radius (default 200)")
     run.add_argument("--route", nargs="+", metavar="NAME", help="route short names or ids (default all)")
     run.add_argument("--all-patterns", action="store_true", help="every distinct pattern, not only the main ones")
     run.add_argument("--maps", type=int, default=5, metavar="N", help="maps for the N steepest patterns (default 5)")
@@ -56,12 +58,13 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     print(f"gradient: warning: {message}", file=sys.stderr)
 
 
-def _labels_for(args: argparse.Namespace):
-    from .pipeline import Labels
+def _labels_for(args: argparse.Namespace, le_areas):
+    from .pipeline import labels_from
 
-    if args.le_format == "usaleep":
-        return Labels("CDC/NCHS USALEEP", "2010-2015", "persons", Path(args.gtfs).name)
-    return Labels(args.le_source or Path(args.le).name, args.le_period, "", Path(args.gtfs).name)
+    labels = labels_from(le_areas, Path(args.gtfs).name)
+    labels.le_source = args.le_source or labels.le_source
+    labels.period = args.le_period or labels.period
+    return labels
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -78,9 +81,16 @@ def _run(args: argparse.Namespace) -> int:
         le_col=args.le_col,
         le_se_col=args.le_se_col,
         le_ci_cols=tuple(args.le_ci_cols) if args.le_ci_cols else None,
+        sex=args.sex,
     )
     result = pipeline.run_gtfs(
-        args.gtfs, le_areas, routes=args.route, all_patterns=args.all_patterns, labels=_labels_for(args)
+        args.gtfs,
+        le_areas,
+        routes=args.route,
+        all_patterns=args.all_patterns,
+        labels=_labels_for(args, le_areas),
+        method=args.method,
+        radius_m=args.radius_m,
     )
     written = pipeline.write_outputs(result, args.out, maps=args.maps)
     _summary(result, written, time.perf_counter() - start)
@@ -108,7 +118,7 @@ def _demo(args: argparse.Namespace) -> int:
     tracts = areas.load_areas(
         datasets.get_path("hillsborough_tracts"), datasets.get_path("usaleep"), "usaleep"
     )
-    labels = pipeline.Labels("CDC/NCHS USALEEP", "2010-2015", "persons", "HART GTFS 2018")
+    labels = pipeline.labels_from(tracts, "HART GTFS 2018")
     result = pipeline.run_gtfs(datasets.get_path("hart_gtfs"), tracts, labels=labels)
     written = pipeline.write_outputs(result, args.out, maps=5)
     print("Tampa (HART GTFS 2018) against USALEEP 2010-2015 census tract life expectancy")

@@ -11,6 +11,8 @@ FILES = {
     "hart_gtfs": "tampa/hart_gtfs_2018.zip",
     "hillsborough_tracts": "tampa/hillsborough_tracts_2010.geojson",
     "usaleep": "usa/US_A.CSV",
+    "msoa_boundaries": "england/msoa2011_bgc.topojson",
+    "ons_msoa_le": "england/REQ3292_LifeExpectancy_2011MSOAs_England_2016_to_2020.xlsx",
 }
 """Bundled data sets by name, relative to the raw data folder."""
 

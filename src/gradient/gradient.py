@@ -27,24 +27,25 @@ def stop_table(
         ``PATTERN_STOP_COLUMNS`` (one row per stop per pattern).
     assignment : pandas.DataFrame
         ``stop_id``, ``area_id``, ``le``, ``le_se`` per distinct stop, as from
-        :func:`gradient.assign.assign_point`.
+        :func:`gradient.assign.assign` (``n_areas`` is carried when present).
 
     Returns
     -------
     pandas.DataFrame
         ``STOPS_CSV_COLUMNS`` (``dist_m`` metres; ``le``, ``le_se``, ``le_delta``
-        years), plus any extra columns of ``pattern_stops`` (e.g. ``minutes``),
-        ordered by ``pattern_id`` and ``stop_sequence``. ``le_delta`` is ``le``
+        years), plus any extra columns of ``pattern_stops`` (e.g. ``minutes``)
+        and ``n_areas`` (areas that contributed to ``le``), ordered by
+        ``pattern_id`` and ``stop_sequence``. ``le_delta`` is ``le``
         minus the previous stop's ``le``: NaN for the first stop and wherever either
         value is missing.
     """
     meta = patterns[["pattern_id", "route_id", "route_name", "direction_id"]]
     out = pattern_stops.merge(meta, on="pattern_id", how="left", validate="many_to_one")
-    values = assignment[["stop_id", "area_id", "le", "le_se"]]
+    values = assignment[[c for c in ("stop_id", "area_id", "le", "le_se", "n_areas") if c in assignment]]
     out = out.merge(values, on="stop_id", how="left", validate="many_to_one")
     out = out.sort_values(["pattern_id", "stop_sequence"], kind="stable").reset_index(drop=True)
     out["le_delta"] = out.groupby("pattern_id", sort=False)["le"].diff()
-    extra = [c for c in pattern_stops.columns if c not in STOPS_CSV_COLUMNS]
+    extra = [c for c in list(pattern_stops.columns) + ["n_areas"] if c in out and c not in STOPS_CSV_COLUMNS]
     return out[STOPS_CSV_COLUMNS + extra]
 
 

@@ -13,7 +13,7 @@ import geopandas as gpd
 import pandas as pd
 
 from . import charts, gtfs
-from .assign import assign_point
+from .assign import RADIUS_M, assign
 from .embed import save_html
 from .errors import InputError
 from .files import write_csv
@@ -126,11 +126,19 @@ def select_routes(patterns: gpd.GeoDataFrame, routes: Sequence[str] | None, path
     return patterns[names.isin(wanted) | ids.isin(wanted)].reset_index(drop=True)
 
 
+def labels_from(areas: gpd.GeoDataFrame, feed: str = "") -> Labels:
+    """Labels from the ``attrs`` that :func:`gradient.areas.load_areas` sets."""
+    attrs = areas.attrs
+    return Labels(attrs.get("source", ""), attrs.get("period", ""), attrs.get("sex", ""), feed)
+
+
 def run_patterns(
     patterns: gpd.GeoDataFrame,
     pattern_stops: pd.DataFrame,
     areas: gpd.GeoDataFrame,
     labels: Labels | None = None,
+    method: str = "point",
+    radius_m: float = RADIUS_M,
 ) -> Result:
     """Assign life expectancy to stop patterns from any source and summarise them.
 
@@ -141,17 +149,22 @@ def run_patterns(
     areas : geopandas.GeoDataFrame
         ``AREA_COLUMNS``, e.g. from :func:`gradient.areas.load_areas`.
     labels : Labels, optional
+        Default: from ``areas.attrs``.
+    method : {'point', 'buffer'}, default 'point'
+        How stops take life expectancy (:func:`gradient.assign.assign`).
+    radius_m : float, default 200
+        Buffer radius for ``method='buffer'``.
 
     Returns
     -------
     Result
     """
     pattern_stops = pattern_stops[pattern_stops["pattern_id"].isin(patterns["pattern_id"])]
-    assignment = assign_point(pattern_stops, areas)
+    assignment = assign(pattern_stops, areas, method=method, radius_m=radius_m)
     stops = stop_table(patterns, pattern_stops, assignment)
     table = pattern_table(patterns, stops)
     geometry = gpd.GeoDataFrame(patterns[["pattern_id", "geometry_source", "geometry"]], crs=patterns.crs)
-    return Result(stops=stops, patterns=table, geometry=geometry, labels=labels or Labels())
+    return Result(stops=stops, patterns=table, geometry=geometry, labels=labels or labels_from(areas))
 
 
 def run_gtfs(
@@ -161,6 +174,8 @@ def run_gtfs(
     routes: Sequence[str] | None = None,
     all_patterns: bool = False,
     labels: Labels | None = None,
+    method: str = "point",
+    radius_m: float = RADIUS_M,
 ) -> Result:
     """Run a GTFS feed against life expectancy areas.
 
@@ -175,7 +190,9 @@ def run_gtfs(
     all_patterns : bool, default False
         Every distinct pattern rather than each route and direction's main one.
     labels : Labels, optional
-        Sources and period for maps and charts.
+        Sources and period for maps and charts (default from ``areas.attrs``).
+    method, radius_m
+        As in :func:`run_patterns`.
 
     Returns
     -------
@@ -192,7 +209,8 @@ def run_gtfs(
     feed = gtfs.read_feed(feed_path)
     patterns, pattern_stops = gtfs.stop_patterns(feed, all_patterns=all_patterns, path=feed_path)
     patterns = select_routes(patterns, routes, feed_path)
-    return run_patterns(patterns, pattern_stops, areas, labels)
+    labels = labels or labels_from(areas, Path(feed_path).name)
+    return run_patterns(patterns, pattern_stops, areas, labels, method=method, radius_m=radius_m)
 
 
 def pattern_title(row: pd.Series) -> str:

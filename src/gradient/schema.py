@@ -64,6 +64,10 @@ PATTERN_STOP_COLUMNS = [
 AREA_COLUMNS = ["area_id", "le", "le_se", "geometry"]
 """Columns of the ``areas`` GeoDataFrame."""
 
+OPTIONAL_AREA_COLUMNS = ["population"]
+"""Columns an ``areas`` GeoDataFrame has when its source gives them (population or
+person-years behind each estimate, used to weight catchments by density)."""
+
 ASSIGNMENT_COLUMNS = ["stop_id", "area_id", "le", "le_se"]
 """Columns of the stop to life expectancy assignment."""
 

@@ -1,0 +1,105 @@
+"""Does a headline depend on how stops take their life expectancy?
+
+Runs the same patterns under several assignment methods (point in polygon, and
+buffers of several radii) and shows how much each pattern's range and slope move.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Sequence
+
+import geopandas as gpd
+import pandas as pd
+
+from .errors import GradientWarning
+from .pipeline import run_patterns
+
+DEFAULT_METHODS: tuple[tuple[str, float | None], ...] = (
+    ("point", None),
+    ("buffer", 100.0),
+    ("buffer", 200.0),
+    ("buffer", 400.0),
+)
+"""Point in polygon, and buffers of 100, 200 and 400 m."""
+
+
+def method_label(method: str, radius_m: float | None) -> str:
+    """``"point"`` or ``"buffer 200 m"``."""
+    return method if radius_m is None else f"{method} {radius_m:g} m"
+
+
+def sensitivity(
+    patterns: gpd.GeoDataFrame,
+    pattern_stops: pd.DataFrame,
+    areas: gpd.GeoDataFrame,
+    methods: Sequence[tuple[str, float | None]] = DEFAULT_METHODS,
+) -> pd.DataFrame:
+    """Each pattern's range and slope under each assignment method.
+
+    Parameters
+    ----------
+    patterns, pattern_stops
+        As returned by a source (e.g. :func:`gradient.gtfs.stop_patterns`).
+    areas : geopandas.GeoDataFrame
+        ``AREA_COLUMNS``.
+    methods : sequence of (method, radius_m)
+        Default: point, and buffers of 100, 200 and 400 m.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long table, one row per pattern and method: ``pattern_id``,
+        ``route_name``, ``direction_id``, ``method`` (label, e.g. ``buffer 200 m``),
+        ``n_stops_le``, ``le_range`` (years), ``slope_per_km``, ``slope_ci_low``,
+        ``slope_ci_high`` (years per km).
+    """
+    frames = []
+    for method, radius in methods:
+        with warnings.catch_warnings():  # the same stops warn once per method; keep one
+            warnings.simplefilter("ignore", GradientWarning)
+            res = run_patterns(patterns, pattern_stops, areas, method=method, radius_m=radius or 0.0)
+        cols = ["pattern_id", "route_name", "direction_id", "n_stops_le", "le_range",
+                "slope_per_km", "slope_ci_low", "slope_ci_high"]
+        frame = res.patterns[cols].copy()
+        frame.insert(3, "method", method_label(method, radius))
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def sensitivity_summary(long: pd.DataFrame) -> pd.DataFrame:
+    """How far each pattern's figures move across methods.
+
+    Parameters
+    ----------
+    long : pandas.DataFrame
+        As returned by :func:`sensitivity`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pattern, widest range first: ``pattern_id``, ``route_name``,
+        ``direction_id``; ``range_min``, ``range_max`` and ``range_spread``
+        (years: the smallest and largest ``le_range`` over methods and their
+        difference); ``slope_min``, ``slope_max`` (years per km);
+        ``slope_sign_agrees``: True when every method's 95% slope interval lies on
+        the same side of zero (all above, or all below), so the direction of the
+        trend does not depend on the method.
+    """
+    g = long.groupby(["pattern_id", "route_name", "direction_id"], dropna=False)
+    out = pd.DataFrame(
+        {
+            "range_min": g["le_range"].min(),
+            "range_max": g["le_range"].max(),
+            "slope_min": g["slope_per_km"].min(),
+            "slope_max": g["slope_per_km"].max(),
+        }
+    )
+    out["range_spread"] = out["range_max"] - out["range_min"]
+    above = g["slope_ci_low"].apply(lambda s: bool((s > 0).all()))
+    below = g["slope_ci_high"].apply(lambda s: bool((s < 0).all()))
+    out["slope_sign_agrees"] = above | below
+    out = out.reset_index().sort_values(["range_max", "pattern_id"], ascending=[False, True], na_position="last")
+    cols = ["pattern_id", "route_name", "direction_id", "range_min", "range_max", "range_spread",
+            "slope_min", "slope_max", "slope_sign_agrees"]
+    return out[cols].reset_index(drop=True)
