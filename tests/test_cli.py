@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT, line_feed, squares
 
 from gradient import datasets
-from gradient.schema import PATTERNS_CSV_COLUMNS, STOPS_CSV_COLUMNS
+from gradient.schema import PATTERNS_CSV_COLUMNS, PATTERNS_EXTRA_COLUMNS, STOPS_CSV_COLUMNS, STOPS_EXTRA_COLUMNS
 
 
 def gradient(*args: str, cwd=None) -> subprocess.CompletedProcess:
@@ -34,8 +34,9 @@ def test_run_on_hart_writes_the_contract(hart_run):
     assert proc.returncode == 0, proc.stderr
     stops = pd.read_csv(out / "stops.csv", dtype={"stop_id": str, "area_id": str})
     patterns = pd.read_csv(out / "patterns.csv")
-    assert list(stops.columns) == STOPS_CSV_COLUMNS
-    assert list(patterns.columns) == PATTERNS_CSV_COLUMNS
+    # the contract's columns, in order, then the documented additional ones
+    assert list(stops.columns) == STOPS_CSV_COLUMNS + STOPS_EXTRA_COLUMNS
+    assert list(patterns.columns) == PATTERNS_CSV_COLUMNS + PATTERNS_EXTRA_COLUMNS
     assert len(patterns) == 85
     assert patterns["le_range"].dropna().is_monotonic_decreasing
     no_values = patterns["le_range"].isna()

@@ -8,8 +8,8 @@ import pytest
 from conftest import line_feed, squares
 
 from gradient import gtfs, pipeline
-from gradient.gradient import trend
-from gradient.schema import PATTERNS_CSV_COLUMNS, STOPS_CSV_COLUMNS
+from gradient.stats import trend
+from gradient.schema import PATTERNS_CSV_COLUMNS, PATTERNS_EXTRA_COLUMNS, STOPS_CSV_COLUMNS, STOPS_EXTRA_COLUMNS
 
 
 @pytest.fixture()
@@ -21,7 +21,7 @@ def result(tmp_path):
 
 def test_stops_table_known_answer(result):
     s = result.stops
-    assert list(s.columns[: len(STOPS_CSV_COLUMNS)]) == STOPS_CSV_COLUMNS
+    assert list(s.columns) == STOPS_CSV_COLUMNS + STOPS_EXTRA_COLUMNS
     east = s[s["pattern_id"] == "R-0-1"]
     assert east["stop_name"].tolist() == ["A", "B", "C"]
     assert east["stop_sequence"].tolist() == [1, 2, 3]
@@ -36,7 +36,7 @@ def test_stops_table_known_answer(result):
 
 def test_patterns_table_known_answer(result):
     p = result.patterns.set_index("pattern_id")
-    assert list(result.patterns.columns) == PATTERNS_CSV_COLUMNS
+    assert list(result.patterns.columns) == PATTERNS_CSV_COLUMNS + PATTERNS_EXTRA_COLUMNS
     east = p.loc["R-0-1"]
     assert (east["n_trips"], east["n_stops"], east["n_stops_le"]) == (3, 3, 3)
     assert (east["first_stop"], east["last_stop"]) == ("A", "C")
@@ -76,8 +76,8 @@ def test_missing_values_stay_missing(tmp_path):
     assert (row["le_first"], row["le_last"], row["le_range"]) == (80, 75, 5)
     assert row["max_drop"] == pytest.approx(1.0)
     assert (row["max_drop_from"], row["max_drop_to"]) == ("C", "D")
-    # OLS of 80, 76, 75 on 0, 2, 3 km
-    slope = np.polyfit([0, 2, 3], [80, 76, 75], 1)[0]
+    # weighted least squares of 80, 76, 75 on 0, 2, 3 km with weights 1/se^2 (se 1, 2, 1)
+    slope = np.polyfit([0, 2, 3], [80, 76, 75], 1, w=[1, 1 / 2, 1])[0]
     assert row["slope_per_km"] == pytest.approx(slope)
     assert row["slope_ci_low"] < slope < row["slope_ci_high"]
 
@@ -86,14 +86,32 @@ def test_trend_needs_three_stops_for_an_interval():
     slope, low, high, n = trend(np.array([0.0, 1.0]), np.array([80.0, 78.0]))
     assert slope == pytest.approx(-2) and np.isnan(low) and np.isnan(high) and n == 2
     assert all(np.isnan(trend(np.array([0.0, 1.0]), np.array([80.0, np.nan]))[:3]))
+    assert all(np.isnan(trend(np.array([1.0, 1.0, 1.0]), np.array([80.0, 79.0, 78.0]))[:3]))
 
 
-def test_trend_interval_matches_t_distribution():
+def newey_west(x, y, lags):
+    """Newey-West HAC interval for an OLS slope, written out by hand (Bartlett kernel)."""
     from scipy import stats
 
-    x = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
-    y = np.array([80.0, 79.0, 79.5, 77.0, 76.0])
+    X = np.column_stack([np.ones_like(x), x])
+    n = len(y)
+    beta = np.linalg.solve(X.T @ X, X.T @ y)
+    u = y - X @ beta
+    xu = X * u[:, None]
+    S = xu.T @ xu
+    for lag in range(1, lags + 1):
+        w = 1 - lag / (lags + 1)
+        G = xu[lag:].T @ xu[:-lag]
+        S += w * (G + G.T)
+    bread = np.linalg.inv(X.T @ X)
+    cov = bread @ S @ bread * n / (n - 2)  # statsmodels' small-sample correction
+    half = stats.t.ppf(0.975, n - 2) * np.sqrt(cov[1, 1])
+    return beta[1], beta[1] - half, beta[1] + half
+
+
+def test_trend_interval_is_newey_west():
+    x = np.array([0.0, 0.5, 1.2, 2.0, 2.4, 3.1, 4.0, 4.4, 5.0, 6.2])
+    y = np.array([80.0, 80.0, 79.0, 79.0, 79.0, 76.5, 76.5, 77.0, 75.0, 75.0])
     slope, low, high, n = trend(x, y)
-    fit = stats.linregress(x, y)
-    half = stats.t.ppf(0.975, n - 2) * fit.stderr
-    assert (slope, low, high) == pytest.approx((fit.slope, fit.slope - half, fit.slope + half))
+    assert n == 10
+    assert (slope, low, high) == pytest.approx(newey_west(x, y, lags=2))  # floor(4 (10/100)^(2/9)) = 2

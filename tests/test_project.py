@@ -64,3 +64,14 @@ def test_bundled_data_has_provenance():
 def test_nothing_reads_shared_at_run_time():
     for path in list((ROOT / "src").rglob("*.py")) + list((ROOT / "notebooks").glob("*.ipynb")):
         assert "../shared" not in path.read_text() and "/shared/data" not in path.read_text(), path
+
+
+def test_additional_columns_are_documented():
+    from gradient.schema import PATTERNS_EXTRA_COLUMNS, STOPS_EXTRA_COLUMNS
+
+    text = (ROOT / "docs" / "COLUMNS.md").read_text()
+    stops_part, patterns_part = text.split("## `patterns.csv`")
+    for col in STOPS_EXTRA_COLUMNS:
+        assert f"`{col}`" in stops_part.split("## `stops.csv`")[1], col
+    for col in PATTERNS_EXTRA_COLUMNS:
+        assert f"`{col}`" in patterns_part, col

@@ -48,7 +48,8 @@ def assign_point(
     areas: gpd.GeoDataFrame,
     nearest_m: float = NEAREST_M,
     crs: str | None = None,
-) -> pd.DataFrame:
+    return_weights: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Give each stop the life expectancy of the area that contains it.
 
     A stop on the shared border of two areas takes the one with the smaller
@@ -66,14 +67,16 @@ def assign_point(
         Fallback search distance in metres; 0 disables the fallback.
     crs : str, optional
         Metric CRS for the fallback distances; default the stops' UTM zone.
+    return_weights : bool, default False
+        Also return the weights table (see :func:`assign`).
 
     Returns
     -------
     pandas.DataFrame
         One row per distinct stop: ``stop_id``, ``area_id`` (string, NA if none),
         ``le`` and ``le_se`` (years; NaN where the area has no estimate or none
-        was found), ``n_areas`` (1, or 0 when unassigned) and ``method``
-        (``point`` or ``nearest``).
+        was found), ``n_areas`` (1 when the stop has a value, else 0) and
+        ``method`` (``point`` or ``nearest``).
     """
     pts = _stop_points(stops)
     hit = gpd.sjoin(pts, areas[["area_id", "geometry"]], how="left", predicate="intersects")
@@ -106,9 +109,16 @@ def assign_point(
     out = pd.DataFrame({"stop_id": area_id.index.astype("string"), "area_id": area_id.to_numpy()})
     out["le"] = values["le"].reindex(out["area_id"]).to_numpy(dtype=float)
     out["le_se"] = values["le_se"].reindex(out["area_id"]).to_numpy(dtype=float)
-    out["n_areas"] = out["area_id"].notna().astype(int)
+    out["n_areas"] = out["le"].notna().astype(int)
     out["method"] = method.replace("", pd.NA).to_numpy()
-    return out[ASSIGNMENT_COLUMNS + ["n_areas", "method"]]
+    out = out[ASSIGNMENT_COLUMNS + ["n_areas", "method"]]
+    if not return_weights:
+        return out
+    valued = out[out["le"].notna()]
+    weights = pd.DataFrame(
+        {"stop_id": valued["stop_id"], "area_id": valued["area_id"], "weight": 1.0, "le_se": valued["le_se"]}
+    )
+    return out, weights.reset_index(drop=True)
 
 
 def assign_buffer(
@@ -117,7 +127,8 @@ def assign_buffer(
     radius_m: float = RADIUS_M,
     weight: str = "auto",
     crs: str | None = None,
-) -> pd.DataFrame:
+    return_weights: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Give each stop the weighted mean life expectancy of the areas within ``radius_m``.
 
     The weight of area *i* for a stop is the area of its overlap with the stop's
@@ -145,6 +156,8 @@ def assign_buffer(
     weight : {'auto', 'area', 'population'}
     crs : str, optional
         Metric CRS; default the stops' UTM zone.
+    return_weights : bool, default False
+        Also return the weights table (see :func:`assign`).
 
     Returns
     -------
@@ -223,7 +236,18 @@ def assign_buffer(
             GradientWarning,
             stacklevel=2,
         )
-    return out[ASSIGNMENT_COLUMNS + ["n_areas", "method"]]
+    out = out[ASSIGNMENT_COLUMNS + ["n_areas", "method"]]
+    if not return_weights:
+        return out
+    weights = pd.DataFrame(
+        {
+            "stop_id": out["stop_id"].to_numpy()[valued["stop"].to_numpy()],
+            "area_id": valued["area_id"].astype("string").to_numpy(),
+            "weight": valued["w"].to_numpy(),
+            "le_se": valued["le_se"].to_numpy(),
+        }
+    )
+    return out, weights
 
 
 def assign(
@@ -232,10 +256,17 @@ def assign(
     method: str = "point",
     radius_m: float = RADIUS_M,
     crs: str | None = None,
-) -> pd.DataFrame:
+    return_weights: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Assign life expectancy to stops by ``method`` (``point`` or ``buffer``).
 
     See :func:`assign_point` and :func:`assign_buffer` for the output columns.
+    With ``return_weights``, also returns the *weights table*, one row per stop
+    and area that contributed a value: ``stop_id``, ``area_id``, ``weight``
+    (summing to 1 for each stop) and ``le_se`` (the area's standard error, years).
+    A stop's ``le`` is ``sum(weight * area le)``; :mod:`gradient.stats` uses the
+    table to give exact standard errors of differences between stops that share
+    areas.
 
     Raises
     ------
@@ -243,7 +274,7 @@ def assign(
         If the method is unknown (the message lists the known ones).
     """
     if method == "point":
-        return assign_point(stops, areas, crs=crs)
+        return assign_point(stops, areas, crs=crs, return_weights=return_weights)
     if method == "buffer":
-        return assign_buffer(stops, areas, radius_m=radius_m, crs=crs)
+        return assign_buffer(stops, areas, radius_m=radius_m, crs=crs, return_weights=return_weights)
     raise InputError(f"unknown assignment method {method!r}; choose one of {', '.join(METHODS)}")

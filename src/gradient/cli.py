@@ -47,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--sex", choices=["persons", "male", "female"], default="persons", help="for ons-msoa")
     run.add_argument("--method", choices=["point", "buffer"], default="point", help="stop to area assignment")
     run.add_argument("--radius-m", type=float, default=200.0, metavar="M", help="buffer radius (default 200)")
+    run.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
+    run.add_argument("--correction", choices=["none", "holm", "fdr_bh"], default="none",
+                     help="multiple-comparison correction across a pattern's stop-to-stop tests")
+    run.add_argument("--stretch-k", type=int, default=5, metavar="K",
+                     help="longest stretch (stops) searched for the steepest fall (default 5)")
     run.add_argument("--route", nargs="+", metavar="NAME", help="route short names or ids (default all)")
     run.add_argument("--all-patterns", action="store_true", help="every distinct pattern, not only the main ones")
     run.add_argument("--maps", type=int, default=5, metavar="N", help="maps for the N steepest patterns (default 5)")
@@ -91,6 +96,9 @@ def _run(args: argparse.Namespace) -> int:
         labels=_labels_for(args, le_areas),
         method=args.method,
         radius_m=args.radius_m,
+        alpha=args.alpha,
+        correction=args.correction,
+        k=args.stretch_k,
     )
     written = pipeline.write_outputs(result, args.out, maps=args.maps)
     _summary(result, written, time.perf_counter() - start)

@@ -1,23 +1,37 @@
 """Life expectancy stop by stop along each pattern, and one summary row per pattern.
 
 Builds the two outward tables, ``stops.csv`` and ``patterns.csv`` (columns in
-:mod:`gradient.schema`, meanings in ``docs/CONTRACT.md``). Grouped pandas
-operations over all patterns at once; only the trend fit is per pattern.
+:mod:`gradient.schema`, meanings in ``docs/CONTRACT.md`` and ``docs/COLUMNS.md``),
+with grouped pandas operations over all patterns at once; the statistics come from
+:mod:`gradient.stats`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 
-from .schema import PATTERNS_CSV_COLUMNS, STOPS_CSV_COLUMNS
+from . import stats
+from .schema import PATTERNS_CSV_COLUMNS, PATTERNS_EXTRA_COLUMNS, STOPS_CSV_COLUMNS, STOPS_EXTRA_COLUMNS
+
+
+def point_weights(assignment: pd.DataFrame) -> pd.DataFrame:
+    """A weights table for an assignment that gives each stop one area's value."""
+    valued = assignment[assignment["le"].notna()]
+    return pd.DataFrame(
+        {"stop_id": valued["stop_id"], "area_id": valued["area_id"], "weight": 1.0, "le_se": valued["le_se"]}
+    ).reset_index(drop=True)
 
 
 def stop_table(
-    patterns: pd.DataFrame, pattern_stops: pd.DataFrame, assignment: pd.DataFrame
+    patterns: pd.DataFrame,
+    pattern_stops: pd.DataFrame,
+    assignment: pd.DataFrame,
+    weights: pd.DataFrame | None = None,
+    alpha: float = 0.05,
+    correction: str = "none",
 ) -> pd.DataFrame:
-    """Join each pattern's stops to their life expectancy and take stop-to-stop changes.
+    """Join each pattern's stops to their life expectancy and test stop-to-stop changes.
 
     Parameters
     ----------
@@ -26,18 +40,29 @@ def stop_table(
     pattern_stops : pandas.DataFrame
         ``PATTERN_STOP_COLUMNS`` (one row per stop per pattern).
     assignment : pandas.DataFrame
-        ``stop_id``, ``area_id``, ``le``, ``le_se`` per distinct stop, as from
-        :func:`gradient.assign.assign` (``n_areas`` is carried when present).
+        ``stop_id``, ``area_id``, ``le``, ``le_se`` (and ``n_areas``) per distinct
+        stop, as from :func:`gradient.assign.assign`.
+    weights : pandas.DataFrame, optional
+        The weights table of :func:`gradient.assign.assign`; default: each stop
+        takes its ``area_id`` alone (right for the point method).
+    alpha, correction
+        Significance level and multiple-comparison correction of the stop-to-stop
+        tests (:func:`gradient.stats.stop_tests`).
 
     Returns
     -------
     pandas.DataFrame
-        ``STOPS_CSV_COLUMNS`` (``dist_m`` metres; ``le``, ``le_se``, ``le_delta``
-        years), plus any extra columns of ``pattern_stops`` (e.g. ``minutes``)
-        and ``n_areas`` (areas that contributed to ``le``), ordered by
-        ``pattern_id`` and ``stop_sequence``. ``le_delta`` is ``le``
-        minus the previous stop's ``le``: NaN for the first stop and wherever either
-        value is missing.
+        ``STOPS_CSV_COLUMNS`` then ``STOPS_EXTRA_COLUMNS``, ordered by
+        ``pattern_id`` and ``stop_sequence``:
+
+        - ``dist_m`` metres and ``minutes`` (median scheduled minutes) from the
+          first stop; ``le``, ``le_se``, ``le_delta`` years;
+        - ``le_delta`` is ``le`` minus the previous stop's ``le``: NaN for the first
+          stop and wherever either value is missing;
+        - ``n_areas``: areas that contributed to ``le``;
+        - ``le_delta_se``, ``le_delta_z``, ``le_delta_p``,
+          ``le_delta_significant``: see :func:`gradient.stats.stop_tests`;
+        - ``le_lowess``: LOWESS-smoothed ``le`` along the pattern (years).
     """
     meta = patterns[["pattern_id", "route_id", "route_name", "direction_id"]]
     out = pattern_stops.merge(meta, on="pattern_id", how="left", validate="many_to_one")
@@ -45,42 +70,26 @@ def stop_table(
     out = out.merge(values, on="stop_id", how="left", validate="many_to_one")
     out = out.sort_values(["pattern_id", "stop_sequence"], kind="stable").reset_index(drop=True)
     out["le_delta"] = out.groupby("pattern_id", sort=False)["le"].diff()
-    extra = [c for c in list(pattern_stops.columns) + ["n_areas"] if c in out and c not in STOPS_CSV_COLUMNS]
-    return out[STOPS_CSV_COLUMNS + extra]
+    if "minutes" not in out:
+        out["minutes"] = np.nan
+    if "n_areas" not in out:
+        out["n_areas"] = out["le"].notna().astype(int)
+    weights = point_weights(assignment) if weights is None else weights
+    out = out.join(stats.stop_tests(out, weights, alpha=alpha, correction=correction))
+    out["le_lowess"] = np.nan
+    for _, idx in out.groupby("pattern_id", sort=False).indices.items():
+        out.loc[out.index[idx], "le_lowess"] = stats.lowess_profile(
+            out["dist_m"].to_numpy(float)[idx], out["le"].to_numpy(float)[idx]
+        )
+    return out[STOPS_CSV_COLUMNS + STOPS_EXTRA_COLUMNS]
 
 
-def trend(x_km: np.ndarray, le: np.ndarray) -> tuple[float, float, float, int]:
-    """Ordinary least squares trend of life expectancy on distance (statsmodels).
-
-    Parameters
-    ----------
-    x_km : ndarray
-        Kilometres along the pattern.
-    le : ndarray
-        Life expectancy (years); NaN values are left out.
-
-    Returns
-    -------
-    slope, ci_low, ci_high : float
-        Years per km and its 95% t interval; the interval is NaN with fewer than 3
-        stops, and everything is NaN with fewer than 2 or no spread in distance.
-    n : int
-        Stops used (those with a value).
-    """
-    ok = np.isfinite(x_km) & np.isfinite(le)
-    x, y = x_km[ok], le[ok]
-    n = int(ok.sum())
-    if n < 2 or np.ptp(x) == 0:
-        return np.nan, np.nan, np.nan, n
-    fit = sm.OLS(y, sm.add_constant(x, has_constant="add")).fit()
-    slope = float(fit.params[1])
-    if n < 3:
-        return slope, np.nan, np.nan, n
-    low, high = fit.conf_int(alpha=0.05)[1]
-    return slope, float(low), float(high), n
-
-
-def pattern_table(patterns: pd.DataFrame, stops: pd.DataFrame) -> pd.DataFrame:
+def pattern_table(
+    patterns: pd.DataFrame,
+    stops: pd.DataFrame,
+    weights: pd.DataFrame | None = None,
+    k: int = stats.STRETCH_K,
+) -> pd.DataFrame:
     """One summary row per pattern, ranked by life expectancy range.
 
     Parameters
@@ -89,12 +98,16 @@ def pattern_table(patterns: pd.DataFrame, stops: pd.DataFrame) -> pd.DataFrame:
         ``PATTERN_COLUMNS`` per pattern.
     stops : pandas.DataFrame
         As returned by :func:`stop_table`.
+    weights : pandas.DataFrame, optional
+        As for :func:`stop_table`.
+    k : int, default 5
+        Longest stretch (hops) searched for the steepest fall.
 
     Returns
     -------
     pandas.DataFrame
-        ``PATTERNS_CSV_COLUMNS``, ordered by ``le_range`` descending (missing last,
-        ties by ``pattern_id``):
+        ``PATTERNS_CSV_COLUMNS`` then ``PATTERNS_EXTRA_COLUMNS``, ordered by
+        ``le_range`` descending (missing last, ties by ``pattern_id``):
 
         - ``n_stops``, ``n_stops_le``: stops, and stops with a value;
         - ``first_stop``, ``last_stop``: stop names; ``length_m``: metres;
@@ -103,8 +116,10 @@ def pattern_table(patterns: pd.DataFrame, stops: pd.DataFrame) -> pd.DataFrame:
         - ``max_drop``: largest fall between consecutive stops (years, positive; 0
           if it never falls; NaN if no change is known), ``max_drop_from`` and
           ``max_drop_to`` the two stops' names (empty when ``max_drop`` is not > 0);
-        - ``slope_per_km``, ``slope_ci_low``, ``slope_ci_high``: OLS trend of ``le``
-          on distance, years per km, 95% interval (see :func:`trend`).
+        - ``slope_per_km``, ``slope_ci_low``, ``slope_ci_high``: trend of ``le`` on
+          distance, years per km, 95% interval (:func:`gradient.stats.trend`);
+        - the columns of :func:`gradient.stats.pattern_stats` and the ranks of
+          :func:`gradient.stats.rank_network`.
     """
     s = stops.sort_values(["pattern_id", "stop_sequence"], kind="stable")
     g = s.groupby("pattern_id", sort=True)
@@ -132,14 +147,12 @@ def pattern_table(patterns: pd.DataFrame, stops: pd.DataFrame) -> pd.DataFrame:
     out["max_drop_from"] = prev_name.loc[worst[real.index].to_numpy()].set_axis(real.index).reindex(out.index)
     out["max_drop_to"] = s["stop_name"].loc[worst[real.index].to_numpy()].set_axis(real.index).reindex(out.index)
 
-    fits = {
-        pid: trend(grp["dist_m"].to_numpy(float) / 1000.0, grp["le"].to_numpy(float))[:3]
-        for pid, grp in g[["dist_m", "le"]]
-    }
-    fit = pd.DataFrame.from_dict(fits, orient="index", columns=["slope_per_km", "slope_ci_low", "slope_ci_high"])
-    out = out.join(fit)
-
+    weights = weights if weights is not None else point_weights(
+        s.drop_duplicates("stop_id")[["stop_id", "area_id", "le", "le_se"]]
+    )
+    out = out.join(stats.pattern_stats(s, weights, k=k))
     meta = patterns.drop(columns=[c for c in ("geometry",) if c in patterns.columns])
     res = meta.merge(out, left_on="pattern_id", right_index=True, how="left")
+    res = stats.rank_network(res)
     res = res.sort_values(["le_range", "pattern_id"], ascending=[False, True], na_position="last", kind="stable")
-    return res[PATTERNS_CSV_COLUMNS].reset_index(drop=True)
+    return res[PATTERNS_CSV_COLUMNS + [c for c in PATTERNS_EXTRA_COLUMNS if c in res]].reset_index(drop=True)

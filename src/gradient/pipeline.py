@@ -18,8 +18,16 @@ from .embed import save_html
 from .errors import InputError
 from .files import write_csv
 from .gradient import pattern_table, stop_table
+from .headline import headline
+from .stats import STRETCH_K
 from .maps import DEFAULT_TILES, route_map
-from .schema import PATTERNS_CSV_COLUMNS, STOPS_CSV_COLUMNS, safe_name
+from .schema import (
+    PATTERNS_CSV_COLUMNS,
+    PATTERNS_EXTRA_COLUMNS,
+    STOPS_CSV_COLUMNS,
+    STOPS_EXTRA_COLUMNS,
+    safe_name,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +73,15 @@ class Result:
     geometry : geopandas.GeoDataFrame
         ``pattern_id``, ``geometry_source`` and ``geometry`` (EPSG:4326) per pattern.
     labels : Labels
+    weights : pandas.DataFrame
+        Which areas each stop's value came from (:func:`gradient.assign.assign`).
     """
 
     stops: pd.DataFrame
     patterns: pd.DataFrame
     geometry: gpd.GeoDataFrame
     labels: Labels = field(default_factory=Labels)
+    weights: pd.DataFrame | None = None
 
     def pattern(self, pattern_id: str | None = None) -> pd.Series:
         """One row of ``patterns`` (default the first, i.e. the widest range)."""
@@ -139,6 +150,9 @@ def run_patterns(
     labels: Labels | None = None,
     method: str = "point",
     radius_m: float = RADIUS_M,
+    alpha: float = 0.05,
+    correction: str = "none",
+    k: int = STRETCH_K,
 ) -> Result:
     """Assign life expectancy to stop patterns from any source and summarise them.
 
@@ -154,17 +168,27 @@ def run_patterns(
         How stops take life expectancy (:func:`gradient.assign.assign`).
     radius_m : float, default 200
         Buffer radius for ``method='buffer'``.
+    alpha : float, default 0.05
+        Significance level of the stop-to-stop tests.
+    correction : {'none', 'holm', 'fdr_bh'}
+        Multiple-comparison correction across each pattern's stop-to-stop tests.
+    k : int, default 5
+        Longest stretch (stop-to-stop hops) searched for the steepest fall.
 
     Returns
     -------
     Result
+        ``patterns`` carries a ``headline`` column (:func:`gradient.headline.headline`).
     """
+    labels = labels or labels_from(areas)
     pattern_stops = pattern_stops[pattern_stops["pattern_id"].isin(patterns["pattern_id"])]
-    assignment = assign(pattern_stops, areas, method=method, radius_m=radius_m)
-    stops = stop_table(patterns, pattern_stops, assignment)
-    table = pattern_table(patterns, stops)
+    assignment, weights = assign(pattern_stops, areas, method=method, radius_m=radius_m, return_weights=True)
+    stops = stop_table(patterns, pattern_stops, assignment, weights, alpha=alpha, correction=correction)
+    table = pattern_table(patterns, stops, weights, k=k)
+    source = " ".join(p for p in (labels.le_source,) if p)
+    table["headline"] = [headline(row, labels.sex, labels.period, source) for _, row in table.iterrows()]
     geometry = gpd.GeoDataFrame(patterns[["pattern_id", "geometry_source", "geometry"]], crs=patterns.crs)
-    return Result(stops=stops, patterns=table, geometry=geometry, labels=labels or labels_from(areas))
+    return Result(stops=stops, patterns=table, geometry=geometry, labels=labels, weights=weights)
 
 
 def run_gtfs(
@@ -174,8 +198,7 @@ def run_gtfs(
     routes: Sequence[str] | None = None,
     all_patterns: bool = False,
     labels: Labels | None = None,
-    method: str = "point",
-    radius_m: float = RADIUS_M,
+    **options,
 ) -> Result:
     """Run a GTFS feed against life expectancy areas.
 
@@ -191,8 +214,9 @@ def run_gtfs(
         Every distinct pattern rather than each route and direction's main one.
     labels : Labels, optional
         Sources and period for maps and charts (default from ``areas.attrs``).
-    method, radius_m
-        As in :func:`run_patterns`.
+    **options
+        ``method``, ``radius_m``, ``alpha``, ``correction``, ``k``: as in
+        :func:`run_patterns`.
 
     Returns
     -------
@@ -210,7 +234,7 @@ def run_gtfs(
     patterns, pattern_stops = gtfs.stop_patterns(feed, all_patterns=all_patterns, path=feed_path)
     patterns = select_routes(patterns, routes, feed_path)
     labels = labels or labels_from(areas, Path(feed_path).name)
-    return run_patterns(patterns, pattern_stops, areas, labels, method=method, radius_m=radius_m)
+    return run_patterns(patterns, pattern_stops, areas, labels, **options)
 
 
 def pattern_title(row: pd.Series) -> str:
@@ -220,6 +244,9 @@ def pattern_title(row: pd.Series) -> str:
 
 def write_outputs(result: Result, out_dir: str | Path, maps: int = 5, tiles: str | None = DEFAULT_TILES) -> dict[str, list[Path]]:
     """Write ``stops.csv``, ``patterns.csv``, and maps and profiles of the steepest patterns.
+
+    The CSVs hold the contract's columns in order, then the additional columns
+    documented in ``docs/COLUMNS.md``.
 
     Every file is written atomically. Maps go to ``maps/<pattern_id>.html`` and
     profiles to ``profiles/<pattern_id>.png`` and ``.svg`` for the first ``maps``
@@ -232,8 +259,10 @@ def write_outputs(result: Result, out_dir: str | Path, maps: int = 5, tiles: str
     """
     out = Path(out_dir)
     written: dict[str, list[Path]] = {"tables": [], "maps": [], "profiles": []}
-    written["tables"].append(write_csv(result.stops[STOPS_CSV_COLUMNS], out / "stops.csv"))
-    written["tables"].append(write_csv(result.patterns[PATTERNS_CSV_COLUMNS], out / "patterns.csv"))
+    stop_cols = STOPS_CSV_COLUMNS + [c for c in STOPS_EXTRA_COLUMNS if c in result.stops]
+    pattern_cols = PATTERNS_CSV_COLUMNS + [c for c in PATTERNS_EXTRA_COLUMNS if c in result.patterns]
+    written["tables"].append(write_csv(result.stops[stop_cols], out / "stops.csv"))
+    written["tables"].append(write_csv(result.patterns[pattern_cols], out / "patterns.csv"))
     mapped = result.patterns[result.patterns["n_stops_le"] > 0].head(max(maps, 0))
     for pid in mapped["pattern_id"]:
         name = safe_name(pid)

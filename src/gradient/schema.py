@@ -31,8 +31,6 @@ import re
 import numpy as np
 import pandas as pd
 from pyproj import CRS
-from pyproj.aoi import AreaOfInterest
-from pyproj.database import query_utm_crs_info
 
 WGS84 = "EPSG:4326"
 
@@ -114,6 +112,44 @@ PATTERNS_CSV_COLUMNS = [
 ]
 """Columns of ``patterns.csv``, in order (the outward contract)."""
 
+STOPS_EXTRA_COLUMNS = [
+    "minutes",
+    "n_areas",
+    "le_delta_se",
+    "le_delta_z",
+    "le_delta_p",
+    "le_delta_significant",
+    "le_lowess",
+]
+"""Columns ``stops.csv`` carries after the contract's (``docs/COLUMNS.md``)."""
+
+PATTERNS_EXTRA_COLUMNS = [
+    "geometry_source",
+    "le_first_se",
+    "le_last_se",
+    "le_change",
+    "le_change_se",
+    "le_change_ci_low",
+    "le_change_ci_high",
+    "le_change_significant",
+    "le_change_from",
+    "le_change_to",
+    "le_change_stops",
+    "steepest_fall",
+    "steepest_fall_se",
+    "steepest_fall_from",
+    "steepest_fall_to",
+    "steepest_fall_stops",
+    "slope_per_10min",
+    "slope_10min_ci_low",
+    "slope_10min_ci_high",
+    "rank_range",
+    "rank_fall",
+    "rank_slope",
+    "headline",
+]
+"""Columns ``patterns.csv`` carries after the contract's (``docs/COLUMNS.md``)."""
+
 LE_PLAUSIBLE = (40.0, 110.0)
 """Life expectancy at birth outside this range (years) is refused as implausible."""
 
@@ -138,7 +174,7 @@ def safe_name(text: str, max_len: int = 60) -> str:
 
 
 def metric_crs(lon: np.ndarray | pd.Series, lat: np.ndarray | pd.Series) -> CRS:
-    """Return the UTM zone CRS (WGS84 datum) that covers the centre of these points.
+    """Return the WGS84 UTM zone CRS that covers the median of these points.
 
     Parameters
     ----------
@@ -148,7 +184,16 @@ def metric_crs(lon: np.ndarray | pd.Series, lat: np.ndarray | pd.Series) -> CRS:
     Returns
     -------
     pyproj.CRS
-        A metric CRS for measuring lengths and areas.
+        A metric CRS (EPSG:326zz north of the equator, 327zz south) for measuring
+        lengths and areas. The zone is the standard 6-degree one (the Norway and
+        Svalbard exceptions are not applied: lengths there are still metric).
+
+    Examples
+    --------
+    >>> metric_crs([-82.46], [27.95]).to_epsg()  # Tampa
+    32617
+    >>> metric_crs([-0.12], [51.5]).to_epsg()  # London
+    32630
     """
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
@@ -156,8 +201,5 @@ def metric_crs(lon: np.ndarray | pd.Series, lat: np.ndarray | pd.Series) -> CRS:
     if not ok.any():
         raise ValueError("metric_crs: no finite coordinates to choose a UTM zone from")
     x, y = float(np.median(lon[ok])), float(np.median(lat[ok]))
-    infos = query_utm_crs_info(
-        datum_name="WGS 84",
-        area_of_interest=AreaOfInterest(x, y, x, y),
-    )
-    return CRS.from_epsg(infos[0].code)
+    zone = min(int((x + 180) // 6) + 1, 60)
+    return CRS.from_epsg((32600 if y >= 0 else 32700) + zone)
