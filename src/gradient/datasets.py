@@ -11,6 +11,8 @@ FILES = {
     "hart_gtfs": "tampa/hart_gtfs_2018.zip",
     "hillsborough_tracts": "tampa/hillsborough_tracts_2010.geojson",
     "usaleep": "usa/US_A.CSV",
+    "tfl_sequences": "london/tfl_bus_sequences_2018-07.tsv",
+    "tfl_route_lines": "london/tfl_bus_route_lines_2018-07.geojson",
 }
 """Bundled data sets by name, relative to the raw data folder."""
 
