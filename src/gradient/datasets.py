@@ -13,6 +13,8 @@ FILES = {
     "usaleep": "usa/US_A.CSV",
     "msoa_boundaries": "england/msoa2011_bgc.topojson",
     "ons_msoa_le": "england/REQ3292_LifeExpectancy_2011MSOAs_England_2016_to_2020.xlsx",
+    "tfl_sequences": "london/tfl_bus_sequences_2018-07.tsv",
+    "tfl_route_lines": "london/tfl_bus_route_lines_2018-07.geojson",
 }
 """Bundled data sets by name, relative to the raw data folder."""
 
