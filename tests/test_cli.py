@@ -135,9 +135,45 @@ def test_usage_errors_exit_2():
 def test_demo(tmp_path):
     proc = gradient("demo", "--out", str(tmp_path / "demo"), cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
-    assert (tmp_path / "demo" / "stops.csv").exists() and (tmp_path / "demo" / "patterns.csv").exists()
-    assert len(list((tmp_path / "demo" / "maps").glob("*.html"))) == 5
-    assert "route 8" in proc.stdout
+    london = pd.read_csv(tmp_path / "demo" / "london" / "patterns.csv")
+    assert london["route_name"].nunique() == 724  # every TfL route with real stops
+    assert {"25-0-1", "25-1-1"} <= set(london["pattern_id"])
+    maps = sorted(p.stem for p in (tmp_path / "demo" / "london" / "maps").glob("*.html") if p.stem.count("-") == 2)
+    assert {"25-0-1", "25-1-1"} <= set(maps)
+    assert set(london["pattern_id"][london["n_stops_le"] > 0][:5]) <= set(maps)
+    assert len(list((tmp_path / "demo" / "london" / "profiles").glob("*.png"))) >= 7
+    tampa = tmp_path / "demo" / "tampa"
+    assert (tampa / "stops.csv").exists() and len(pd.read_csv(tampa / "patterns.csv")) == 85
+    assert len(list((tampa / "maps").glob("*-*-*.html"))) >= 5
+    assert "route 25: Between HOLLES STREET and HAINAULT STREET on route 25" in proc.stdout
+    assert "London (TfL bus sequences, July 2018)" in proc.stdout and "route 8" in proc.stdout
+
+
+def test_run_tfl_sequences(tmp_path):
+    proc = gradient(
+        "run", "--tfl-sequences", str(datasets.get_path("tfl_sequences")),
+        "--tfl-route-lines", str(datasets.get_path("tfl_route_lines")),
+        "--areas", str(datasets.get_path("msoa_boundaries")), "--le", str(datasets.get_path("ons_msoa_le")),
+        "--le-format", "ons-msoa", "--route", "25", "--maps", "1", "--out", str(tmp_path),
+    )
+    assert proc.returncode == 0, proc.stderr
+    patterns = pd.read_csv(tmp_path / "patterns.csv")
+    assert sorted(patterns["pattern_id"]) == ["25-0-1", "25-1-1"]
+    assert (patterns["geometry_source"] == "route_line").all()
+    assert patterns["n_trips"].isna().all()  # TfL gives no trips
+    # eastbound, five stops in Whitechapel stand in MSOAs whose persons estimate ONS suppressed
+    # (missing, not 0); westbound the stops stand across the road, in MSOAs with an estimate
+    missing = (patterns["n_stops"] - patterns["n_stops_le"]).set_axis(patterns["pattern_id"])
+    assert missing.to_dict() in ({"25-0-1": 5, "25-1-1": 0}, {"25-1-1": 0, "25-0-1": 5})
+
+
+def test_tfl_missing_file(tmp_path):
+    proc = gradient(
+        "run", "--tfl-sequences", str(tmp_path / "nope.tsv"), "--areas", str(datasets.get_path("msoa_boundaries")),
+        "--le", str(datasets.get_path("ons_msoa_le")), "--le-format", "ons-msoa", "--out", str(tmp_path / "o"),
+    )
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith("gradient: error: ") and "nope.tsv" in proc.stderr
 
 
 def london_feed(folder):

@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a feed against a life expectancy table")
     src = run.add_mutually_exclusive_group(required=True)
     src.add_argument("--gtfs", metavar="FEED", help="GTFS zip or folder")
+    src.add_argument("--tfl-sequences", metavar="FILE", help="TfL bus-sequences file (instead of --gtfs)")
+    run.add_argument("--tfl-route-lines", metavar="FILE", help="TfL route lines (GeoJSON) for --tfl-sequences")
     run.add_argument("--areas", required=True, metavar="BOUNDARIES", help="boundary file GeoPandas reads")
     run.add_argument("--le", required=True, metavar="TABLE", help="life expectancy table")
     run.add_argument("--le-format", required=True, choices=["usaleep", "ons-msoa", "csv"], help="layout of TABLE")
@@ -66,7 +68,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 def _labels_for(args: argparse.Namespace, le_areas):
     from .pipeline import labels_from
 
-    labels = labels_from(le_areas, Path(args.gtfs).name)
+    labels = labels_from(le_areas, Path(args.gtfs or args.tfl_sequences).name)
     labels.le_source = args.le_source or labels.le_source
     labels.period = args.le_period or labels.period
     return labels
@@ -88,11 +90,8 @@ def _run(args: argparse.Namespace) -> int:
         le_ci_cols=tuple(args.le_ci_cols) if args.le_ci_cols else None,
         sex=args.sex,
     )
-    result = pipeline.run_gtfs(
-        args.gtfs,
-        le_areas,
+    options = dict(
         routes=args.route,
-        all_patterns=args.all_patterns,
         labels=_labels_for(args, le_areas),
         method=args.method,
         radius_m=args.radius_m,
@@ -100,37 +99,76 @@ def _run(args: argparse.Namespace) -> int:
         correction=args.correction,
         k=args.stretch_k,
     )
+    if args.gtfs:
+        result = pipeline.run_gtfs(args.gtfs, le_areas, all_patterns=args.all_patterns, **options)
+    else:
+        result = pipeline.run_tfl(args.tfl_sequences, le_areas, route_lines=args.tfl_route_lines, **options)
     written = pipeline.write_outputs(result, args.out, maps=args.maps)
     _summary(result, written, time.perf_counter() - start)
     return 0
 
 
-def _summary(result, written, seconds: float) -> None:
+def _summary(result, written, seconds: float, top: int = 5) -> None:
     p = result.patterns
-    print(f"{len(p)} patterns, {len(result.stops)} stops on them, in {seconds:.1f} s")
-    for _, row in p.head(5).iterrows():
-        if row["n_stops_le"] > 0:
-            print(
-                f"  route {row['route_name']} ({row['first_stop']} to {row['last_stop']}): "
-                f"range {row['le_range']:.1f} years over {row['n_stops_le']} stops with a value"
-            )
+    n_routes = p["route_name"].nunique()
+    print(f"{len(p)} patterns on {n_routes} routes, {len(result.stops)} stops on them, in {seconds:.1f} s")
+    print(f"widest ranges of life expectancy ({result.labels.sex or 'all'}, {result.labels.period or 'period n/a'}):")
+    for _, row in p[p["n_stops_le"] > 0].head(top).iterrows():
+        print(
+            f"  route {row['route_name']} ({row['first_stop']} to {row['last_stop']}): range "
+            f"{row['le_range']:.1f} years over {row['n_stops_le']} of {row['n_stops']} stops with a value"
+        )
+        if "headline" in row:
+            print(f"    {row['headline']}")
     for kind, paths in written.items():
         if paths:
             print(f"{kind}: {paths[0].parent}/ ({len(paths)} files)")
 
 
+DEMO_ROUTES = ("25",)
+"""London routes always mapped by the demo besides the steepest: 25, Oxford Circus to Ilford."""
+
+
 def _demo(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm
+
     from . import areas, datasets, pipeline
 
+    out = Path(args.out)
     start = time.perf_counter()
-    tracts = areas.load_areas(
-        datasets.get_path("hillsborough_tracts"), datasets.get_path("usaleep"), "usaleep"
+    steps = tqdm(total=6, desc="demo", unit="step", file=sys.stderr)
+    steps.set_postfix_str("England's MSOA life expectancy")
+    msoas = areas.load_areas(datasets.get_path("msoa_boundaries"), datasets.get_path("ons_msoa_le"), "ons-msoa")
+    steps.update()
+    steps.set_postfix_str("London's bus network")
+    london = pipeline.run_tfl(
+        datasets.get_path("tfl_sequences"), msoas, route_lines=datasets.get_path("tfl_route_lines"),
+        labels=pipeline.labels_from(msoas, "TfL bus sequences, July 2018"),
     )
-    labels = pipeline.labels_from(tracts, "HART GTFS 2018")
-    result = pipeline.run_gtfs(datasets.get_path("hart_gtfs"), tracts, labels=labels)
-    written = pipeline.write_outputs(result, args.out, maps=5)
-    print("Tampa (HART GTFS 2018) against USALEEP 2010-2015 census tract life expectancy")
-    _summary(result, written, time.perf_counter() - start)
+    steps.update()
+    steps.set_postfix_str("London maps")
+    also = [pid for pid in london.patterns["pattern_id"]
+            if pid.split("-")[0] in DEMO_ROUTES and not pid.split("-")[1] in ("2", "3")]
+    london_files = pipeline.write_outputs(london, out / "london", maps=5, also=also, progress=True)
+    london_time = time.perf_counter() - start
+    steps.update()
+    steps.set_postfix_str("Tampa's census tracts")
+    tracts = areas.load_areas(datasets.get_path("hillsborough_tracts"), datasets.get_path("usaleep"), "usaleep")
+    steps.update()
+    steps.set_postfix_str("Tampa's HART network")
+    tampa = pipeline.run_gtfs(datasets.get_path("hart_gtfs"), tracts, labels=pipeline.labels_from(tracts, "HART GTFS 2018"))
+    steps.update()
+    tampa_files = pipeline.write_outputs(tampa, out / "tampa", maps=5, progress=True)
+    steps.update()
+    steps.close()
+    print("London (TfL bus sequences, July 2018) against ONS MSOA life expectancy 2016-2020")
+    _summary(london, london_files, london_time)
+    for pid in also:
+        print(f"  route 25: {london.pattern(pid)['headline']}")
+    print()
+    print("Tampa (HART GTFS 2018) against CDC/NCHS USALEEP 2010-2015 census tract life expectancy")
+    _summary(tampa, tampa_files, time.perf_counter() - start - london_time)
+    print(f"\nall done in {time.perf_counter() - start:.1f} s; open {out}/london/maps/ in a browser")
     return 0
 
 

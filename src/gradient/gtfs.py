@@ -22,7 +22,7 @@ from pyproj import Transformer
 
 from .errors import FeedError, GradientWarning
 from .geometry import monotone_along, straight_along
-from .schema import PATTERN_COLUMNS, PATTERN_STOP_COLUMNS, WGS84, metric_crs, safe_name
+from .schema import PATTERN_COLUMNS, PATTERN_STOP_COLUMNS, WGS84, metric_crs, pattern_ids
 
 log = logging.getLogger(__name__)
 
@@ -93,16 +93,6 @@ def _trip_keys(stop_times: pd.DataFrame, stop_codes: np.ndarray) -> tuple[pd.Ser
     bounds = np.r_[starts, len(trip)]
     keys = [stop_codes[a:b].tobytes() for a, b in zip(bounds[:-1], bounds[1:])]
     return pd.Series(keys, index=trip[starts], name="key"), starts
-
-
-def _pattern_ids(patterns: pd.DataFrame) -> pd.Series:
-    """Readable, file-name-safe, unique ids: ``<route>-<direction>-<rank>``."""
-    direction = patterns["direction_id"].astype("string").fillna("x")
-    base = patterns["route_id"].map(safe_name) + "-" + direction + "-" + patterns["rank"].astype(str)
-    clash = base.duplicated(keep=False)
-    if clash.any():  # two route ids that sanitise alike: disambiguate by position
-        base[clash] = base[clash] + "-r" + patterns.loc[clash, "route_id"].factorize()[0].astype(str)
-    return base
 
 
 def stop_patterns(
@@ -218,7 +208,7 @@ def stop_patterns(
     name = short.astype("string").replace("", pd.NA)
     names = pd.Series(name.reindex(pats["route_id"]).to_numpy(), dtype="string")
     pats["route_name"] = names.fillna(pats["route_id"].astype("string"))
-    pats["pattern_id"] = _pattern_ids(pats)
+    pats["pattern_id"] = pattern_ids(pats)
 
     # Stops of every pattern, in order, from the pattern keys.
     codes = [np.frombuffer(k, dtype=np.int32) for k in pats["key"]]

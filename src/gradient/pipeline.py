@@ -11,8 +11,9 @@ from typing import Sequence
 
 import geopandas as gpd
 import pandas as pd
+from tqdm.auto import tqdm
 
-from . import charts, gtfs
+from . import charts, gtfs, tfl
 from .assign import RADIUS_M, assign
 from .embed import save_html
 from .errors import InputError
@@ -237,12 +238,55 @@ def run_gtfs(
     return run_patterns(patterns, pattern_stops, areas, labels, **options)
 
 
+def run_tfl(
+    sequences: str | Path,
+    areas: gpd.GeoDataFrame,
+    *,
+    route_lines: str | Path | None = None,
+    routes: Sequence[str] | None = None,
+    labels: Labels | None = None,
+    **options,
+) -> Result:
+    """Run TfL's bus sequences against life expectancy areas.
+
+    Parameters
+    ----------
+    sequences : str or Path
+        TfL's bus-sequences file (:func:`gradient.tfl.read_tfl_sequences`).
+    areas : geopandas.GeoDataFrame
+        ``AREA_COLUMNS``, e.g. England's MSOAs from :func:`gradient.areas.load_areas`.
+    route_lines : str or Path, optional
+        TfL's route lines, for distances along the roads; straight lines otherwise.
+    routes : sequence of str, optional
+        Route names to keep; default all.
+    labels : Labels, optional
+        Default from ``areas.attrs`` and the file's name.
+    **options
+        As in :func:`run_patterns`.
+
+    Returns
+    -------
+    Result
+    """
+    patterns, pattern_stops = tfl.read_tfl_sequences(sequences, route_lines)
+    patterns = select_routes(patterns, routes, sequences)
+    labels = labels or labels_from(areas, Path(sequences).name)
+    return run_patterns(patterns, pattern_stops, areas, labels, **options)
+
+
 def pattern_title(row: pd.Series) -> str:
     """A title for one pattern: route name and its end stops."""
     return f"Route {row['route_name']}: {row['first_stop']} to {row['last_stop']}"
 
 
-def write_outputs(result: Result, out_dir: str | Path, maps: int = 5, tiles: str | None = DEFAULT_TILES) -> dict[str, list[Path]]:
+def write_outputs(
+    result: Result,
+    out_dir: str | Path,
+    maps: int = 5,
+    tiles: str | None = DEFAULT_TILES,
+    also: Sequence[str] = (),
+    progress: bool = False,
+) -> dict[str, list[Path]]:
     """Write ``stops.csv``, ``patterns.csv``, and maps and profiles of the steepest patterns.
 
     The CSVs hold the contract's columns in order, then the additional columns
@@ -250,7 +294,8 @@ def write_outputs(result: Result, out_dir: str | Path, maps: int = 5, tiles: str
 
     Every file is written atomically. Maps go to ``maps/<pattern_id>.html`` and
     profiles to ``profiles/<pattern_id>.png`` and ``.svg`` for the first ``maps``
-    patterns (by ``le_range``) that have any life expectancy.
+    patterns (by ``le_range``) that have any life expectancy, and for the patterns
+    named in ``also``. ``progress`` shows a progress bar (tqdm) over them.
 
     Returns
     -------
@@ -264,7 +309,8 @@ def write_outputs(result: Result, out_dir: str | Path, maps: int = 5, tiles: str
     written["tables"].append(write_csv(result.stops[stop_cols], out / "stops.csv"))
     written["tables"].append(write_csv(result.patterns[pattern_cols], out / "patterns.csv"))
     mapped = result.patterns[result.patterns["n_stops_le"] > 0].head(max(maps, 0))
-    for pid in mapped["pattern_id"]:
+    chosen = list(dict.fromkeys(list(mapped["pattern_id"]) + [result.pattern(p)["pattern_id"] for p in also]))
+    for pid in tqdm(chosen, desc="maps and profiles", unit="route", disable=not progress, leave=False):
         name = safe_name(pid)
         written["maps"].append(save_html(result.route_map(pid, tiles=tiles), out / "maps" / f"{name}.html"))
         fig = result.profile(pid)

@@ -173,6 +173,21 @@ def safe_name(text: str, max_len: int = 60) -> str:
     return cleaned[:max_len] or "_"
 
 
+def pattern_ids(patterns: pd.DataFrame) -> pd.Series:
+    """Readable, file-name-safe, unique pattern ids: ``<route>-<direction>-<rank>``.
+
+    Every source names its patterns with this, from ``route_id``, ``direction_id``
+    (``x`` where missing) and ``rank`` (1 for a route and direction's main pattern).
+    Two route ids that sanitise alike are told apart by a suffix.
+    """
+    direction = patterns["direction_id"].astype("string").fillna("x")
+    base = patterns["route_id"].map(safe_name) + "-" + direction + "-" + patterns["rank"].astype(str)
+    clash = base.duplicated(keep=False)
+    if clash.any():  # two route ids that sanitise alike: disambiguate by position
+        base[clash] = base[clash] + "-r" + patterns.loc[clash, "route_id"].factorize()[0].astype(str)
+    return base
+
+
 def metric_crs(lon: np.ndarray | pd.Series, lat: np.ndarray | pd.Series) -> CRS:
     """Return the WGS84 UTM zone CRS that covers the median of these points.
 

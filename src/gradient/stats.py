@@ -317,8 +317,11 @@ def lowess_profile(dist_m: np.ndarray, le: np.ndarray, frac: float = 0.3) -> np.
     """
     out = np.full(len(le), np.nan)
     ok = np.isfinite(le) & np.isfinite(dist_m)
-    if ok.sum() >= 3:
-        out[ok] = lowess(le[ok], dist_m[ok], frac=frac, it=0, return_sorted=False)
+    if ok.sum() >= 3 and np.ptp(le[ok]) > 0:
+        with np.errstate(invalid="ignore", divide="ignore"):  # repeated distances at a terminus
+            out[ok] = lowess(le[ok], dist_m[ok], frac=frac, it=0, return_sorted=False)
+    elif ok.any():
+        out[ok] = le[ok]  # a constant profile is its own smooth
     return out
 
 

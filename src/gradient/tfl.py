@@ -26,8 +26,7 @@ from pyproj.exceptions import CRSError
 
 from .errors import FeedError, GradientWarning, InputError
 from .geometry import monotone_along, straight_along
-from .gtfs import _pattern_ids
-from .schema import PATTERN_COLUMNS, PATTERN_STOP_COLUMNS, WGS84
+from .schema import PATTERN_COLUMNS, PATTERN_STOP_COLUMNS, WGS84, pattern_ids
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +182,7 @@ def read_tfl_sequences(
         }
     )
     pats["route_name"] = pats["route_id"].astype("string")
-    pats["pattern_id"] = _pattern_ids(pats).astype("string")
+    pats["pattern_id"] = pattern_ids(pats).astype("string")
     pats["n_trips"] = pd.array([pd.NA] * len(pats), dtype="Int64")
     pats["n_stops"] = lengths.astype(np.int64)
 
