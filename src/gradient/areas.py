@@ -97,6 +97,14 @@ def read_boundaries(
             gdf = gdf.set_crs(WGS84)
         else:
             raise AreasError("declares no CRS; give it with --areas-crs (e.g. EPSG:27700)", path)
+    if gdf.crs.is_projected:
+        x0, y0, x1, y1 = gdf.total_bounds
+        if -180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90:
+            raise AreasError(
+                f"coordinates look like longitude/latitude degrees, but the CRS is {gdf.crs.to_string()} "
+                "(metres); fix the file's CRS or give the right one with --areas-crs",
+                path,
+            )
     gdf = gdf.to_crs(WGS84)
     minx, miny, maxx, maxy = gdf.total_bounds
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):

@@ -184,6 +184,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = " ".join(str(exc).split())
         print(f"gradient: error: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as exc:  # e.g. an output folder that cannot be written
+        where = exc.filename or "?"
+        print(f"gradient: error: {where}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":  # pragma: no cover

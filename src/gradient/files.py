@@ -7,7 +7,10 @@ renamed, so a reader (or a crash) never leaves a partial file that looks complet
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -59,3 +62,31 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     """
     text = neutralise_formulas(frame).to_csv(index=False, float_format="%.10g", lineterminator="\n")
     return write_atomic(path, text)
+
+
+@contextmanager
+def staged_dir(out_dir: str | Path) -> Iterator[Path]:
+    """Write a set of files into a hidden staging folder, then move them into ``out_dir``.
+
+    If anything fails (or the run is interrupted) before the block ends, the staging
+    folder is removed and ``out_dir`` is left as it was: never a new ``stops.csv``
+    beside an old ``patterns.csv``, never a partial file. Each move is an atomic
+    rename within one file system.
+
+    Yields
+    ------
+    pathlib.Path
+        The staging folder; write the files there with the layout they should have
+        in ``out_dir``.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(dir=out, prefix=".gradient-staging-"))
+    try:
+        yield stage
+        for path in sorted(p for p in stage.rglob("*") if p.is_file()):
+            target = out / path.relative_to(stage)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)

@@ -20,6 +20,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from . import feedcheck
 from .errors import FeedError, GradientWarning
 from .geometry import monotone_along, straight_along
 from .schema import PATTERN_COLUMNS, PATTERN_STOP_COLUMNS, WGS84, metric_crs, pattern_ids
@@ -50,18 +51,33 @@ def read_feed(path: str | Path) -> gk.Feed:
     Raises
     ------
     FeedError
-        If the path does not exist, is not a GTFS feed, or lacks a required table or
-        column (see ``REQUIRED``).
+        If the path does not exist, is not a GTFS feed, is not UTF-8, lacks a
+        required table or column (see ``REQUIRED``), or fails a check of
+        :mod:`gradient.feedcheck` (unsafe or absurd zip, duplicate ids, impossible or
+        swapped coordinates). Times that are not ``H:MM:SS`` only warn.
+
+    Notes
+    -----
+    A zip whose files sit in one sub-folder is read as if they were at its root
+    (gtfs-kit reads members by their file name); nothing is ever unpacked to disk.
     """
     path = Path(path)
     if not path.exists():
         raise FeedError("no such file or folder; give a GTFS zip or folder", path)
-    if path.is_file() and not zipfile.is_zipfile(path):
-        raise FeedError("not a zip archive; give a GTFS zip or folder", path)
+    if path.is_file():
+        if not zipfile.is_zipfile(path):
+            raise FeedError("not a zip archive; give a GTFS zip or folder", path)
+        feedcheck.check_zip(path)
     try:
         feed = gk.read_feed(path, dist_units="km")
-    except (ValueError, KeyError, UnicodeDecodeError, zipfile.BadZipFile, pd.errors.ParserError) as exc:
-        raise FeedError(f"cannot read as GTFS ({exc})", path) from exc
+    except UnicodeDecodeError as exc:
+        raise FeedError(
+            f"is not UTF-8 text ({exc.reason} at byte {exc.start}); GTFS files must be UTF-8, so re-save them "
+            "as UTF-8",
+            path,
+        ) from exc
+    except (ValueError, KeyError, zipfile.BadZipFile, pd.errors.ParserError) as exc:
+        raise FeedError(f"cannot read as GTFS ({' '.join(str(exc).split())})", path) from exc
     for table, columns in REQUIRED.items():
         frame = getattr(feed, table, None)
         if frame is None:
@@ -69,6 +85,7 @@ def read_feed(path: str | Path) -> gk.Feed:
         missing = [c for c in columns if c not in frame.columns]
         if missing:
             raise FeedError(f"{table}.txt lacks the column(s) {', '.join(missing)}", path)
+    feedcheck.check_feed(feed, path)
     return feed
 
 
@@ -174,9 +191,18 @@ def stop_patterns(
         }
     )
     trip_table["n_stops"] = trip_table["key"].map(len) // 4
-    trip_table = trip_table[trip_table["n_stops"] >= 2]
-    if trip_table.empty:
+    short = trip_table["n_stops"] < 2
+    if short.all():
         raise FeedError("no trip serves two or more stops", path)
+    if short.any():
+        examples = ", ".join(map(str, keys.index[trip_table.index[short]][:3]))
+        warnings.warn(
+            f"{int(short.sum())} of {len(trip_table)} trips serve a single stop and are left out "
+            f"(e.g. trip {examples})",
+            GradientWarning,
+            stacklevel=2,
+        )
+        trip_table = trip_table[~short]
 
     group = ["route_id", "direction_id", "key"]
     pats = (

@@ -17,7 +17,7 @@ from . import charts, gtfs, tfl
 from .assign import RADIUS_M, assign
 from .embed import save_html
 from .errors import InputError
-from .files import write_csv
+from .files import staged_dir, write_csv
 from .gradient import pattern_table, stop_table
 from .headline import headline
 from .stats import STRETCH_K
@@ -280,6 +280,31 @@ def pattern_title(row: pd.Series) -> str:
 
 
 def write_outputs(
+    result: Result,
+    out_dir: str | Path,
+    maps: int = 5,
+    tiles: str | None = DEFAULT_TILES,
+    also: Sequence[str] = (),
+    progress: bool = False,
+) -> dict[str, list[Path]]:
+    """Write ``stops.csv``, ``patterns.csv``, and maps and profiles of the steepest patterns.
+
+    Everything is written to a staging folder first and moved into ``out_dir`` only
+    when all of it has been written (:func:`gradient.files.staged_dir`): an error or
+    an interruption leaves ``out_dir`` as it was. See :func:`_write_all` for the files.
+
+    Returns
+    -------
+    dict
+        ``{"tables": [...], "maps": [...], "profiles": [...]}`` paths written, in ``out_dir``.
+    """
+    out = Path(out_dir)
+    with staged_dir(out) as stage:
+        staged = _write_all(result, stage, maps=maps, tiles=tiles, also=also, progress=progress)
+    return {kind: [out / p.relative_to(stage) for p in paths] for kind, paths in staged.items()}
+
+
+def _write_all(
     result: Result,
     out_dir: str | Path,
     maps: int = 5,

@@ -185,7 +185,7 @@ def pattern_ids(patterns: pd.DataFrame) -> pd.Series:
     clash = base.duplicated(keep=False)
     if clash.any():  # two route ids that sanitise alike: disambiguate by position
         base[clash] = base[clash] + "-r" + patterns.loc[clash, "route_id"].factorize()[0].astype(str)
-    return base
+    return base.astype("string")
 
 
 def metric_crs(lon: np.ndarray | pd.Series, lat: np.ndarray | pd.Series) -> CRS:

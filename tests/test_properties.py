@@ -1,0 +1,95 @@
+"""Properties that must hold for any input (hypothesis)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import line_feed, squares, to_lonlat
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gradient import gtfs, pipeline
+from gradient.assign import assign_buffer, assign_point
+from gradient.geometry import monotone_along
+
+SLOW = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+values = st.floats(min_value=60, max_value=95, allow_nan=False)
+
+
+@SLOW
+@given(st.lists(values, min_size=3, max_size=6), st.floats(min_value=0.2, max_value=3))
+def test_reversing_a_pattern_negates_its_deltas_and_slope(tmp_path_factory, le, se):
+    xs = tuple(float(i) * 800 for i in range(len(le)))
+    folder = line_feed(tmp_path_factory.mktemp("feed"), xs=xs, names=tuple(f"S{i}" for i in range(len(le))))
+    patterns, ps = gtfs.stop_patterns(gtfs.read_feed(folder))
+    res = pipeline.run_patterns(patterns, ps, squares(values=le, ses=[se] * len(le), xs=xs))
+    east = res.stops[res.stops["pattern_id"] == "R-0-1"]["le_delta"].to_numpy()[1:]
+    west = res.stops[res.stops["pattern_id"] == "R-1-1"]["le_delta"].to_numpy()[1:]
+    np.testing.assert_allclose(west, -east[::-1], atol=1e-9)
+    p = res.patterns.set_index("pattern_id")
+    if np.ptp(le) > 0:
+        assert p.loc["R-1-1", "slope_per_km"] == pytest.approx(-p.loc["R-0-1", "slope_per_km"], abs=1e-9)
+    assert p.loc["R-1-1", "le_range"] == pytest.approx(p.loc["R-0-1", "le_range"])
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.permutations(["A0", "A1", "A2"]), st.lists(st.floats(0, 3000), min_size=1, max_size=8))
+def test_relabelling_area_ids_changes_nothing(labels, xs):
+    lon, lat = to_lonlat(np.asarray(xs) + 360000.0, np.full(len(xs), 3090000.0))
+    stops = pd.DataFrame({"stop_id": [f"s{i}" for i in range(len(xs))], "lon": lon, "lat": lat})
+    base = squares()
+    relabelled = base.assign(area_id=pd.array(labels, dtype="string"))
+    for assign in (assign_point, lambda s, a: assign_buffer(s, a, radius_m=300)):
+        with warnings.catch_warnings():  # stops beyond the squares warn; that is not the point here
+            warnings.simplefilter("ignore")
+            a = assign(stops, base)
+            b = assign(stops, relabelled)
+        np.testing.assert_array_equal(a["le"].to_numpy(), b["le"].to_numpy())
+        np.testing.assert_array_equal(a["le_se"].to_numpy(), b["le_se"].to_numpy())
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(values, min_size=3, max_size=3), st.floats(-600, 2600), st.floats(-400, 400),
+       st.floats(min_value=50, max_value=900))
+def test_a_stop_value_lies_within_its_areas_values(le, x, y, radius):
+    lon, lat = to_lonlat(np.array([x + 360000.0]), np.array([y + 3090000.0]))
+    stops = pd.DataFrame({"stop_id": ["s"], "lon": lon, "lat": lat})
+    got, weights = assign_buffer(stops, squares(values=le), radius_m=radius, return_weights=True)
+    if np.isfinite(got["le"].iloc[0]):
+        contributing = squares(values=le).set_index("area_id").loc[weights["area_id"], "le"]
+        assert contributing.min() - 1e-9 <= got["le"].iloc[0] <= contributing.max() + 1e-9
+        assert weights["weight"].sum() == pytest.approx(1.0)
+
+
+coords = st.floats(min_value=-1000, max_value=1000, allow_nan=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(coords, coords), min_size=2, max_size=12, unique=True),
+       st.lists(st.tuples(coords, coords), min_size=1, max_size=15))
+def test_distances_never_decrease(line, points):
+    line = np.array(line, dtype=float)
+    if np.all(np.hypot(*np.diff(line, axis=0).T) < 1e-6):
+        return
+    along, offset = monotone_along(np.array(points, dtype=float), line)
+    assert np.all(np.diff(along) >= 0)
+    assert np.all(offset >= 0)
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.randoms(use_true_random=False))
+def test_results_do_not_depend_on_row_order(tmp_path_factory, rnd):
+    folder = line_feed(tmp_path_factory.mktemp("feed"), xs=(0, 700, 1500, 2600), names="ABCD", n_trips=(4, 3))
+    expected = gtfs.stop_patterns(gtfs.read_feed(folder))
+    for name in ("stop_times.txt", "stops.txt", "trips.txt", "shapes.txt"):
+        frame = pd.read_csv(folder / name, dtype=str)
+        order = list(range(len(frame)))
+        rnd.shuffle(order)
+        frame.iloc[order].to_csv(folder / name, index=False)
+    got = gtfs.stop_patterns(gtfs.read_feed(folder))
+    pd.testing.assert_frame_equal(got[1], expected[1])
+    pd.testing.assert_frame_equal(got[0].drop(columns="geometry"), expected[0].drop(columns="geometry"))
+    assert got[0].geometry.geom_equals_exact(expected[0].geometry, tolerance=1e-9).all()
