@@ -43,7 +43,8 @@ def test_run_on_hart_writes_the_contract(hart_run):
     assert (patterns.loc[no_values, "n_stops_le"] == 0).all() and no_values.iloc[-4:].all()
     assert stops["le"].min() > 50  # missing stays empty, never 0
     assert stops.groupby("pattern_id")["stop_sequence"].apply(lambda s: (s.diff().dropna() == 1).all()).all()
-    assert sorted(p.name for p in (out / "maps").iterdir()) == sorted(f"{p}.html" for p in patterns["pattern_id"][:2])
+    expected_maps = [f"{p}{s}" for p in patterns["pattern_id"][:2] for s in (".html", ".iframe.html", ".alt.txt")]
+    assert sorted(p.name for p in (out / "maps").iterdir()) == sorted(expected_maps + ["network.html"])
     assert len(list((out / "profiles").glob("*.png"))) == 2 and len(list((out / "profiles").glob("*.svg"))) == 2
     assert "85 patterns" in proc.stdout
     assert "warning: 2 of 2276 stops fall outside every area" in proc.stderr

@@ -14,11 +14,14 @@ import pandas as pd
 
 from . import charts, gtfs
 from .assign import assign_point
-from .embed import save_html
+from .colours import Scale, areas_scale
+from .embed import save_embed, save_html
 from .errors import InputError
 from .files import write_csv
 from .gradient import pattern_table, stop_table
 from .maps import DEFAULT_TILES, route_map
+from .netmap import network_map
+from .page import units_text
 from .schema import PATTERNS_CSV_COLUMNS, STOPS_CSV_COLUMNS, safe_name
 
 log = logging.getLogger(__name__)
@@ -85,8 +88,14 @@ class Result:
         """The rows of ``stops`` for one pattern, in stop order."""
         return self.stops[self.stops["pattern_id"] == pattern_id]
 
-    def route_map(self, pattern_id: str | None = None, tiles: str | None = DEFAULT_TILES):
-        """:func:`gradient.maps.route_map` of one pattern, titled and sourced."""
+    def route_map(self, pattern_id: str | None = None, tiles: str | None = DEFAULT_TILES, *,
+                  areas: gpd.GeoDataFrame | None = None, scale: Scale | None = None):
+        """:func:`gradient.maps.route_map` of one pattern, titled and sourced.
+
+        The colour scale defaults to :func:`gradient.colours.areas_scale` of the whole
+        run, so every map shares one scale centred on the median of the areas served;
+        ``areas`` (e.g. the table given to :func:`run_gtfs`) adds the area layer.
+        """
         row = self.pattern(pattern_id)
         line = self.geometry.set_index("pattern_id").geometry.get(row["pattern_id"])
         return route_map(
@@ -96,14 +105,31 @@ class Result:
             source=self.labels.source_line,
             period=self.labels.period,
             sex=self.labels.sex,
+            route=f"route {row['route_name']}",
             tiles=tiles,
+            scale=scale or areas_scale(self.stops),
+            areas=areas,
         )
 
-    def profile(self, pattern_id: str | None = None):
+    def network_map(self, value: str = "le_range", tiles: str | None = DEFAULT_TILES, title: str = ""):
+        """:func:`gradient.netmap.network_map` of every pattern, sourced."""
+        return network_map(
+            self.patterns, self.geometry, value=value, title=title or "Life expectancy along every route",
+            source=self.labels.source_line, period=self.labels.period, sex=self.labels.sex, tiles=tiles,
+        )
+
+    def profile(self, pattern_id: str | None = None, scale: Scale | None = None):
         """:func:`gradient.charts.profile_chart` of one pattern, titled and sourced."""
         row = self.pattern(pattern_id)
-        subtitle = " | ".join(p for p in (self.labels.sex, self.labels.source_line) if p)
-        return charts.profile_chart(self.stops_of(row["pattern_id"]), title=pattern_title(row), subtitle=subtitle)
+        scale = scale or areas_scale(self.stops)
+        return charts.profile_chart(
+            self.stops_of(row["pattern_id"]),
+            title=pattern_title(row),
+            subtitle=units_text("Life expectancy at birth at each stop, years", self.labels.sex, self.labels.period),
+            source=self.labels.source_line,
+            reference=scale.reference,
+            reference_label=scale.reference_label,
+        )
 
 
 def select_routes(patterns: gpd.GeoDataFrame, routes: Sequence[str] | None, path=None) -> gpd.GeoDataFrame:
@@ -200,12 +226,22 @@ def pattern_title(row: pd.Series) -> str:
     return f"Route {row['route_name']}: {row['first_stop']} to {row['last_stop']}"
 
 
-def write_outputs(result: Result, out_dir: str | Path, maps: int = 5, tiles: str | None = DEFAULT_TILES) -> dict[str, list[Path]]:
+def write_outputs(
+    result: Result,
+    out_dir: str | Path,
+    maps: int = 5,
+    tiles: str | None = DEFAULT_TILES,
+    areas: gpd.GeoDataFrame | None = None,
+) -> dict[str, list[Path]]:
     """Write ``stops.csv``, ``patterns.csv``, and maps and profiles of the steepest patterns.
 
-    Every file is written atomically. Maps go to ``maps/<pattern_id>.html`` and
-    profiles to ``profiles/<pattern_id>.png`` and ``.svg`` for the first ``maps``
-    patterns (by ``le_range``) that have any life expectancy.
+    Every file is written atomically. For the first ``maps`` patterns (by
+    ``le_range``) that have any life expectancy: ``maps/<pattern_id>.html`` (a
+    self-contained page), ``maps/<pattern_id>.iframe.html`` (an ``<iframe>`` snippet)
+    and ``maps/<pattern_id>.alt.txt`` (one paragraph of alt text), and
+    ``profiles/<pattern_id>.png`` and ``.svg``; plus ``maps/network.html`` with every
+    pattern when ``maps`` > 0. All maps and profiles share one colour scale and
+    reference (:func:`gradient.colours.areas_scale`); ``areas`` adds the area layer.
 
     Returns
     -------
@@ -217,11 +253,15 @@ def write_outputs(result: Result, out_dir: str | Path, maps: int = 5, tiles: str
     written["tables"].append(write_csv(result.stops[STOPS_CSV_COLUMNS], out / "stops.csv"))
     written["tables"].append(write_csv(result.patterns[PATTERNS_CSV_COLUMNS], out / "patterns.csv"))
     mapped = result.patterns[result.patterns["n_stops_le"] > 0].head(max(maps, 0))
+    scale = areas_scale(result.stops)
     for pid in mapped["pattern_id"]:
         name = safe_name(pid)
-        written["maps"].append(save_html(result.route_map(pid, tiles=tiles), out / "maps" / f"{name}.html"))
-        fig = result.profile(pid)
+        m = result.route_map(pid, tiles=tiles, areas=areas, scale=scale)
+        written["maps"] += save_embed(m, out / "maps" / f"{name}.html")
+        fig = result.profile(pid, scale=scale)
         for suffix in (".png", ".svg"):
             written["profiles"].append(charts.save_figure(fig, out / "profiles" / f"{name}{suffix}"))
         charts.plt.close(fig)
+    if maps > 0:
+        written["maps"].append(save_html(result.network_map(tiles=tiles), out / "maps" / "network.html"))
     return written
