@@ -112,7 +112,8 @@ def profile_chart(
     km = s["dist_m"].to_numpy(float) / 1000.0
     le = s["le"].to_numpy(float)
     se = s["le_se"].to_numpy(float)
-    fig, ax = plt.subplots(figsize=(10, 5.6), layout="constrained")
+    fig, (ax, foot) = plt.subplots(2, 1, figsize=(10, 6), layout="constrained", height_ratios=[1, 0.2])
+    foot.axis("off")
     if np.isfinite(se).any():
         ax.fill_between(km, le - Z95 * se, le + Z95 * se, step="mid", color="0.84", linewidth=0,
                         label="95% interval")
@@ -141,12 +142,14 @@ def profile_chart(
     ax.set_ylabel("life expectancy at birth (years)")
     ax.grid(axis="y", color="0.9")
     ax.set_xlim(km[0] - 0.01 * (km[-1] - km[0] or 1), km[-1] + 0.01 * (km[-1] - km[0] or 1))
-    ax.legend(loc="best", fontsize=8, frameon=True, framealpha=0.9, edgecolor="0.8")
+    handles, labels = ax.get_legend_handles_labels()
+    foot.legend(handles, labels, loc="upper left", ncols=3, fontsize=8, frameon=False, borderaxespad=0,
+                bbox_to_anchor=(0, 1.0))
     fig.suptitle(text(title), fontsize=12, x=0.01, ha="left", fontweight="bold")
     if subtitle:
         ax.set_title(text(subtitle), fontsize=9, loc="left", color="0.2", pad=26)
     if source:
-        fig.supxlabel(text(source), x=0.01, ha="left", fontsize=7.5, color="0.3")
+        foot.text(0, 0, text(source), fontsize=7.5, color="0.3", ha="left", va="bottom", transform=foot.transAxes)
     return fig
 
 

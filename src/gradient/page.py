@@ -92,7 +92,11 @@ def fmt(value: float, spec: str = ".1f", sign: bool = False) -> str:
     """
     if value is None or not np.isfinite(value):
         return "unknown"
-    return format(value, ("+" if sign else "") + spec).replace("-", MINUS)
+    spec = ("+" if sign else "") + spec
+    text = format(value, spec)
+    if float(text) == 0:  # no "-0.0"
+        text = format(0.0, spec)
+    return text.replace("-", MINUS)
 
 
 def scale_html(scale: Scale, units: str, span: tuple[float, float] | None = None, span_label: str = "") -> str:

@@ -1,15 +1,33 @@
-"""A city-scale network for map tests, replicated from the real HART geometry.
+"""Data for the map and browser tests: the real HART run, and a city-scale network from it.
 
-London has about 700 bus route patterns; HART has 85. :func:`replicate` copies HART's
-patterns (real geometry and real figures) onto a grid of shifted copies until there
-are ``n`` of them, so size and browser tests see a network of London's order.
+:func:`hart` runs the bundled HART feed against the USALEEP tracts once per test
+session. London has about 700 bus route patterns; HART has 85. :func:`replicate`
+copies HART's patterns (real geometry and real figures) onto a grid of shifted copies
+until there are ``n`` of them, so size and browser tests see a network of London's order.
 """
 
 from __future__ import annotations
 
+import functools
+import warnings
+
 import geopandas as gpd
 import pandas as pd
 import shapely
+
+from gradient import areas, datasets, pipeline
+
+HART_LABELS = pipeline.Labels("CDC/NCHS USALEEP", "2010-2015", "persons", "HART GTFS 2018")
+
+
+@functools.cache
+def hart() -> tuple[pipeline.Result, gpd.GeoDataFrame]:
+    """The HART run (every main pattern) and the tracts it used, computed once."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tracts = areas.load_areas(datasets.get_path("hillsborough_tracts"), datasets.get_path("usaleep"), "usaleep")
+        result = pipeline.run_gtfs(datasets.get_path("hart_gtfs"), tracts, labels=HART_LABELS)
+    return result, tracts
 
 
 def replicate(patterns: pd.DataFrame, geometry: gpd.GeoDataFrame, n: int = 700,
