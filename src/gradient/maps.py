@@ -210,8 +210,9 @@ class _RouteLayer(MacroElement):
             if (d.steep) {
                 var label = document.createElement("span");
                 label.textContent = d.steep.text;
-                L.tooltip({permanent: true, direction: "right", offset: [10, 0], className: "gradient-steepest",
-                           interactive: false}).setLatLng(d.steep.at).setContent(label).addTo(map);
+                L.tooltip({permanent: true, direction: d.steep.dir, offset: d.steep.dir === "top" ? [0, -10] : [10, 0],
+                           className: "gradient-steepest", interactive: false})
+                    .setLatLng(d.steep.at).setContent(label).addTo(map);
             }
             var stops = L.featureGroup().addTo(map);
             function radius() { var z = map.getZoom(); return z >= 14 ? 6 : z >= 13 ? 5 : z >= 12 ? 4 : 3; }
@@ -220,8 +221,8 @@ class _RouteLayer(MacroElement):
                     radius: 5, color: "#1a1a1a", weight: 1.5, fillColor: s.k, fillOpacity: 1,
                     className: "gradient-stop"
                 });
-                marker.bindTooltip(box(s.lines));
-                marker.bindPopup(box(s.lines));
+                if (!L.Browser.mobile) { marker.bindTooltip(box(s.lines)); }  // a tap opens the popup alone
+                marker.bindPopup(box(s.lines), {maxWidth: 260});
                 marker.addTo(stops);
             });
             overlays[d.routeName] = route;
@@ -229,7 +230,7 @@ class _RouteLayer(MacroElement):
             L.control.layers(null, overlays, {collapsed: true, position: "topright"}).addTo(map);
             var bounds = route.getBounds();
             if (stops.getLayers().length) { bounds.extend(stops.getBounds()); }
-            if (bounds.isValid()) { map.fitBounds(bounds, {padding: [16, 16]}); }
+            if (bounds.isValid()) { map.fitBounds(bounds, {padding: [16, 16], maxZoom: 16}); }
             function resize() { var r = radius(); stops.eachLayer(function (m) { m.setRadius(r); }); }
             map.on("zoomend", resize);
             resize();
@@ -386,8 +387,10 @@ def route_map(
     if i is not None:
         drop = -float(stops["le_delta"].iloc[i])
         coords = lines.cut(dist[i - 1], dist[i]) or [[float(stops["lat"][k]), float(stops["lon"][k])] for k in (i - 1, i)]
+        dlat, dlon = np.ptp(np.asarray(coords), axis=0) * [1.0, np.cos(np.radians(coords[0][0]))]
         data["steep"] = {"c": coords, "at": lines.point((dist[i - 1] + dist[i]) / 2),
-                         "text": f"Steepest fall: {fmt(-drop)} years"}
+                         "text": f"Steepest fall: {fmt(-drop)} years",
+                         "dir": "top" if dlon >= dlat else "right"}  # beside the stretch, not along it
         notes.append(
             '<div><span class="gradient-sw" style="border-top:9px solid rgba(0,0,0,.28)"></span>'
             f"Steepest fall, {fmt(-drop)} years: {esc(plain(stops['stop_name'].iloc[i - 1]))} to "
@@ -403,7 +406,8 @@ def route_map(
     if scale.palette == "diverging" and scale.reference_label:
         notes.append(f"<div>\u25b2 {fmt(scale.reference)}: {esc(plain(scale.reference_label))}</div>")
     centre = [float(stops["lat"].mean()), float(stops["lon"].mean())]
-    m = folium.Map(location=centre, zoom_start=12, tiles=tiles, control_scale=False, zoom_snap=0.25)
+    m = folium.Map(location=centre, zoom_start=12, tiles=tiles, control_scale=False, zoom_snap=0.25,
+                   font_size="12px")
     _RouteLayer(data).add_to(m)
     legend = scale_html(scale, units_text("Life expectancy at birth, years", sex, period), span, "this route")
     description = describe_route(stops, route=route or title, sex=sex, period=period, source=source)

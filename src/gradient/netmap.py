@@ -238,7 +238,8 @@ def network_map(
         ],
     }
     centre = [float(np.mean(pts[:, 1])), float(np.mean(pts[:, 0]))] if len(pts) else [0.0, 0.0]
-    m = folium.Map(location=centre, zoom_start=11, tiles=tiles, control_scale=False, zoom_snap=0.25)
+    m = folium.Map(location=centre, zoom_start=11, tiles=tiles, control_scale=False, zoom_snap=0.25,
+                   font_size="12px")
     _NetworkLayer(data).add_to(m)
     notes = (missing_key("no estimate") + "<div>Wider lines: larger values. Hover over or tap a route for its "
              "name and figures.</div>")

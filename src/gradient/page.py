@@ -28,7 +28,8 @@ html, body { height: 100%; margin: 0; }
 body { display: flex; flex-direction: column; background: #fff; color: #1a1a1a;
   font: 13px/1.35 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; }
 body > .folium-map { order: 1; flex: 1 1 auto; height: auto !important; min-height: 160px; }
-.leaflet-container { background: #f2f2f0; font: 12px/1.35 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; }
+.leaflet-container { background: #f2f2f0; font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; }
+.gradient-tip { white-space: normal; min-width: 170px; max-width: 250px; line-height: 1.35; }
 .gradient-head { order: 0; flex: none; padding: 6px 10px 4px; }
 .gradient-title { margin: 0; font-size: 15px; line-height: 1.25; font-weight: 700; }
 .gradient-foot { order: 2; flex: none; padding: 4px 10px 6px; display: flex; flex-wrap: wrap;
