@@ -20,7 +20,7 @@ from .errors import InputError
 from .files import write_csv
 from .gradient import pattern_table, stop_table
 from .maps import DEFAULT_TILES, route_map
-from .netmap import network_map
+from .netmap import VALUES, network_map
 from .page import units_text
 from .schema import PATTERNS_CSV_COLUMNS, STOPS_CSV_COLUMNS, safe_name
 
@@ -114,7 +114,8 @@ class Result:
     def network_map(self, value: str = "le_range", tiles: str | None = DEFAULT_TILES, title: str = ""):
         """:func:`gradient.netmap.network_map` of every pattern, sourced."""
         return network_map(
-            self.patterns, self.geometry, value=value, title=title or "Life expectancy along every route",
+            self.patterns, self.geometry, value=value,
+            title=title or VALUES[value].split(",")[0].replace("the route", "each route"),
             source=self.labels.source_line, period=self.labels.period, sex=self.labels.sex, tiles=tiles,
         )
 
