@@ -136,5 +136,7 @@ def test_demo(tmp_path):
     proc = gradient("demo", "--out", str(tmp_path / "demo"), cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "demo" / "stops.csv").exists() and (tmp_path / "demo" / "patterns.csv").exists()
-    assert len(list((tmp_path / "demo" / "maps").glob("*.html"))) == 5
+    maps = tmp_path / "demo" / "maps"
+    assert len([p for p in maps.glob("*.html") if not p.name.endswith(".iframe.html")]) == 5 + 1  # and network.html
+    assert len(list(maps.glob("*.iframe.html"))) == len(list(maps.glob("*.alt.txt"))) == 5
     assert "route 8" in proc.stdout

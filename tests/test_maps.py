@@ -140,6 +140,19 @@ def test_steepest_is_the_first_largest_fall(hostile_stops):
     assert steepest(hostile_stops.assign(le_delta=[np.nan, -1.0, -3.0])) == 2
 
 
+def test_steepest_stretch_is_the_one_in_patterns_csv():
+    result, _ = hart()
+    for _, row in result.patterns.iterrows():
+        stops = result.stops_of(row["pattern_id"]).sort_values("stop_sequence")
+        i = steepest(stops)
+        if i is None:
+            assert not row["max_drop"] > 0, row["pattern_id"]
+        else:
+            names = (stops["stop_name"].iloc[i - 1], stops["stop_name"].iloc[i])
+            assert names == (row["max_drop_from"], row["max_drop_to"]), row["pattern_id"]
+            assert -stops["le_delta"].iloc[i] == row["max_drop"]
+
+
 def test_missing_values_are_grey_and_dashed(hostile_stops):
     stops = hostile_stops.assign(le=[80.0, np.nan, 76.0], le_delta=np.nan)
     d = page_data(embed.map_html(route_map(stops, title="R")))
