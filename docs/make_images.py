@@ -55,7 +55,10 @@ def screenshot(page_path: Path, png: Path, width: int = 1000, height: int = 700,
             context.close()
 
 
-def main(out: Path = Path(__file__).resolve().parent / "img", context=None) -> list[Path]:
+IMG = Path(__file__).resolve().parent / "img"
+
+
+def main(out: Path = IMG, context=None) -> list[Path]:
     """Run HART end to end and write the two README images to ``out`` (see :func:`screenshot`)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -18,11 +18,10 @@ import pytest
 from conftest import ROOT, line_feed, squares
 from mapdata import HART_LABELS, hart, replicate
 from PIL import Image
+from playwright.sync_api import expect, sync_playwright  # a test extra; drives Debian's chromium
 
 from gradient import embed, gtfs, pipeline
 from gradient.netmap import network_map
-
-from playwright.sync_api import expect, sync_playwright  # a test extra; drives Debian's chromium
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

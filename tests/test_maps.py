@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from matplotlib.colors import to_hex
 from conftest import line_feed, squares
 from mapdata import HART_LABELS, hart, replicate
+from matplotlib.colors import to_hex
 
 from gradient import embed, gtfs, pipeline
 from gradient.charts import ChartError, profile_chart, save_figure, text, thin_labels
@@ -63,7 +63,7 @@ def page_data(page: str) -> dict:
 @pytest.mark.parametrize("cmap", [DIVERGING, SEQUENTIAL], ids=["diverging", "sequential"])
 def test_every_colour_stays_legible_on_the_basemap(cmap):
     for p in np.linspace(0, 1, 101):
-        rgb = "#%02x%02x%02x" % tuple(int(round(255 * c)) for c in cmap(p)[:3])
+        rgb = to_hex(cmap(p))
         assert contrast_ratio(rgb, BASEMAP_GREY) >= 3.0, (p, rgb)
         assert contrast_ratio(rgb, "#ffffff") >= 3.0, (p, rgb)
         assert rgb != MISSING_COLOUR

@@ -272,8 +272,10 @@ def describe_route(stops: pd.DataFrame, *, route: str = "", sex: str = "", perio
     detail = ", ".join(p for p in (sex, period) if p)
     what = "life expectancy at birth" + (f" ({detail})" if detail else "")
     text = [
-        f"Map of {plain(route) or 'a route'} from {names[0]} to {names[-1]} ({dist[-1] / 1000:.1f} km, "
-        f"{len(s)} stops), coloured stop by stop by the {what} of the small area each stop stands in."
+        (
+            f"Map of {plain(route) or 'a route'} from {names[0]} to {names[-1]} ({dist[-1] / 1000:.1f} km, "
+            f"{len(s)} stops), coloured stop by stop by the {what} of the small area each stop stands in."
+        )
     ]
     ok = np.isfinite(le)
     if ok.any():

@@ -153,8 +153,8 @@ class _NetworkLayer(MacroElement):
 def describe_network(patterns: pd.DataFrame, value: str, *, sex: str = "", period: str = "", source: str = "") -> str:
     """One plain-text paragraph describing a network map (for alt text and screen readers)."""
     detail = ", ".join(p for p in (sex, period) if p)
-    text = [f"Map of {len(patterns)} bus route patterns, each coloured by its {VALUES[value].split(',')[0].lower()}"
-            f"{f' ({detail})' if detail else ''}."]
+    what = VALUES[value].split(",")[0].lower() + (f" ({detail})" if detail else "")
+    text = [f"Map of {len(patterns)} route patterns, each coloured by its {what}."]
     top = patterns.dropna(subset=[value]).sort_values(value, ascending=False, kind="stable").head(3)
     if len(top):
         parts = [f"route {plain(r['route_name'])} from {plain(r['first_stop'])} to {plain(r['last_stop'])} "
