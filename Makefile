@@ -19,7 +19,13 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/gradient demo
 
+# The browser tests drive Debian's chromium (never a downloaded one): install it if missing.
 test: $(STAMP)
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "make test: installing chromium and chromium-driver for tests/test_browser.py"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends chromium chromium-driver fonts-liberation; \
+	fi
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -1,7 +1,9 @@
 """Stop-by-stop profile charts of life expectancy along a pattern (matplotlib).
 
-Drawn in black and greys so they read in greyscale print; the steepest fall is
-marked by a thick dashed line and a label, not by colour alone.
+Drawn in black and greys so they read in greyscale print: the 95% interval is a
+light grey band, the steepest fall a thick dashed line with a label, the reference
+a dotted line; nothing relies on colour. Saved files are deterministic: the same
+figure gives the same bytes (SVG without a date and with a fixed hash salt).
 """
 
 from __future__ import annotations
@@ -17,16 +19,61 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from .errors import GradientError  # noqa: E402
 from .files import write_atomic  # noqa: E402
+from .maps import steepest  # noqa: E402
+from .page import fmt, plain  # noqa: E402
 
 Z95 = 1.959963984540054
+HASHSALT = "gradient"
+"""Fixed salt for the ids matplotlib writes into SVG files, so two runs match."""
+
+FORMATS = {".png": "png", ".svg": "svg"}
 
 
-def _thin(n: int, max_labels: int) -> np.ndarray:
-    """Indices of at most ``max_labels`` evenly spaced labels, first and last included."""
-    if n <= max_labels:
-        return np.arange(n)
-    return np.unique(np.round(np.linspace(0, n - 1, max_labels)).astype(int))
+class ChartError(GradientError, ValueError):
+    """A chart cannot be saved as asked."""
+
+
+def text(value: object, max_len: int | None = None) -> str:
+    """Feed text made safe for matplotlib: one line, ``$`` not read as mathtext, shortened.
+
+    Examples
+    --------
+    >>> text("Fare $1 & $2 <stop>")
+    'Fare \\\\$1 & \\\\$2 <stop>'
+    >>> text("Westfield Brandon Mall Transfer Center", 20)
+    'Westfield Brandon M…'
+    """
+    s = plain(value)
+    if max_len and len(s) > max_len:
+        s = s[: max_len - 1].rstrip() + "\u2026"
+    return s.replace("$", r"\$")
+
+
+def thin_labels(km: np.ndarray, max_labels: int, keep: tuple[int, ...] = ()) -> np.ndarray:
+    """Indices of stops to name along the axis: spread out so their labels never crowd.
+
+    The first and last stops and ``keep`` come first; then stops nearest to evenly
+    spaced targets, each only if it is at least ``span / (max_labels + 2)`` from every
+    label already chosen. Clusters of close stops therefore get one label, not a smear.
+
+    Examples
+    --------
+    >>> thin_labels(np.array([0.0, 0.1, 0.2, 5.0, 10.0]), 5).tolist()
+    [0, 3, 4]
+    """
+    n = len(km)
+    if n == 0:
+        return np.arange(0)
+    span = float(km[-1] - km[0]) or 1.0
+    gap = span / (max_labels + 2)
+    chosen: list[int] = []
+    for i in [0, n - 1, *keep, *np.searchsorted(km, np.linspace(km[0], km[-1], max_labels * 3))]:
+        i = int(min(max(i, 0), n - 1))
+        if len(chosen) < max_labels and all(abs(km[i] - km[j]) >= gap for j in chosen):
+            chosen.append(i)
+    return np.array(sorted(chosen), dtype=int)
 
 
 def profile_chart(
@@ -34,6 +81,9 @@ def profile_chart(
     *,
     title: str = "",
     subtitle: str = "",
+    source: str = "",
+    reference: float | None = None,
+    reference_label: str = "",
     max_labels: int = 14,
 ) -> Figure:
     """Draw life expectancy stop by stop with its 95% interval band.
@@ -45,9 +95,13 @@ def profile_chart(
     title : str
         Figure title (e.g. route and end stops).
     subtitle : str
-        Sex, period and source, printed under the title.
+        What is shown: measure, sex and period, printed under the title.
+    source : str
+        Source line, printed at the foot of the figure.
+    reference, reference_label : float and str, optional
+        A dotted horizontal line and its label, e.g. the network median of the maps.
     max_labels : int, default 14
-        Most stop names written along the distance axis (thinned evenly).
+        Most stop names written along the distance axis (spread out, see :func:`thin_labels`).
 
     Returns
     -------
@@ -58,33 +112,66 @@ def profile_chart(
     km = s["dist_m"].to_numpy(float) / 1000.0
     le = s["le"].to_numpy(float)
     se = s["le_se"].to_numpy(float)
-    fig, ax = plt.subplots(figsize=(10, 5.2), layout="constrained")
+    fig, (ax, foot) = plt.subplots(2, 1, figsize=(10, 6), layout="constrained", height_ratios=[1, 0.2])
+    foot.axis("off")
     if np.isfinite(se).any():
-        ax.fill_between(km, le - Z95 * se, le + Z95 * se, step="mid", color="0.85", label="95% interval")
-    ax.step(km, le, where="mid", color="black", linewidth=1.4, label="life expectancy at stop")
+        ax.fill_between(km, le - Z95 * se, le + Z95 * se, step="mid", color="0.84", linewidth=0,
+                        label="95% interval")
+    ax.step(km, le, where="mid", color="black", linewidth=1.4, label="life expectancy at the stop")
     ax.plot(km, le, "o", color="black", markersize=3)
-    delta = s["le_delta"].to_numpy(float)
-    if np.isfinite(delta).any() and np.nanmin(delta) < 0:
-        i = int(np.nanargmin(delta))
-        ax.plot(km[i - 1 : i + 1], le[i - 1 : i + 1], linestyle="--", color="0.2", linewidth=3.5,
-                label=f"largest fall between stops: {-delta[i]:.1f} years")
-    names = s["stop_name"].fillna("").astype(str).to_numpy()
-    idx = _thin(len(km), max_labels)
-    ax.set_xticks(km[idx], [n[:28] for n in names[idx]], rotation=55, ha="right", fontsize=7.5)
+    missing = ~np.isfinite(le)
+    if missing.any():
+        ax.plot(km[missing], np.full(missing.sum(), 0.03), "x", color="0.4", markersize=4, markeredgewidth=1,
+                transform=ax.get_xaxis_transform(), label="stop without an estimate")
+    if reference is not None and np.isfinite(reference):
+        ax.axhline(reference, color="0.3", linestyle=":", linewidth=1.2,
+                   label=text(f"{fmt(reference)}: {reference_label}" if reference_label else fmt(reference)))
+    i = steepest(s)
+    names = s["stop_name"].fillna("").to_numpy()
+    if i is not None:
+        ax.plot(km[i - 1 : i + 1], le[i - 1 : i + 1], linestyle=(0, (3, 1.5)), color="0.15", linewidth=3.2,
+                label=text(f"steepest fall: {fmt(le[i] - le[i - 1])} years, {names[i - 1]} to {names[i]}", 90))
+        ax.annotate(text(f"{fmt(le[i] - le[i - 1])} years"), xy=(km[i], (le[i] + le[i - 1]) / 2), xytext=(6, 0),
+                    textcoords="offset points", fontsize=8.5, fontweight="bold", va="center")
+    idx = thin_labels(km, max_labels)
+    ax.set_xticks(km[idx], [text(n, 28) for n in names[idx]], rotation=50, ha="right",
+                  rotation_mode="anchor", fontsize=7.5)
     sec = ax.secondary_xaxis("top")
-    sec.set_xlabel("km from first stop", fontsize=9)
+    sec.set_xlabel("km from the first stop", fontsize=8.5)
+    sec.tick_params(labelsize=8)
     ax.set_ylabel("life expectancy at birth (years)")
     ax.grid(axis="y", color="0.9")
-    ax.legend(loc="best", fontsize=8, frameon=False)
-    fig.suptitle(title, fontsize=12, x=0.01, ha="left", fontweight="bold")
+    ax.set_xlim(km[0] - 0.01 * (km[-1] - km[0] or 1), km[-1] + 0.01 * (km[-1] - km[0] or 1))
+    handles, labels = ax.get_legend_handles_labels()
+    foot.legend(handles, labels, loc="upper left", ncols=3, fontsize=8, frameon=False, borderaxespad=0,
+                bbox_to_anchor=(0, 1.0))
+    fig.suptitle(text(title), fontsize=12, x=0.01, ha="left", fontweight="bold")
     if subtitle:
-        ax.set_title(subtitle, fontsize=8, loc="left", color="0.25", pad=28)
+        ax.set_title(text(subtitle), fontsize=9, loc="left", color="0.2", pad=26)
+    if source:
+        foot.text(0, 0, text(source), fontsize=7.5, color="0.3", ha="left", va="bottom", transform=foot.transAxes)
     return fig
 
 
-def save_figure(fig: Figure, path: str | Path) -> Path:
-    """Save a figure atomically; the format follows the suffix (``.png``, ``.svg``)."""
+def save_figure(fig: Figure, path: str | Path, dpi: int = 150) -> Path:
+    """Save a figure atomically and deterministically: ``.png`` for the web, ``.svg`` for print.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    ChartError
+        If the suffix is neither ``.png`` nor ``.svg``.
+    """
     path = Path(path)
+    fmt_ = FORMATS.get(path.suffix.lower())
+    if fmt_ is None:
+        raise ChartError(f"cannot save a chart as {path.name!r}: use a .png or .svg file name")
     buf = io.BytesIO()
-    fig.savefig(buf, format=path.suffix.lstrip(".") or "png", dpi=150, metadata={"Date": None} if path.suffix == ".svg" else None)
+    metadata = {"Date": None} if fmt_ == "svg" else {"Software": None}
+    with matplotlib.rc_context({"svg.hashsalt": HASHSALT, "svg.fonttype": "path"}):
+        fig.savefig(buf, format=fmt_, dpi=dpi, metadata=metadata)
     return write_atomic(path, buf.getvalue())

@@ -103,7 +103,7 @@ def _run(args: argparse.Namespace) -> int:
         result = pipeline.run_gtfs(args.gtfs, le_areas, all_patterns=args.all_patterns, **options)
     else:
         result = pipeline.run_tfl(args.tfl_sequences, le_areas, route_lines=args.tfl_route_lines, **options)
-    written = pipeline.write_outputs(result, args.out, maps=args.maps)
+    written = pipeline.write_outputs(result, args.out, maps=args.maps, areas=le_areas)
     _summary(result, written, time.perf_counter() - start)
     return 0
 
@@ -149,7 +149,7 @@ def _demo(args: argparse.Namespace) -> int:
     steps.set_postfix_str("London maps")
     also = [pid for pid in london.patterns["pattern_id"]
             if pid.split("-")[0] in DEMO_ROUTES and not pid.split("-")[1] in ("2", "3")]
-    london_files = pipeline.write_outputs(london, out / "london", maps=5, also=also, progress=True)
+    london_files = pipeline.write_outputs(london, out / "london", maps=5, areas=msoas, also=also, progress=True)
     london_time = time.perf_counter() - start
     steps.update()
     steps.set_postfix_str("Tampa's census tracts")
@@ -158,7 +158,7 @@ def _demo(args: argparse.Namespace) -> int:
     steps.set_postfix_str("Tampa's HART network")
     tampa = pipeline.run_gtfs(datasets.get_path("hart_gtfs"), tracts, labels=pipeline.labels_from(tracts, "HART GTFS 2018"))
     steps.update()
-    tampa_files = pipeline.write_outputs(tampa, out / "tampa", maps=5, progress=True)
+    tampa_files = pipeline.write_outputs(tampa, out / "tampa", maps=5, areas=tracts, progress=True)
     steps.update()
     steps.close()
     print("London (TfL bus sequences, July 2018) against ONS MSOA life expectancy 2016-2020")

@@ -1,10 +1,11 @@
-"""Self-contained HTML for maps, and atomic file writes.
+"""Self-contained HTML for maps, with the iframe snippet and alt text a newsroom needs.
 
 folium pages load Leaflet and several helpers from CDNs. A newsroom embed must not
 break when a CDN is blocked, so :func:`save_html` inlines Leaflet's script and
 stylesheet (with its images as data URIs) from the XStatic-Leaflet package on PyPI
 and drops the helpers our maps do not use (jQuery, Bootstrap, Font Awesome,
 awesome-markers). The only requests the saved page makes are for map tiles.
+:func:`save_embed` also writes ``<name>.iframe.html`` and ``<name>.alt.txt``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import xstatic.pkg.leaflet as xleaflet
 
 from .errors import GradientError
 from .files import write_atomic
+from .page import esc, plain
 
 _LEAFLET = Path(xleaflet.BASE_DIR)
 
@@ -74,8 +76,9 @@ def inline_assets(page: str) -> str:
 
 
 def map_html(m: folium.Map) -> str:
-    """The whole self-contained page of a folium map, as text."""
-    return inline_assets(m.get_root().render())
+    """The whole self-contained page of a folium map, as text (``lang="en"``)."""
+    page = inline_assets(m.get_root().render())
+    return page.replace("<html>", '<html lang="en">', 1)
 
 
 def save_html(m: folium.Map, path: str | Path) -> Path:
@@ -87,3 +90,77 @@ def save_html(m: folium.Map, path: str | Path) -> Path:
         The file written.
     """
     return write_atomic(path, map_html(m))
+
+
+def iframe_snippet(src: str, title: str, height: int = 560) -> str:
+    """An ``<iframe>`` element that embeds a saved map, for pasting into an article.
+
+    Parameters
+    ----------
+    src : str
+        Address of the map file as the article will reach it (a file name next to
+        the article, or a full URL).
+    title : str
+        Plain text for the ``title`` attribute, which screen readers announce; it is
+        HTML-escaped here.
+    height : int, default 560
+        Height in CSS pixels; the width follows the article column (100%).
+
+    Returns
+    -------
+    str
+        One ``<iframe>`` element and a newline. It is sandboxed (scripts run, but
+        the map cannot touch the article page) and loads lazily.
+
+    Examples
+    --------
+    >>> print(iframe_snippet("8-0-1.html", 'Map: "A" & <B>'), end="")
+    <iframe src="8-0-1.html" title="Map: &quot;A&quot; &amp; &lt;B&gt;" width="100%" height="560" \
+style="border:0;display:block;width:100%" loading="lazy" sandbox="allow-scripts allow-popups"></iframe>
+    """
+    if not isinstance(height, int) or height <= 0:
+        raise EmbedError(f"height must be a positive whole number of pixels, got {height!r}")
+    return (
+        f'<iframe src="{esc(src)}" title="{esc(plain(title))}" width="100%" height="{height}" '
+        'style="border:0;display:block;width:100%" loading="lazy" sandbox="allow-scripts allow-popups"></iframe>\n'
+    )
+
+
+def save_embed(
+    m: folium.Map, path: str | Path, *, title: str | None = None, alt: str | None = None, src: str | None = None
+) -> list[Path]:
+    """Save a map page with its iframe snippet and alt text, each atomically.
+
+    Parameters
+    ----------
+    m : folium.Map
+        A map from :func:`gradient.maps.route_map` (or any map, given ``title`` and ``alt``).
+    path : str or Path
+        The page, e.g. ``maps/8-0-1.html``; the snippet goes to ``maps/8-0-1.iframe.html``
+        and the alt text to ``maps/8-0-1.alt.txt``.
+    title, alt : str, optional
+        Plain text; default the map's ``title_text`` and ``alt_text``.
+    src : str, optional
+        Address of the page in the snippet; default its file name.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The page, the snippet and the alt text file.
+
+    Raises
+    ------
+    EmbedError
+        If no title or alt text is given and the map carries none.
+    """
+    path = Path(path)
+    title = title if title is not None else getattr(m, "title_text", None)
+    alt = alt if alt is not None else getattr(m, "alt_text", None)
+    if not title or not alt:
+        raise EmbedError("save_embed needs a title and alt text: pass title= and alt=, or a map from gradient.maps")
+    stem = path.name[: -len(path.suffix)] if path.suffix else path.name
+    return [
+        save_html(m, path),
+        write_atomic(path.with_name(f"{stem}.iframe.html"), iframe_snippet(src or path.name, f"Map: {title}")),
+        write_atomic(path.with_name(f"{stem}.alt.txt"), plain(alt) + "\n"),
+    ]

@@ -15,13 +15,16 @@ from tqdm.auto import tqdm
 
 from . import charts, gtfs, tfl
 from .assign import RADIUS_M, assign
-from .embed import save_html
+from .colours import Scale, areas_scale
+from .embed import save_embed, save_html
 from .errors import InputError
 from .files import staged_dir, write_csv
 from .gradient import pattern_table, stop_table
 from .headline import headline
 from .stats import STRETCH_K
 from .maps import DEFAULT_TILES, route_map
+from .netmap import VALUES, network_map
+from .page import units_text
 from .schema import (
     PATTERNS_CSV_COLUMNS,
     PATTERNS_EXTRA_COLUMNS,
@@ -97,8 +100,14 @@ class Result:
         """The rows of ``stops`` for one pattern, in stop order."""
         return self.stops[self.stops["pattern_id"] == pattern_id]
 
-    def route_map(self, pattern_id: str | None = None, tiles: str | None = DEFAULT_TILES):
-        """:func:`gradient.maps.route_map` of one pattern, titled and sourced."""
+    def route_map(self, pattern_id: str | None = None, tiles: str | None = DEFAULT_TILES, *,
+                  areas: gpd.GeoDataFrame | None = None, scale: Scale | None = None):
+        """:func:`gradient.maps.route_map` of one pattern, titled and sourced.
+
+        The colour scale defaults to :func:`gradient.colours.areas_scale` of the whole
+        run, so every map shares one scale centred on the median of the areas served;
+        ``areas`` (e.g. the table given to :func:`run_gtfs`) adds the area layer.
+        """
         row = self.pattern(pattern_id)
         line = self.geometry.set_index("pattern_id").geometry.get(row["pattern_id"])
         return route_map(
@@ -108,14 +117,32 @@ class Result:
             source=self.labels.source_line,
             period=self.labels.period,
             sex=self.labels.sex,
+            route=f"route {row['route_name']}",
             tiles=tiles,
+            scale=scale or areas_scale(self.stops),
+            areas=areas,
         )
 
-    def profile(self, pattern_id: str | None = None):
+    def network_map(self, value: str = "le_range", tiles: str | None = DEFAULT_TILES, title: str = ""):
+        """:func:`gradient.netmap.network_map` of every pattern, sourced."""
+        return network_map(
+            self.patterns, self.geometry, value=value,
+            title=title or VALUES[value].split(",")[0].replace("the route", "each route"),
+            source=self.labels.source_line, period=self.labels.period, sex=self.labels.sex, tiles=tiles,
+        )
+
+    def profile(self, pattern_id: str | None = None, scale: Scale | None = None):
         """:func:`gradient.charts.profile_chart` of one pattern, titled and sourced."""
         row = self.pattern(pattern_id)
-        subtitle = " | ".join(p for p in (self.labels.sex, self.labels.source_line) if p)
-        return charts.profile_chart(self.stops_of(row["pattern_id"]), title=pattern_title(row), subtitle=subtitle)
+        scale = scale or areas_scale(self.stops)
+        return charts.profile_chart(
+            self.stops_of(row["pattern_id"]),
+            title=pattern_title(row),
+            subtitle=units_text("Life expectancy at birth at each stop, years", self.labels.sex, self.labels.period),
+            source=self.labels.source_line,
+            reference=scale.reference,
+            reference_label=scale.reference_label,
+        )
 
 
 def select_routes(patterns: gpd.GeoDataFrame, routes: Sequence[str] | None, path=None) -> gpd.GeoDataFrame:
@@ -284,6 +311,7 @@ def write_outputs(
     out_dir: str | Path,
     maps: int = 5,
     tiles: str | None = DEFAULT_TILES,
+    areas: gpd.GeoDataFrame | None = None,
     also: Sequence[str] = (),
     progress: bool = False,
 ) -> dict[str, list[Path]]:
@@ -300,7 +328,7 @@ def write_outputs(
     """
     out = Path(out_dir)
     with staged_dir(out) as stage:
-        staged = _write_all(result, stage, maps=maps, tiles=tiles, also=also, progress=progress)
+        staged = _write_all(result, stage, maps=maps, tiles=tiles, areas=areas, also=also, progress=progress)
     return {kind: [out / p.relative_to(stage) for p in paths] for kind, paths in staged.items()}
 
 
@@ -309,18 +337,22 @@ def _write_all(
     out_dir: str | Path,
     maps: int = 5,
     tiles: str | None = DEFAULT_TILES,
+    areas: gpd.GeoDataFrame | None = None,
     also: Sequence[str] = (),
     progress: bool = False,
 ) -> dict[str, list[Path]]:
     """Write ``stops.csv``, ``patterns.csv``, and maps and profiles of the steepest patterns.
 
     The CSVs hold the contract's columns in order, then the additional columns
-    documented in ``docs/COLUMNS.md``.
-
-    Every file is written atomically. Maps go to ``maps/<pattern_id>.html`` and
-    profiles to ``profiles/<pattern_id>.png`` and ``.svg`` for the first ``maps``
-    patterns (by ``le_range``) that have any life expectancy, and for the patterns
-    named in ``also``. ``progress`` shows a progress bar (tqdm) over them.
+    documented in ``docs/COLUMNS.md``. For the first ``maps`` patterns (by
+    ``le_range``) that have any life expectancy, and for the patterns named in
+    ``also``: ``maps/<pattern_id>.html`` (a self-contained page),
+    ``maps/<pattern_id>.iframe.html`` (an ``<iframe>`` snippet) and
+    ``maps/<pattern_id>.alt.txt`` (one paragraph of alt text), and
+    ``profiles/<pattern_id>.png`` and ``.svg``; plus ``maps/network.html`` with every
+    pattern when ``maps`` > 0. All maps and profiles share one colour scale and
+    reference (:func:`gradient.colours.areas_scale`); ``areas`` adds the area layer.
+    ``progress`` shows a progress bar (tqdm) over the maps.
 
     Returns
     -------
@@ -335,11 +367,15 @@ def _write_all(
     written["tables"].append(write_csv(result.patterns[pattern_cols], out / "patterns.csv"))
     mapped = result.patterns[result.patterns["n_stops_le"] > 0].head(max(maps, 0))
     chosen = list(dict.fromkeys(list(mapped["pattern_id"]) + [result.pattern(p)["pattern_id"] for p in also]))
+    scale = areas_scale(result.stops)
     for pid in tqdm(chosen, desc="maps and profiles", unit="route", disable=not progress, leave=False):
         name = safe_name(pid)
-        written["maps"].append(save_html(result.route_map(pid, tiles=tiles), out / "maps" / f"{name}.html"))
-        fig = result.profile(pid)
+        m = result.route_map(pid, tiles=tiles, areas=areas, scale=scale)
+        written["maps"] += save_embed(m, out / "maps" / f"{name}.html")
+        fig = result.profile(pid, scale=scale)
         for suffix in (".png", ".svg"):
             written["profiles"].append(charts.save_figure(fig, out / "profiles" / f"{name}{suffix}"))
         charts.plt.close(fig)
+    if maps > 0:
+        written["maps"].append(save_html(result.network_map(tiles=tiles), out / "maps" / "network.html"))
     return written

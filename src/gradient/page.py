@@ -1,0 +1,165 @@
+"""The page around a folium map: title, legend and source outside the map, and safe text.
+
+A map embedded in an article is often read on a phone 375 px wide. Title, legend
+and source line therefore sit in a header and a footer of the page (a flex column),
+never over the map, so they cannot cover it at any width.
+
+Every string that comes from a feed or a table reaches the page either as
+HTML-escaped text (:func:`esc`) or as JSON data (:func:`safe_json`) that the page's
+script puts into the document with ``textContent``: never as markup or code.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+import folium
+import numpy as np
+from branca.element import Element
+
+from .colours import MISSING_COLOUR, Scale
+
+MINUS = "\u2212"
+
+PAGE_CSS = """
+html, body { height: 100%; margin: 0; }
+body { display: flex; flex-direction: column; background: #fff; color: #1a1a1a;
+  font: 13px/1.35 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; }
+body > .folium-map { order: 1; flex: 1 1 auto; height: auto !important; min-height: 160px; }
+.leaflet-container { background: #f2f2f0; font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; }
+.gradient-tip { white-space: normal; min-width: 170px; max-width: 250px; line-height: 1.35; }
+.gradient-head { order: 0; flex: none; padding: 6px 10px 4px; }
+.gradient-title { margin: 0; font-size: 15px; line-height: 1.25; font-weight: 700; }
+.gradient-foot { order: 2; flex: none; padding: 4px 10px 6px; display: flex; flex-wrap: wrap;
+  gap: 2px 18px; align-items: flex-start; border-top: 1px solid #ddd; }
+.gradient-legend { flex: 1 1 240px; max-width: 420px; }
+.gradient-units { font-weight: 600; }
+.gradient-bar { height: 10px; border-radius: 2px; margin-top: 2px; }
+.gradient-range { height: 3px; background: #111; margin-top: 1px; }
+.gradient-ticks { position: relative; height: 15px; font-size: 11px; }
+.gradient-ticks span { position: absolute; top: 0; white-space: nowrap; transform: translateX(-50%); }
+.gradient-ticks span.lo { transform: none; }
+.gradient-ticks span.hi { transform: translateX(-100%); }
+.gradient-notes { flex: 1 1 240px; font-size: 11px; color: #333; }
+.gradient-notes > div { display: inline-block; margin: 1px 12px 1px 0; }
+.gradient-notes > div.gradient-source { display: block; }
+.gradient-sw { display: inline-block; width: 18px; height: 0; vertical-align: middle; margin-right: 4px; }
+.gradient-source { color: #555; }
+.gradient-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+.gradient-tip strong { display: block; }
+.leaflet-tooltip.gradient-steepest { font-weight: 700; font-size: 11px; padding: 1px 4px; }
+@media (max-width: 480px) { .gradient-title { font-size: 14px; } .gradient-foot { padding: 3px 8px 4px; } }
+"""
+
+
+def esc(text: object) -> str:
+    """HTML-escaped text (quotes too, so it is safe in attribute values)."""
+    return html.escape(str(text), quote=True)
+
+
+def safe_json(value: object) -> str:
+    """JSON that is safe inside an HTML ``<script>`` element.
+
+    ``<``, ``>``, ``&`` and the two JavaScript line separators are written as
+    ``\\u`` escapes so no string can close the script or open markup.
+
+    Examples
+    --------
+    >>> safe_json({"name": "</script>"})
+    '{"name": "\\\\u003c/script\\\\u003e"}'
+    """
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    for char, code in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(char, code)
+    return text
+
+
+def plain(text: object) -> str:
+    """One line of plain text: whitespace (newlines, tabs) collapsed to single spaces."""
+    return re.sub(r"\s+", " ", str(text)).strip()
+
+
+def fmt(value: float, spec: str = ".1f", sign: bool = False) -> str:
+    """A number for people: one decimal, a true minus sign, ``unknown`` for NaN.
+
+    Examples
+    --------
+    >>> fmt(-12.66, sign=True)
+    '−12.7'
+    >>> fmt(float("nan"))
+    'unknown'
+    """
+    if value is None or not np.isfinite(value):
+        return "unknown"
+    spec = ("+" if sign else "") + spec
+    text = format(value, spec)
+    if float(text) == 0:  # no "-0.0"
+        text = format(0.0, spec)
+    return text.replace("-", MINUS)
+
+
+def scale_html(scale: Scale, units: str, span: tuple[float, float] | None = None, span_label: str = "") -> str:
+    """The colour bar of a legend: units, gradient, optional range bracket, and end ticks.
+
+    ``span`` (low, high) draws a black bracket under the bar over that range, e.g.
+    the range of the mapped route; ``span_label`` is not shown here but should be
+    explained in the notes next to the legend.
+    """
+    pos = lambda v: f"{100 * float(scale.position(v)):.1f}%"  # noqa: E731
+    lo_mark, hi_mark = ("\u2264 ", "\u2265 ") if scale.clipped else ("", "")
+    ticks = [f'<span class="lo" style="left:0">{lo_mark}{fmt(scale.vmin)}</span>']
+    if scale.palette == "diverging":
+        ticks.append(f'<span style="left:{pos(scale.reference)}">\u25b2 {fmt(scale.reference)}</span>')
+    ticks.append(f'<span class="hi" style="left:100%">{hi_mark}{fmt(scale.vmax)}</span>')
+    bracket = ""
+    if span is not None and all(np.isfinite(span)):
+        lo, hi = float(scale.position(span[0])), float(scale.position(span[1]))
+        bracket = (
+            f'<div class="gradient-range" title="{esc(span_label)}" '
+            f'style="margin-left:{100 * lo:.1f}%;width:{max(100 * (hi - lo), 0.8):.1f}%"></div>'
+        )
+    return (
+        f'<div class="gradient-units">{esc(units)}</div>'
+        f'<div class="gradient-bar" style="background:{scale.css_gradient()}"></div>'
+        f'{bracket}<div class="gradient-ticks">{"".join(ticks)}</div>'
+    )
+
+
+def missing_key(what: str = "no estimate") -> str:
+    """A legend line for missing values: a grey dashed swatch."""
+    return f'<div><span class="gradient-sw" style="border-top:4px dashed {MISSING_COLOUR}"></span>{esc(what)}</div>'
+
+
+def units_text(what: str, sex: str = "", period: str = "") -> str:
+    """``what`` followed by sex and period, e.g. ``Life expectancy at birth, years (persons, 2010-2015)``."""
+    detail = ", ".join(p for p in (sex, period) if p)
+    return what + (f" ({detail})" if detail else "")
+
+
+def add_page(m: folium.Map, *, title: str, legend: str, notes: str, source: str, description: str) -> None:
+    """Put the header (title), footer (legend, notes, source) and description around a map.
+
+    ``legend`` and ``notes`` are HTML built by this package with every outside string
+    escaped; ``title``, ``source`` and ``description`` are plain text and are escaped
+    here. The description is for screen readers (the map region points to it).
+    """
+    root = m.get_root()
+    root.header.add_child(Element(f"<style>{PAGE_CSS}</style>"), name="gradient_css")
+    root.html.add_child(
+        Element(f'<header class="gradient-head"><h1 class="gradient-title">{esc(plain(title))}</h1></header>'),
+        name="gradient_head",
+    )
+    source_html = f'<div class="gradient-source">{esc(plain(source))}</div>' if source else ""
+    root.html.add_child(
+        Element(
+            f'<footer class="gradient-foot"><div class="gradient-legend">{legend}</div>'
+            f'<div class="gradient-notes">{notes}{source_html}</div></footer>'
+        ),
+        name="gradient_foot",
+    )
+    root.html.add_child(Element(f'<p id="gradient-desc" class="gradient-sr">{esc(plain(description))}</p>'),
+                        name="gradient_desc")
+    m.title_text = plain(title)
+    m.alt_text = plain(description)
