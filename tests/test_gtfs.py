@@ -142,3 +142,42 @@ def test_unknown_stop_in_stop_times(tmp_path):
     st.to_csv(folder / "stop_times.txt", index=False)
     with pytest.raises(FeedError, match=r"refers to 1 stop\(s\) missing from stops\.txt \(e\.g\. ghost\)"):
         gtfs.stop_patterns(gtfs.read_feed(folder))
+
+
+@pytest.mark.parametrize("all_patterns", [False, True])
+def test_pyarrow_reader_gives_identical_patterns(hart_path, hart_feed, all_patterns):
+    fast = gtfs.read_feed(hart_path, engine="pyarrow")
+    assert list(fast.stop_times.columns) == ["trip_id", "stop_id", "stop_sequence", "arrival_time"]
+    assert len(fast.stop_times) == len(hart_feed.stop_times) == 435507
+    a = gtfs.stop_patterns(hart_feed, all_patterns=all_patterns)
+    b = gtfs.stop_patterns(fast, all_patterns=all_patterns)
+    pd.testing.assert_frame_equal(a[0], b[0])
+    pd.testing.assert_frame_equal(a[1], b[1])
+
+
+def test_pyarrow_reader_keeps_leading_zeros_and_odd_times(tmp_path):
+    folder = line_feed(tmp_path / "f")
+    for name in ("stops.txt", "stop_times.txt"):
+        text = (folder / name).read_text().replace("s0", "007").replace("6:04:00", "06:04:00")
+        (folder / name).write_text("\ufeff" + text)  # a byte order mark, too
+    a = gtfs.stop_patterns(gtfs.read_feed(folder))[1]
+    b = gtfs.stop_patterns(gtfs.read_feed(folder, engine="pyarrow"))[1]
+    pd.testing.assert_frame_equal(a, b)
+    assert list(b.loc[b["pattern_id"] == "R-0-1", "stop_id"]) == ["007", "s1", "s2"]
+    assert list(b.loc[b["pattern_id"] == "R-0-1", "minutes"]) == [0.0, 2.0, 4.0]
+
+
+def test_unknown_engine(hart_path):
+    with pytest.raises(ValueError, match=r"engine must be one of gtfs-kit, pyarrow; got 'fast'"):
+        gtfs.read_feed(hart_path, engine="fast")
+
+
+def test_trips_with_the_same_stops_in_another_order_are_other_patterns(tmp_path):
+    folder = line_feed(tmp_path / "f", n_trips=(2, 0))
+    st = pd.read_csv(folder / "stop_times.txt")
+    st.loc[st["trip_id"] == "t01", "stop_id"] = ["s0", "s2", "s1"]
+    st.to_csv(folder / "stop_times.txt", index=False)
+    for engine in gtfs.ENGINES:
+        patterns, ps = gtfs.stop_patterns(gtfs.read_feed(folder, engine=engine), all_patterns=True)
+        assert list(patterns["n_trips"]) == [1, 1]
+        assert list(ps["stop_id"]) == ["s0", "s1", "s2", "s0", "s2", "s1"]

@@ -1,7 +1,9 @@
 """The ``gradient`` command line (see ``docs/CONTRACT.md``).
 
 Exit status 0 on success; 2 with one line naming the file and the problem on bad
-input (no traceback); 1 on an unexpected failure.
+input (no traceback); 1 on an unexpected failure. ``gradient batch`` reports each
+failed feed on one line naming it and carries on with the others; it exits 0 if every
+feed succeeded, 3 if some failed (the others' outputs are written), 2 if all failed.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Sequence
 from . import __version__
 
 EXIT_BAD_INPUT = 2
+EXIT_SOME_FEEDS_FAILED = 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,7 +61,30 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--all-patterns", action="store_true", help="every distinct pattern, not only the main ones")
     run.add_argument("--maps", type=int, default=5, metavar="N", help="maps for the N steepest patterns (default 5)")
     run.add_argument("--out", required=True, metavar="DIR", help="output folder")
+
+    batch = sub.add_parser("batch", help="run many GTFS feeds on dask.distributed, one task per feed")
+    batch.add_argument("feeds", nargs="+", metavar="FEED", help="GTFS zips or folders")
+    _share_arguments(run, batch, skip={"help", "gtfs", "tfl_sequences", "tfl_route_lines", "maps"})
+    batch.add_argument("--maps", type=int, default=0, metavar="N", help="maps per feed (default 0)")
+    batch.add_argument("--scheduler", metavar="ADDRESS", help="a running dask scheduler (default: a local cluster)")
+    batch.add_argument("--workers", type=int, default=2, metavar="N", help="local worker processes (default 2)")
     return parser
+
+
+def _share_arguments(source: argparse.ArgumentParser, target: argparse.ArgumentParser, skip: set[str]) -> None:
+    """Give ``target`` the very argument definitions of ``source`` (not copies), but ``skip``."""
+    groups: dict[int, argparse._MutuallyExclusiveGroup] = {}
+    group_of = {id(a): g for g in source._mutually_exclusive_groups for a in g._group_actions}
+    for action in source._actions:
+        if action.dest in skip:
+            continue
+        group = group_of.get(id(action))
+        if group is None:
+            target._add_action(action)
+        else:
+            if id(group) not in groups:
+                groups[id(group)] = target.add_mutually_exclusive_group(required=group.required)
+            groups[id(group)]._add_action(action)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -106,6 +132,59 @@ def _run(args: argparse.Namespace) -> int:
     written = pipeline.write_outputs(result, args.out, maps=args.maps, areas=le_areas)
     _summary(result, written, time.perf_counter() - start)
     return 0
+
+
+def _load_areas(args: argparse.Namespace):
+    from . import areas
+
+    return areas.load_areas(
+        args.areas,
+        args.le,
+        args.le_format,
+        area_id=args.area_id,
+        areas_crs=args.areas_crs,
+        le_id=args.le_id,
+        le_col=args.le_col,
+        le_se_col=args.le_se_col,
+        le_ci_cols=tuple(args.le_ci_cols) if args.le_ci_cols else None,
+        sex=args.sex,
+    )
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from . import batch
+
+    start = time.perf_counter()
+    outcomes = batch.run_batch(
+        args.feeds,
+        _load_areas(args),
+        args.out,
+        scheduler=args.scheduler,
+        n_workers=args.workers,
+        maps=args.maps,
+        progress=True,
+        routes=args.route,
+        all_patterns=args.all_patterns,
+        method=args.method,
+        radius_m=args.radius_m,
+        alpha=args.alpha,
+        correction=args.correction,
+        k=args.stretch_k,
+        le_source=args.le_source,
+        period=args.le_period,
+    )
+    for o in outcomes:
+        for message in o.warnings:
+            print(f"gradient: warning: {o.feed}: {message}", file=sys.stderr)
+        if o.ok:
+            print(f"{o.feed}: {o.n_patterns} patterns -> {o.out_dir}/")
+        else:
+            print(f"gradient: error: {o.error}", file=sys.stderr)
+    failed = sum(not o.ok for o in outcomes)
+    print(f"{len(outcomes) - failed} of {len(outcomes)} feeds done in {time.perf_counter() - start:.1f} s")
+    if failed == 0:
+        return 0
+    return EXIT_BAD_INPUT if failed == len(outcomes) else EXIT_SOME_FEEDS_FAILED
 
 
 def _summary(result, written, seconds: float, top: int = 5) -> None:
@@ -179,6 +258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     warnings.showwarning = _show_warning
     try:
+        if args.command == "batch":
+            return _batch(args)
         return _demo(args) if args.command == "demo" else _run(args)
     except GradientError as exc:
         message = " ".join(str(exc).split())

@@ -226,6 +226,7 @@ def run_gtfs(
     routes: Sequence[str] | None = None,
     all_patterns: bool = False,
     labels: Labels | None = None,
+    engine: str = "gtfs-kit",
     **options,
 ) -> Result:
     """Run a GTFS feed against life expectancy areas.
@@ -242,6 +243,9 @@ def run_gtfs(
         Every distinct pattern rather than each route and direction's main one.
     labels : Labels, optional
         Sources and period for maps and charts (default from ``areas.attrs``).
+    engine : {'gtfs-kit', 'pyarrow'}, default 'gtfs-kit'
+        The feed reader (:func:`gradient.gtfs.read_feed`); same results, pyarrow is
+        the one for large feeds.
     **options
         ``method``, ``radius_m``, ``alpha``, ``correction``, ``k``: as in
         :func:`run_patterns`.
@@ -258,7 +262,7 @@ def run_gtfs(
     >>> res = pipeline.run_gtfs(datasets.get_path("hart_gtfs"), tracts)  # doctest: +SKIP
     >>> res.patterns.head()  # doctest: +SKIP
     """
-    feed = gtfs.read_feed(feed_path)
+    feed = gtfs.read_feed(feed_path, engine=engine)
     patterns, pattern_stops = gtfs.stop_patterns(feed, all_patterns=all_patterns, path=feed_path)
     patterns = select_routes(patterns, routes, feed_path)
     labels = labels or labels_from(areas, Path(feed_path).name)

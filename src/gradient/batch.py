@@ -1,0 +1,193 @@
+"""Many GTFS feeds at once on dask.distributed: one task per feed.
+
+Each feed runs exactly as :func:`gradient.pipeline.run_gtfs` runs it alone (the same
+areas, options and labels, so the same bytes in its CSVs) and writes
+``<out>/<feed name>/stops.csv`` and ``patterns.csv`` with
+:func:`gradient.pipeline.write_outputs`. A feed that fails is reported, not raised:
+the other feeds still run.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import geopandas as gpd
+from tqdm.auto import tqdm
+
+from .errors import GradientError, InputError
+from .schema import safe_name
+
+log = logging.getLogger(__name__)
+
+DEFAULT_WORKERS = 2
+"""Worker processes of the local cluster :func:`run_batch` starts by default."""
+
+
+@dataclass
+class FeedOutcome:
+    """What became of one feed.
+
+    Attributes
+    ----------
+    feed : str
+        The feed's path as given.
+    out_dir : Path
+        Its output folder, ``<out>/<feed name>``.
+    n_patterns : int
+        Rows of its ``patterns.csv`` (0 if it failed).
+    error : str or None
+        One line saying why it failed; None if it did not.
+    warnings : list of str
+        Warnings its run raised (e.g. stops outside every area).
+    """
+
+    feed: str
+    out_dir: Path
+    n_patterns: int = 0
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def feed_dirs(feeds: Sequence[str | Path], out: str | Path) -> list[Path]:
+    """Output folder of each feed: ``out`` / the feed's file-name-safe name.
+
+    The name is the zip's stem or the folder's name; feeds whose names clash get
+    ``-2``, ``-3``... in the order given.
+
+    Examples
+    --------
+    >>> [p.name for p in feed_dirs(["a/hart.zip", "b/hart", "c/x y.zip"], "out")]
+    ['hart', 'hart-2', 'x_y']
+    """
+    seen: dict[str, int] = {}
+    dirs = []
+    for feed in feeds:
+        p = Path(feed)
+        name = safe_name(p.stem if p.suffix.lower() == ".zip" else p.name)
+        seen[name] = seen.get(name, 0) + 1
+        dirs.append(Path(out) / (name if seen[name] == 1 else f"{name}-{seen[name]}"))
+    return dirs
+
+
+def run_feed(feed: str, areas: gpd.GeoDataFrame, out_dir: str | Path, maps: int = 0,
+             le_source: str = "", period: str = "", **options) -> FeedOutcome:
+    """Run one feed and write its tables; failures come back in the outcome, not raised.
+
+    ``options`` go to :func:`gradient.pipeline.run_gtfs` (``routes``, ``all_patterns``,
+    ``method``, ``radius_m``, ``alpha``, ``correction``, ``k``); ``le_source`` and
+    ``period`` override the labels taken from ``areas.attrs``, as ``gradient run`` does.
+    """
+    from . import pipeline
+
+    outcome = FeedOutcome(str(feed), Path(out_dir))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            labels = pipeline.labels_from(areas, Path(feed).name)
+            labels.le_source = le_source or labels.le_source
+            labels.period = period or labels.period
+            result = pipeline.run_gtfs(feed, areas, labels=labels, engine="pyarrow", **options)
+            pipeline.write_outputs(result, out_dir, maps=maps)
+            outcome.n_patterns = len(result.patterns)
+        except GradientError as exc:
+            message = " ".join(str(exc).split())
+            outcome.error = message if message.startswith(str(feed)) else f"{feed}: {message}"
+        except Exception as exc:  # a bug or an unreadable file: report it, keep the batch going
+            log.exception("feed %s failed", feed)
+            outcome.error = " ".join(f"{feed}: {type(exc).__name__}: {exc}".split())
+    outcome.warnings = [" ".join(str(w.message).split()) for w in caught]
+    return outcome
+
+
+def run_batch(
+    feeds: Sequence[str | Path],
+    areas: gpd.GeoDataFrame,
+    out: str | Path,
+    *,
+    scheduler: str | None = None,
+    n_workers: int = DEFAULT_WORKERS,
+    processes: bool = True,
+    maps: int = 0,
+    progress: bool = False,
+    **options,
+) -> list[FeedOutcome]:
+    """Run many GTFS feeds against the same areas, one dask task per feed.
+
+    Parameters
+    ----------
+    feeds : sequence of str or Path
+        GTFS zips or folders.
+    areas : geopandas.GeoDataFrame
+        ``AREA_COLUMNS`` (:func:`gradient.areas.load_areas`); sent to every worker once.
+    out : str or Path
+        Each feed writes ``out/<feed name>/`` (:func:`feed_dirs`).
+    scheduler : str, optional
+        Address of a running dask scheduler (``tcp://host:8786``); by default a local
+        cluster of ``n_workers`` workers (one thread each) on 127.0.0.1 is started
+        and shut down afterwards.
+    n_workers : int, default 2
+    processes : bool, default True
+        Local workers as processes (False: threads of this process, for tests).
+    maps : int, default 0
+        Maps and profiles per feed (:func:`gradient.pipeline.write_outputs`).
+    progress : bool, default False
+        A progress bar (tqdm) of feeds done.
+    **options
+        As :func:`run_feed`.
+
+    Returns
+    -------
+    list of FeedOutcome
+        One per feed, in the order given.
+
+    Raises
+    ------
+    InputError
+        If ``feeds`` is empty or the scheduler cannot be reached.
+    """
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    if not feeds:
+        raise InputError("no feeds given; name one or more GTFS zips or folders")
+    dirs = feed_dirs(feeds, out)
+    cluster = None
+    try:
+        if scheduler:
+            client = Client(scheduler, timeout="10s")
+        else:
+            where = {"host": "127.0.0.1"} if processes else {}  # threads talk in-process
+            cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=processes,
+                                   dashboard_address=None, **where)
+            client = Client(cluster)
+    except (OSError, TimeoutError) as exc:
+        if cluster is not None:
+            cluster.close()
+        raise InputError(f"cannot reach the dask scheduler ({exc}); check --scheduler", scheduler) from exc
+    try:
+        shared = client.scatter(areas, broadcast=True)
+        futures = {
+            client.submit(run_feed, str(feed), shared, str(d), maps, pure=False, **options): i
+            for i, (feed, d) in enumerate(zip(feeds, dirs))
+        }
+        outcomes: list[FeedOutcome | None] = [None] * len(feeds)
+        for future in tqdm(as_completed(futures), total=len(futures), desc="feeds", unit="feed",
+                           disable=not progress):
+            i = futures[future]
+            try:
+                outcomes[i] = future.result()
+            except Exception as exc:  # the worker died, or the task could not run at all
+                outcomes[i] = FeedOutcome(str(feeds[i]), dirs[i],
+                                          error=" ".join(f"{feeds[i]}: {type(exc).__name__}: {exc}".split()))
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return [o for o in outcomes if o is not None]
