@@ -136,6 +136,8 @@ def run_batch(
     n_workers : int, default 2
     processes : bool, default True
         Local workers as processes (False: threads of this process, for tests).
+        Each feed's warnings are recorded with :func:`warnings.catch_warnings`, which
+        is not thread-safe, so with ``processes=False`` keep ``n_workers=1``.
     maps : int, default 0
         Maps and profiles per feed (:func:`gradient.pipeline.write_outputs`).
     progress : bool, default False
