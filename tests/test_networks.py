@@ -126,7 +126,8 @@ ZIGZAG = {"n0": (0, -20), "n1": (500, -300), "n2": (1000, -20), "n3": (1500, -30
 
 
 def test_straight_patterns_follow_the_streets(tmp_path):
-    patterns, ps = gtfs.stop_patterns(gtfs.read_feed(line_feed(tmp_path / "f", with_shape=False)))
+    with pytest.warns(GradientWarning, match=r"2 of 2 patterns have no shape in the feed"):
+        patterns, ps = gtfs.stop_patterns(gtfs.read_feed(line_feed(tmp_path / "f", with_shape=False)))
     G = grid([("n0", "n1"), ("n1", "n2"), ("n2", "n3"), ("n3", "n4")], ZIGZAG)  # one way, eastbound
     with pytest.warns(GradientWarning, match=r"1 of 2 patterns without route geometry now follow the street "
                                              r"network \(0 of their stop-to-stop hops stay straight.*1 stay straight"):
