@@ -7,8 +7,8 @@ draws maps and charts (:mod:`gradient.maps`, :mod:`gradient.charts`).
 :mod:`gradient.pipeline` joins them in one call.
 """
 
-from .errors import AreasError, FeedError, GradientError, GradientWarning, InputError
+from .errors import AreasError, FeedError, GradientError, GradientWarning, InputError, NetworkError
 
 __version__ = "0.1.0"
 
-__all__ = ["AreasError", "FeedError", "GradientError", "GradientWarning", "InputError", "__version__"]
+__all__ = ["AreasError", "FeedError", "GradientError", "GradientWarning", "InputError", "NetworkError", "__version__"]

@@ -50,8 +50,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--le-source", default="", help="name of the life expectancy source for maps (csv)")
     run.add_argument("--le-period", default="", help="years the estimates cover, for maps (csv)")
     run.add_argument("--sex", choices=["persons", "male", "female"], default="persons", help="for ons-msoa")
-    run.add_argument("--method", choices=["point", "buffer"], default="point", help="stop to area assignment")
+    run.add_argument("--method", choices=["point", "buffer", "network"], default="point",
+                     help="stop to area assignment")
     run.add_argument("--radius-m", type=float, default=200.0, metavar="M", help="buffer radius (default 200)")
+    run.add_argument("--network", nargs="+", metavar="FILE",
+                     help="street network(s), osmnx GraphML or OSM XML: walking catchments for --method network, "
+                          "street-following lines for patterns without route geometry")
+    run.add_argument("--walk-m", type=float, default=400.0, metavar="W",
+                     help="walk along the streets for --method network (default 400)")
     run.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
     run.add_argument("--correction", choices=["none", "holm", "fdr_bh"], default="none",
                      help="multiple-comparison correction across a pattern's stop-to-stop tests")
@@ -116,7 +122,18 @@ def _run(args: argparse.Namespace) -> int:
         le_ci_cols=tuple(args.le_ci_cols) if args.le_ci_cols else None,
         sex=args.sex,
     )
+    network = None
+    if args.network:
+        from .networks import load_network
+
+        network = load_network(args.network)
+    elif args.method == "network":
+        from .errors import InputError
+
+        raise InputError("--method network needs a street network: add --network FILE (GraphML or OSM XML)")
     options = dict(
+        network=network,
+        walk_m=args.walk_m,
         routes=args.route,
         labels=_labels_for(args, le_areas),
         method=args.method,

@@ -15,6 +15,9 @@ FILES = {
     "ons_msoa_le": "england/REQ3292_LifeExpectancy_2011MSOAs_England_2016_to_2020.xlsx",
     "tfl_sequences": "london/tfl_bus_sequences_2018-07.tsv",
     "tfl_route_lines": "london/tfl_bus_route_lines_2018-07.geojson",
+    "westminster_drive": "london/osm/westminster_drive_2024-02.graphml",
+    "city_of_london_drive": "london/osm/city_of_london_drive_2024-02.osm",
+    "moorgate_walk": "london/osm/moorgate_walk.osm",
 }
 """Bundled data sets by name, relative to the raw data folder."""
 

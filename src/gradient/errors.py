@@ -41,3 +41,7 @@ class AreasError(InputError):
 
 class GradientWarning(UserWarning):
     """A problem the run survives; affected rows stay in the output as missing."""
+
+
+class NetworkError(InputError):
+    """A street network file cannot be read, or has no streets of the type asked for."""

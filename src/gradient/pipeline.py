@@ -14,7 +14,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from . import charts, gtfs, tfl
-from .assign import RADIUS_M, assign
+from .assign import RADIUS_M, WALK_M, assign
 from .colours import Scale, areas_scale
 from .embed import save_embed, save_html
 from .errors import InputError
@@ -181,6 +181,8 @@ def run_patterns(
     alpha: float = 0.05,
     correction: str = "none",
     k: int = STRETCH_K,
+    network=None,
+    walk_m: float = WALK_M,
 ) -> Result:
     """Assign life expectancy to stop patterns from any source and summarise them.
 
@@ -202,6 +204,12 @@ def run_patterns(
         Multiple-comparison correction across each pattern's stop-to-stop tests.
     k : int, default 5
         Longest stretch (stop-to-stop hops) searched for the steepest fall.
+    network : networkx.MultiDiGraph, optional
+        A street network (:func:`gradient.networks.load_network`): patterns without
+        route geometry follow its streets (:func:`gradient.networks.street_geometry`),
+        and ``method='network'`` walks on it.
+    walk_m : float, default 400
+        Walk for ``method='network'``, metres.
 
     Returns
     -------
@@ -210,7 +218,12 @@ def run_patterns(
     """
     labels = labels or labels_from(areas)
     pattern_stops = pattern_stops[pattern_stops["pattern_id"].isin(patterns["pattern_id"])]
-    assignment, weights = assign(pattern_stops, areas, method=method, radius_m=radius_m, return_weights=True)
+    if network is not None:
+        from .networks import street_geometry
+
+        patterns, pattern_stops = street_geometry(patterns, pattern_stops, network)
+    assignment, weights = assign(pattern_stops, areas, method=method, radius_m=radius_m, return_weights=True,
+                                 network=network, walk_m=walk_m)
     stops = stop_table(patterns, pattern_stops, assignment, weights, alpha=alpha, correction=correction)
     table = pattern_table(patterns, stops, weights, k=k)
     source = " ".join(p for p in (labels.le_source,) if p)
@@ -247,8 +260,8 @@ def run_gtfs(
         The feed reader (:func:`gradient.gtfs.read_feed`); same results, pyarrow is
         the one for large feeds.
     **options
-        ``method``, ``radius_m``, ``alpha``, ``correction``, ``k``: as in
-        :func:`run_patterns`.
+        ``method``, ``radius_m``, ``alpha``, ``correction``, ``k``, ``network``,
+        ``walk_m``: as in :func:`run_patterns`.
 
     Returns
     -------

@@ -45,7 +45,7 @@ PATTERN_COLUMNS = [
 ]
 """Columns of the ``patterns`` table a source returns (plus ``geometry``)."""
 
-GEOMETRY_SOURCES = ("shape", "route_line", "straight_line")
+GEOMETRY_SOURCES = ("shape", "route_line", "street_network", "straight_line")
 """How a pattern's geometry was made, in ``patterns.geometry_source``."""
 
 PATTERN_STOP_COLUMNS = [

@@ -1,7 +1,8 @@
 """Does a headline depend on how stops take their life expectancy?
 
-Runs the same patterns under several assignment methods (point in polygon, and
-buffers of several radii) and shows how much each pattern's range and slope move.
+Runs the same patterns under several assignment methods (point in polygon, buffers
+of several radii, and walks along a street network) and shows how much each
+pattern's range and slope move.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from typing import Sequence
 import geopandas as gpd
 import pandas as pd
 
+from .assign import WALK_M
 from .errors import GradientWarning
+from .networks import street_geometry
 from .pipeline import run_patterns
 
 DEFAULT_METHODS: tuple[tuple[str, float | None], ...] = (
@@ -25,7 +28,7 @@ DEFAULT_METHODS: tuple[tuple[str, float | None], ...] = (
 
 
 def method_label(method: str, radius_m: float | None) -> str:
-    """``"point"`` or ``"buffer 200 m"``."""
+    """``"point"``, ``"buffer 200 m"`` or ``"network 400 m"`` (the walk, for ``network``)."""
     return method if radius_m is None else f"{method} {radius_m:g} m"
 
 
@@ -34,6 +37,7 @@ def sensitivity(
     pattern_stops: pd.DataFrame,
     areas: gpd.GeoDataFrame,
     methods: Sequence[tuple[str, float | None]] = DEFAULT_METHODS,
+    network=None,
 ) -> pd.DataFrame:
     """Each pattern's range and slope under each assignment method.
 
@@ -43,8 +47,15 @@ def sensitivity(
         As returned by a source (e.g. :func:`gradient.gtfs.stop_patterns`).
     areas : geopandas.GeoDataFrame
         ``AREA_COLUMNS``.
-    methods : sequence of (method, radius_m)
-        Default: point, and buffers of 100, 200 and 400 m.
+    methods : sequence of (method, metres)
+        Default: point, and buffers of 100, 200 and 400 m. For ``network`` the metres
+        are the walk (e.g. ``("network", 400.0)``); its stops off the network fall
+        back to 200 m buffers.
+    network : networkx.MultiDiGraph, optional
+        Street network (:func:`gradient.networks.load_network`), needed by ``network``
+        methods. Patterns without route geometry are first routed along it once
+        (:func:`gradient.networks.street_geometry`), so every method measures the
+        same distances.
 
     Returns
     -------
@@ -54,11 +65,17 @@ def sensitivity(
         ``n_stops_le``, ``le_range`` (years), ``slope_per_km``, ``slope_ci_low``,
         ``slope_ci_high`` (years per km).
     """
+    if network is not None:
+        patterns, pattern_stops = street_geometry(patterns, pattern_stops, network)
     frames = []
     for method, radius in methods:
         with warnings.catch_warnings():  # the same stops warn once per method; keep one
             warnings.simplefilter("ignore", GradientWarning)
-            res = run_patterns(patterns, pattern_stops, areas, method=method, radius_m=radius or 0.0)
+            if method == "network":
+                res = run_patterns(patterns, pattern_stops, areas, method=method, network=network,
+                                   walk_m=radius or WALK_M)
+            else:
+                res = run_patterns(patterns, pattern_stops, areas, method=method, radius_m=radius or 0.0)
         cols = ["pattern_id", "route_name", "direction_id", "n_stops_le", "le_range",
                 "slope_per_km", "slope_ci_low", "slope_ci_high"]
         frame = res.patterns[cols].copy()

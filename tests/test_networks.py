@@ -1,0 +1,310 @@
+"""Street networks: loading and filtering, walking catchments with known answers, street-following lines.
+
+Nothing here touches the internet: every osmnx download function is replaced by one that
+fails, and the download path is tested with a stand-in for the download.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import warnings
+
+import networkx as nx
+import numpy as np
+import osmnx as ox
+import pandas as pd
+import pytest
+import shapely
+from conftest import UTM17, line_feed, squares, to_lonlat
+
+from gradient import GradientWarning, InputError, NetworkError, areas, datasets, gtfs, networks, tfl
+from gradient.assign import assign, assign_network
+from gradient.pipeline import run_patterns
+from gradient.sensitivity import sensitivity
+
+X0, Y0 = 360000.0, 3090000.0  # the origin of conftest's squares (A0 80±1, A1 78±1, A2 76±2)
+
+
+@pytest.fixture(autouse=True)
+def no_internet(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise ConnectionError("tests never download")
+
+    for name in ("graph_from_polygon", "graph_from_bbox", "graph_from_place", "graph_from_point",
+                 "graph_from_address"):
+        monkeypatch.setattr(ox, name, refuse)
+    monkeypatch.setattr(ox.settings, "requests_timeout", 0.001)
+
+
+def grid(edges, nodes, crs=UTM17) -> nx.MultiDiGraph:
+    """A MultiDiGraph as osmnx makes them: nodes with x, y (metres from X0, Y0), edges with length."""
+    G = nx.MultiDiGraph(crs=crs)
+    for n, (x, y) in nodes.items():
+        G.add_node(n, x=X0 + x, y=Y0 + y)
+    for u, v in edges:
+        (x1, y1), (x2, y2) = nodes[u], nodes[v]
+        G.add_edge(u, v, key=0, length=float(np.hypot(x2 - x1, y2 - y1)), highway="residential")
+    return G
+
+
+# a street along y = 0 with a branch north at x = 800; a-b is one-way eastbound (walkers ignore it)
+NODES = {"a": (-400, 0), "b": (200, 0), "c": (800, 0), "d": (800, 300), "e": (1400, 0)}
+EDGES = [("a", "b"), ("b", "c"), ("c", "b"), ("c", "d"), ("d", "c"), ("c", "e"), ("e", "c")]
+
+
+def stops_xy(points):
+    x, y = np.array(points, dtype=float).T
+    lon, lat = to_lonlat(X0 + x, Y0 + y)
+    return pd.DataFrame({"stop_id": [f"s{i}" for i in range(len(points))], "lon": lon, "lat": lat})
+
+
+def test_400_m_walk_weights_by_street_length():
+    # stop 5 m off the street at x = 300: the walk reaches x = -100 .. 700 (c, at 500 m, is too far):
+    # 600 m of street in A0 (x < 500) and 200 m in A1
+    got, w = assign_network(stops_xy([(300, 5)]), squares(), grid(EDGES, NODES), walk_m=400, return_weights=True)
+    assert got.columns.tolist() == ["stop_id", "area_id", "le", "le_se", "n_areas", "method"]
+    row = got.iloc[0]
+    assert (row["stop_id"], row["area_id"], row["n_areas"], row["method"]) == ("s0", "A0", 2, "network")
+    assert row["le"] == pytest.approx(0.75 * 80 + 0.25 * 78)
+    assert row["le_se"] == pytest.approx(np.sqrt(0.75**2 + 0.25**2))
+    assert w.columns.tolist() == ["stop_id", "area_id", "weight", "le_se"]
+    assert w["area_id"].tolist() == ["A0", "A1"]
+    np.testing.assert_allclose(w["weight"], [0.75, 0.25])
+
+
+def test_600_m_walk_reaches_round_the_corner():
+    # x = -300 .. 800 on the main street (800 m in A0, 300 m in A1), then 100 m up the branch and
+    # 100 m east past c, both in A1: weights 800 / 1300 and 500 / 1300
+    lengths, snapped = networks.catchment_lengths(grid(EDGES, NODES), stops_xy([(300, 5)]), squares(), walk_m=600)
+    assert snapped.tolist() == [True]
+    assert lengths["area"].tolist() == [0, 1]
+    np.testing.assert_allclose(lengths["length_m"], [800, 500], atol=1e-6)
+    got = assign_network(stops_xy([(300, 5)]), squares(), grid(EDGES, NODES), walk_m=600)
+    assert got["le"].item() == pytest.approx((800 * 80 + 500 * 78) / 1300)
+
+
+def test_area_without_estimate_is_left_out_not_zero():
+    sq = squares(values=(80.0, np.nan, 76.0))
+    got, w = assign_network(stops_xy([(300, 5)]), sq, grid(EDGES, NODES), walk_m=400, return_weights=True)
+    assert got["le"].item() == 80 and got["n_areas"].item() == 1
+    assert w["weight"].tolist() == [1.0]
+
+
+def test_stop_off_the_network_falls_back_to_a_buffer():
+    stops = stops_xy([(300, 5), (2000, 0)])  # the second is 600 m from the nearest street
+    with pytest.warns(GradientWarning, match=r"1 of 2 stops are over 100 m from the street network and take "
+                                             r"200 m buffers instead"):
+        got, w = assign_network(stops, squares(), grid(EDGES, NODES), return_weights=True)
+    assert got["stop_id"].tolist() == ["s0", "s1"]
+    assert got["method"].tolist() == ["network", "buffer"]
+    assert got["le"].tolist()[1] == 76 and got["n_areas"].tolist() == [2, 1]
+    assert w.groupby("stop_id")["weight"].sum().tolist() == pytest.approx([1, 1])
+
+
+def test_network_method_needs_a_network_and_sane_arguments():
+    stops = stops_xy([(300, 5)])
+    with pytest.raises(InputError, match=r"method 'network' needs a street network: pass network="):
+        assign(stops, squares(), method="network")
+    with pytest.raises(InputError, match=r"unknown assignment method 'walk'; choose one of point, buffer, network"):
+        assign(stops, squares(), method="walk")
+    with pytest.raises(InputError, match=r"walk_m must be a positive number of metres, got 0"):
+        assign_network(stops, squares(), grid(EDGES, NODES), walk_m=0)
+    with pytest.raises(InputError, match=r"unknown weight 'area'; choose one of auto, length, population"):
+        assign_network(stops, squares(), grid(EDGES, NODES), weight="area")
+    with pytest.raises(InputError, match=r"weight='population' needs a population column"):
+        assign_network(stops, squares(), grid(EDGES, NODES), weight="population")
+    G = grid(EDGES, NODES)
+    del G.graph["crs"]
+    with pytest.raises(InputError, match=r"the street network declares no crs"):
+        assign_network(stops, squares(), G)
+
+
+# --- street-following geometry on a zig-zag one-way street ---------------------------------
+
+ZIGZAG = {"n0": (0, -20), "n1": (500, -300), "n2": (1000, -20), "n3": (1500, -300), "n4": (2000, -20)}
+
+
+def test_straight_patterns_follow_the_streets(tmp_path):
+    with pytest.warns(GradientWarning, match=r"2 of 2 patterns have no shape in the feed"):
+        patterns, ps = gtfs.stop_patterns(gtfs.read_feed(line_feed(tmp_path / "f", with_shape=False)))
+    G = grid([("n0", "n1"), ("n1", "n2"), ("n2", "n3"), ("n3", "n4")], ZIGZAG)  # one way, eastbound
+    with pytest.warns(GradientWarning, match=r"1 of 2 patterns without route geometry now follow the street "
+                                             r"network \(0 of their stop-to-stop hops stay straight.*1 stay straight"):
+        new, new_ps = networks.street_geometry(patterns, ps, G)
+    assert new.columns.tolist() == patterns.columns.tolist() and new_ps.columns.tolist() == ps.columns.tolist()
+    src = new.set_index("pattern_id")["geometry_source"]
+    assert src.to_dict() == {"R-0-1": "street_network", "R-1-1": "straight_line"}  # no way back westward
+    hop = 20 + 2 * np.hypot(500, 280) + 20  # stop, node 20 m away, two zig-zag edges, node, stop
+    east = new_ps[new_ps["pattern_id"] == "R-0-1"]
+    np.testing.assert_allclose(east["dist_m"], [0, hop, 2 * hop], rtol=1e-6)
+    line = new.set_index("pattern_id").to_crs(UTM17).geometry["R-0-1"]
+    assert line.length == pytest.approx(2 * hop, rel=1e-6)
+    assert shapely.get_coordinates(line)[2] == pytest.approx([X0 + 500, Y0 - 300])
+    straight = ps.groupby("pattern_id")["dist_m"].max()["R-0-1"]
+    assert straight <= east["dist_m"].max() < 2 * straight
+    west = new_ps[new_ps["pattern_id"] == "R-1-1"]
+    assert west["dist_m"].tolist() == ps[ps["pattern_id"] == "R-1-1"]["dist_m"].tolist()
+
+
+def test_patterns_with_geometry_are_left_alone(tmp_path):
+    patterns, ps = gtfs.stop_patterns(gtfs.read_feed(line_feed(tmp_path / "f")))
+    G = grid([("n0", "n1"), ("n1", "n2")], ZIGZAG)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        new, new_ps = networks.street_geometry(patterns, ps, G)
+    assert new is patterns and new_ps is ps
+
+
+# --- loading ------------------------------------------------------------------------------
+
+
+def test_moorgate_walk_and_drive_filters():
+    walk = networks.load_network(datasets.get_path("moorgate_walk"), "walk")
+    drive = networks.load_network(datasets.get_path("moorgate_walk"), "drive")
+    highways = {h for _, _, h in walk.edges(data="highway") for h in (h if isinstance(h, list) else [h])}
+    assert "footway" in highways
+    drive_highways = {h for _, _, h in drive.edges(data="highway") for h in (h if isinstance(h, list) else [h])}
+    assert not drive_highways & {"footway", "steps", "corridor", "service", "path", "pedestrian"}
+    assert (len(walk), walk.number_of_edges(), len(drive), drive.number_of_edges()) == WALK_DRIVE_COUNTS
+
+
+WALK_DRIVE_COUNTS = (475, 1126, 68, 128)  # walk ignores one-way tags; drive has no footways
+
+
+def test_westminster_graphml_loads():
+    G = networks.load_network(datasets.get_path("westminster_drive"))
+    assert (len(G), G.number_of_edges()) == (3311, 7478)
+    assert G.graph["crs"] == "epsg:4326"
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("bad.osm", "<osm><way", r"bad\.osm: not a readable OSM XML file"),
+        ("bad.xml", "<html></html>", r"bad\.xml: root element is <html>, not <osm>"),
+        ("bad.graphml", "not xml at all", r"bad\.graphml: not a readable osmnx GraphML file"),
+        ("net.shp", "", r"net\.shp: unknown street network format '\.shp'; give \.graphml or \.osm"),
+        ("empty.osm", "<osm version='0.6'></osm>", r"empty\.osm: no streets of type 'all' in this"),
+    ],
+)
+def test_bad_network_files_name_the_file(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(NetworkError, match=message):
+        networks.load_network(path)
+
+
+def test_missing_file_and_unknown_type(tmp_path):
+    with pytest.raises(NetworkError, match=r"nope\.osm: no such street network file"):
+        networks.load_network(tmp_path / "nope.osm")
+    with pytest.raises(InputError, match=r"unknown network_type 'bike'; choose one of all, drive, walk"):
+        networks.load_network(datasets.get_path("moorgate_walk"), "bike")
+
+
+def test_download_is_cached_and_fails_clearly_offline(tmp_path, monkeypatch):
+    stops = stops_xy([(0, 0), (1000, 0)])
+    with pytest.raises(NetworkError, match=r"could not download the drive network from OpenStreetMap "
+                                           r"\(ConnectionError: tests never download\); without internet"):
+        networks.download_network(stops, cache_dir=tmp_path)
+    G = ox.project_graph(nx.convert_node_labels_to_integers(grid(EDGES, NODES)), to_latlong=True)
+    monkeypatch.setattr(ox, "graph_from_polygon", lambda *a, **k: G)  # a stand-in download
+    first = networks.download_network(stops, cache_dir=tmp_path)
+    cached = list(tmp_path.glob("osm_drive_*.graphml"))
+    assert len(cached) == 1 and first is G
+    monkeypatch.setattr(ox, "graph_from_polygon", lambda *a, **k: pytest.fail("downloaded again"))
+    again = networks.download_network(stops, cache_dir=tmp_path)
+    assert (len(again), again.number_of_edges()) == (5, 7)
+
+
+# --- central London: the bundled networks --------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def central():
+    return networks.load_network([datasets.get_path("westminster_drive"), datasets.get_path("city_of_london_drive")])
+
+
+@pytest.fixture(scope="module")
+def msoas():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GradientWarning)
+        return areas.load_areas(datasets.get_path("msoa_boundaries"), datasets.get_path("ons_msoa_le"), "ons-msoa")
+
+
+@pytest.fixture(scope="module")
+def route_25():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GradientWarning)
+        patterns, ps = tfl.read_tfl_sequences(datasets.get_path("tfl_sequences"))  # no route lines: straight
+    keep = patterns["route_name"].isin(["25", "390"])
+    return patterns[keep].reset_index(drop=True), ps[ps["pattern_id"].isin(patterns.loc[keep, "pattern_id"])]
+
+
+def test_central_london_walks(central, msoas, route_25):
+    _, ps = route_25
+    with pytest.warns(GradientWarning, match=CENTRAL_FALLBACK):
+        got, w = assign_network(ps, msoas, central, return_weights=True)
+    assert got["method"].value_counts().to_dict() == CENTRAL_METHODS
+    assert got["le"].notna().all() and not (got["le"] == 0).any()
+    np.testing.assert_allclose(w.groupby("stop_id")["weight"].sum(), 1)
+
+
+# routes 25 and 390 run on beyond Westminster and the City (Ilford, Archway): those stops take buffers
+CENTRAL_FALLBACK = r"129 of 185 stops are over 100 m from the street network and take 200 m buffers instead"
+CENTRAL_METHODS = {"buffer": 129, "network": 56}
+
+
+def test_central_london_street_following(central, route_25):
+    patterns, ps = route_25
+    with pytest.warns(GradientWarning, match=r"now follow the street network"):
+        new, new_ps = networks.street_geometry(patterns, ps, central)
+    routed = new.loc[new["geometry_source"] == "street_network", "pattern_id"]
+    assert sorted(routed) == CENTRAL_ROUTED
+    before = ps.groupby("pattern_id")["dist_m"].max()[routed]
+    after = new_ps.groupby("pattern_id")["dist_m"].max()[routed]
+    assert ((after >= before) & (after < 2 * before)).all()
+
+
+CENTRAL_ROUTED = ["25-0-1", "25-1-1", "390-0-1", "390-1-1"]
+
+
+def test_pipeline_and_sensitivity_with_a_network(central, msoas, route_25):
+    patterns, ps = route_25
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GradientWarning)
+        res = run_patterns(patterns, ps, msoas, method="network", network=central, walk_m=400)
+        long = sensitivity(patterns, ps, msoas, methods=[("point", None), ("network", 400.0)], network=central)
+    assert set(res.geometry["geometry_source"]) == {"street_network"}
+    assert res.patterns["n_stops_le"].tolist() == res.patterns["n_stops"].tolist()
+    assert long["method"].unique().tolist() == ["point", "network 400 m"]
+    assert len(long) == 2 * len(patterns)
+
+
+def test_command_line_network_method(tmp_path):
+    osm = datasets.get_path("westminster_drive").parent
+    proc = subprocess.run(
+        [sys.executable, "-m", "gradient", "run", "--tfl-sequences", str(datasets.get_path("tfl_sequences")),
+         "--areas", str(datasets.get_path("msoa_boundaries")), "--le", str(datasets.get_path("ons_msoa_le")),
+         "--le-format", "ons-msoa", "--route", "390", "--maps", "0", "--out", str(tmp_path),
+         "--method", "network", "--network", str(osm / "westminster_drive_2024-02.graphml"),
+         str(osm / "city_of_london_drive_2024-02.osm"), "--walk-m", "400"],
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    patterns = pd.read_csv(tmp_path / "patterns.csv")
+    assert set(patterns["geometry_source"]) == {"street_network"}
+    assert "stops are over 100 m from the street network" in proc.stderr
+
+
+def test_command_line_network_method_needs_a_network(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "gradient", "run", "--tfl-sequences", str(datasets.get_path("tfl_sequences")),
+         "--areas", str(datasets.get_path("msoa_boundaries")), "--le", str(datasets.get_path("ons_msoa_le")),
+         "--le-format", "ons-msoa", "--out", str(tmp_path), "--method", "network"],
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "gradient: error: --method network needs a street network: add --network FILE (GraphML or OSM XML)"
+    )
