@@ -127,6 +127,18 @@ def assign_point(
     return out, weights.reset_index(drop=True)
 
 
+def _weight_mode(weight: str, areas: gpd.GeoDataFrame, plain: str) -> str:
+    """Resolve ``weight`` to ``plain`` (overlap) or ``population``, checking it can be done."""
+    has_pop = "population" in areas.columns and areas["population"].notna().any()
+    if weight == "auto":
+        return "population" if has_pop else plain
+    if weight not in (plain, "population"):
+        raise InputError(f"unknown weight {weight!r}; choose one of auto, {plain}, population")
+    if weight == "population" and not has_pop:
+        raise InputError("weight='population' needs a population column in the areas table")
+    return weight
+
+
 def assign_buffer(
     stops: pd.DataFrame,
     areas: gpd.GeoDataFrame,
@@ -182,13 +194,7 @@ def assign_buffer(
     """
     if not radius_m > 0:
         raise InputError(f"radius_m must be a positive number of metres, got {radius_m!r}")
-    has_pop = "population" in areas.columns and areas["population"].notna().any()
-    if weight == "auto":
-        weight = "population" if has_pop else "area"
-    if weight not in ("area", "population"):
-        raise InputError(f"unknown weight {weight!r}; choose one of auto, area, population")
-    if weight == "population" and not has_pop:
-        raise InputError("weight='population' needs a population column in the areas table")
+    weight = _weight_mode(weight, areas, plain="area")
     pts = _stop_points(stops)
     crs = crs or metric_crs(pts["lon"], pts["lat"])
     circles = shapely.buffer(pts.to_crs(crs).geometry.array, radius_m, quad_segs=16)
@@ -350,13 +356,7 @@ def assign_network(
         raise InputError(f"walk_m must be a positive number of metres, got {walk_m!r}")
     if not snap_m > 0:
         raise InputError(f"snap_m must be a positive number of metres, got {snap_m!r}")
-    has_pop = "population" in areas.columns and areas["population"].notna().any()
-    if weight == "auto":
-        weight = "population" if has_pop else "length"
-    if weight not in ("length", "population"):
-        raise InputError(f"unknown weight {weight!r}; choose one of auto, length, population")
-    if weight == "population" and not has_pop:
-        raise InputError("weight='population' needs a population column in the areas table")
+    weight = _weight_mode(weight, areas, plain="length")
     pts = _stop_points(stops)
     crs = crs or metric_crs(pts["lon"], pts["lat"])
     lengths, snapped = catchment_lengths(network, pts, areas, walk_m=walk_m, snap_m=snap_m, crs=crs)

@@ -110,18 +110,7 @@ def _run(args: argparse.Namespace) -> int:
     from . import areas, pipeline
 
     start = time.perf_counter()
-    le_areas = areas.load_areas(
-        args.areas,
-        args.le,
-        args.le_format,
-        area_id=args.area_id,
-        areas_crs=args.areas_crs,
-        le_id=args.le_id,
-        le_col=args.le_col,
-        le_se_col=args.le_se_col,
-        le_ci_cols=tuple(args.le_ci_cols) if args.le_ci_cols else None,
-        sex=args.sex,
-    )
+    le_areas = _load_areas(args)
     network = None
     if args.network:
         from .networks import load_network
