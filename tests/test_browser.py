@@ -122,7 +122,7 @@ def test_route_map_loads_leaflet_and_draws_route_and_stops(visit, hart_route_pag
     v = visit(hart_route_page)
     assert v.page.evaluate("typeof window.L === 'object' && L.version") == "1.9.3"
     assert v.page.locator(".gradient-stop").count() == 68
-    assert v.page.locator(".gradient-steepest").inner_text() == "Steepest fall: \u221212.7 years"
+    assert v.page.locator(".gradient-steepest").inner_text() == "Biggest stop-to-stop fall: \u221212.7 years"
     assert v.page.locator(".leaflet-control-layers-overlays label").all_inner_texts() == [
         " Small areas", " Route", " Stops"
     ]

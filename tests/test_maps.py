@@ -126,7 +126,7 @@ def test_route_map_data(hostile_stops):
          "Area: A2", "Stop 3 of 3, 2.0 km from the start"],
     ]
     assert [p["k"] for p in d["pieces"]] == scale.colours([80.0, 78.0, 76.0])  # halfway between stops
-    assert d["steep"]["text"] == "Steepest fall: \u22122.0 years"
+    assert d["steep"]["text"] == "Biggest stop-to-stop fall: \u22122.0 years"
     assert d["steep"]["c"][0] == pytest.approx([d["stops"][0]["y"], d["stops"][0]["x"]], abs=1e-4)
     assert "\u25b2 78.0: median of the 3 areas served" in page
 
@@ -180,7 +180,7 @@ def test_feed_text_never_becomes_markup(hostile_stops):
     assert "<script>alert(3)" not in page
     assert safe_json(HOSTILE) in page  # stop names reach the page only as JSON data for textContent
     assert "&lt;img src=x onerror=alert(1)&gt;" in page  # title, source, legend and description, escaped
-    assert "Steepest fall, \u22122.0 years: &lt;img src=x onerror=alert(1)&gt; &amp;" in page
+    assert "Biggest stop-to-stop fall, \u22122.0 years: &lt;img src=x onerror=alert(1)&gt; &amp;" in page
     assert "to B&#x27;s stop #2</div>" in page
 
 
@@ -252,7 +252,7 @@ def test_network_map_data(hostile_result):
     assert [p["t"][0] for p in d["p"]] == ["Route R, direction 0", "Route R, direction 1"]
     assert d["p"][0]["t"][1:] == [
         f"{HOSTILE} to C & D <depot>", "Life expectancy 76.0 to 80.0 years (range 4.0)",
-        "Trend \u22122.00 years per km (95% CI \u22122.00 to \u22122.00)", f"Steepest fall 2.0 years: {HOSTILE} to B's stop #2",
+        "Trend \u22122.00 years per km (95% CI \u22122.00 to \u22122.00)", f"Biggest stop-to-stop fall 2.0 years: {HOSTILE} to B's stop #2",
     ]
     assert [p["w"] for p in d["p"]] == [6.0, 6.0]
     assert "<img src=x" not in page and safe_json(HOSTILE)[1:-1] in page
@@ -285,7 +285,7 @@ def test_hart_route_map_fits_the_budget(tmp_path):
     print(f"\nHART route 8 map with tracts: {size} bytes")
     assert size < 1_500_000
     d = page_data(paths[0].read_text(encoding="utf-8"))
-    assert len(d["stops"]) == 68 and d["steep"]["text"] == "Steepest fall: \u221212.7 years"
+    assert len(d["stops"]) == 68 and d["steep"]["text"] == "Biggest stop-to-stop fall: \u221212.7 years"
     assert "7th Av @ 22nd St to 7th Av @ 24th St" in paths[0].read_text(encoding="utf-8")
 
 
@@ -341,7 +341,7 @@ def test_profile_chart_content(hostile_result):
     legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
     assert legend == [
         "95% interval", "life expectancy at the stop", "78.0: median of the 3 areas served",
-        text(f"steepest fall: \u22122.0 years, {HOSTILE} to B's stop #2", 90),
+        text(f"biggest stop-to-stop fall: \u22122.0 years, {HOSTILE} to B's stop #2", 90),
     ]
     assert fig.get_suptitle() == text(f"Route R: {HOSTILE} to C & D <depot>")
     assert ax.get_title(loc="left") == "Life expectancy at birth at each stop, years (persons, 2010-2015)"

@@ -1,7 +1,7 @@
 """Stop-by-stop profile charts of life expectancy along a pattern (matplotlib).
 
 Drawn in black and greys so they read in greyscale print: the 95% interval is a
-light grey band, the steepest fall a thick dashed line with a label, the reference
+light grey band, the biggest stop-to-stop fall a thick dashed line with a label, the reference
 a dotted line; nothing relies on colour. Saved files are deterministic: the same
 figure gives the same bytes (SVG without a date and with a fixed hash salt).
 """
@@ -130,7 +130,7 @@ def profile_chart(
     names = s["stop_name"].fillna("").to_numpy()
     if i is not None:
         ax.plot(km[i - 1 : i + 1], le[i - 1 : i + 1], linestyle=(0, (3, 1.5)), color="0.15", linewidth=3.2,
-                label=text(f"steepest fall: {fmt(le[i] - le[i - 1])} years, {names[i - 1]} to {names[i]}", 90))
+                label=text(f"biggest stop-to-stop fall: {fmt(le[i] - le[i - 1])} years, {names[i - 1]} to {names[i]}", 90))
         ax.annotate(text(f"{fmt(le[i] - le[i - 1])} years"), xy=(km[i], (le[i] + le[i - 1]) / 2), xytext=(6, 0),
                     textcoords="offset points", fontsize=8.5, fontweight="bold", va="center")
     idx = thin_labels(km, max_labels)

@@ -391,11 +391,11 @@ def route_map(
         coords = lines.cut(dist[i - 1], dist[i]) or [[float(stops["lat"][k]), float(stops["lon"][k])] for k in (i - 1, i)]
         dlat, dlon = np.ptp(np.asarray(coords), axis=0) * [1.0, np.cos(np.radians(coords[0][0]))]
         data["steep"] = {"c": coords, "at": lines.point((dist[i - 1] + dist[i]) / 2),
-                         "text": f"Steepest fall: {fmt(-drop)} years",
+                         "text": f"Biggest stop-to-stop fall: {fmt(-drop)} years",
                          "dir": "top" if dlon >= dlat else "right"}  # beside the stretch, not along it
         notes.append(
             '<div><span class="gradient-sw" style="border-top:9px solid rgba(0,0,0,.28)"></span>'
-            f"Steepest fall, {fmt(-drop)} years: {esc(plain(stops['stop_name'].iloc[i - 1]))} to "
+            f"Biggest stop-to-stop fall, {fmt(-drop)} years: {esc(plain(stops['stop_name'].iloc[i - 1]))} to "
             f"{esc(plain(stops['stop_name'].iloc[i]))}</div>"
         )
     if areas is not None and len(areas):

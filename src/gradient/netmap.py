@@ -94,7 +94,7 @@ def _tooltip(row: pd.Series) -> list[str]:
             ci = f" (95% CI {fmt(row['slope_ci_low'], '.2f', True)} to {fmt(row['slope_ci_high'], '.2f', True)})"
         lines.append(f"Trend {fmt(row['slope_per_km'], '.2f', True)} years per km{ci}")
     if np.isfinite(row["max_drop"]) and row["max_drop"] > 0:
-        lines.append(f"Steepest fall {fmt(row['max_drop'])} years: {plain(row['max_drop_from'])} to "
+        lines.append(f"Biggest stop-to-stop fall {fmt(row['max_drop'])} years: {plain(row['max_drop_from'])} to "
                      f"{plain(row['max_drop_to'])}")
     return lines
 
