@@ -188,3 +188,33 @@ def test_headline_adds_a_supported_steepest_stretch():
                          "where it falls by 12.7 years (95% interval 4.5 to 20.9).")
     weak = dict(extra, steepest_fall_se=7.0)
     assert "steepest" not in headline(row(80.0, 76.0, 2.0, 2.0, **weak))
+
+
+@pytest.mark.filterwarnings("ignore::gradient.errors.GradientWarning")
+def test_grouped_trend_matches_statsmodels_on_every_hart_pattern(hart_patterns, tracts):
+    from gradient import pipeline
+    from gradient.stats import grouped_trend, trend
+
+    patterns, ps = hart_patterns
+    stops = pipeline.run_patterns(patterns, ps, tracts).stops
+    for x_col, scale in (("dist_m", 1000.0), ("minutes", 10.0)):
+        got = grouped_trend(stops["pattern_id"].to_numpy(), stops[x_col].to_numpy(float) / scale,
+                            stops["le"].to_numpy(float), stops["le_se"].to_numpy(float))
+        for pid, grp in stops.groupby("pattern_id"):
+            expected = trend(grp[x_col].to_numpy(float) / scale, grp["le"].to_numpy(float),
+                             grp["le_se"].to_numpy(float))
+            np.testing.assert_allclose(got.loc[pid, ["slope", "ci_low", "ci_high", "n"]].to_numpy(float),
+                                       np.array(expected, dtype=float), rtol=1e-7, atol=1e-9, err_msg=pid)
+
+
+def test_grouped_trend_ols_without_errors_and_short_groups():
+    from gradient.stats import grouped_trend, trend
+
+    x = np.array([0.0, 1.0, 2.0, 3.0, 0.0, 1.0, 5.0, 0.0, 1.0, 2.0])
+    y = np.array([80.0, 79.0, 79.5, 77.0, 70.0, 72.0, np.nan, 60.0, 60.0, 60.0])
+    se = np.array([np.nan, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0])
+    g = np.array(["a"] * 4 + ["b"] * 3 + ["c"] * 3)
+    got = grouped_trend(g, x, y, se)
+    for label, rows in (("a", slice(0, 4)), ("b", slice(4, 7)), ("c", slice(7, 10))):
+        np.testing.assert_allclose(got.loc[label].to_numpy(float), np.array(trend(x[rows], y[rows], se[rows]), float),
+                                   atol=1e-9, err_msg=label)

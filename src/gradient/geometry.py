@@ -76,11 +76,19 @@ def monotone_along(
 
     Notes
     -----
-    Minimises ``sum_i dist(i, s_i)`` over piece choices ``s_1 <= s_2 <= ...``:
+    When every stop's nearest point on the line already comes in order, that is the
+    answer (it is the unconstrained minimum, so the constrained one too) and the
+    dynamic programme is skipped; most patterns are like that. Otherwise it minimises
+    ``sum_i dist(i, s_i)`` over piece choices ``s_1 <= s_2 <= ...``:
     ``best_i = dist_i + cummin(best_{i-1})``, then back-tracks. Two stops matched
     to the same segment in reverse order are set to the same position.
     """
-    line = shapely.get_coordinates(shapely.segmentize(shapely.LineString(line), max_segment_m))
+    geom = shapely.LineString(line)
+    pts = shapely.points(points)
+    nearest = shapely.line_locate_point(geom, pts)
+    if np.all(np.diff(nearest) >= 0):
+        return nearest, shapely.distance(geom, pts)
+    line = shapely.get_coordinates(shapely.segmentize(geom, max_segment_m))
     dist, along_all = segment_projection(points, line)
     m = len(points)
     best = np.empty_like(dist)
@@ -100,3 +108,27 @@ def straight_along(points: np.ndarray) -> np.ndarray:
     """Cumulative straight-line metres between consecutive ``points`` (shape (m, 2))."""
     steps = np.hypot(*np.diff(points, axis=0).T) if len(points) > 1 else np.empty(0)
     return np.concatenate([[0.0], np.cumsum(steps)])
+
+
+def substring(line: np.ndarray, start: float, end: float) -> np.ndarray:
+    """The part of a polyline between two distances along it (metres), as coordinates.
+
+    Parameters
+    ----------
+    line : ndarray of shape (k, 2)
+        Metric coordinates.
+    start, end : float
+        Distances along the line, ``0 <= start <= end <= length``.
+
+    Returns
+    -------
+    ndarray of shape (n, 2)
+        The interpolated start point, the vertices strictly between, and the end
+        point (two equal points if ``start == end``).
+    """
+    seg = np.hypot(*np.diff(line, axis=0).T)
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    x = np.interp([start, end], cum, line[:, 0])
+    y = np.interp([start, end], cum, line[:, 1])
+    inner = line[(cum > start) & (cum < end)]
+    return np.vstack([[x[0], y[0]], inner, [x[1], y[1]]])

@@ -37,7 +37,7 @@ from pyproj import Transformer
 
 from . import feedcheck
 from .errors import FeedError, GradientWarning, InputError
-from .geometry import monotone_along, straight_along
+from .geometry import monotone_along, straight_along, substring
 from .schema import PATTERN_COLUMNS, PATTERN_STOP_COLUMNS, WGS84, metric_crs, pattern_ids
 
 log = logging.getLogger(__name__)
@@ -488,8 +488,8 @@ def _measure(pats: pd.DataFrame, ps: pd.DataFrame, shapes: dict[str, np.ndarray]
         line = shapes.get(str(shape_id)) if pd.notna(shape_id) else None
         if line is not None:
             along, off = monotone_along(pts, line)
-            piece = shapely.ops.substring(shapely.LineString(line), along[0], along[-1])
-            if piece.geom_type != "LineString" or piece.length == 0:
+            piece = shapely.LineString(substring(line, along[0], along[-1]))
+            if piece.length == 0:
                 piece = shapely.LineString(pts)
             dist[a:b] = along - along[0]
             offset[a:b] = off
