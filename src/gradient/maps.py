@@ -27,7 +27,7 @@ from jinja2 import Template
 from pyproj import Transformer
 
 from .colours import MISSING_COLOUR, Scale
-from .page import add_page, esc, fmt, missing_key, plain, safe_json, scale_html, units_text
+from .page import COMMON_JS, add_page, esc, fmt, missing_key, plain, safe_json, scale_html, units_text
 from .schema import WGS84, metric_crs
 
 __all__ = ["DEFAULT_TILES", "MISSING_COLOUR", "describe_route", "route_map", "safe_json", "steepest"]
@@ -171,21 +171,7 @@ class _RouteLayer(MacroElement):
         (function () {
             var map = {{ this._parent.get_name() }};
             var d = {{ this.data }};
-            var el = map.getContainer();
-            L.control.scale({position: "topleft", maxWidth: 90}).addTo(map);
-            el.setAttribute("role", "region");
-            el.setAttribute("aria-label", d.label);
-            el.setAttribute("aria-describedby", "gradient-desc");
-            function box(lines) {
-                var div = document.createElement("div");
-                div.className = "gradient-tip";
-                lines.forEach(function (text, i) {
-                    var line = document.createElement(i === 0 ? "strong" : "div");
-                    line.textContent = text;
-                    div.appendChild(line);
-                });
-                return div;
-            }
+            {{ this.common_js }}
             var overlays = {};
             if (d.areas) {
                 var areas = L.geoJSON(d.areas, {
@@ -243,6 +229,7 @@ class _RouteLayer(MacroElement):
         super().__init__()
         self._name = "RouteLayer"
         self.data = safe_json(data)
+        self.common_js = COMMON_JS
 
 
 def describe_route(stops: pd.DataFrame, *, route: str = "", sex: str = "", period: str = "",

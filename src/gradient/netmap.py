@@ -20,7 +20,7 @@ from pyproj import Transformer
 from .colours import MISSING_COLOUR, Scale
 from .errors import GradientError
 from .maps import DEFAULT_TILES
-from .page import add_page, fmt, missing_key, plain, safe_json, scale_html, units_text
+from .page import COMMON_JS, add_page, fmt, missing_key, plain, safe_json, scale_html, units_text
 from .schema import WGS84, metric_crs
 
 VALUES = {
@@ -106,27 +106,13 @@ class _NetworkLayer(MacroElement):
         (function () {
             var map = {{ this._parent.get_name() }};
             var d = {{ this.data }};
-            var el = map.getContainer();
-            L.control.scale({position: "topleft", maxWidth: 90}).addTo(map);
-            el.setAttribute("role", "region");
-            el.setAttribute("aria-label", d.label);
-            el.setAttribute("aria-describedby", "gradient-desc");
+            {{ this.common_js }}
             var renderer = L.canvas({padding: 0.5, tolerance: 6});
             var group = L.featureGroup().addTo(map);
             function decode(a) {
                 var out = [], y = 0, x = 0;
                 for (var i = 0; i < a.length; i += 2) { y += a[i]; x += a[i + 1]; out.push([y / d.scale, x / d.scale]); }
                 return out;
-            }
-            function box(lines) {
-                var div = document.createElement("div");
-                div.className = "gradient-tip";
-                lines.forEach(function (text, i) {
-                    var line = document.createElement(i === 0 ? "strong" : "div");
-                    line.textContent = text;
-                    div.appendChild(line);
-                });
-                return div;
             }
             d.p.forEach(function (p) {
                 if (p.g.length < 4) { return; }
@@ -148,6 +134,7 @@ class _NetworkLayer(MacroElement):
         super().__init__()
         self._name = "NetworkLayer"
         self.data = safe_json(data)
+        self.common_js = COMMON_JS
 
 
 def describe_network(patterns: pd.DataFrame, value: str, *, sex: str = "", period: str = "", source: str = "") -> str:

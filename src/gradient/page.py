@@ -163,3 +163,26 @@ def add_page(m: folium.Map, *, title: str, legend: str, notes: str, source: str,
                         name="gradient_desc")
     m.title_text = plain(title)
     m.alt_text = plain(description)
+
+
+COMMON_JS = """
+            var el = map.getContainer();
+            L.control.scale({position: "topleft", maxWidth: 90}).addTo(map);
+            el.setAttribute("role", "region");
+            el.setAttribute("aria-label", d.label);
+            el.setAttribute("aria-describedby", "gradient-desc");
+            // feed text goes into the page only through textContent: it stays text
+            function box(lines) {
+                var div = document.createElement("div");
+                div.className = "gradient-tip";
+                lines.forEach(function (text, i) {
+                    var line = document.createElement(i === 0 ? "strong" : "div");
+                    line.textContent = text;
+                    div.appendChild(line);
+                });
+                return div;
+            }
+"""
+"""Script shared by the route and network map layers (needs ``map`` and ``d`` in scope):
+scale bar, accessible name and description of the map region, and ``box(lines)``, the
+tooltip and popup content built with ``textContent``."""
