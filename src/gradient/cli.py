@@ -107,7 +107,7 @@ def _labels_for(args: argparse.Namespace, le_areas):
 
 
 def _run(args: argparse.Namespace) -> int:
-    from . import areas, pipeline
+    from . import pipeline
 
     start = time.perf_counter()
     le_areas = _load_areas(args)

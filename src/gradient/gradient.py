@@ -76,11 +76,10 @@ def stop_table(
         out["n_areas"] = out["le"].notna().astype(int)
     weights = point_weights(assignment) if weights is None else weights
     out = out.join(stats.stop_tests(out, weights, alpha=alpha, correction=correction))
-    out["le_lowess"] = np.nan
-    for _, idx in out.groupby("pattern_id", sort=False).indices.items():
-        out.loc[out.index[idx], "le_lowess"] = stats.lowess_profile(
-            out["dist_m"].to_numpy(float)[idx], out["le"].to_numpy(float)[idx]
-        )
+    dist, le, smooth = out["dist_m"].to_numpy(float), out["le"].to_numpy(float), np.full(len(out), np.nan)
+    for idx in out.groupby("pattern_id", sort=False).indices.values():
+        smooth[idx] = stats.lowess_profile(dist[idx], le[idx])
+    out["le_lowess"] = smooth
     return out[STOPS_CSV_COLUMNS + STOPS_EXTRA_COLUMNS]
 
 

@@ -16,7 +16,6 @@ millions of stop times (``benchmarks/README.md``).
 from __future__ import annotations
 
 import csv
-import io
 import logging
 import warnings
 import zipfile

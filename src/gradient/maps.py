@@ -22,12 +22,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
 from jinja2 import Template
 from pyproj import Transformer
 
 from .colours import MISSING_COLOUR, Scale
-from .page import COMMON_JS, add_page, esc, fmt, missing_key, plain, safe_json, scale_html, units_text
+from .page import DataLayer, add_page, esc, fmt, missing_key, plain, safe_json, scale_html, units_text
 from .schema import WGS84, metric_crs
 
 __all__ = ["DEFAULT_TILES", "MISSING_COLOUR", "describe_route", "route_map", "safe_json", "steepest"]
@@ -162,7 +161,7 @@ def _area_layer(areas: gpd.GeoDataFrame, lines: _Lines, stops: pd.DataFrame, sca
     return {"type": "FeatureCollection", "features": features}
 
 
-class _RouteLayer(MacroElement):
+class _RouteLayer(DataLayer):
     """Areas, route, steepest stretch and stop markers, drawn from one JSON blob by one script."""
 
     _template = Template(
@@ -226,10 +225,7 @@ class _RouteLayer(MacroElement):
     )
 
     def __init__(self, data: dict) -> None:
-        super().__init__()
-        self._name = "RouteLayer"
-        self.data = safe_json(data)
-        self.common_js = COMMON_JS
+        super().__init__(data, "RouteLayer")
 
 
 def describe_route(stops: pd.DataFrame, *, route: str = "", sex: str = "", period: str = "",

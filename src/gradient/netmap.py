@@ -13,14 +13,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
 from jinja2 import Template
 from pyproj import Transformer
 
 from .colours import MISSING_COLOUR, Scale
 from .errors import GradientError
 from .maps import DEFAULT_TILES
-from .page import COMMON_JS, add_page, fmt, missing_key, plain, safe_json, scale_html, units_text
+from .page import DataLayer, add_page, fmt, missing_key, plain, scale_html, units_text
 from .schema import WGS84, metric_crs
 
 VALUES = {
@@ -99,7 +98,7 @@ def _tooltip(row: pd.Series) -> list[str]:
     return lines
 
 
-class _NetworkLayer(MacroElement):
+class _NetworkLayer(DataLayer):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
@@ -131,10 +130,7 @@ class _NetworkLayer(MacroElement):
     )
 
     def __init__(self, data: dict) -> None:
-        super().__init__()
-        self._name = "NetworkLayer"
-        self.data = safe_json(data)
-        self.common_js = COMMON_JS
+        super().__init__(data, "NetworkLayer")
 
 
 def describe_network(patterns: pd.DataFrame, value: str, *, sex: str = "", period: str = "", source: str = "") -> str:

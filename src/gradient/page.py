@@ -17,7 +17,7 @@ import re
 
 import folium
 import numpy as np
-from branca.element import Element
+from branca.element import Element, MacroElement
 
 from .colours import MISSING_COLOUR, Scale
 
@@ -186,3 +186,14 @@ COMMON_JS = """
 """Script shared by the route and network map layers (needs ``map`` and ``d`` in scope):
 scale bar, accessible name and description of the map region, and ``box(lines)``, the
 tooltip and popup content built with ``textContent``."""
+
+
+class DataLayer(MacroElement):
+    """A map layer drawn by one script from one JSON blob (``this.data``), with
+    :data:`COMMON_JS` available to its template as ``this.common_js``."""
+
+    def __init__(self, data: dict, name: str) -> None:
+        super().__init__()
+        self._name = name
+        self.data = safe_json(data)
+        self.common_js = COMMON_JS

@@ -25,7 +25,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
 from .errors import FeedError, GradientWarning, InputError
-from .geometry import monotone_along, straight_along
+from .geometry import monotone_along, straight_along, substring
 from .schema import PATTERN_COLUMNS, PATTERN_STOP_COLUMNS, WGS84, pattern_ids
 
 log = logging.getLogger(__name__)
@@ -400,10 +400,8 @@ def _best_fit(pts: np.ndarray, candidates: list[tuple[str, np.ndarray]]):
     the line with the smallest mean stop distance and, from the way the stops'
     nearest points advance along it, its orientation; where they advance neither
     way clearly (a loop) both orientations are matched and the one with the
-    smaller mean offset kept. Where the nearest points already advance along the
-    line, they are the ordered match :func:`~gradient.geometry.monotone_along`
-    would find (the smallest summed offset, in order) and it is not run; it differs
-    only where a line passes a stop twice at exactly the same distance. Returns
+    smaller mean offset kept; distances come from
+    :func:`~gradient.geometry.monotone_along`. Returns
     ``(along, offset, vertices, label, reversed)``.
     """
     points = shapely.points(pts)
@@ -420,21 +418,10 @@ def _best_fit(pts: np.ndarray, candidates: list[tuple[str, np.ndarray]]):
     best = None
     for reverse in orientations:
         oriented = line[::-1] if reverse else line
-        along = geom.length - pos if reverse else pos
-        if np.all(np.diff(along) >= 0):
-            off = near
-        else:
-            along, off = monotone_along(pts, oriented)
+        along, off = monotone_along(pts, oriented)  # skips its search when the stops come in order
         if best is None or off.mean() < best[1].mean():
             best = (along, off, oriented, label, reverse)
     return best
-
-
-def _between(line: np.ndarray, start: float, end: float) -> np.ndarray:
-    """Vertices of the part of polyline ``line`` from ``start`` to ``end`` metres along it."""
-    cum = np.r_[0.0, np.cumsum(np.hypot(*np.diff(line, axis=0).T))]
-    ends = np.column_stack([np.interp([start, end], cum, line[:, 0]), np.interp([start, end], cum, line[:, 1])])
-    return np.vstack([ends[:1], line[(cum > start) & (cum < end)], ends[1:]])
 
 
 def _fits(offset: np.ndarray) -> bool:
@@ -458,7 +445,7 @@ def _measure(pats: pd.DataFrame, bounds: np.ndarray, xy: np.ndarray, lines: dict
             along, off, line, label, reverse = fit
             dist[a:b] = along - along[0]
             offset[a:b] = off
-            geoms.append(shapely.LineString(_between(line, along[0], along[-1]) if along[-1] > along[0] else pts))
+            geoms.append(shapely.LineString(substring(line, along[0], along[-1]) if along[-1] > along[0] else pts))
             sources.append("route_line")
             used[(label, int(run), "reversed" if reverse else "as drawn")] += 1
             continue
