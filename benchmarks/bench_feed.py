@@ -1,5 +1,6 @@
-"""Benchmark: a GTFS feed to ``patterns.csv``, against gtfs-kit and the parsing floor,
-and the feed-to-stop-patterns stage on country-size synthetic feeds.
+"""Benchmark: a GTFS feed to ``patterns.csv``, against gtfs-kit and the parsing floor.
+
+Also the feed-to-stop-patterns stage on country-size synthetic feeds.
 
 Run from the project root:
 
@@ -73,7 +74,8 @@ def best(fn, repeat: int) -> float:
 def hart(repeat: int) -> dict[str, float]:
     import gtfs_kit as gk
 
-    from gradient import areas, datasets, gtfs, pipeline
+    from gradient import Options, areas, datasets, gtfs, pipeline
+    from gradient.output import write_outputs
 
     path = datasets.get_path("hart_gtfs")
     tracts = areas.load_areas(datasets.get_path("hillsborough_tracts"), datasets.get_path("usaleep"), "usaleep")
@@ -83,7 +85,7 @@ def hart(repeat: int) -> dict[str, float]:
         feed = gtfs.read_feed(path, engine="pyarrow")
         patterns, pattern_stops = gtfs.stop_patterns(feed, path=path)
         result = pipeline.run_patterns(patterns, pattern_stops, tracts)
-        pipeline.write_outputs(result, out, maps=0)
+        write_outputs(result, out, Options(maps=0))
 
     def ours_stage() -> None:
         gtfs.stop_patterns(gtfs.read_feed(path, engine="pyarrow"), path=path)
@@ -101,6 +103,36 @@ def hart(repeat: int) -> dict[str, float]:
         "gtfs_kit_read": best(lambda: gk.read_feed(path, dist_units="km"), 1),
         "gtfs_kit": best(naive, repeat),
     }
+
+
+GTFS_KIT_PROCESS = """
+import sys, warnings
+warnings.simplefilter("ignore")
+import gtfs_kit as gk
+feed = gk.read_feed(sys.argv[1], dist_units="km")
+gk.name_stop_patterns(feed)
+gk.append_dist_to_stop_times(feed)
+"""
+"""gtfs-kit's path from a feed file to stop patterns with distances, as one whole process."""
+
+
+def processes(repeat: int) -> dict[str, float]:
+    """Whole processes, start-up and imports included: ``gradient run --maps 0`` against gtfs-kit's path."""
+    from gradient import datasets
+
+    path = datasets.get_path("hart_gtfs")
+    out = Path(tempfile.mkdtemp(prefix="bench_process_"))
+    run = [sys.executable, "-m", "gradient", "run", "--gtfs", str(path),
+           "--areas", str(datasets.get_path("hillsborough_tracts")), "--le", str(datasets.get_path("usaleep")),
+           "--le-format", "usaleep", "--maps", "0", "--out", str(out)]
+    kit = [sys.executable, "-c", GTFS_KIT_PROCESS, str(path)]
+    imports = [sys.executable, "-c", "import gradient.cli"]
+
+    def timed(cmd: list[str]) -> None:
+        subprocess.run(cmd, check=True, capture_output=True)
+
+    return {"run": best(lambda: timed(run), repeat), "gtfs_kit": best(lambda: timed(kit), repeat),
+            "start": best(lambda: timed(imports), repeat)}
 
 
 def child(kind: str, path: Path) -> dict:
@@ -124,8 +156,11 @@ def child(kind: str, path: Path) -> dict:
 
 
 def scaling(sizes: list[int], feeds_dir: Path) -> list[dict]:
-    """The scaling curve. Run before anything big is loaded here: a child's peak RSS
-    counts the memory of the process it was started from."""
+    """The scaling curve.
+
+    Run before anything big is loaded here: a child's peak RSS counts the memory of the
+    process it was started from.
+    """
     rows = []
     for copies in sizes:
         path = feeds_dir / f"hart_x{copies}"
@@ -151,6 +186,7 @@ def main() -> None:
                         help="copies of HART for the scaling curve, e.g. 1 10 30 60 (default none)")
     parser.add_argument("--feeds-dir", default="/tmp/gradient_feeds", help="where synthetic feeds go")
     parser.add_argument("--skip-hart", action="store_true", help="only the scaling curve")
+    parser.add_argument("--skip-processes", action="store_true", help="no whole-process timings")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}", flush=True)
@@ -160,12 +196,20 @@ def main() -> None:
         for r in rows[1:]:
             growth = (r["stage_s"] / first["stage_s"]) / (r["rows"] / first["rows"])
             print(f"  {r['copies']}x vs {first['copies']}x: time per stop time {growth:.2f}x")
+    if not args.skip_processes:
+        p = processes(args.repeat)
+        print(f"whole processes on HART, fastest of {args.repeat}:")
+        print(f"  python -c 'import gradient.cli'           {p['start']:6.2f} s")
+        print(f"  gradient run --maps 0 (tracts, CSVs)       {p['run']:6.2f} s")
+        print(f"  gtfs-kit read + patterns + distances       {p['gtfs_kit']:6.2f} s  "
+              f"({p['gtfs_kit'] / p['run']:.1f}x the whole gradient run)")
     if not args.skip_hart:
         t = hart(args.repeat)
         print(f"HART, fastest of {args.repeat}:")
         print(f"  floor: pyarrow parses stop_times.txt     {t['floor']:6.2f} s")
         print(f"  feed -> stop patterns (read + patterns)  {t['stage']:6.2f} s  ({t['stage'] / t['floor']:.1f}x floor)")
-        print(f"  feed -> patterns.csv (whole pipeline)    {t['pipeline']:6.2f} s  ({t['pipeline'] / t['floor']:.1f}x floor)")
+        print(f"  feed -> patterns.csv (whole pipeline)    {t['pipeline']:6.2f} s  "
+              f"({t['pipeline'] / t['floor']:.1f}x floor)")
         print(f"  gtfs-kit patterns + distances            {t['gtfs_kit']:6.2f} s  "
               f"({t['gtfs_kit'] / t['pipeline']:.1f}x the whole pipeline, {t['gtfs_kit'] / t['stage']:.1f}x the "
               f"feed -> stop patterns stage; gtfs-kit's own reading adds {t['gtfs_kit_read']:.2f} s)")

@@ -14,7 +14,7 @@ import platform
 import time
 import warnings
 
-from gradient import areas, datasets, gtfs, pipeline
+from gradient import Options, areas, datasets, gtfs, pipeline
 
 
 def main() -> None:
@@ -28,7 +28,7 @@ def main() -> None:
     t2 = time.perf_counter()
     all_p, all_ps = gtfs.stop_patterns(feed, all_patterns=True)
     t3 = time.perf_counter()
-    pipeline.run_patterns(all_p, all_ps, tracts, correction="holm")
+    pipeline.run_patterns(all_p, all_ps, tracts, Options(correction="holm"))
     t4 = time.perf_counter()
     assert main_res.patterns["headline"].notna().all()
     print(f"machine: {platform.machine()}, python {platform.python_version()}")

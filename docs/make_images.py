@@ -16,7 +16,8 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from gradient import areas, charts, datasets, embed, pipeline
+from gradient import areas, datasets, pipeline
+from gradient.present import charts, embed, maps
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -64,13 +65,12 @@ def main(out: Path = IMG, context=None) -> list[Path]:
         warnings.simplefilter("ignore")
         tracts = areas.load_areas(datasets.get_path("hillsborough_tracts"), datasets.get_path("usaleep"), "usaleep")
         labels = pipeline.Labels("CDC/NCHS USALEEP", "2010-2015", "persons", "HART GTFS 2018")
-        result = pipeline.run_gtfs(datasets.get_path("hart_gtfs"), tracts, labels=labels)
+        result = pipeline.run(datasets.get_path("hart_gtfs"), tracts, labels=labels)
     with tempfile.TemporaryDirectory() as tmp:
-        page = embed.save_html(result.route_map(PATTERN, tiles=None, areas=tracts), Path(tmp) / "map.html")
+        page = embed.save_html(maps.route_map(result, PATTERN, tiles=None, areas=tracts), Path(tmp) / "map.html")
         route_png = screenshot(page, out / "route-map.png", context=context)
-    fig = result.profile(PATTERN)
+    fig = charts.profile(result, PATTERN, pyplot=False)
     profile_png = charts.save_figure(fig, out / "profile.png", dpi=110)
-    charts.plt.close(fig)
     return [route_png, profile_png]
 
 

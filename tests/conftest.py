@@ -6,6 +6,7 @@ import warnings
 from pathlib import Path
 
 import geopandas as gpd
+import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,6 +14,8 @@ import shapely
 from pyproj import Transformer
 
 from gradient import areas, datasets, gtfs
+
+matplotlib.use("Agg")  # the tests draw into files; the library itself never picks a backend
 
 UTM17 = "EPSG:32617"  # the UTM zone of Tampa, where the hand-built cases are placed
 ROOT = Path(__file__).resolve().parents[1]

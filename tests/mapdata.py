@@ -26,7 +26,7 @@ def hart() -> tuple[pipeline.Result, gpd.GeoDataFrame]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         tracts = areas.load_areas(datasets.get_path("hillsborough_tracts"), datasets.get_path("usaleep"), "usaleep")
-        result = pipeline.run_gtfs(datasets.get_path("hart_gtfs"), tracts, labels=HART_LABELS)
+        result = pipeline.run(datasets.get_path("hart_gtfs"), tracts, labels=HART_LABELS)
     return result, tracts
 
 

@@ -115,8 +115,8 @@ def test_buffer_far_from_every_area_warns():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"radius_m": 0}, r"radius_m must be a positive number of metres, got 0"),
-        ({"weight": "people"}, r"unknown weight 'people'; choose one of auto, area, population"),
+        ({"radius_m": 0}, r"radius_m=0 must be a positive number of metres"),
+        ({"weight": "people"}, r"weight='people' is not one of auto, area, population"),
         ({"weight": "population"}, r"weight='population' needs a population column"),
     ],
 )
@@ -126,5 +126,5 @@ def test_buffer_bad_arguments(kwargs, message):
 
 
 def test_unknown_method():
-    with pytest.raises(InputError, match=r"unknown assignment method 'walk'; choose one of point, buffer"):
+    with pytest.raises(InputError, match=r"method='walk' is not one of point, buffer"):
         assign(stops_at([0.0]), squares(), method="walk")

@@ -17,8 +17,10 @@ import pandas as pd
 import pytest
 import shapely
 
-from gradient import AreasError, FeedError, GradientWarning, areas, datasets, feedcheck, gtfs, pipeline
-from gradient.files import neutralise_formulas
+from gradient import AreasError, FeedError, GradientWarning, Options, areas, datasets, gtfs, pipeline
+from gradient import _feedcheck as feedcheck
+from gradient._files import neutralise_formulas
+from gradient.output import write_outputs
 
 ROUTES = ["8", "34", "39"]
 
@@ -257,9 +259,11 @@ def test_an_error_while_writing_leaves_nothing(hart_patterns, tracts, tmp_path, 
     def broken(*args, **kwargs):
         raise KeyboardInterrupt  # an interruption part way through, after the CSVs were written
 
-    monkeypatch.setattr(pipeline.charts, "save_figure", broken)
+    from gradient.present import charts
+
+    monkeypatch.setattr(charts, "save_figure", broken)
     with pytest.raises(KeyboardInterrupt):
-        pipeline.write_outputs(result, out, maps=1)
+        write_outputs(result, out, Options(maps=1))
     assert [p.name for p in out.rglob("*")] == []  # no CSV, no map, no staging folder
 
 
@@ -267,11 +271,13 @@ def test_a_failed_rerun_keeps_the_previous_outputs(hart_patterns, tracts, tmp_pa
     patterns, ps = hart_patterns
     result = pipeline.run_patterns(patterns[patterns["route_name"] == "8"], ps, tracts)
     out = tmp_path / "out"
-    pipeline.write_outputs(result, out, maps=0)
+    write_outputs(result, out, Options(maps=0))
     before = (out / "stops.csv").read_bytes()
-    monkeypatch.setattr(pipeline, "write_csv", lambda *a, **k: (_ for _ in ()).throw(OSError(28, "No space left")))
+    from gradient import output
+
+    monkeypatch.setattr(output, "write_csv", lambda *a, **k: (_ for _ in ()).throw(OSError(28, "No space left")))
     with pytest.raises(OSError):
-        pipeline.write_outputs(result, out, maps=0)
+        write_outputs(result, out, Options(maps=0))
     assert (out / "stops.csv").read_bytes() == before
     assert not list(out.glob(".gradient-staging-*"))
 

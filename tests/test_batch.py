@@ -9,8 +9,9 @@ import gtfs_kit as gk
 import pytest
 from conftest import line_feed, squares
 
-from gradient import InputError, pipeline
+from gradient import InputError, Options, pipeline
 from gradient.batch import feed_dirs, run_batch
+from gradient.output import write_outputs
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,7 @@ def test_batch_matches_feeds_run_alone(three_feeds, tracts, tmp_path):
     assert any("2 of 2276 stops fall outside every area" in w for w in outcomes[2].warnings)
     for feed, outcome in zip(three_feeds, outcomes):
         alone = tmp_path / "alone" / outcome.out_dir.name
-        pipeline.write_outputs(pipeline.run_gtfs(feed, tracts), alone, maps=0)
+        write_outputs(pipeline.run(feed, tracts), alone, Options(maps=0))
         for name in ("stops.csv", "patterns.csv"):
             assert (outcome.out_dir / name).read_bytes() == (alone / name).read_bytes(), (feed, name)
 

@@ -20,8 +20,10 @@ from mapdata import HART_LABELS, hart, replicate
 from PIL import Image
 from playwright.sync_api import expect, sync_playwright  # a test extra; drives Debian's chromium
 
-from gradient import embed, gtfs, pipeline
-from gradient.netmap import network_map
+from gradient import gtfs, pipeline
+from gradient.present import embed
+from gradient.present.maps import route_map
+from gradient.present.netmap import draw_network_map
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -104,7 +106,7 @@ def visit(browser):
 def hart_route_page(tmp_path_factory):
     result, tracts = hart()
     out = tmp_path_factory.mktemp("hart")
-    return embed.save_embed(result.route_map("8-0-1", areas=tracts), out / "8-0-1.html")[0]
+    return embed.save_embed(route_map(result, "8-0-1", areas=tracts), out / "8-0-1.html")[0]
 
 
 @pytest.fixture(scope="module")
@@ -113,8 +115,8 @@ def hostile_page(tmp_path_factory):
     feed = gtfs.read_feed(line_feed(tmp / "feed", names=(HOSTILE, "B's stop #2", "C & D <depot>")))
     patterns, ps = gtfs.stop_patterns(feed)
     areas = squares().assign(area_name=[f"{HOSTILE} tract", "B", "C"])
-    result = pipeline.run_patterns(patterns, ps, areas, HART_LABELS)
-    m = result.route_map("R-0-1", tiles=None, areas=areas)
+    result = pipeline.run_patterns(patterns, ps, areas, labels=HART_LABELS)
+    m = route_map(result, "R-0-1", tiles=None, areas=areas)
     return embed.save_embed(m, tmp / "R-0-1.html")[0]
 
 
@@ -169,7 +171,7 @@ def test_title_and_legend_never_cover_the_map(visit, hart_route_page, width):
 def test_network_map_of_700_patterns(visit, tmp_path):
     result, _ = hart()
     patterns, geometry = replicate(result.patterns, result.geometry, 700)
-    m = network_map(patterns, geometry, title="700 patterns", source=HART_LABELS.source_line, tiles=None)
+    m = draw_network_map(patterns, geometry, title="700 patterns", source=HART_LABELS.source_line, tiles=None)
     v = visit(embed.save_html(m, tmp_path / "network.html"))
     assert v.outside == [] and v.errors == [] and v.dialogs == []
     assert v.page.locator(".folium-map").get_attribute("data-gradient-patterns") == "700"

@@ -1,26 +1,52 @@
-"""The command line: outputs per the contract, exit codes and one-line messages."""
+"""The command line: outputs per the contract, exit codes and one-line messages.
+
+Most tests call :func:`gradient.cli.main` in-process (:func:`gradient`); a few run the
+real entry point in a subprocess (:func:`gradient_process`) to prove it works whole.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import subprocess
 import sys
+from dataclasses import dataclass
 
 import pandas as pd
 import pytest
-from conftest import ROOT, line_feed, squares
+from conftest import line_feed, squares
 
-from gradient import datasets
+from gradient import cli, datasets
 from gradient.schema import PATTERNS_CSV_COLUMNS, PATTERNS_EXTRA_COLUMNS, STOPS_CSV_COLUMNS, STOPS_EXTRA_COLUMNS
 
 
-def gradient(*args: str, cwd=None) -> subprocess.CompletedProcess:
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def gradient(*args: str) -> Ran:
+    """``gradient ARGS`` in this process: exit status and what it printed."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = cli.main(list(args))
+        except SystemExit as exc:  # argparse's usage errors
+            code = exc.code
+    return Ran(code, out.getvalue(), err.getvalue())
+
+
+def gradient_process(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    """``python -m gradient ARGS`` in a fresh process."""
     return subprocess.run([sys.executable, "-m", "gradient", *args], capture_output=True, text=True, cwd=cwd)
 
 
 @pytest.fixture(scope="module")
 def hart_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("hart")
-    proc = gradient(
+    proc = gradient_process(
         "run", "--gtfs", str(datasets.get_path("hart_gtfs")),
         "--areas", str(datasets.get_path("hillsborough_tracts")),
         "--le", str(datasets.get_path("usaleep")), "--le-format", "usaleep",
@@ -129,12 +155,12 @@ def test_bad_table_values_exit_2(tmp_path):
 
 
 def test_usage_errors_exit_2():
-    proc = gradient("run", "--gtfs", "x")
+    proc = gradient_process("run", "--gtfs", "x")
     assert proc.returncode == 2 and "required" in proc.stderr
 
 
 def test_demo(tmp_path):
-    proc = gradient("demo", "--out", str(tmp_path / "demo"), cwd=ROOT)
+    proc = gradient("demo", "--out", str(tmp_path / "demo"))
     assert proc.returncode == 0, proc.stderr
     london = pd.read_csv(tmp_path / "demo" / "london" / "patterns.csv")
     assert london["route_name"].nunique() == 724  # every TfL route with real stops

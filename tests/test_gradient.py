@@ -8,8 +8,8 @@ import pytest
 from conftest import line_feed, squares
 
 from gradient import gtfs, pipeline
-from gradient.stats import trend
 from gradient.schema import PATTERNS_CSV_COLUMNS, PATTERNS_EXTRA_COLUMNS, STOPS_CSV_COLUMNS, STOPS_EXTRA_COLUMNS
+from gradient.stats import trend
 
 
 @pytest.fixture()

@@ -13,9 +13,11 @@ from conftest import line_feed, squares
 from mapdata import HART_LABELS, hart, replicate
 from matplotlib.colors import to_hex
 
-from gradient import embed, gtfs, pipeline
-from gradient.charts import ChartError, profile_chart, save_figure, text, thin_labels
-from gradient.colours import (
+from gradient import Options, gtfs, pipeline
+from gradient.output import write_outputs
+from gradient.present import embed
+from gradient.present.charts import ChartError, profile, profile_chart, save_figure, text, thin_labels
+from gradient.present.colours import (
     BASEMAP_GREY,
     DIVERGING,
     MISSING_COLOUR,
@@ -24,8 +26,8 @@ from gradient.colours import (
     areas_scale,
     contrast_ratio,
 )
-from gradient.maps import describe_route, route_map, safe_json, steepest
-from gradient.netmap import NetworkMapError, encode, network_map
+from gradient.present.maps import describe_route, draw_route_map, route_map, safe_json, steepest
+from gradient.present.netmap import NetworkMapError, draw_network_map, encode, network_map
 from gradient.schema import metric_crs
 
 HOSTILE = "<img src=x onerror=alert(1)> & `${alert(2)}` </script><script>alert(3)</script>"
@@ -44,7 +46,7 @@ ALT = (
 def hostile_result(tmp_path):
     feed = gtfs.read_feed(line_feed(tmp_path / "feed", names=NAMES))
     patterns, ps = gtfs.stop_patterns(feed)
-    return pipeline.run_patterns(patterns, ps, squares(), LABELS)
+    return pipeline.run_patterns(patterns, ps, squares(), labels=LABELS)
 
 
 @pytest.fixture()
@@ -96,7 +98,7 @@ def test_hart_scale_is_centred_on_the_median_of_the_tracts_served():
 
 
 def test_saved_map_is_self_contained(hostile_stops, tmp_path):
-    m = route_map(hostile_stops, title="Route R", source="Sources: test", period="2010-2015", sex="persons")
+    m = draw_route_map(hostile_stops, title="Route R", source="Sources: test", period="2010-2015", sex="persons")
     path = embed.save_html(m, tmp_path / "map.html")
     page = path.read_text(encoding="utf-8")
     assert not re.findall(r"<script[^>]+src=", page)
@@ -111,7 +113,7 @@ def test_saved_map_is_self_contained(hostile_stops, tmp_path):
 
 def test_route_map_data(hostile_stops):
     scale = Scale.around([76.0, 78.0, 80.0], reference_label="median of the 3 areas served")
-    page = embed.map_html(route_map(hostile_stops, title="Route R", scale=scale))
+    page = embed.map_html(draw_route_map(hostile_stops, title="Route R", scale=scale))
     d = page_data(page)
     assert [s["k"] for s in d["stops"]] == scale.colours([80.0, 78.0, 76.0])
     assert [s["lines"][1:] for s in d["stops"]] == [
@@ -133,7 +135,7 @@ def test_route_map_data(hostile_stops):
 
 def test_stop_change_interval_is_shown_when_the_column_exists(hostile_stops):
     stops = hostile_stops.assign(le_delta_se=[np.nan, 1.0, 1.0])
-    d = page_data(embed.map_html(route_map(stops, title="R")))
+    d = page_data(embed.map_html(draw_route_map(stops, title="R")))
     assert d["stops"][1]["lines"][2] == "Change from previous stop: \u22122.0 years (95% CI \u22124.0 to 0.0)"
 
 
@@ -158,7 +160,7 @@ def test_steepest_stretch_is_the_one_in_patterns_csv():
 
 def test_missing_values_are_grey_and_dashed(hostile_stops):
     stops = hostile_stops.assign(le=[80.0, np.nan, 76.0], le_delta=np.nan)
-    d = page_data(embed.map_html(route_map(stops, title="R")))
+    d = page_data(embed.map_html(draw_route_map(stops, title="R")))
     assert d["stops"][1]["k"] == MISSING_COLOUR
     assert [p["m"] for p in d["pieces"]] == [0, 1, 0]
     assert d["steep"] is None
@@ -167,14 +169,14 @@ def test_missing_values_are_grey_and_dashed(hostile_stops):
 def test_area_layer_holds_only_areas_near_the_route(hostile_stops):
     far = squares(values=(70.0,), ses=(1.0,), xs=(9000.0,)).assign(area_id="FAR")
     areas = pd.concat([squares(), far], ignore_index=True)
-    d = page_data(embed.map_html(route_map(hostile_stops, title="R", areas=areas, areas_name="Tracts <b>")))
+    d = page_data(embed.map_html(draw_route_map(hostile_stops, title="R", areas=areas, areas_name="Tracts <b>")))
     assert [f["properties"]["lines"][0] for f in d["areas"]["features"]] == ["A0", "A1", "A2"]
     assert d["areasName"] == "Tracts &lt;b&gt;"  # Leaflet's layer control writes names as HTML
     assert d["showAreas"] is True
 
 
 def test_feed_text_never_becomes_markup(hostile_stops):
-    m = route_map(hostile_stops, title=f"Route {HOSTILE}", source=HOSTILE)
+    m = draw_route_map(hostile_stops, title=f"Route {HOSTILE}", source=HOSTILE)
     page = embed.map_html(m)
     assert "<img src=x" not in page
     assert "<script>alert(3)" not in page
@@ -203,7 +205,7 @@ def test_unknown_outside_stylesheet_is_refused():
 
 
 def test_no_tiles_means_no_outside_request(hostile_stops):
-    page = embed.map_html(route_map(hostile_stops, title="R", tiles=None))
+    page = embed.map_html(draw_route_map(hostile_stops, title="R", tiles=None))
     assert "L.tileLayer(" not in page
 
 
@@ -218,7 +220,7 @@ def test_describe_route(hostile_stops):
 
 
 def test_save_embed_writes_page_snippet_and_alt_text(hostile_result, tmp_path):
-    paths = embed.save_embed(hostile_result.route_map("R-0-1"), tmp_path / "maps" / "R-0-1.html")
+    paths = embed.save_embed(route_map(hostile_result, "R-0-1"), tmp_path / "maps" / "R-0-1.html")
     assert [p.name for p in paths] == ["R-0-1.html", "R-0-1.iframe.html", "R-0-1.alt.txt"]
     assert paths[2].read_text(encoding="utf-8") == ALT + "\n"
     assert paths[1].read_text(encoding="utf-8") == (
@@ -247,7 +249,7 @@ def test_iframe_height_must_be_positive():
 
 
 def test_network_map_data(hostile_result):
-    page = embed.map_html(hostile_result.network_map(tiles=None))
+    page = embed.map_html(network_map(hostile_result, tiles=None))
     d = page_data(page)
     assert [p["t"][0] for p in d["p"]] == ["Route R, direction 0", "Route R, direction 1"]
     assert d["p"][0]["t"][1:] == [
@@ -267,12 +269,12 @@ def test_encode_rounds_and_delta_encodes():
 
 def test_network_map_refuses_an_unknown_value(hostile_result):
     with pytest.raises(NetworkMapError, match=r"value='le' cannot colour a network map; choose one of le_range"):
-        network_map(hostile_result.patterns, hostile_result.geometry, value="le")
+        draw_network_map(hostile_result.patterns, hostile_result.geometry, value="le")
 
 
 def test_network_map_refuses_another_crs(hostile_result):
     with pytest.raises(NetworkMapError, match=r"geometry must be in EPSG:4326, found EPSG:32617"):
-        network_map(hostile_result.patterns, hostile_result.geometry.to_crs("EPSG:32617"))
+        draw_network_map(hostile_result.patterns, hostile_result.geometry.to_crs("EPSG:32617"))
 
 
 # sizes on real data (the report quotes these)
@@ -280,7 +282,7 @@ def test_network_map_refuses_another_crs(hostile_result):
 
 def test_hart_route_map_fits_the_budget(tmp_path):
     result, tracts = hart()
-    paths = embed.save_embed(result.route_map("8-0-1", areas=tracts), tmp_path / "8-0-1.html")
+    paths = embed.save_embed(route_map(result, "8-0-1", areas=tracts), tmp_path / "8-0-1.html")
     size = paths[0].stat().st_size
     print(f"\nHART route 8 map with tracts: {size} bytes")
     assert size < 1_500_000
@@ -291,9 +293,9 @@ def test_hart_route_map_fits_the_budget(tmp_path):
 
 def test_network_maps_fit_the_budget(tmp_path):
     result, _ = hart()
-    hart_size = embed.save_html(result.network_map(), tmp_path / "hart.html").stat().st_size
+    hart_size = embed.save_html(network_map(result), tmp_path / "hart.html").stat().st_size
     patterns, geometry = replicate(result.patterns, result.geometry, 700)
-    m = network_map(patterns, geometry, title="700 patterns", source=HART_LABELS.source_line)
+    m = draw_network_map(patterns, geometry, title="700 patterns", source=HART_LABELS.source_line)
     big = embed.save_html(m, tmp_path / "network700.html")
     print(f"\nnetwork maps: HART 85 patterns {hart_size} bytes, 700 patterns {big.stat().st_size} bytes")
     assert hart_size < 1_500_000
@@ -305,10 +307,10 @@ def test_network_maps_fit_the_budget(tmp_path):
 
 
 def test_write_outputs_writes_maps_embeds_profiles_and_network(hostile_result, tmp_path):
-    written = pipeline.write_outputs(hostile_result, tmp_path, maps=1, tiles=None)
+    written = write_outputs(hostile_result, tmp_path, Options(maps=1), tiles=None)
     assert [p.name for p in written["maps"]] == ["R-0-1.html", "R-0-1.iframe.html", "R-0-1.alt.txt", "network.html"]
     assert [p.name for p in written["profiles"]] == ["R-0-1.png", "R-0-1.svg"]
-    assert pipeline.write_outputs(hostile_result, tmp_path / "none", maps=0)["maps"] == []
+    assert write_outputs(hostile_result, tmp_path / "none", Options(maps=0))["maps"] == []
 
 
 # profile charts
@@ -326,7 +328,7 @@ def test_profile_chart_files(hostile_stops, tmp_path):
 
 def test_profile_chart_is_deterministic(hostile_result, tmp_path):
     for run in ("a", "b"):
-        fig = hostile_result.profile("R-0-1")
+        fig = profile(hostile_result, "R-0-1")
         for suffix in (".png", ".svg"):
             save_figure(fig, tmp_path / f"{run}{suffix}")
     assert (tmp_path / "a.svg").read_bytes() == (tmp_path / "b.svg").read_bytes()
@@ -334,7 +336,7 @@ def test_profile_chart_is_deterministic(hostile_result, tmp_path):
 
 
 def test_profile_chart_content(hostile_result):
-    fig = hostile_result.profile("R-0-1")
+    fig = profile(hostile_result, "R-0-1")
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_xticklabels()]
     assert labels == [text(HOSTILE, 28), "B's stop #2", "C & D <depot>"]

@@ -18,10 +18,10 @@ import pytest
 import shapely
 from conftest import UTM17, line_feed, squares, to_lonlat
 
-from gradient import GradientWarning, InputError, NetworkError, areas, datasets, gtfs, networks, tfl
+from gradient import GradientWarning, InputError, NetworkError, Options, areas, datasets, gtfs, networks, tfl
+from gradient._sensitivity import sensitivity
 from gradient.assign import assign, assign_network
 from gradient.pipeline import run_patterns
-from gradient.sensitivity import sensitivity
 
 X0, Y0 = 360000.0, 3090000.0  # the origin of conftest's squares (A0 80±1, A1 78±1, A2 76±2)
 
@@ -104,13 +104,13 @@ def test_stop_off_the_network_falls_back_to_a_buffer():
 
 def test_network_method_needs_a_network_and_sane_arguments():
     stops = stops_xy([(300, 5)])
-    with pytest.raises(InputError, match=r"method 'network' needs a street network: pass network="):
+    with pytest.raises(InputError, match=r"method='network' needs a street network: give network=GRAPH"):
         assign(stops, squares(), method="network")
-    with pytest.raises(InputError, match=r"unknown assignment method 'walk'; choose one of point, buffer, network"):
+    with pytest.raises(InputError, match=r"method='walk' is not one of point, buffer, network"):
         assign(stops, squares(), method="walk")
-    with pytest.raises(InputError, match=r"walk_m must be a positive number of metres, got 0"):
+    with pytest.raises(InputError, match=r"walk_m=0 must be a positive number of metres"):
         assign_network(stops, squares(), grid(EDGES, NODES), walk_m=0)
-    with pytest.raises(InputError, match=r"unknown weight 'area'; choose one of auto, length, population"):
+    with pytest.raises(InputError, match=r"weight='area' is not one of auto, length, population"):
         assign_network(stops, squares(), grid(EDGES, NODES), weight="area")
     with pytest.raises(InputError, match=r"weight='population' needs a population column"):
         assign_network(stops, squares(), grid(EDGES, NODES), weight="population")
@@ -198,7 +198,7 @@ def test_bad_network_files_name_the_file(tmp_path, name, content, message):
 def test_missing_file_and_unknown_type(tmp_path):
     with pytest.raises(NetworkError, match=r"nope\.osm: no such street network file"):
         networks.load_network(tmp_path / "nope.osm")
-    with pytest.raises(InputError, match=r"unknown network_type 'bike'; choose one of all, drive, walk"):
+    with pytest.raises(InputError, match=r"network_type='bike' is not one of all, drive, walk"):
         networks.load_network(datasets.get_path("moorgate_walk"), "bike")
 
 
@@ -273,7 +273,7 @@ def test_pipeline_and_sensitivity_with_a_network(central, msoas, route_25):
     patterns, ps = route_25
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GradientWarning)
-        res = run_patterns(patterns, ps, msoas, method="network", network=central, walk_m=400)
+        res = run_patterns(patterns, ps, msoas, Options(method="network", network=central, walk_m=400))
         long = sensitivity(patterns, ps, msoas, methods=[("point", None), ("network", 400.0)], network=central)
     assert set(res.geometry["geometry_source"]) == {"street_network"}
     assert res.patterns["n_stops_le"].tolist() == res.patterns["n_stops"].tolist()
@@ -306,5 +306,5 @@ def test_command_line_network_method_needs_a_network(tmp_path):
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1] == (
-        "gradient: error: --method network needs a street network: add --network FILE (GraphML or OSM XML)"
+        "gradient: error: --method network needs a street network: give --network FILE (GraphML or OSM XML)"
     )

@@ -1,4 +1,5 @@
-"""Every notebook runs top to bottom on the bundled data, and is stored without outputs."""
+"""Every notebook runs top to bottom on the bundled data, is stored without outputs, and shows
+its charts and maps (a chart cell leaves a PNG, a map cell a self-contained page)."""
 
 from __future__ import annotations
 
@@ -23,9 +24,28 @@ def test_notebook_is_stored_clean_and_thin(path):
             assert "def " not in cell.source and "class " not in cell.source
 
 
+def shown(cell) -> set[str]:
+    """The kinds of thing a cell showed: ``chart`` (a PNG) and ``map`` (a page in an iframe)."""
+    kinds = set()
+    for out in cell.get("outputs", []):
+        data = out.get("data", {})
+        if "image/png" in data:
+            kinds.add("chart")
+        html = data.get("text/html", "")
+        if "<iframe srcdoc=" in html and "leaflet" in html.lower():
+            kinds.add("map")
+    return kinds
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_notebook_runs(path):
+def test_notebook_runs_and_shows_its_charts_and_maps(path):
     nb = nbformat.read(path, as_version=4)
+    # execute() raises CellExecutionError on the first cell that fails
     NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
-    assert not errors
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        wanted = {"chart"} if "present.profile(" in cell.source else set()
+        wanted |= {"map"} if "_map(" in cell.source and "present." in cell.source else set()
+        assert wanted <= shown(cell), (path.name, cell.source, shown(cell))

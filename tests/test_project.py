@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import tomllib
 
+import pytest
 import yaml
 from conftest import ROOT
 
@@ -75,3 +79,121 @@ def test_additional_columns_are_documented():
         assert f"`{col}`" in stops_part.split("## `stops.csv`")[1], col
     for col in PATTERNS_EXTRA_COLUMNS:
         assert f"`{col}`" in patterns_part, col
+
+
+# --- the house: a front door, cheap imports, one options object ------------------------
+
+
+def run_python(code: str, cwd=None, env=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd, env=env)
+
+
+def test_import_gradient_loads_no_plotting_or_statistics_stack():
+    code = (
+        "import sys, gradient; gradient.run; gradient.load_areas; gradient.write_outputs; gradient.Options();"
+        "print(sorted(m for m in ('matplotlib', 'folium', 'branca', 'statsmodels', 'gtfs_kit', 'osmnx') "
+        "if m in sys.modules))"
+    )
+    proc = run_python(code)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
+def test_front_door_names_everything_a_researcher_needs():
+    import gradient
+
+    for name in ("run", "load_areas", "read_feed", "stop_patterns", "read_tfl_sequences", "sensitivity",
+                 "write_outputs", "datasets", "Options", "Result", "GradientError", "OptionError", "FeedError"):
+        assert name in gradient.__all__ and getattr(gradient, name) is not None, name
+    assert set(gradient.__all__) <= set(dir(gradient))
+
+
+def test_every_error_lives_in_errors():
+    import gradient.errors as errors
+
+    for path in (ROOT / "src" / "gradient").rglob("*.py"):
+        if path.name != "errors.py":
+            assert not re.search(r"^class \w+\((\w+Error|Exception|ValueError)\b", path.read_text(), flags=re.M), path
+    assert issubclass(errors.OptionError, errors.InputError) and issubclass(errors.InputError, ValueError)
+
+
+def test_options_are_checked_when_made():
+    from gradient import OptionError, Options
+
+    for bad, message in [({"alpha": 5}, r"alpha=5 must be a number between 0 and 1"),
+                         ({"stretch_k": 0}, r"stretch_k=0 must be a whole number of at least 1"),
+                         ({"radius_m": -1}, r"radius_m=-1 must be a positive number"),
+                         ({"method": "walk"}, r"method='walk' is not one of point, buffer, network"),
+                         ({"method": "network"}, r"method='network' needs a street network")]:
+        with pytest.raises(OptionError, match=message):
+            Options(**bad)
+    with pytest.raises(OptionError, match=r"unknown option\(s\) radius; options are method, radius_m"):
+        Options().replace(radius=3)
+
+
+def test_run_and_batch_offer_the_same_options():
+    from gradient import cli
+    from gradient.options import option_fields
+
+    parser = cli._parser()
+    sub = next(a for a in parser._actions if a.dest == "command").choices
+    flags = {name: {f for a in p._actions for f in a.option_strings} for name, p in sub.items()}
+    for f in option_fields():
+        assert f.metadata["flag"] in flags["run"] and f.metadata["flag"] in flags["batch"], f.name
+    assert flags["run"] - flags["batch"] == {"--gtfs", "--tfl-sequences", "--tfl-route-lines"}
+
+
+def test_a_mistyped_feed_is_refused_before_any_boundary_is_read(monkeypatch, capsys, tmp_path):
+    from gradient import areas, cli
+
+    def never(*args, **kwargs):
+        raise AssertionError("the boundaries were read before the feed was checked")
+
+    monkeypatch.setattr(areas, "read_boundaries", never)
+    code = cli.main(["run", "--gtfs", str(tmp_path / "hart.zp"), "--areas", str(ROOT / "data/raw/tampa/hillsborough_tracts_2010.geojson"),
+                     "--le", str(ROOT / "data/raw/usa/US_A.CSV"), "--le-format", "usaleep", "--out", str(tmp_path / "o")])
+    assert code == 2
+    assert capsys.readouterr().err.strip().endswith("hart.zp: no such file or folder; give a GTFS zip or folder")
+
+
+def test_lint_with_the_numpydoc_docstring_rules():
+    proc = subprocess.run([sys.executable, "-m", "ruff", "check", "src", "tests", "benchmarks", "docs"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_the_api_reference_builds_from_the_docstrings(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(tmp_path / "site")],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    page = (tmp_path / "site" / "api" / "index.html").read_text()
+    assert "gradient.pipeline.run" in page and "Options" in page
+
+
+@pytest.mark.slow
+def test_an_installed_wheel_carries_its_data_and_runs_outside_the_checkout(tmp_path):
+    build = subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "-o", str(tmp_path / "dist"),
+                            str(ROOT)], capture_output=True, text=True)
+    assert build.returncode == 0, build.stdout[-2000:] + build.stderr[-2000:]
+    wheel = next((tmp_path / "dist").glob("gradient-*.whl"))
+    target = tmp_path / "site"
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target),
+                          str(wheel)], capture_output=True, text=True)
+    assert pip.returncode == 0, pip.stderr
+    code = (
+        "import warnings, pydoc, gradient; warnings.simplefilter('ignore');"
+        "d = gradient.datasets;"
+        "t = gradient.load_areas(d.get_path('hillsborough_tracts'), d.get_path('usaleep'), 'usaleep');"
+        "r = gradient.run(d.get_path('hart_gtfs'), t);"
+        "print(gradient.__file__); print(d.get_path('hart_gtfs')); print(len(r.patterns));"
+        "from gradient.options import option_names;"
+        "print(all(f'``{n}``' in pydoc.render_doc(gradient.run) and n in pydoc.render_doc(gradient.Options)"
+        " for n in option_names()))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    env.pop("GRADIENT_DATA", None)
+    proc = run_python(code, cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    where, data, n, helped = proc.stdout.split()
+    assert where.startswith(str(target)) and data.startswith(str(target / "gradient" / "_data"))
+    assert n == "85" and helped == "True"

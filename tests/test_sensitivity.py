@@ -7,7 +7,7 @@ import pytest
 from conftest import line_feed, squares
 
 from gradient import gtfs
-from gradient.sensitivity import sensitivity, sensitivity_summary
+from gradient._sensitivity import sensitivity, sensitivity_summary
 
 
 def test_known_answer_across_methods(tmp_path):

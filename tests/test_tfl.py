@@ -231,7 +231,7 @@ def test_loops_are_matched_in_order(tmp_path):
 
 
 def test_another_metric_crs_measures_nearly_the_same(small):
-    _, stops = read(*small, crs="EPSG:32630")  # UTM 30N instead of the British National Grid
+    _, stops = read(*small, measure_crs="EPSG:32630")  # UTM 30N instead of the British National Grid
     a0 = stops[stops["pattern_id"] == "A-0-1"]
     assert a0["dist_m"].to_numpy() == pytest.approx([0.0, 1000.0, 2000.0], rel=2e-3)
 
@@ -338,10 +338,10 @@ def test_route_lines_errors(small, tmp_path):
 
 
 def test_crs_must_be_metric(small):
-    with pytest.raises(InputError, match=r"crs 'EPSG:4326' is not a projected CRS in metres"):
-        tfl.read_tfl_sequences(*small, crs="EPSG:4326")
-    with pytest.raises(InputError, match=r"crs 'nonsense' is not a CRS pyproj knows"):
-        tfl.read_tfl_sequences(*small, crs="nonsense")
+    with pytest.raises(InputError, match=r"measure_crs='EPSG:4326' is not a projected CRS in metres"):
+        tfl.read_tfl_sequences(*small, measure_crs="EPSG:4326")
+    with pytest.raises(InputError, match=r"measure_crs='nonsense' is not a CRS pyproj knows"):
+        tfl.read_tfl_sequences(*small, measure_crs="nonsense")
 
 
 # --- the real July 2018 file, end to end ---------------------------------------------------------

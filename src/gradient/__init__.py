@@ -1,14 +1,124 @@
 """gradient: how life expectancy changes stop by stop along public transport routes.
 
-The library reads a transit source into stop patterns (:mod:`gradient.gtfs`), small
-areas with life expectancy (:mod:`gradient.areas`), assigns each stop a value
-(:mod:`gradient.assign`), summarises each pattern (:mod:`gradient.gradient`) and
-draws maps and charts (:mod:`gradient.maps`, :mod:`gradient.charts`).
-:mod:`gradient.pipeline` joins them in one call.
+The front door::
+
+    import gradient
+
+    tracts = gradient.load_areas(gradient.datasets.get_path("hillsborough_tracts"),
+                                 gradient.datasets.get_path("usaleep"), "usaleep")
+    result = gradient.run(gradient.datasets.get_path("hart_gtfs"), tracts, gradient.Options(method="buffer"))
+    gradient.write_outputs(result, "data/processed/hart")
+
+- :func:`run` (a GTFS feed or TfL's bus sequences against life expectancy areas, every
+  option in :class:`Options`) returns a :class:`Result` of tables;
+- :func:`load_areas` reads boundaries and a life expectancy table;
+- :func:`read_feed`, :func:`stop_patterns`, :func:`read_tfl_sequences` are the sources;
+- :func:`sensitivity` reruns the patterns under several catchment methods;
+- :func:`write_outputs` writes the tables, maps and charts; :mod:`gradient.present` draws;
+- :mod:`gradient.datasets` finds the bundled real data; every error type is here too.
+
+Importing ``gradient`` is cheap and changes nothing: the names above load their modules
+on first use, and nothing loads matplotlib, folium or statsmodels until something is
+drawn.
 """
 
-from .errors import AreasError, FeedError, GradientError, GradientWarning, InputError, NetworkError
+from __future__ import annotations
 
-__version__ = "0.1.0"
+from importlib import import_module
+from typing import TYPE_CHECKING
 
-__all__ = ["AreasError", "FeedError", "GradientError", "GradientWarning", "InputError", "NetworkError", "__version__"]
+from .errors import (
+    AreasError,
+    ChartError,
+    DataSetError,
+    EmbedError,
+    FeedError,
+    GradientError,
+    GradientWarning,
+    InputError,
+    NetworkError,
+    NetworkMapError,
+    OptionError,
+    PresentationError,
+)
+from .options import Options
+
+__version__ = "0.2.0"
+
+_LAZY = {
+    "run": "pipeline",
+    "run_patterns": "pipeline",
+    "read_source": "pipeline",
+    "Result": "pipeline",
+    "Labels": "pipeline",
+    "load_areas": "areas",
+    "read_feed": "gtfs",
+    "stop_patterns": "gtfs",
+    "Feed": "gtfs",
+    "read_tfl_sequences": "tfl",
+    "sensitivity": "_sensitivity",
+    "sensitivity_summary": "_sensitivity",
+    "write_outputs": "output",
+    "load_network": "networks",
+}
+"""Front-door names and the module each comes from (imported on first use)."""
+
+_MODULES = {"areas", "assign", "batch", "datasets", "gtfs", "networks", "output", "pipeline", "present", "schema",
+            "stats", "tables", "tfl", "options", "errors", "cli"}
+
+__all__ = [
+    "__version__",
+    "AreasError",
+    "ChartError",
+    "DataSetError",
+    "datasets",
+    "EmbedError",
+    "Feed",
+    "FeedError",
+    "GradientError",
+    "GradientWarning",
+    "InputError",
+    "Labels",
+    "load_areas",
+    "load_network",
+    "NetworkError",
+    "NetworkMapError",
+    "OptionError",
+    "Options",
+    "PresentationError",
+    "read_feed",
+    "read_source",
+    "read_tfl_sequences",
+    "Result",
+    "run",
+    "run_patterns",
+    "sensitivity",
+    "sensitivity_summary",
+    "stop_patterns",
+    "write_outputs",
+]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from . import datasets
+    from ._sensitivity import sensitivity, sensitivity_summary
+    from .areas import load_areas
+    from .gtfs import Feed, read_feed, stop_patterns
+    from .networks import load_network
+    from .output import write_outputs
+    from .pipeline import Labels, Result, read_source, run, run_patterns
+    from .tfl import read_tfl_sequences
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    elif name in _MODULES:
+        value = import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module 'gradient' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__) | _MODULES)

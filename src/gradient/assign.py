@@ -27,20 +27,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .errors import GradientWarning, InputError
+from .errors import GradientWarning, OptionError
+from .options import METHODS, NEAREST_M, RADIUS_M, SNAP_M, WALK_M
 from .schema import ASSIGNMENT_COLUMNS, WGS84, metric_crs
-
-NEAREST_M = 250.0
-"""Default distance (metres) within which a stop outside every area takes the nearest one."""
-
-RADIUS_M = 200.0
-"""Default buffer radius (metres), as in the London tube map that averaged wards within 200 m."""
-
-WALK_M = 400.0
-"""Default walk (metres along the streets) of the ``network`` method: about five minutes."""
-
-METHODS = ("point", "buffer", "network")
-"""Assignment methods :func:`assign` knows."""
 
 
 def _stop_points(stops: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -133,9 +122,9 @@ def _weight_mode(weight: str, areas: gpd.GeoDataFrame, plain: str) -> str:
     if weight == "auto":
         return "population" if has_pop else plain
     if weight not in (plain, "population"):
-        raise InputError(f"unknown weight {weight!r}; choose one of auto, {plain}, population")
+        raise OptionError(f"weight={weight!r} is not one of auto, {plain}, population", param="weight")
     if weight == "population" and not has_pop:
-        raise InputError("weight='population' needs a population column in the areas table")
+        raise OptionError("weight='population' needs a population column in the areas table", param="weight")
     return weight
 
 
@@ -188,12 +177,12 @@ def assign_buffer(
 
     Raises
     ------
-    InputError
+    OptionError
         If ``radius_m`` is not positive or ``weight`` is unknown or asks for a
         population the areas do not have.
     """
     if not radius_m > 0:
-        raise InputError(f"radius_m must be a positive number of metres, got {radius_m!r}")
+        raise OptionError(f"radius_m={radius_m!r} must be a positive number of metres", param="radius_m")
     weight = _weight_mode(weight, areas, plain="area")
     pts = _stop_points(stops)
     crs = crs or metric_crs(pts["lon"], pts["lat"])
@@ -319,7 +308,7 @@ def assign_network(
         Walk along the streets, metres.
     snap_m : float, optional
         Farthest a stop may be from the network, metres; default
-        :data:`gradient.networks.SNAP_M` (100).
+        :data:`gradient.options.SNAP_M` (100).
     radius_m : float, default 200
         Buffer radius for the stops the network does not reach.
     weight : {'auto', 'length', 'population'}
@@ -339,7 +328,7 @@ def assign_network(
 
     Raises
     ------
-    InputError
+    OptionError
         If ``walk_m`` or ``snap_m`` is not positive, or ``weight`` is unknown or asks
         for a population the areas do not have.
 
@@ -349,13 +338,13 @@ def assign_network(
         With the count of stops that fell back to buffers, and of stops whose walk
         reaches no area.
     """
-    from .networks import SNAP_M, catchment_lengths
+    from .networks import catchment_lengths
 
     snap_m = SNAP_M if snap_m is None else snap_m
     if not walk_m > 0:
-        raise InputError(f"walk_m must be a positive number of metres, got {walk_m!r}")
+        raise OptionError(f"walk_m={walk_m!r} must be a positive number of metres", param="walk_m")
     if not snap_m > 0:
-        raise InputError(f"snap_m must be a positive number of metres, got {snap_m!r}")
+        raise OptionError(f"snap_m={snap_m!r} must be a positive number of metres", param="snap_m")
     weight = _weight_mode(weight, areas, plain="length")
     pts = _stop_points(stops)
     crs = crs or metric_crs(pts["lon"], pts["lat"])
@@ -426,7 +415,7 @@ def assign(
 
     Raises
     ------
-    InputError
+    OptionError
         If the method is unknown (the message lists the known ones), or is
         ``network`` without a ``network``.
     """
@@ -436,10 +425,10 @@ def assign(
         return assign_buffer(stops, areas, radius_m=radius_m, crs=crs, return_weights=return_weights)
     if method == "network":
         if network is None:
-            raise InputError(
-                "method 'network' needs a street network: pass network= (gradient.networks.load_network), "
-                "or --network FILE on the command line"
+            raise OptionError(
+                "method='network' needs a street network: give network=GRAPH (gradient.networks.load_network)",
+                param="network",
             )
         return assign_network(stops, areas, network, walk_m=walk_m, radius_m=radius_m, crs=crs,
                               return_weights=return_weights)
-    raise InputError(f"unknown assignment method {method!r}; choose one of {', '.join(METHODS)}")
+    raise OptionError(f"method={method!r} is not one of {', '.join(METHODS)}", param="method")

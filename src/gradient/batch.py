@@ -19,6 +19,7 @@ import geopandas as gpd
 from tqdm.auto import tqdm
 
 from .errors import GradientError, InputError
+from .options import Options
 from .schema import safe_name
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class FeedOutcome:
 
     @property
     def ok(self) -> bool:
+        """Whether the feed ran and its outputs were written."""
         return self.error is None
 
 
@@ -77,25 +79,41 @@ def feed_dirs(feeds: Sequence[str | Path], out: str | Path) -> list[Path]:
     return dirs
 
 
-def run_feed(feed: str, areas: gpd.GeoDataFrame, out_dir: str | Path, maps: int = 0,
-             le_source: str = "", period: str = "", **options) -> FeedOutcome:
+def run_feed(feed: str, areas: gpd.GeoDataFrame, out_dir: str | Path, options: Options | None = None,
+             le_source: str = "", period: str = "") -> FeedOutcome:
     """Run one feed and write its tables; failures come back in the outcome, not raised.
 
-    ``options`` go to :func:`gradient.pipeline.run_gtfs` (``routes``, ``all_patterns``,
-    ``method``, ``radius_m``, ``alpha``, ``correction``, ``k``); ``le_source`` and
-    ``period`` override the labels taken from ``areas.attrs``, as ``gradient run`` does.
+    Parameters
+    ----------
+    feed : str
+        A GTFS zip or folder.
+    areas : geopandas.GeoDataFrame
+        As for :func:`gradient.run`.
+    out_dir : str or Path
+        Where its outputs go (:func:`gradient.output.write_outputs`).
+    options : Options, optional
+        Every option of :func:`gradient.run`; ``maps`` maps per feed.
+    le_source, period : str
+        Override the labels taken from ``areas.attrs``, as ``gradient run`` does.
+
+    Returns
+    -------
+    FeedOutcome
     """
     from . import pipeline
+    from .output import write_outputs
 
+    options = options or Options(maps=0)
     outcome = FeedOutcome(str(feed), Path(out_dir))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            labels = pipeline.labels_from(areas, Path(feed).name)
+            patterns, stops, name = pipeline.read_source(feed, options=options, kind="gtfs")
+            labels = pipeline.labels_from(areas, name)
             labels.le_source = le_source or labels.le_source
             labels.period = period or labels.period
-            result = pipeline.run_gtfs(feed, areas, labels=labels, engine="pyarrow", **options)
-            pipeline.write_outputs(result, out_dir, maps=maps)
+            result = pipeline.run_patterns(patterns, stops, areas, options, labels)
+            write_outputs(result, out_dir)
             outcome.n_patterns = len(result.patterns)
         except GradientError as exc:
             message = " ".join(str(exc).split())
@@ -111,13 +129,14 @@ def run_batch(
     feeds: Sequence[str | Path],
     areas: gpd.GeoDataFrame,
     out: str | Path,
+    options: Options | None = None,
     *,
     scheduler: str | None = None,
     n_workers: int = DEFAULT_WORKERS,
     processes: bool = True,
-    maps: int = 0,
     progress: bool = False,
-    **options,
+    le_source: str = "",
+    period: str = "",
 ) -> list[FeedOutcome]:
     """Run many GTFS feeds against the same areas, one dask task per feed.
 
@@ -138,12 +157,14 @@ def run_batch(
         Local workers as processes (False: threads of this process, for tests).
         Each feed's warnings are recorded with :func:`warnings.catch_warnings`, which
         is not thread-safe, so with ``processes=False`` keep ``n_workers=1``.
-    maps : int, default 0
-        Maps and profiles per feed (:func:`gradient.pipeline.write_outputs`).
+    options : Options, optional
+        Every option of :func:`gradient.run`, the same for every feed (default
+        ``Options(maps=0)``); a street network is given as files and each worker
+        loads it.
     progress : bool, default False
         A progress bar (tqdm) of feeds done.
-    **options
-        As :func:`run_feed`.
+    le_source, period : str
+        As for :func:`run_feed`.
 
     Returns
     -------
@@ -158,7 +179,8 @@ def run_batch(
     from dask.distributed import Client, LocalCluster, as_completed
 
     if not feeds:
-        raise InputError("no feeds given; name one or more GTFS zips or folders")
+        raise InputError("no feeds given; name one or more GTFS zips or folders", param="feeds")
+    options = options or Options(maps=0)
     dirs = feed_dirs(feeds, out)
     cluster = None
     try:
@@ -176,7 +198,7 @@ def run_batch(
     try:
         shared = client.scatter(areas, broadcast=True)
         futures = {
-            client.submit(run_feed, str(feed), shared, str(d), maps, pure=False, **options): i
+            client.submit(run_feed, str(feed), shared, str(d), options, le_source, period, pure=False): i
             for i, (feed, d) in enumerate(zip(feeds, dirs))
         }
         outcomes: list[FeedOutcome | None] = [None] * len(feeds)

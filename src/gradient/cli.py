@@ -4,11 +4,18 @@ Exit status 0 on success; 2 with one line naming the file and the problem on bad
 input (no traceback); 1 on an unexpected failure. ``gradient batch`` reports each
 failed feed on one line naming it and carries on with the others; it exits 0 if every
 feed succeeded, 3 if some failed (the others' outputs are written), 2 if all failed.
+
+The flags of ``run`` and ``batch`` are made from :class:`gradient.options.Options`
+(flag, help, choices and default of each field) and from :data:`AREA_FLAGS`; library
+messages name parameters (``radius_m=``) and :func:`cli_message` turns them into flags
+with :data:`FLAGS`, the one table that maps the two. Options and paths are checked
+before anything heavy is imported or read.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 import warnings
@@ -16,9 +23,84 @@ from pathlib import Path
 from typing import Sequence
 
 from . import __version__
+from .errors import GradientError, InputError
+from .options import Options, option_fields
 
 EXIT_BAD_INPUT = 2
 EXIT_SOME_FEEDS_FAILED = 3
+
+AREA_FLAGS = {
+    "boundaries": ("--areas", dict(required=True, metavar="BOUNDARIES", help="boundary file GeoPandas reads")),
+    "table": ("--le", dict(required=True, metavar="TABLE", help="life expectancy table")),
+    "le_format": ("--le-format", dict(required=True, choices=["usaleep", "ons-msoa", "csv"], help="layout of TABLE")),
+    "area_id": ("--area-id", dict(metavar="COL", help="id column in BOUNDARIES")),
+    "areas_crs": ("--areas-crs", dict(metavar="CRS", help="CRS of a boundary file that declares none")),
+    "le_id": ("--le-id", dict(metavar="COL", help="id column in TABLE (csv)")),
+    "le_col": ("--le-col", dict(metavar="COL", help="life expectancy column in TABLE (csv)")),
+    "le_se_col": ("--le-se-col", dict(metavar="COL", help="standard error column in TABLE (csv)")),
+    "le_ci_cols": ("--le-ci-cols", dict(nargs=2, metavar=("LOW", "HIGH"), help="95%% limit columns (csv)")),
+    "le_source": ("--le-source", dict(default="", help="name of the life expectancy source, for maps (csv)")),
+    "le_period": ("--le-period", dict(default="", help="years the estimates cover, for maps (csv)")),
+    "sex": ("--sex", dict(choices=["persons", "male", "female"], default="persons", help="for ons-msoa")),
+}
+"""Flags of the life expectancy areas (:func:`gradient.areas.load_areas` parameters)."""
+
+FLAGS: dict[str, str] = {
+    **{f.name: f.metadata["flag"] for f in option_fields()},
+    **{name: flag for name, (flag, _) in AREA_FLAGS.items()},
+    "out_dir": "--out",
+    "route_lines": "--tfl-route-lines",
+    "pattern_id": "--route",
+}
+"""Library parameter -> command-line flag: the one place the two vocabularies meet."""
+
+_PARAM = re.compile(r"\b(" + "|".join(sorted(map(re.escape, FLAGS), key=len, reverse=True)) + r")=(?:'([^'\s]*)')?")
+
+
+def cli_message(exc: BaseException) -> str:
+    """An exception as one line of the command line's words (flags, not parameters).
+
+    Examples
+    --------
+    >>> from gradient.errors import OptionError
+    >>> cli_message(OptionError("alpha=5 must be a number between 0 and 1", param="alpha"))
+    '--alpha 5 must be a number between 0 and 1'
+    >>> cli_message(OptionError("method='network' needs a street network: give network=FILE"))
+    '--method network needs a street network: give --network FILE'
+    """
+    return _PARAM.sub(lambda m: FLAGS[m.group(1)] + " " + (m.group(2) or ""), " ".join(str(exc).split()))
+
+
+def _add_areas(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("life expectancy by area")
+    errors = group.add_mutually_exclusive_group()
+    for name, (flag, kwargs) in AREA_FLAGS.items():
+        target = errors if name in ("le_se_col", "le_ci_cols") else group
+        target.add_argument(flag, dest=name, **kwargs)
+
+
+def _add_options(parser: argparse.ArgumentParser, command: str) -> None:
+    """One flag per :class:`Options` field offered by ``command``, with its default and choices."""
+    group = parser.add_argument_group("options")
+    for f in option_fields():
+        meta = f.metadata
+        if command not in meta["commands"]:
+            continue
+        default = meta.get(f"{command}_default", f.default)
+        kwargs: dict = {"dest": f.name, "default": default}
+        if meta.get("action"):
+            kwargs["action"] = meta["action"]
+        else:
+            kwargs["type"] = {"float": float, "int": int}.get(f.type, str)
+            if meta.get("nargs"):
+                kwargs["nargs"] = meta["nargs"]
+            if meta.get("choices"):
+                kwargs["choices"] = meta["choices"]
+            if meta.get("metavar"):
+                kwargs["metavar"] = meta["metavar"]
+        shown = "" if default in (None, False) else f" (default {default})"
+        kwargs["help"] = meta["help"] + shown.replace("%", "%%")
+        group.add_argument(meta["flag"], **kwargs)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,147 +119,86 @@ def _parser() -> argparse.ArgumentParser:
     src.add_argument("--gtfs", metavar="FEED", help="GTFS zip or folder")
     src.add_argument("--tfl-sequences", metavar="FILE", help="TfL bus-sequences file (instead of --gtfs)")
     run.add_argument("--tfl-route-lines", metavar="FILE", help="TfL route lines (GeoJSON) for --tfl-sequences")
-    run.add_argument("--areas", required=True, metavar="BOUNDARIES", help="boundary file GeoPandas reads")
-    run.add_argument("--le", required=True, metavar="TABLE", help="life expectancy table")
-    run.add_argument("--le-format", required=True, choices=["usaleep", "ons-msoa", "csv"], help="layout of TABLE")
-    run.add_argument("--area-id", metavar="COL", help="id column in BOUNDARIES")
-    run.add_argument("--areas-crs", metavar="CRS", help="CRS of a boundary file that declares none")
-    run.add_argument("--le-id", metavar="COL", help="id column in TABLE (csv)")
-    run.add_argument("--le-col", metavar="COL", help="life expectancy column in TABLE (csv)")
-    err = run.add_mutually_exclusive_group()
-    err.add_argument("--le-se-col", metavar="COL", help="standard error column in TABLE (csv)")
-    err.add_argument("--le-ci-cols", nargs=2, metavar=("LOW", "HIGH"), help="95%% limit columns (csv)")
-    run.add_argument("--le-source", default="", help="name of the life expectancy source for maps (csv)")
-    run.add_argument("--le-period", default="", help="years the estimates cover, for maps (csv)")
-    run.add_argument("--sex", choices=["persons", "male", "female"], default="persons", help="for ons-msoa")
-    run.add_argument("--method", choices=["point", "buffer", "network"], default="point",
-                     help="stop to area assignment")
-    run.add_argument("--radius-m", type=float, default=200.0, metavar="M", help="buffer radius (default 200)")
-    run.add_argument("--network", nargs="+", metavar="FILE",
-                     help="street network(s), osmnx GraphML or OSM XML: walking catchments for --method network, "
-                          "street-following lines for patterns without route geometry")
-    run.add_argument("--walk-m", type=float, default=400.0, metavar="W",
-                     help="walk along the streets for --method network (default 400)")
-    run.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
-    run.add_argument("--correction", choices=["none", "holm", "fdr_bh"], default="none",
-                     help="multiple-comparison correction across a pattern's stop-to-stop tests")
-    run.add_argument("--stretch-k", type=int, default=5, metavar="K",
-                     help="longest stretch (stops) searched for the steepest fall (default 5)")
-    run.add_argument("--route", nargs="+", metavar="NAME", help="route short names or ids (default all)")
-    run.add_argument("--all-patterns", action="store_true", help="every distinct pattern, not only the main ones")
-    run.add_argument("--maps", type=int, default=5, metavar="N", help="maps for the N steepest patterns (default 5)")
+    _add_areas(run)
+    _add_options(run, "run")
     run.add_argument("--out", required=True, metavar="DIR", help="output folder")
 
     batch = sub.add_parser("batch", help="run many GTFS feeds on dask.distributed, one task per feed")
     batch.add_argument("feeds", nargs="+", metavar="FEED", help="GTFS zips or folders")
-    _share_arguments(run, batch, skip={"help", "gtfs", "tfl_sequences", "tfl_route_lines", "maps"})
-    batch.add_argument("--maps", type=int, default=0, metavar="N", help="maps per feed (default 0)")
+    _add_areas(batch)
+    _add_options(batch, "batch")
+    batch.add_argument("--out", required=True, metavar="DIR", help="output folder (one sub-folder per feed)")
     batch.add_argument("--scheduler", metavar="ADDRESS", help="a running dask scheduler (default: a local cluster)")
     batch.add_argument("--workers", type=int, default=2, metavar="N", help="local worker processes (default 2)")
     return parser
 
 
-def _share_arguments(source: argparse.ArgumentParser, target: argparse.ArgumentParser, skip: set[str]) -> None:
-    """Give ``target`` the very argument definitions of ``source`` (not copies), but ``skip``."""
-    groups: dict[int, argparse._MutuallyExclusiveGroup] = {}
-    group_of = {id(a): g for g in source._mutually_exclusive_groups for a in g._group_actions}
-    for action in source._actions:
-        if action.dest in skip:
-            continue
-        group = group_of.get(id(action))
-        if group is None:
-            target._add_action(action)
-        else:
-            if id(group) not in groups:
-                groups[id(group)] = target.add_mutually_exclusive_group(required=group.required)
-            groups[id(group)]._add_action(action)
+def _options(args: argparse.Namespace, command: str) -> Options:
+    """The :class:`Options` the flags ask for (checked on the spot)."""
+    return Options(**{f.name: getattr(args, f.name) for f in option_fields() if command in f.metadata["commands"]})
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    print(f"gradient: warning: {message}", file=sys.stderr)
+def _check_paths(*paths: tuple[str, str | Sequence[str] | None]) -> None:
+    """Refuse a missing input file before anything heavy is read (the same words as the readers')."""
+    for message, given in paths:
+        for p in [given] if isinstance(given, str) else list(given or []):
+            if not Path(p).exists():
+                raise InputError(message, p)
 
 
-def _labels_for(args: argparse.Namespace, le_areas):
+def _input_paths(args: argparse.Namespace) -> list[tuple[str, str | Sequence[str] | None]]:
+    return [("no such boundary file", args.boundaries), ("no such life expectancy table", args.table),
+            ("no such street network file; give an osmnx GraphML or OSM XML file", args.network)]
+
+
+def _load_areas(args: argparse.Namespace):
+    from .areas import load_areas
+
+    return load_areas(
+        args.boundaries, args.table, args.le_format, area_id=args.area_id, areas_crs=args.areas_crs,
+        le_id=args.le_id, le_col=args.le_col, le_se_col=args.le_se_col,
+        le_ci_cols=tuple(args.le_ci_cols) if args.le_ci_cols else None, sex=args.sex,
+    )
+
+
+def _labels(args: argparse.Namespace, areas, name: str):
     from .pipeline import labels_from
 
-    labels = labels_from(le_areas, Path(args.gtfs or args.tfl_sequences).name)
+    labels = labels_from(areas, name)
     labels.le_source = args.le_source or labels.le_source
     labels.period = args.le_period or labels.period
     return labels
 
 
 def _run(args: argparse.Namespace) -> int:
-    from . import pipeline
-
     start = time.perf_counter()
-    le_areas = _load_areas(args)
-    network = None
-    if args.network:
-        from .networks import load_network
+    options = _options(args, "run")
+    source = args.gtfs or args.tfl_sequences
+    _check_paths(("no such file or folder; give a GTFS zip or folder" if args.gtfs else
+                  "no such file; give TfL's bus-sequences file (tab-separated)", source),
+                 ("no such file; give route lines with a 'line' property, e.g. TfL's route-lines GeoJSON",
+                  args.tfl_route_lines), *_input_paths(args))
+    from . import pipeline
+    from .output import write_outputs
 
-        network = load_network(args.network)
-    elif args.method == "network":
-        from .errors import InputError
-
-        raise InputError("--method network needs a street network: add --network FILE (GraphML or OSM XML)")
-    options = dict(
-        network=network,
-        walk_m=args.walk_m,
-        routes=args.route,
-        labels=_labels_for(args, le_areas),
-        method=args.method,
-        radius_m=args.radius_m,
-        alpha=args.alpha,
-        correction=args.correction,
-        k=args.stretch_k,
-    )
-    if args.gtfs:
-        result = pipeline.run_gtfs(args.gtfs, le_areas, all_patterns=args.all_patterns, **options)
-    else:
-        result = pipeline.run_tfl(args.tfl_sequences, le_areas, route_lines=args.tfl_route_lines, **options)
-    written = pipeline.write_outputs(result, args.out, maps=args.maps, areas=le_areas)
+    patterns, pattern_stops, name = pipeline.read_source(
+        source, route_lines=args.tfl_route_lines, options=options, kind="gtfs" if args.gtfs else "tfl")
+    areas = _load_areas(args)
+    result = pipeline.run_patterns(patterns, pattern_stops, areas, options, _labels(args, areas, name))
+    written = write_outputs(result, args.out, areas=areas)
     _summary(result, written, time.perf_counter() - start)
     return 0
 
 
-def _load_areas(args: argparse.Namespace):
-    from . import areas
-
-    return areas.load_areas(
-        args.areas,
-        args.le,
-        args.le_format,
-        area_id=args.area_id,
-        areas_crs=args.areas_crs,
-        le_id=args.le_id,
-        le_col=args.le_col,
-        le_se_col=args.le_se_col,
-        le_ci_cols=tuple(args.le_ci_cols) if args.le_ci_cols else None,
-        sex=args.sex,
-    )
-
-
 def _batch(args: argparse.Namespace) -> int:
+    start = time.perf_counter()
+    options = _options(args, "batch")
+    _check_paths(*_input_paths(args))
     from . import batch
 
-    start = time.perf_counter()
     outcomes = batch.run_batch(
-        args.feeds,
-        _load_areas(args),
-        args.out,
-        scheduler=args.scheduler,
-        n_workers=args.workers,
-        maps=args.maps,
-        progress=True,
-        routes=args.route,
-        all_patterns=args.all_patterns,
-        method=args.method,
-        radius_m=args.radius_m,
-        alpha=args.alpha,
-        correction=args.correction,
-        k=args.stretch_k,
-        le_source=args.le_source,
-        period=args.le_period,
+        args.feeds, _load_areas(args), args.out, options, scheduler=args.scheduler, n_workers=args.workers,
+        progress=True, le_source=args.le_source, period=args.le_period,
     )
     for o in outcomes:
         for message in o.warnings:
@@ -185,7 +206,7 @@ def _batch(args: argparse.Namespace) -> int:
         if o.ok:
             print(f"{o.feed}: {o.n_patterns} patterns -> {o.out_dir}/")
         else:
-            print(f"gradient: error: {o.error}", file=sys.stderr)
+            print(f"gradient: error: {cli_message(InputError(o.error))}", file=sys.stderr)
     failed = sum(not o.ok for o in outcomes)
     print(f"{len(outcomes) - failed} of {len(outcomes)} feeds done in {time.perf_counter() - start:.1f} s")
     if failed == 0:
@@ -196,54 +217,54 @@ def _batch(args: argparse.Namespace) -> int:
 def _summary(result, written, seconds: float, top: int = 5) -> None:
     p = result.patterns
     n_routes = p["route_name"].nunique()
-    print(f"{len(p)} patterns on {n_routes} routes, {len(result.stops)} stops on them, in {seconds:.1f} s")
-    print(f"widest ranges of life expectancy ({result.labels.sex or 'all'}, {result.labels.period or 'period n/a'}):")
+    n_unique = result.stops["stop_id"].nunique()
+    print(f"{len(p)} patterns on {n_routes} routes ({n_unique} distinct stops), in {seconds:.1f} s")
+    print(f"top routes ({result.labels.sex or 'all'}, {result.labels.period or 'period n/a'}):")
     for _, row in p[p["n_stops_le"] > 0].head(top).iterrows():
         print(
             f"  route {row['route_name']} ({row['first_stop']} to {row['last_stop']}): range "
             f"{row['le_range']:.1f} years over {row['n_stops_le']} of {row['n_stops']} stops with a value"
         )
-        if "headline" in row:
-            print(f"    {row['headline']}")
+        print(f"    {row['headline']}")
     for kind, paths in written.items():
         if paths:
             print(f"{kind}: {paths[0].parent}/ ({len(paths)} files)")
 
 
 DEMO_ROUTES = ("25",)
-"""London routes always mapped by the demo besides the steepest: 25, Oxford Circus to Ilford."""
+"""London routes always mapped by the demo besides the top-ranked: 25, Oxford Circus to Ilford."""
 
 
 def _demo(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
-    from . import areas, datasets, pipeline
+    from . import datasets, pipeline
+    from .areas import load_areas
+    from .output import write_outputs
 
     out = Path(args.out)
     start = time.perf_counter()
     steps = tqdm(total=6, desc="demo", unit="step", file=sys.stderr)
     steps.set_postfix_str("England's MSOA life expectancy")
-    msoas = areas.load_areas(datasets.get_path("msoa_boundaries"), datasets.get_path("ons_msoa_le"), "ons-msoa")
+    msoas = load_areas(datasets.get_path("msoa_boundaries"), datasets.get_path("ons_msoa_le"), "ons-msoa")
     steps.update()
     steps.set_postfix_str("London's bus network")
-    london = pipeline.run_tfl(
-        datasets.get_path("tfl_sequences"), msoas, route_lines=datasets.get_path("tfl_route_lines"),
-        labels=pipeline.labels_from(msoas, "TfL bus sequences, July 2018"),
-    )
+    london = pipeline.run(datasets.get_path("tfl_sequences"), msoas, route_lines=datasets.get_path("tfl_route_lines"),
+                          labels=pipeline.labels_from(msoas, "TfL bus sequences, July 2018"), kind="tfl")
     steps.update()
     steps.set_postfix_str("London maps")
     also = [pid for pid in london.patterns["pattern_id"]
-            if pid.split("-")[0] in DEMO_ROUTES and not pid.split("-")[1] in ("2", "3")]
-    london_files = pipeline.write_outputs(london, out / "london", maps=5, areas=msoas, also=also, progress=True)
+            if pid.split("-")[0] in DEMO_ROUTES and pid.split("-")[1] not in ("2", "3")]
+    london_files = write_outputs(london, out / "london", areas=msoas, also=also, progress=True)
     london_time = time.perf_counter() - start
     steps.update()
     steps.set_postfix_str("Tampa's census tracts")
-    tracts = areas.load_areas(datasets.get_path("hillsborough_tracts"), datasets.get_path("usaleep"), "usaleep")
+    tracts = load_areas(datasets.get_path("hillsborough_tracts"), datasets.get_path("usaleep"), "usaleep")
     steps.update()
     steps.set_postfix_str("Tampa's HART network")
-    tampa = pipeline.run_gtfs(datasets.get_path("hart_gtfs"), tracts, labels=pipeline.labels_from(tracts, "HART GTFS 2018"))
+    tampa = pipeline.run(datasets.get_path("hart_gtfs"), tracts, labels=pipeline.labels_from(tracts, "HART GTFS 2018"))
     steps.update()
-    tampa_files = pipeline.write_outputs(tampa, out / "tampa", maps=5, areas=tracts, progress=True)
+    tampa_files = write_outputs(tampa, out / "tampa", areas=tracts, progress=True)
     steps.update()
     steps.close()
     print("London (TfL bus sequences, July 2018) against ONS MSOA life expectancy 2016-2020")
@@ -257,24 +278,32 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Print gradient's own warnings as ``gradient: warning: ...``, others as theirs."""
+    from .errors import GradientWarning
+
+    if issubclass(category, GradientWarning):
+        print(f"gradient: warning: {cli_message(message)}", file=sys.stderr)
+    else:
+        print(f"{Path(filename).name}:{lineno}: {category.__name__}: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    from .errors import GradientError
-
     args = _parser().parse_args(argv)
-    warnings.showwarning = _show_warning
-    try:
-        if args.command == "batch":
-            return _batch(args)
-        return _demo(args) if args.command == "demo" else _run(args)
-    except GradientError as exc:
-        message = " ".join(str(exc).split())
-        print(f"gradient: error: {message}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except OSError as exc:  # e.g. an output folder that cannot be written
-        where = exc.filename or "?"
-        print(f"gradient: error: {where}: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        try:
+            if args.command == "batch":
+                return _batch(args)
+            return _demo(args) if args.command == "demo" else _run(args)
+        except GradientError as exc:
+            print(f"gradient: error: {cli_message(exc)}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        except OSError as exc:  # e.g. an output folder that cannot be written
+            where = exc.filename or "?"
+            print(f"gradient: error: {where}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":  # pragma: no cover

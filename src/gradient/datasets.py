@@ -1,31 +1,56 @@
-"""The real data bundled in the project's ``data/raw/`` (see ``data/raw/README.md``)."""
+"""The real data bundled with `gradient` (provenance and licences: ``data/raw/README.md``).
+
+The files live in the project's ``data/raw/``; a wheel carries them as package data
+(``gradient/_data/``), so :func:`get_path` works from an installed package as well as
+from a checkout. ``$GRADIENT_DATA`` points elsewhere (a folder with the same layout).
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from .errors import GradientError
+from .errors import DataSetError
 
 FILES = {
     "hart_gtfs": "tampa/hart_gtfs_2018.zip",
     "hillsborough_tracts": "tampa/hillsborough_tracts_2010.geojson",
     "usaleep": "usa/US_A.CSV",
+    "us_tract_population": "usa/cenpop2010_tract.csv",
     "msoa_boundaries": "england/msoa2011_bgc.topojson",
     "ons_msoa_le": "england/REQ3292_LifeExpectancy_2011MSOAs_England_2016_to_2020.xlsx",
+    "msoa_names": "england/MSOA-Names-1.10.csv",
+    "imd2019_msoa": "england/imd2019_msoa11_england.csv",
     "tfl_sequences": "london/tfl_bus_sequences_2018-07.tsv",
     "tfl_route_lines": "london/tfl_bus_route_lines_2018-07.geojson",
     "westminster_drive": "london/osm/westminster_drive_2024-02.graphml",
     "city_of_london_drive": "london/osm/city_of_london_drive_2024-02.osm",
     "moorgate_walk": "london/osm/moorgate_walk.osm",
 }
-"""Bundled data sets by name, relative to the raw data folder."""
+"""Bundled data sets by name, relative to the data folder."""
+
+_PACKAGED = Path(__file__).resolve().parent / "_data"
+_CHECKOUT = Path(__file__).resolve().parents[2] / "data" / "raw"
 
 
 def data_dir() -> Path:
-    """The raw data folder: ``$GRADIENT_DATA`` if set, else the checkout's ``data/raw``."""
+    """The folder holding the bundled data.
+
+    Returns
+    -------
+    pathlib.Path
+        ``$GRADIENT_DATA`` if set; else the wheel's package data (``gradient/_data``)
+        if installed from one; else the checkout's ``data/raw``.
+    """
     env = os.environ.get("GRADIENT_DATA")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "data" / "raw"
+    if env:
+        return Path(env)
+    return _PACKAGED if _PACKAGED.is_dir() else _CHECKOUT
+
+
+def names() -> list[str]:
+    """The names of the bundled data sets, sorted."""
+    return sorted(FILES)
 
 
 def get_path(name: str) -> Path:
@@ -34,7 +59,7 @@ def get_path(name: str) -> Path:
     Parameters
     ----------
     name : str
-        One of ``FILES``.
+        One of :func:`names` (the keys of ``FILES``).
 
     Returns
     -------
@@ -42,9 +67,9 @@ def get_path(name: str) -> Path:
 
     Raises
     ------
-    GradientError
+    DataSetError
         If the name is unknown (the message lists the known ones) or the file is
-        not there (a checkout without ``data/raw``; set ``GRADIENT_DATA``).
+        not there (``$GRADIENT_DATA`` pointing at a folder without it).
 
     Examples
     --------
@@ -52,11 +77,11 @@ def get_path(name: str) -> Path:
     'hart_gtfs_2018.zip'
     """
     if name not in FILES:
-        raise GradientError(f"unknown data set {name!r}; choose one of {', '.join(sorted(FILES))}")
+        raise DataSetError(f"unknown data set {name!r}; choose one of {', '.join(names())}")
     path = data_dir() / FILES[name]
     if not path.exists():
-        raise GradientError(
-            f"bundled data set {name!r} not found at {path}; run from a checkout of gradient "
-            "or set GRADIENT_DATA to its data/raw folder"
+        raise DataSetError(
+            f"bundled data set {name!r} not found at {path}; install gradient from its wheel or a checkout, "
+            "or set GRADIENT_DATA to a folder laid out like data/raw"
         )
     return path

@@ -1,7 +1,10 @@
-"""Exception and warning types of `gradient`.
+"""Exception and warning types of `gradient`: every one the library raises on purpose.
 
 Every problem the library detects in its inputs raises a subclass of
-:class:`GradientError`. Problems a user can live with are
+:class:`GradientError`; those about a file or a value the caller gave are also
+:class:`ValueError`. Messages name the library's parameter (``area_id=``); the
+command line translates parameter names to its flags in one table
+(:data:`gradient.cli.FLAGS`). Problems a user can live with are
 :class:`GradientWarning` warnings whose message carries counts.
 """
 
@@ -15,20 +18,28 @@ class GradientError(Exception):
 
 
 class InputError(GradientError, ValueError):
-    """An input file or table is unusable.
+    """An input file, table or option is unusable.
 
     Parameters
     ----------
     message : str
         What is wrong and how to fix it.
     path : str or path-like, optional
-        The file the problem was found in; the command line names it.
+        The file the problem was found in; the message starts with it.
+    param : str, optional
+        The library parameter the problem is about (e.g. ``"radius_m"``), so that
+        the command line can name its flag instead.
     """
 
-    def __init__(self, message: str, path: str | PathLike[str] | None = None) -> None:
+    def __init__(self, message: str, path: str | PathLike[str] | None = None, param: str | None = None) -> None:
         self.path = None if path is None else str(path)
         self.message = message
+        self.param = param
         super().__init__(f"{self.path}: {message}" if self.path else message)
+
+
+class OptionError(InputError):
+    """An option is outside its range or not one of its choices."""
 
 
 class FeedError(InputError):
@@ -36,12 +47,32 @@ class FeedError(InputError):
 
 
 class AreasError(InputError):
-    """A boundary file or life expectancy table cannot be read or joined."""
-
-
-class GradientWarning(UserWarning):
-    """A problem the run survives; affected rows stay in the output as missing."""
+    """A boundary file or a table of values by area cannot be read or joined."""
 
 
 class NetworkError(InputError):
     """A street network file cannot be read, or has no streets of the type asked for."""
+
+
+class DataSetError(GradientError, LookupError):
+    """A bundled data set is unknown or not installed."""
+
+
+class PresentationError(GradientError, ValueError):
+    """A map, chart or embed cannot be made or saved as asked."""
+
+
+class ChartError(PresentationError):
+    """A chart cannot be saved as asked."""
+
+
+class EmbedError(PresentationError):
+    """A map needs an outside asset that cannot be inlined, or lacks its title or alt text."""
+
+
+class NetworkMapError(PresentationError):
+    """The network map cannot be drawn from the tables given."""
+
+
+class GradientWarning(UserWarning):
+    """A problem the run survives; affected rows stay in the output as missing."""

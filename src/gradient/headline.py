@@ -12,7 +12,7 @@ import math
 
 import pandas as pd
 
-from .stats import Z95
+from .options import Z95
 
 
 def _num(value: float) -> str:
@@ -51,7 +51,7 @@ def headline(row: pd.Series, sex: str = "", period: str = "", source: str = "") 
     ...                  "le_last_se": 1.0, "le_change": -11.0})
     >>> headline(row, "persons", "2016-2020", "ONS")
     'Between Oxford Circus and Ilford on route 25, life expectancy falls by 11.0 years over 57 stops, from 85.0 to 74.0 (persons, 2016-2020; ONS).'
-    """
+    """  # noqa: E501
     tail = ", ".join(p for p in (sex, period) if p)
     tail = "; ".join(p for p in (tail, source) if p)
     bracket = f" ({tail})" if tail else ""

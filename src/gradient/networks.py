@@ -38,7 +38,8 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from .errors import GradientWarning, InputError, NetworkError
+from .errors import GradientWarning, InputError, NetworkError, OptionError
+from .options import SNAP_M, WALK_M
 from .schema import WGS84, metric_crs
 
 log = logging.getLogger(__name__)
@@ -46,11 +47,6 @@ log = logging.getLogger(__name__)
 NETWORK_TYPES = ("all", "drive", "walk")
 """Network types :func:`load_network` can filter OSM XML to (osmnx's own filters)."""
 
-WALK_M = 400.0
-"""Default walk (metres along the streets): about five minutes, the usual bus-stop catchment."""
-
-SNAP_M = 100.0
-"""Default distance (metres) within which a stop is taken to lie on the network."""
 
 MAX_DETOUR = 3.0
 """A routed stop-to-stop hop longer than this many times the straight line (plus
@@ -116,7 +112,8 @@ def keeps_way(tags: dict, network_type: str) -> bool:
 
 def _check_type(network_type: str) -> None:
     if network_type not in NETWORK_TYPES:
-        raise InputError(f"unknown network_type {network_type!r}; choose one of {', '.join(NETWORK_TYPES)}")
+        raise OptionError(f"network_type={network_type!r} is not one of {', '.join(NETWORK_TYPES)}",
+                          param="network_type")
 
 
 def _read_xml(path: Path, network_type: str) -> nx.MultiDiGraph:
@@ -418,8 +415,10 @@ def catchment_lengths(
 
 
 def _reach(stop, edge, o0, o1, d0, d1, walk_m) -> pd.DataFrame:
-    """Reachable stretches ``[a, b]`` (metres along the edge) of edge spans ``[o0, o1]``
-    whose ends are reached after ``d0`` and ``d1`` metres."""
+    """Reachable stretches ``[a, b]`` (metres along the edge) of edge spans ``[o0, o1]``.
+
+    The span's ends are reached after ``d0`` and ``d1`` metres of walking.
+    """
     span = o1 - o0
     r0 = np.clip(walk_m - np.nan_to_num(d0, posinf=walk_m), 0, span)
     r1 = np.clip(walk_m - np.nan_to_num(d1, posinf=walk_m), 0, span)

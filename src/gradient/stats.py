@@ -1,6 +1,7 @@
-"""Statistics a researcher can cite: changes with standard errors, trends with honest
-intervals, the steepest stretch, a network ranking, and a headline that refuses
-claims the intervals do not support.
+"""Statistics a researcher can cite.
+
+Changes with standard errors, trends with honest intervals, the steepest stretch, a
+network ranking, and a headline that refuses claims the intervals do not support.
 
 Uncertainty model
 -----------------
@@ -17,16 +18,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy.stats import norm
-from statsmodels.nonparametric.smoothers_lowess import lowess
+from scipy.special import ndtr, stdtrit
 
-Z95 = float(norm.ppf(0.975))
-CORRECTIONS = ("none", "holm", "fdr_bh")
-"""Multiple-comparison corrections across a pattern's stop-to-stop tests."""
-
-STRETCH_K = 5
-"""Default longest stretch (stop-to-stop hops) searched for the steepest fall."""
+from .errors import OptionError
+from .options import CORRECTIONS, STRETCH_K, Z95
 
 
 def pair_se(weights: pd.DataFrame, first: np.ndarray, second: np.ndarray) -> np.ndarray:
@@ -98,7 +93,7 @@ def stop_tests(
         stops take the same areas and the change is exactly 0).
     """
     if correction not in CORRECTIONS:
-        raise ValueError(f"unknown correction {correction!r}; choose one of {', '.join(CORRECTIONS)}")
+        raise OptionError(f"correction={correction!r} is not one of {', '.join(CORRECTIONS)}", param="correction")
     prev = stops.groupby("pattern_id", sort=False)["stop_id"].shift()
     has = stops["le_delta"].notna().to_numpy()
     se = np.full(len(stops), np.nan)
@@ -106,7 +101,7 @@ def stop_tests(
     delta = stops["le_delta"].to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se > 0, delta / se, np.nan)
-    p = 2 * norm.sf(np.abs(z))
+    p = 2 * ndtr(-np.abs(z))
     out = pd.DataFrame({"le_delta_se": se, "le_delta_z": z, "le_delta_p": p}, index=stops.index)
     sig = pd.Series(pd.NA, index=stops.index, dtype="boolean")
     sig[(se == 0) & has] = False
@@ -155,7 +150,7 @@ def grouped_reject(p: np.ndarray, groups: np.ndarray, alpha: float, method: str)
         kmax = pd.Series(np.where(ok, rank, 0), index=frame.index).groupby(frame["g"], sort=False).transform("max")
         reject = rank <= kmax.to_numpy()
     else:
-        raise ValueError(f"unknown correction {method!r}; choose one of {', '.join(CORRECTIONS[1:])}")
+        raise OptionError(f"correction={method!r} is not one of holm, fdr_bh", param="correction")
     out = np.empty(len(p), dtype=bool)
     out[frame.index.to_numpy()] = reject
     return out
@@ -192,6 +187,8 @@ def trend(x: np.ndarray, le: np.ndarray, se: np.ndarray | None = None) -> tuple[
     n : int
         Stops used.
     """
+    import statsmodels.api as sm
+
     ok = np.isfinite(x) & np.isfinite(le)
     xs, ys = x[ok], le[ok]
     n = int(ok.sum())
@@ -232,8 +229,6 @@ def grouped_trend(groups: np.ndarray, x: np.ndarray, le: np.ndarray, se: np.ndar
         Indexed by group, in order of first appearance: ``slope``, ``ci_low``,
         ``ci_high`` and ``n`` (rows used).
     """
-    from scipy.stats import t as student_t
-
     ok = np.isfinite(x) & np.isfinite(le)
     codes, labels = pd.factorize(groups)
     g, xs, ys, ses = codes[ok], x[ok], le[ok], se[ok]
@@ -264,7 +259,7 @@ def grouped_trend(groups: np.ndarray, x: np.ndarray, le: np.ndarray, se: np.ndar
             kern = 1 - lag / (lags[gl] + 1)
             a0, a1, b0, b1 = s0[lag:], s1[lag:], s0[:-lag], s1[:-lag]
 
-            def lagged(v: np.ndarray) -> np.ndarray:  # where, not a product: other groups may be NaN
+            def lagged(v: np.ndarray, gl=gl, use=use, kern=kern) -> np.ndarray:  # where: other groups may be NaN
                 return np.bincount(gl, weights=np.where(use, kern * v, 0.0), minlength=k)
 
             S[0] += 2 * lagged(a0 * b0)
@@ -274,7 +269,7 @@ def grouped_trend(groups: np.ndarray, x: np.ndarray, le: np.ndarray, se: np.ndar
         # second row of the inverse of [[sw, swx], [swx, swxx]]: (-swx, sw) / det
         r0, r1 = -swx / det, sw / det
         var = (r0 * r0 * S[0] + 2 * r0 * r1 * S[1] + r1 * r1 * S[2]) * n / (n - 2)
-        half = student_t.ppf(0.975, n - 2) * np.sqrt(np.maximum(var, 0))
+        half = stdtrit(n - 2, 0.975) * np.sqrt(np.maximum(var, 0))
     usable = (n >= 2) & (sxx > 0)
     slope = np.where(usable, slope, np.nan)
     half = np.where(usable & (n >= 3), half, np.nan)
@@ -389,6 +384,8 @@ def lowess_profile(dist_m: np.ndarray, le: np.ndarray, frac: float = 0.3) -> np.
     frac : float, default 0.3
         Share of the stops each local fit uses.
     """
+    from statsmodels.nonparametric.smoothers_lowess import lowess
+
     out = np.full(len(le), np.nan)
     ok = np.isfinite(le) & np.isfinite(dist_m)
     if ok.sum() >= 3 and np.ptp(le[ok]) > 0:

@@ -24,8 +24,9 @@ import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
-from .errors import FeedError, GradientWarning, InputError
-from .geometry import monotone_along, straight_along, substring
+from ._geometry import monotone_along
+from ._measure import along_lines, to_wgs84
+from .errors import FeedError, GradientWarning, OptionError
 from .schema import PATTERN_COLUMNS, PATTERN_STOP_COLUMNS, WGS84, pattern_ids
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ _EOF = b"\x1a"  # DOS end-of-file character: TfL's file ends with it
 
 
 def read_tfl_sequences(
-    path: str | Path, route_lines: str | Path | None = None, crs: str | None = None
+    path: str | Path, route_lines: str | Path | None = None, measure_crs: str | None = None
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Read TfL's bus-sequences file into stop patterns, one per route run.
 
@@ -72,7 +73,7 @@ def read_tfl_sequences(
         features with a ``line`` property naming the route (matched to ``Route``
         ignoring case) and optionally ``direction``. Without it, every pattern is
         measured along straight lines between its stops.
-    crs : str, optional
+    measure_crs : str, optional
         Metric CRS to measure in; default EPSG:27700, the file's own.
 
     Returns
@@ -113,8 +114,8 @@ def read_tfl_sequences(
         or repeats within a run (the message names the route and run), a
         ``Virtual_Bus_Stop`` other than 0 or 1, coordinates that are not numbers, or
         data after the end-of-file character. Also if no run has two real stops.
-    InputError
-        If ``crs`` is not a projected (metric) CRS.
+    OptionError
+        If ``measure_crs`` is not a projected (metric) CRS.
 
     Warns
     -----
@@ -165,7 +166,7 @@ def read_tfl_sequences(
     'route_line'
     """
     path = Path(path)
-    metric = _metric(crs)
+    metric = _metric(measure_crs)
     table = _read_table(path)
     lines = _read_route_lines(Path(route_lines), metric) if route_lines is not None else {}
     real = _real_stops(table, path)
@@ -210,8 +211,7 @@ def read_tfl_sequences(
     ps["minutes"] = np.nan
     ps["offset_m"] = offset
     pats["geometry_source"] = pd.Series(sources, dtype=str)
-    geometry = gpd.GeoSeries(geoms, crs=metric).to_crs(WGS84)
-    out = gpd.GeoDataFrame(pats[PATTERN_COLUMNS + ["rank"]], geometry=geometry.to_numpy(), crs=WGS84)
+    out = gpd.GeoDataFrame(pats[PATTERN_COLUMNS + ["rank"]], geometry=to_wgs84(geoms, metric), crs=WGS84)
 
     if n_none or n_bad:
         given = "" if route_lines is not None else " (no route-lines file given)"
@@ -235,9 +235,11 @@ def _metric(crs: str | None) -> CRS:
     try:
         metric = CRS.from_user_input(crs)
     except (CRSError, TypeError) as exc:
-        raise InputError(f"crs {crs!r} is not a CRS pyproj knows ({exc}); give e.g. EPSG:27700") from exc
+        raise OptionError(f"measure_crs={crs!r} is not a CRS pyproj knows ({exc}); give e.g. EPSG:27700",
+                          param="measure_crs") from exc
     if not metric.is_projected:
-        raise InputError(f"crs {crs!r} is not a projected CRS in metres; give e.g. EPSG:27700 or a UTM zone")
+        raise OptionError(f"measure_crs={crs!r} is not a projected CRS in metres; give e.g. EPSG:27700 or a UTM zone",
+                          param="measure_crs")
     return metric
 
 
@@ -431,33 +433,25 @@ def _fits(offset: np.ndarray) -> bool:
 
 def _measure(pats: pd.DataFrame, bounds: np.ndarray, xy: np.ndarray, lines: dict):
     """Distances, offsets and a metric geometry per pattern; counts of straight-line fallbacks."""
-    dist = np.empty(len(xy))
-    offset = np.zeros(len(xy))
-    geoms, sources = [], []
-    n_none = n_bad = 0
-    used = Counter()
+    used: Counter = Counter()
     keys = pats["route_id"].str.upper().to_numpy()
     runs = pats["direction_id"].to_numpy() + 1
-    for (a, b), key, run in zip(bounds, keys, runs):
-        pts = xy[a:b]
-        fit = _best_fit(pts, lines[key]) if key in lines else None
-        if fit is not None and _fits(fit[1]):
-            along, off, line, label, reverse = fit
-            dist[a:b] = along - along[0]
-            offset[a:b] = off
-            geoms.append(shapely.LineString(substring(line, along[0], along[-1]) if along[-1] > along[0] else pts))
-            sources.append("route_line")
-            used[(label, int(run), "reversed" if reverse else "as drawn")] += 1
-            continue
-        n_none += fit is None
-        n_bad += fit is not None
-        dist[a:b] = straight_along(pts)
-        geoms.append(shapely.LineString(pts))
-        sources.append("straight_line")
+    misses = {"none": 0, "bad": 0}
+
+    def fit(i: int, pts: np.ndarray):
+        best = _best_fit(pts, lines[keys[i]]) if keys[i] in lines else None
+        if best is None or not _fits(best[1]):
+            misses["none" if best is None else "bad"] += 1
+            return None
+        along, off, line, label, reverse = best
+        used[(label, int(runs[i]), "reversed" if reverse else "as drawn")] += 1
+        return along, off, line
+
+    dist, offset, geoms, sources = along_lines(xy, bounds, fit, "route_line")
     if used:
         log.info(
             "route lines used: %s",
             "; ".join(f"{label or 'unlabelled'} {how} for {n} run-{run} patterns"
                       for (label, run, how), n in sorted(used.items())),
         )
-    return dist, offset, geoms, sources, n_none, n_bad
+    return dist, offset, geoms, sources, misses["none"], misses["bad"]

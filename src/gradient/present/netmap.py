@@ -16,11 +16,12 @@ import shapely
 from jinja2 import Template
 from pyproj import Transformer
 
+from ..errors import NetworkMapError
+from ..schema import WGS84, metric_crs
 from .colours import MISSING_COLOUR, Scale
-from .errors import GradientError
+from .embed import Map
 from .maps import DEFAULT_TILES
 from .page import DataLayer, add_page, fmt, missing_key, plain, scale_html, units_text
-from .schema import WGS84, metric_crs
 
 VALUES = {
     "le_range": "Range of life expectancy along the route, years",
@@ -31,10 +32,6 @@ VALUES = {
 
 SCALE = 100_000
 """Coordinates travel as integers of 1e-5 degree (about 1 m)."""
-
-
-class NetworkMapError(GradientError, ValueError):
-    """The network map cannot be drawn from the tables given."""
 
 
 def encode(geoms: np.ndarray, crs, tolerance_m: float) -> list[list[int]]:
@@ -110,7 +107,9 @@ class _NetworkLayer(DataLayer):
             var group = L.featureGroup().addTo(map);
             function decode(a) {
                 var out = [], y = 0, x = 0;
-                for (var i = 0; i < a.length; i += 2) { y += a[i]; x += a[i + 1]; out.push([y / d.scale, x / d.scale]); }
+                for (var i = 0; i < a.length; i += 2) {
+                    y += a[i]; x += a[i + 1]; out.push([y / d.scale, x / d.scale]);
+                }
                 return out;
             }
             d.p.forEach(function (p) {
@@ -118,7 +117,9 @@ class _NetworkLayer(DataLayer):
                 var style = {renderer: renderer, color: p.k, weight: p.w, opacity: 0.9, dashArray: p.m ? "4 4" : null};
                 var line = L.polyline(decode(p.g), style).addTo(group);
                 line.bindTooltip(box(p.t), {sticky: true});
-                line.on("mouseover", function () { line.setStyle({weight: p.w + 4, opacity: 1}); line.bringToFront(); });
+                line.on("mouseover", function () {
+                    line.setStyle({weight: p.w + 4, opacity: 1}); line.bringToFront();
+                });
                 line.on("mouseout", function () { line.setStyle(style); });
             });
             el.setAttribute("data-gradient-patterns", String(group.getLayers().length));
@@ -148,7 +149,17 @@ def describe_network(patterns: pd.DataFrame, value: str, *, sex: str = "", perio
     return " ".join(text)
 
 
-def network_map(
+def network_map(result, value: str = "le_range", *, tiles: str | None = DEFAULT_TILES, title: str = "") -> folium.Map:
+    """:func:`draw_network_map` of every pattern of a run, sourced."""
+    labels = result.labels
+    return draw_network_map(
+        result.patterns, result.geometry, value=value,
+        title=title or VALUES[value].split(",")[0].replace("the route", "each route"),
+        source=labels.source_line, period=labels.period, sex=labels.sex, tiles=tiles,
+    )
+
+
+def draw_network_map(
     patterns: pd.DataFrame,
     geometry: gpd.GeoDataFrame,
     *,
@@ -183,7 +194,7 @@ def network_map(
     Returns
     -------
     folium.Map
-        With ``title_text`` and ``alt_text``; save it with :func:`gradient.embed.save_html`.
+        With ``title_text`` and ``alt_text``; save it with :func:`gradient.present.embed.save_html`.
 
     Raises
     ------
@@ -221,7 +232,7 @@ def network_map(
         ],
     }
     centre = [float(np.mean(pts[:, 1])), float(np.mean(pts[:, 0]))] if len(pts) else [0.0, 0.0]
-    m = folium.Map(location=centre, zoom_start=11, tiles=tiles, control_scale=False, zoom_snap=0.25,
+    m = Map(location=centre, zoom_start=11, tiles=tiles, control_scale=False, zoom_snap=0.25,
                    font_size="12px")
     _NetworkLayer(data).add_to(m)
     notes = (missing_key("no estimate") + "<div>Wider lines: larger values. Hover over or tap a route for its "

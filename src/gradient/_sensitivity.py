@@ -1,4 +1,4 @@
-"""Does a headline depend on how stops take their life expectancy?
+"""Sensitivity: does a headline depend on how stops take their life expectancy.
 
 Runs the same patterns under several assignment methods (point in polygon, buffers
 of several radii, and walks along a street network) and shows how much each
@@ -13,9 +13,8 @@ from typing import Sequence
 import geopandas as gpd
 import pandas as pd
 
-from .assign import WALK_M
 from .errors import GradientWarning
-from .networks import street_geometry
+from .options import WALK_M, Options
 from .pipeline import run_patterns
 
 DEFAULT_METHODS: tuple[tuple[str, float | None], ...] = (
@@ -66,16 +65,20 @@ def sensitivity(
         ``slope_ci_high`` (years per km).
     """
     if network is not None:
+        from .networks import street_geometry
+
         patterns, pattern_stops = street_geometry(patterns, pattern_stops, network)
     frames = []
     for method, radius in methods:
         with warnings.catch_warnings():  # the same stops warn once per method; keep one
             warnings.simplefilter("ignore", GradientWarning)
             if method == "network":
-                res = run_patterns(patterns, pattern_stops, areas, method=method, network=network,
-                                   walk_m=radius or WALK_M)
+                options = Options(method=method, network=network, walk_m=radius or WALK_M)
+            elif radius is None:
+                options = Options(method=method)
             else:
-                res = run_patterns(patterns, pattern_stops, areas, method=method, radius_m=radius or 0.0)
+                options = Options(method=method, radius_m=radius)
+            res = run_patterns(patterns, pattern_stops, areas, options)
         cols = ["pattern_id", "route_name", "direction_id", "n_stops_le", "le_range",
                 "slope_per_km", "slope_ci_low", "slope_ci_high"]
         frame = res.patterns[cols].copy()

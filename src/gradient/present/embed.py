@@ -17,8 +17,8 @@ from pathlib import Path
 import folium
 import xstatic.pkg.leaflet as xleaflet
 
-from .errors import GradientError
-from .files import write_atomic
+from .._files import write_atomic
+from ..errors import EmbedError
 from .page import esc, plain
 
 _LEAFLET = Path(xleaflet.BASE_DIR)
@@ -28,10 +28,6 @@ _UNUSED = ("jquery", "bootstrap", "awesome-markers", "awesome.rotate", "fontawes
 
 _SCRIPT = re.compile(r'<script\s+src="(?P<url>[^"]+)"\s*>\s*</script>\s*')
 _LINK = re.compile(r'<link\s+rel="stylesheet"\s+href="(?P<url>[^"]+)"\s*/?>\s*')
-
-
-class EmbedError(GradientError):
-    """A map needs an outside script or stylesheet that cannot be inlined."""
 
 
 def _leaflet_css() -> str:
@@ -79,6 +75,24 @@ def map_html(m: folium.Map) -> str:
     """The whole self-contained page of a folium map, as text (``lang="en"``)."""
     page = inline_assets(m.get_root().render())
     return page.replace("<html>", '<html lang="en">', 1)
+
+
+class Map(folium.Map):
+    """A :class:`folium.Map` that shows itself in Jupyter as its self-contained page.
+
+    folium's own notebook view loads Leaflet from a CDN, so a map stays blank offline;
+    this one is the very page :func:`save_html` writes (Leaflet inlined), in an iframe.
+    """
+
+    notebook_height = 620
+    """Height of the notebook view, CSS pixels."""
+
+    def _repr_html_(self, **kwargs) -> str:
+        title = esc(getattr(self, "title_text", "") or "Map")
+        return (
+            f'<iframe srcdoc="{esc(map_html(self))}" title="{title}" '
+            f'style="width:100%;height:{self.notebook_height}px;border:0" loading="lazy"></iframe>'
+        )
 
 
 def save_html(m: folium.Map, path: str | Path) -> Path:

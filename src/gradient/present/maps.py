@@ -25,16 +25,15 @@ import shapely
 from jinja2 import Template
 from pyproj import Transformer
 
+from ..options import DEFAULT_TILES, Z95
+from ..schema import WGS84, metric_crs
 from .colours import MISSING_COLOUR, Scale
+from .embed import Map
 from .page import DataLayer, add_page, esc, fmt, missing_key, plain, safe_json, scale_html, units_text
-from .schema import WGS84, metric_crs
 
-__all__ = ["DEFAULT_TILES", "MISSING_COLOUR", "describe_route", "route_map", "safe_json", "steepest"]
+__all__ = ["DEFAULT_TILES", "MISSING_COLOUR", "describe_route", "draw_route_map", "route_map", "safe_json", "steepest"]
 
-DEFAULT_TILES = "Esri.WorldGrayCanvas"
-"""Default basemap: light grey, no API key; folium adds its attribution."""
 
-Z95 = 1.959963984540054
 COORD_DECIMALS = 5
 """Degrees are rounded to 5 decimals (about 1 m) in the page."""
 
@@ -285,6 +284,52 @@ def describe_route(stops: pd.DataFrame, *, route: str = "", sex: str = "", perio
 
 
 def route_map(
+    result,
+    pattern_id: str | None = None,
+    *,
+    tiles: str | None = DEFAULT_TILES,
+    areas: gpd.GeoDataFrame | None = None,
+    scale: Scale | None = None,
+) -> folium.Map:
+    """Map one pattern of a run: :func:`draw_route_map`, titled and sourced.
+
+    Parameters
+    ----------
+    result : gradient.Result
+    pattern_id : str, optional
+        Default the top-ranked pattern.
+    tiles : str or None
+        Basemap, as for :func:`draw_route_map`.
+    areas : geopandas.GeoDataFrame, optional
+        The areas (e.g. from :func:`gradient.load_areas`), drawn underneath.
+    scale : Scale, optional
+        Default :func:`gradient.present.colours.areas_scale` of the whole run, so every
+        map shares one scale centred on the median of the areas served.
+
+    Returns
+    -------
+    folium.Map
+    """
+    from ..pipeline import pattern_title
+    from .colours import areas_scale
+
+    row = result.pattern(pattern_id)
+    labels = result.labels
+    return draw_route_map(
+        result.stops_of(row["pattern_id"]),
+        result.line(row["pattern_id"]),
+        title=pattern_title(row),
+        source=labels.source_line,
+        period=labels.period,
+        sex=labels.sex,
+        route=f"route {row['route_name']}",
+        tiles=tiles,
+        scale=scale or areas_scale(result.stops),
+        areas=areas,
+    )
+
+
+def draw_route_map(
     stops: pd.DataFrame,
     line: shapely.LineString | None = None,
     *,
@@ -371,7 +416,8 @@ def route_map(
     notes = [missing_key("no estimate")]
     if i is not None:
         drop = -float(stops["le_delta"].iloc[i])
-        coords = lines.cut(dist[i - 1], dist[i]) or [[float(stops["lat"][k]), float(stops["lon"][k])] for k in (i - 1, i)]
+        coords = lines.cut(dist[i - 1], dist[i]) or [
+            [float(stops["lat"][k]), float(stops["lon"][k])] for k in (i - 1, i)]
         dlat, dlon = np.ptp(np.asarray(coords), axis=0) * [1.0, np.cos(np.radians(coords[0][0]))]
         data["steep"] = {"c": coords, "at": lines.point((dist[i - 1] + dist[i]) / 2),
                          "text": f"Biggest stop-to-stop fall: {fmt(-drop)} years",
@@ -391,7 +437,7 @@ def route_map(
     if scale.palette == "diverging" and scale.reference_label:
         notes.append(f"<div>\u25b2 {fmt(scale.reference)}: {esc(plain(scale.reference_label))}</div>")
     centre = [float(stops["lat"].mean()), float(stops["lon"].mean())]
-    m = folium.Map(location=centre, zoom_start=12, tiles=tiles, control_scale=False, zoom_snap=0.25,
+    m = Map(location=centre, zoom_start=12, tiles=tiles, control_scale=False, zoom_snap=0.25,
                    font_size="12px")
     _RouteLayer(data).add_to(m)
     legend = scale_html(scale, units_text("Life expectancy at birth, years", sex, period), span, "this route")

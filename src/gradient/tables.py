@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import stats
+from .options import Options
 from .schema import PATTERNS_CSV_COLUMNS, PATTERNS_EXTRA_COLUMNS, STOPS_CSV_COLUMNS, STOPS_EXTRA_COLUMNS
 
 
@@ -28,8 +29,7 @@ def stop_table(
     pattern_stops: pd.DataFrame,
     assignment: pd.DataFrame,
     weights: pd.DataFrame | None = None,
-    alpha: float = 0.05,
-    correction: str = "none",
+    options: Options | None = None,
 ) -> pd.DataFrame:
     """Join each pattern's stops to their life expectancy and test stop-to-stop changes.
 
@@ -45,9 +45,9 @@ def stop_table(
     weights : pandas.DataFrame, optional
         The weights table of :func:`gradient.assign.assign`; default: each stop
         takes its ``area_id`` alone (right for the point method).
-    alpha, correction
-        Significance level and multiple-comparison correction of the stop-to-stop
-        tests (:func:`gradient.stats.stop_tests`).
+    options : Options, optional
+        ``alpha`` and ``correction`` of the stop-to-stop tests
+        (:func:`gradient.stats.stop_tests`).
 
     Returns
     -------
@@ -75,7 +75,8 @@ def stop_table(
     if "n_areas" not in out:
         out["n_areas"] = out["le"].notna().astype(int)
     weights = point_weights(assignment) if weights is None else weights
-    out = out.join(stats.stop_tests(out, weights, alpha=alpha, correction=correction))
+    options = options or Options()
+    out = out.join(stats.stop_tests(out, weights, alpha=options.alpha, correction=options.correction))
     dist, le, smooth = out["dist_m"].to_numpy(float), out["le"].to_numpy(float), np.full(len(out), np.nan)
     for idx in out.groupby("pattern_id", sort=False).indices.values():
         smooth[idx] = stats.lowess_profile(dist[idx], le[idx])
@@ -87,7 +88,8 @@ def pattern_table(
     patterns: pd.DataFrame,
     stops: pd.DataFrame,
     weights: pd.DataFrame | None = None,
-    k: int = stats.STRETCH_K,
+    options: Options | None = None,
+    labels=None,
 ) -> pd.DataFrame:
     """One summary row per pattern, ranked by life expectancy range.
 
@@ -99,8 +101,11 @@ def pattern_table(
         As returned by :func:`stop_table`.
     weights : pandas.DataFrame, optional
         As for :func:`stop_table`.
-    k : int, default 5
-        Longest stretch (hops) searched for the steepest fall.
+    options : Options, optional
+        ``stretch_k`` (longest stretch searched for the steepest fall) and the
+        tests' level.
+    labels : gradient.pipeline.Labels, optional
+        Sex, period and source named in ``headline``.
 
     Returns
     -------
@@ -149,9 +154,14 @@ def pattern_table(
     weights = weights if weights is not None else point_weights(
         s.drop_duplicates("stop_id")[["stop_id", "area_id", "le", "le_se"]]
     )
-    out = out.join(stats.pattern_stats(s, weights, k=k))
+    options = options or Options()
+    out = out.join(stats.pattern_stats(s, weights, k=options.stretch_k))
     meta = patterns.drop(columns=[c for c in ("geometry",) if c in patterns.columns])
     res = meta.merge(out, left_on="pattern_id", right_index=True, how="left")
     res = stats.rank_network(res)
+    from .headline import headline
+
+    sex, period, source = (labels.sex, labels.period, labels.le_source) if labels is not None else ("", "", "")
+    res["headline"] = [headline(row, sex, period, source) for _, row in res.iterrows()]
     res = res.sort_values(["le_range", "pattern_id"], ascending=[False, True], na_position="last", kind="stable")
     return res[PATTERNS_CSV_COLUMNS + [c for c in PATTERNS_EXTRA_COLUMNS if c in res]].reset_index(drop=True)

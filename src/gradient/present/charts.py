@@ -11,37 +11,30 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # charts are files; never open a window
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from .._files import write_atomic
+from ..errors import ChartError
+from ..options import Z95
+from .maps import steepest
+from .page import fmt, plain
 
-from .errors import GradientError  # noqa: E402
-from .files import write_atomic  # noqa: E402
-from .maps import steepest  # noqa: E402
-from .page import fmt, plain  # noqa: E402
-
-Z95 = 1.959963984540054
 HASHSALT = "gradient"
 """Fixed salt for the ids matplotlib writes into SVG files, so two runs match."""
 
 FORMATS = {".png": "png", ".svg": "svg"}
 
 
-class ChartError(GradientError, ValueError):
-    """A chart cannot be saved as asked."""
-
 
 def text(value: object, max_len: int | None = None) -> str:
-    """Feed text made safe for matplotlib: one line, ``$`` not read as mathtext, shortened.
+    r"""Feed text made safe for matplotlib: one line, ``$`` not read as mathtext, shortened.
 
     Examples
     --------
     >>> text("Fare $1 & $2 <stop>")
-    'Fare \\\\$1 & \\\\$2 <stop>'
+    'Fare \\$1 & \\$2 <stop>'
     >>> text("Westfield Brandon Mall Transfer Center", 20)
     'Westfield Brandon M…'
     """
@@ -85,6 +78,7 @@ def profile_chart(
     reference: float | None = None,
     reference_label: str = "",
     max_labels: int = 14,
+    pyplot: bool = True,
 ) -> Figure:
     """Draw life expectancy stop by stop with its 95% interval band.
 
@@ -102,6 +96,10 @@ def profile_chart(
         A dotted horizontal line and its label, e.g. the network median of the maps.
     max_labels : int, default 14
         Most stop names written along the distance axis (spread out, see :func:`thin_labels`).
+    pyplot : bool, default True
+        Make the figure with pyplot, so that Jupyter shows it inline; ``False`` makes a
+        bare :class:`~matplotlib.figure.Figure` that no backend or figure manager
+        holds (for writing files in a loop).
 
     Returns
     -------
@@ -112,7 +110,8 @@ def profile_chart(
     km = s["dist_m"].to_numpy(float) / 1000.0
     le = s["le"].to_numpy(float)
     se = s["le_se"].to_numpy(float)
-    fig, (ax, foot) = plt.subplots(2, 1, figsize=(10, 6), layout="constrained", height_ratios=[1, 0.2])
+    fig = _figure((10, 6), pyplot)
+    ax, foot = fig.subplots(2, 1, height_ratios=[1, 0.2])
     foot.axis("off")
     if np.isfinite(se).any():
         ax.fill_between(km, le - Z95 * se, le + Z95 * se, step="mid", color="0.84", linewidth=0,
@@ -129,8 +128,9 @@ def profile_chart(
     i = steepest(s)
     names = s["stop_name"].fillna("").to_numpy()
     if i is not None:
+        fall = f"biggest stop-to-stop fall: {fmt(le[i] - le[i - 1])} years, {names[i - 1]} to {names[i]}"
         ax.plot(km[i - 1 : i + 1], le[i - 1 : i + 1], linestyle=(0, (3, 1.5)), color="0.15", linewidth=3.2,
-                label=text(f"biggest stop-to-stop fall: {fmt(le[i] - le[i - 1])} years, {names[i - 1]} to {names[i]}", 90))
+                label=text(fall, 90))
         ax.annotate(text(f"{fmt(le[i] - le[i - 1])} years"), xy=(km[i], (le[i] + le[i - 1]) / 2), xytext=(6, 0),
                     textcoords="offset points", fontsize=8.5, fontweight="bold", va="center")
     idx = thin_labels(km, max_labels)
@@ -153,6 +153,47 @@ def profile_chart(
     return fig
 
 
+def _figure(size: tuple[float, float], pyplot: bool) -> Figure:
+    """A constrained-layout figure, from pyplot (shown inline in Jupyter) or bare."""
+    if pyplot:
+        import matplotlib.pyplot as plt
+
+        return plt.figure(figsize=size, layout="constrained")
+    return Figure(figsize=size, layout="constrained")
+
+
+def profile(result, pattern_id: str | None = None, *, scale=None, pyplot: bool = True) -> Figure:
+    """:func:`profile_chart` of one pattern of a run, titled and sourced.
+
+    Parameters
+    ----------
+    result : gradient.Result
+    pattern_id : str, optional
+        Default the top-ranked pattern.
+    scale : gradient.present.colours.Scale, optional
+        Its reference is drawn as a dotted line; default the run's
+        :func:`~gradient.present.colours.areas_scale`.
+    pyplot : bool, default True
+        As for :func:`profile_chart`.
+    """
+    from ..pipeline import pattern_title
+    from .colours import areas_scale
+    from .page import units_text
+
+    row = result.pattern(pattern_id)
+    scale = scale or areas_scale(result.stops)
+    labels = result.labels
+    return profile_chart(
+        result.stops_of(row["pattern_id"]),
+        title=pattern_title(row),
+        subtitle=units_text("Life expectancy at birth at each stop, years", labels.sex, labels.period),
+        source=labels.source_line,
+        reference=scale.reference,
+        reference_label=scale.reference_label,
+        pyplot=pyplot,
+    )
+
+
 def save_figure(fig: Figure, path: str | Path, dpi: int = 150) -> Path:
     """Save a figure atomically and deterministically: ``.png`` for the web, ``.svg`` for print.
 
@@ -172,6 +213,8 @@ def save_figure(fig: Figure, path: str | Path, dpi: int = 150) -> Path:
         raise ChartError(f"cannot save a chart as {path.name!r}: use a .png or .svg file name")
     buf = io.BytesIO()
     metadata = {"Date": None} if fmt_ == "svg" else {"Software": None}
+    import matplotlib
+
     with matplotlib.rc_context({"svg.hashsalt": HASHSALT, "svg.fonttype": "path"}):
         fig.savefig(buf, format=fmt_, dpi=dpi, metadata=metadata)
     return write_atomic(path, buf.getvalue())

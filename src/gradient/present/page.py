@@ -28,7 +28,8 @@ html, body { height: 100%; margin: 0; }
 body { display: flex; flex-direction: column; background: #fff; color: #1a1a1a;
   font: 13px/1.35 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; }
 body > .folium-map { order: 1; flex: 1 1 auto; height: auto !important; min-height: 160px; }
-.leaflet-container { background: #f2f2f0; font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; }
+.leaflet-container { background: #f2f2f0;
+  font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; }
 .gradient-tip { white-space: normal; min-width: 170px; max-width: 250px; line-height: 1.35; }
 .gradient-head { order: 0; flex: none; padding: 6px 10px 4px; }
 .gradient-title { margin: 0; font-size: 15px; line-height: 1.25; font-weight: 700; }
@@ -47,7 +48,8 @@ body > .folium-map { order: 1; flex: 1 1 auto; height: auto !important; min-heig
 .gradient-notes > div.gradient-source { display: block; }
 .gradient-sw { display: inline-block; width: 18px; height: 0; vertical-align: middle; margin-right: 4px; }
 .gradient-source { color: #555; }
-.gradient-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+.gradient-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
+  white-space: nowrap; }
 .gradient-tip strong { display: block; }
 .leaflet-tooltip.gradient-steepest { font-weight: 700; font-size: 11px; padding: 1px 4px; }
 @media (max-width: 480px) { .gradient-title { font-size: 14px; } .gradient-foot { padding: 3px 8px 4px; } }
@@ -60,18 +62,19 @@ def esc(text: object) -> str:
 
 
 def safe_json(value: object) -> str:
-    """JSON that is safe inside an HTML ``<script>`` element.
+    r"""JSON that is safe inside an HTML ``<script>`` element.
 
     ``<``, ``>``, ``&`` and the two JavaScript line separators are written as
-    ``\\u`` escapes so no string can close the script or open markup.
+    ``\u`` escapes so no string can close the script or open markup.
 
     Examples
     --------
     >>> safe_json({"name": "</script>"})
-    '{"name": "\\\\u003c/script\\\\u003e"}'
+    '{"name": "\\u003c/script\\u003e"}'
     """
     text = json.dumps(value, ensure_ascii=False, allow_nan=False)
-    for char, code in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+    escapes = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
+    for char, code in escapes:
         text = text.replace(char, code)
     return text
 
@@ -189,8 +192,10 @@ tooltip and popup content built with ``textContent``."""
 
 
 class DataLayer(MacroElement):
-    """A map layer drawn by one script from one JSON blob (``this.data``), with
-    :data:`COMMON_JS` available to its template as ``this.common_js``."""
+    """A map layer drawn by one script from one JSON blob (``this.data``).
+
+    :data:`COMMON_JS` is available to its template as ``this.common_js``.
+    """
 
     def __init__(self, data: dict, name: str) -> None:
         super().__init__()

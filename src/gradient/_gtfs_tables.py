@@ -1,0 +1,137 @@
+"""Reading the tables of a GTFS zip or folder as the specification writes them.
+
+Every field is text exactly as written: only an empty field is missing (``NA``,
+``null`` or ``None`` are ids and names like any other). Numeric fields are converted
+afterwards by :func:`numbers`, whose errors name the table and the column.
+``stop_times.txt``, by far the largest table, is read by pyarrow's multi-threaded CSV
+reader, only the columns :func:`gradient.gtfs.stop_patterns` uses, with ids and times
+dictionary-encoded (pandas categoricals of the exact strings).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from pathlib import Path
+from typing import IO, Callable, Iterator
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from .errors import FeedError
+
+TABLES = ("agency", "routes", "trips", "stops", "stop_times", "shapes")
+"""The GTFS tables :func:`gradient.gtfs.read_feed` reads (others are ignored)."""
+
+STOP_TIMES_COLUMNS = ["trip_id", "stop_id", "stop_sequence", "arrival_time", "departure_time"]
+"""The columns of ``stop_times.txt`` that are kept."""
+
+
+def members(path: Path) -> Iterator[tuple[str, Callable[[], IO[bytes]]]]:
+    """Each non-empty GTFS table of a zip or folder: (table name, opener of its bytes)."""
+    if path.is_file():
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                if not info.is_dir() and info.file_size and info.filename.endswith(".txt"):
+                    yield Path(info.filename).stem, lambda info=info: zf.open(info.filename)
+    else:
+        for p in sorted(path.iterdir()):
+            if p.is_file() and p.suffix == ".txt" and p.stat().st_size:
+                yield p.stem, lambda p=p: open(p, "rb")
+
+
+def read_tables(path: Path) -> dict[str, pd.DataFrame]:
+    """The tables of :data:`TABLES` that the feed has and that hold rows."""
+    tables: dict[str, pd.DataFrame] = {}
+    for table, opener in members(path):
+        if table not in TABLES:
+            continue
+        with opener() as fh:
+            frame = read_stop_times(fh, opener) if table == "stop_times" else read_text_table(fh)
+        if not frame.empty:
+            tables[table] = frame
+    return tables
+
+
+def read_text_table(fh: IO[bytes]) -> pd.DataFrame:
+    """A GTFS table with every field as text (``string`` dtype); empty fields missing."""
+    data = fh.read()
+    text = data.decode("utf-8-sig")
+    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""],
+                        skipinitialspace=False)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame.astype("string")
+
+
+def read_stop_times(fh: IO[bytes], opener: Callable[[], IO[bytes]]) -> pd.DataFrame:
+    """:data:`STOP_TIMES_COLUMNS` of ``stop_times.txt``; ids and times as categoricals.
+
+    ``stop_sequence`` is parsed as int64 (GTFS allows any non-negative integer); where
+    that fails, the column is read again as text so the error can name the value.
+    """
+    header = fh.readline().decode("utf-8-sig")
+    names = [n.strip() for n in next(csv.reader([header]), [])]
+    keep = [c for c in STOP_TIMES_COLUMNS if c in names]
+    text = pa.dictionary(pa.int32(), pa.string())
+    types = {"trip_id": text, "stop_id": text, "arrival_time": text, "departure_time": text,
+             "stop_sequence": pa.int64()}
+
+    def read(seq_type: pa.DataType) -> pa.Table:
+        with opener() as whole:
+            return pacsv.read_csv(
+                whole,
+                read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+                convert_options=pacsv.ConvertOptions(
+                    include_columns=keep,
+                    column_types={c: (seq_type if c == "stop_sequence" else types[c]) for c in keep},
+                    strings_can_be_null=True,
+                    null_values=[""],
+                ),
+            )
+
+    try:
+        frame = read(pa.int64()).unify_dictionaries().to_pandas()
+    except pa.ArrowInvalid:
+        frame = read(pa.string()).unify_dictionaries().to_pandas()
+        frame["stop_sequence"] = numbers(frame["stop_sequence"], "stop_times", "stop_sequence", whole=True)
+    if "stop_sequence" in frame and frame["stop_sequence"].dtype == float:  # blanks: nullable integers
+        frame["stop_sequence"] = frame["stop_sequence"].astype("Int64")
+    return frame
+
+
+def numbers(col: pd.Series, table: str, column: str, *, whole: bool = False, path: Path | None = None) -> pd.Series:
+    """A text column as numbers; anything but a blank that does not parse is an error.
+
+    Parameters
+    ----------
+    col : pandas.Series
+        Text as read.
+    table, column : str
+        Named in the error.
+    whole : bool, default False
+        Whole numbers (int64; ``Int64`` where some are blank), as wide as GTFS allows.
+
+    Raises
+    ------
+    FeedError
+        Naming the table, the column, how many values fail and an example.
+    """
+    text = col.astype("string").str.strip()
+    nums = pd.to_numeric(text, errors="coerce")
+    bad = nums.isna() & text.notna()
+    if whole:
+        bad |= nums.notna() & (nums != np.round(nums))
+    if bad.any():
+        raise FeedError(
+            f"{table}.txt: {int(bad.sum())} value(s) in column {column} are not {'whole ' if whole else ''}numbers "
+            f"(e.g. {text[bad].iloc[0]!r})",
+            path,
+        )
+    if whole:
+        if nums.isna().any():
+            return nums.astype("Int64")
+        return pd.to_numeric(text, errors="raise").astype(np.int64) if len(text) else nums.astype(np.int64)
+    return nums.astype(float)

@@ -1,0 +1,88 @@
+"""The measuring step every source shares: stops along a line, in metres, never backwards.
+
+A source (GTFS shapes, TfL route lines, or none) says which line each pattern should be
+measured on; :func:`along_lines` measures the stops on it with
+:func:`gradient._geometry.monotone_along` (or along straight lines between the stops
+where there is none) and cuts the line to the first and last stop.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import shapely
+from pyproj import Transformer
+
+from ._geometry import monotone_along, straight_along, substring
+from .schema import WGS84
+
+Fit = Callable[[int, np.ndarray], "tuple[np.ndarray, np.ndarray, np.ndarray] | None"]
+"""``fit(i, pts)``: for pattern ``i`` with metric stop coordinates ``pts``, ``(along, offset,
+line)`` measured on its line, or None to measure along straight lines."""
+
+
+def shape_fit(lines: list[np.ndarray | None]) -> Fit:
+    """A :data:`Fit` that measures pattern ``i`` on ``lines[i]`` whenever it has one."""
+
+    def fit(i: int, pts: np.ndarray):
+        line = lines[i]
+        if line is None:
+            return None
+        along, offset = monotone_along(pts, line)
+        return along, offset, line
+
+    return fit
+
+
+def along_lines(
+    xy: np.ndarray, bounds: np.ndarray, fit: Fit, source: str
+) -> tuple[np.ndarray, np.ndarray, list[shapely.LineString], list[str]]:
+    """Distances along each pattern's line, and the line from its first to its last stop.
+
+    Parameters
+    ----------
+    xy : ndarray of shape (n, 2)
+        Metric coordinates of every pattern's stops, patterns contiguous and in order.
+    bounds : ndarray of shape (m, 2)
+        ``[start, end)`` rows of each pattern in ``xy``.
+    fit : callable
+        See :data:`Fit`.
+    source : str
+        The ``geometry_source`` of patterns measured on their line (e.g. ``"shape"``).
+
+    Returns
+    -------
+    dist : ndarray
+        Metres from each pattern's first stop (0 there, never decreasing).
+    offset : ndarray
+        Metres from each stop to its matched point on the line (0 on straight lines).
+    geoms : list of shapely.LineString
+        Per pattern, in the metric CRS.
+    sources : list of str
+        Per pattern, ``source`` or ``"straight_line"``.
+    """
+    dist = np.empty(len(xy))
+    offset = np.zeros(len(xy))
+    geoms: list[shapely.LineString] = []
+    sources: list[str] = []
+    for i, (a, b) in enumerate(bounds):
+        pts = xy[a:b]
+        got = fit(i, pts)
+        if got is None:
+            dist[a:b] = straight_along(pts)
+            geoms.append(shapely.LineString(pts))
+            sources.append("straight_line")
+            continue
+        along, off, line = got
+        dist[a:b] = along - along[0]
+        offset[a:b] = off
+        geoms.append(shapely.LineString(substring(line, along[0], along[-1]) if along[-1] > along[0] else pts))
+        sources.append(source)
+    return dist, offset, geoms, sources
+
+
+def to_wgs84(geoms: list[shapely.LineString], crs) -> list[shapely.LineString]:
+    """Lines from a metric CRS to EPSG:4326."""
+    back = Transformer.from_crs(crs, WGS84, always_xy=True)
+    return [shapely.transform(g, lambda c: np.column_stack(back.transform(c[:, 0], c[:, 1]))) for g in geoms]

@@ -1,0 +1,223 @@
+"""Every option of a run in one frozen object, and the defaults and constants behind them.
+
+:class:`Options` is what :func:`gradient.run`, :func:`gradient.write_outputs`,
+:func:`gradient.batch.run_batch` and the command line all take: the command line builds
+its flags from the fields' metadata (flag, help, choices) and their defaults, so
+nothing is written twice. An :class:`Options` checks itself when made: a value out of
+range raises :class:`~gradient.errors.OptionError` naming the parameter.
+
+This module imports nothing heavy: the command line reads it before anything loads.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import MISSING, dataclass, field, fields, replace
+from os import PathLike
+from typing import Any
+
+from .errors import OptionError
+
+# --- constants -------------------------------------------------------------------------
+
+Z95 = 1.959963984540054
+"""The 0.975 quantile of the standard normal: half-width of a 95% interval in standard errors."""
+
+RADIUS_M = 200.0
+"""Default buffer radius (metres), as in the London tube map that averaged wards within 200 m."""
+
+WALK_M = 400.0
+"""Default walk (metres along the streets) of the ``network`` method: about five minutes."""
+
+NEAREST_M = 250.0
+"""A stop outside every area takes the nearest one within this distance (metres)."""
+
+SNAP_M = 100.0
+"""A stop within this distance (metres) of a street is taken to lie on the network."""
+
+STRETCH_K = 5
+"""Default longest stretch (stop-to-stop hops) searched for the steepest fall."""
+
+ALPHA = 0.05
+"""Default significance level: intervals are ``1 - alpha`` (95%)."""
+
+DRAWS = 2000
+"""Default number of simulated draws of the area errors for simultaneous intervals."""
+
+SEED = 20261201
+"""Seed of every simulation: the same inputs always give the same numbers."""
+
+METHODS = ("point", "buffer", "network")
+"""How a stop takes its areas (:func:`gradient.assign.assign`)."""
+
+CORRECTIONS = ("none", "holm", "fdr_bh")
+"""Multiple-comparison corrections of the stop-to-stop tests (``docs/METHODS.md``)."""
+
+FAMILIES = ("pattern", "network")
+"""Over what a simultaneous interval or a correction holds: one pattern, or the whole network."""
+
+DEFAULT_TILES = "Esri.WorldGrayCanvas"
+"""Default basemap of the maps: light grey, no API key; folium adds its attribution."""
+
+ENGINES = ("pyarrow", "gtfs-kit")
+"""GTFS readers (:func:`gradient.gtfs.read_feed`)."""
+
+
+def _opt(default: Any, flag: str, help: str, *, metavar: str | None = None, choices: tuple | None = None,
+         commands: tuple[str, ...] = ("run", "batch"), **extra: Any) -> Any:
+    """A dataclass field carrying what the command line needs to offer it."""
+    meta = {"flag": flag, "help": help, "metavar": metavar, "choices": choices, "commands": commands, **extra}
+    if isinstance(default, (list, dict, set)):
+        return field(default_factory=lambda: type(default)(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class Options:
+    """The options of a run: how stops take their areas, what is tested, what is drawn.
+
+    Parameters
+    ----------
+    method : {'point', 'buffer', 'network'}, default 'point'
+        How a stop takes life expectancy (:func:`gradient.assign.assign`): the area it
+        stands in, the areas within ``radius_m``, or the areas along the streets within
+        ``walk_m`` of walking (needs ``network``).
+    radius_m : float, default 200
+        Buffer radius, metres (``buffer``, and the fallback of ``network``).
+    network : path, sequence of paths, or networkx.MultiDiGraph, optional
+        A street network (osmnx GraphML or OSM XML files, or a loaded graph,
+        :func:`gradient.networks.load_network`): walking catchments for
+        ``method='network'`` and street-following lines for patterns without route
+        geometry.
+    walk_m : float, default 400
+        Walk along the streets for ``method='network'``, metres.
+    alpha : float, default 0.05
+        Significance level; every interval is ``1 - alpha``.
+    correction : {'none', 'holm', 'fdr_bh'}, default 'none'
+        Multiple-comparison correction of the stop-to-stop tests within each family.
+    family : {'pattern', 'network'}, default 'pattern'
+        Over what simultaneous intervals and corrections hold: each pattern on its own,
+        or every pattern of the run at once (for sentences chosen from a ranking of the
+        whole network).
+    stretch_k : int, default 5
+        Longest stretch, in stop-to-stop hops, searched for the steepest fall.
+    draws : int, default 2000
+        Simulated draws of the area errors behind simultaneous intervals.
+    routes : tuple of str, optional
+        Route names (``route_short_name`` or ``route_long_name``) or ids to keep.
+    all_patterns : bool, default False
+        Every distinct stop pattern, not only each route and direction's main one.
+    engine : {'pyarrow', 'gtfs-kit'}, default 'pyarrow'
+        GTFS reader (:func:`gradient.gtfs.read_feed`).
+    maps : int, default 5
+        Maps and profiles for the top-ranked routes (:func:`gradient.write_outputs`).
+
+    Examples
+    --------
+    >>> Options(method="buffer").radius_m
+    200.0
+    >>> Options(alpha=5)
+    Traceback (most recent call last):
+    ...
+    gradient.errors.OptionError: alpha=5 must be a number between 0 and 1 (exclusive), e.g. 0.05
+    """
+
+    method: str = _opt("point", "--method", "how stops take their areas", choices=METHODS)
+    radius_m: float = _opt(RADIUS_M, "--radius-m", "buffer radius, metres", metavar="M")
+    network: Any = _opt(None, "--network", "street network(s), osmnx GraphML or OSM XML: walking catchments "
+                        "for --method network, street-following lines where a pattern has no geometry",
+                        metavar="FILE", nargs="+", path=True)
+    walk_m: float = _opt(WALK_M, "--walk-m", "walk along the streets for --method network, metres", metavar="W")
+    alpha: float = _opt(ALPHA, "--alpha", "significance level; intervals are 1 - alpha", metavar="A")
+    correction: str = _opt("none", "--correction", "correction of the stop-to-stop tests", choices=CORRECTIONS)
+    family: str = _opt("pattern", "--family", "over what intervals and corrections hold", choices=FAMILIES)
+    stretch_k: int = _opt(STRETCH_K, "--stretch-k", "longest stretch (stops) searched for the steepest fall",
+                          metavar="K")
+    draws: int = _opt(DRAWS, "--draws", "simulated draws behind simultaneous intervals", metavar="N")
+    routes: tuple[str, ...] | None = _opt(None, "--route", "route names or ids (default all)", metavar="NAME",
+                                          nargs="+")
+    all_patterns: bool = _opt(False, "--all-patterns", "every distinct pattern, not only the main ones",
+                              action="store_true")
+    engine: str = _opt("pyarrow", "--engine", "GTFS reader", choices=ENGINES)
+    maps: int = _opt(5, "--maps", "maps and profiles for the N top-ranked routes", metavar="N", batch_default=0)
+
+    def __post_init__(self) -> None:
+        self._choose("method", METHODS)
+        self._choose("correction", CORRECTIONS)
+        self._choose("family", FAMILIES)
+        self._choose("engine", ENGINES)
+        self._positive("radius_m", "metres, e.g. 200")
+        self._positive("walk_m", "metres, e.g. 400")
+        if not _is_number(self.alpha) or not 0 < self.alpha < 1:
+            raise OptionError(f"alpha={self.alpha!r} must be a number between 0 and 1 (exclusive), e.g. 0.05",
+                              param="alpha")
+        self._whole("stretch_k", 1, "e.g. 5")
+        self._whole("draws", 200, "e.g. 2000")
+        self._whole("maps", 0, "e.g. 5 (0 for none)")
+        if self.routes is not None:
+            routes = (self.routes,) if isinstance(self.routes, str) else tuple(map(str, self.routes))
+            object.__setattr__(self, "routes", routes or None)
+        if isinstance(self.network, (str, PathLike)):
+            object.__setattr__(self, "network", (self.network,))
+        elif isinstance(self.network, list):
+            object.__setattr__(self, "network", tuple(self.network))
+        if self.method == "network" and self.network is None:
+            raise OptionError("method='network' needs a street network: give network=FILE (GraphML or OSM XML)",
+                              param="network")
+
+    def _choose(self, name: str, choices: tuple[str, ...]) -> None:
+        value = getattr(self, name)
+        if value not in choices:
+            raise OptionError(f"{name}={value!r} is not one of {', '.join(choices)}", param=name)
+
+    def _positive(self, name: str, hint: str) -> None:
+        value = getattr(self, name)
+        if not _is_number(value) or not value > 0 or not math.isfinite(value):
+            raise OptionError(f"{name}={value!r} must be a positive number of {hint}", param=name)
+
+    def _whole(self, name: str, low: int, hint: str) -> None:
+        value = getattr(self, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise OptionError(f"{name}={value!r} must be a whole number of at least {low}, {hint}", param=name)
+
+    def replace(self, **changes: Any) -> Options:
+        """A copy with some options changed (checked like a new one)."""
+        unknown = sorted(set(changes) - {f.name for f in fields(self)})
+        if unknown:
+            raise OptionError(f"unknown option(s) {', '.join(unknown)}; options are {', '.join(option_names())}",
+                              param=unknown[0])
+        return replace(self, **changes)
+
+    @property
+    def z(self) -> float:
+        """Half-width of a ``1 - alpha`` interval in standard errors (normal)."""
+        if self.alpha == ALPHA:
+            return Z95
+        from scipy.special import ndtri
+
+        return float(ndtri(1 - self.alpha / 2))
+
+    @property
+    def level(self) -> str:
+        """The interval level as people write it, e.g. ``"95%"``."""
+        return f"{100 * (1 - self.alpha):g}%"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def option_names() -> list[str]:
+    """The names of every option, in order."""
+    return [f.name for f in fields(Options)]
+
+
+def option_fields() -> list:
+    """The dataclass fields of :class:`Options` (with the command line's metadata)."""
+    return list(fields(Options))
+
+
+def default(name: str) -> Any:
+    """The default of one option."""
+    f = next(f for f in fields(Options) if f.name == name)
+    return f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
