@@ -64,13 +64,16 @@ def test_run_on_hart_writes_the_contract(hart_run):
     assert list(stops.columns) == STOPS_CSV_COLUMNS + STOPS_EXTRA_COLUMNS
     assert list(patterns.columns) == PATTERNS_CSV_COLUMNS + PATTERNS_EXTRA_COLUMNS
     assert len(patterns) == 85
-    assert patterns["le_range"].dropna().is_monotonic_decreasing
+    assert patterns["rank"].dropna().is_monotonic_increasing  # ordered by rank, each route's patterns together
+    assert patterns.groupby("route_id")["rank"].nunique(dropna=False).eq(1).all()
+    assert patterns.groupby("route_id")["route_story"].sum().le(1).all()
     no_values = patterns["le_range"].isna()
     assert no_values.sum() == 4  # the SkyConnect shuttles and route 75 serve no tract with an estimate
     assert (patterns.loc[no_values, "n_stops_le"] == 0).all() and no_values.iloc[-4:].all()
     assert stops["le"].min() > 50  # missing stays empty, never 0
     assert stops.groupby("pattern_id")["stop_sequence"].apply(lambda s: (s.diff().dropna() == 1).all()).all()
-    expected_maps = [f"{p}{s}" for p in patterns["pattern_id"][:2] for s in (".html", ".iframe.html", ".alt.txt")]
+    top2 = patterns.loc[patterns["route_story"], "pattern_id"][:2]  # one map per route
+    expected_maps = [f"{p}{s}" for p in top2 for s in (".html", ".iframe.html", ".alt.txt")]
     assert sorted(p.name for p in (out / "maps").iterdir()) == sorted(expected_maps + ["network.html"])
     assert len(list((out / "profiles").glob("*.png"))) == 2 and len(list((out / "profiles").glob("*.svg"))) == 2
     assert "85 patterns" in proc.stdout
@@ -165,16 +168,21 @@ def test_demo(tmp_path):
     london = pd.read_csv(tmp_path / "demo" / "london" / "patterns.csv")
     assert london["route_name"].nunique() == 724  # every TfL route with real stops
     assert {"25-0-1", "25-1-1"} <= set(london["pattern_id"])
-    maps = sorted(p.stem for p in (tmp_path / "demo" / "london" / "maps").glob("*.html") if p.stem.count("-") == 2)
-    assert {"25-0-1", "25-1-1"} <= set(maps)
-    assert set(london["pattern_id"][london["n_stops_le"] > 0][:5]) <= set(maps)
-    assert len(list((tmp_path / "demo" / "london" / "profiles").glob("*.png"))) >= 7
+    maps = sorted(p.stem for p in (tmp_path / "demo" / "london" / "maps").glob("*-*-*.html")
+                  if not p.name.endswith(".iframe.html"))
+    stories = london[london["route_story"]]
+    # the five top-ranked routes, one pattern each, and route 25's story
+    assert set(stories["pattern_id"][:5]) | set(stories.loc[stories["route_name"] == "25", "pattern_id"]) == set(maps)
+    assert len(list((tmp_path / "demo" / "london" / "profiles").glob("*.png"))) == 6
     tampa = tmp_path / "demo" / "tampa"
     assert (tampa / "stops.csv").exists() and len(pd.read_csv(tampa / "patterns.csv")) == 85
     assert len([p for p in (tampa / "maps").glob("*-*-*.html") if not p.name.endswith(".iframe.html")]) == 5
     assert len(list((tampa / "maps").glob("*.alt.txt"))) == 5 and (tampa / "maps" / "network.html").exists()
-    assert "route 25: Between HOLLES STREET and HAINAULT STREET on route 25" in proc.stdout
-    assert "London (TfL bus sequences, July 2018)" in proc.stdout and "route 8" in proc.stdout
+    assert "route 25 (" in proc.stdout and "each claim holds over the whole network" in proc.stdout
+    assert "London (TfL bus sequences, July 2018)" in proc.stdout and "route 34" in proc.stdout
+    lines = [line.strip() for line in proc.stdout.splitlines()]
+    routes = [line.split(": route ")[1].split(" (")[0] for line in lines if ": route " in line and "somewhere" in line]
+    assert len(routes) == len(set(routes)) == 10  # each route once in each city's top five
 
 
 def test_run_tfl_sequences(tmp_path):

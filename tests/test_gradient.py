@@ -8,8 +8,8 @@ import pytest
 from conftest import line_feed, squares
 
 from gradient import gtfs, pipeline
+from gradient.options import Z95
 from gradient.schema import PATTERNS_CSV_COLUMNS, PATTERNS_EXTRA_COLUMNS, STOPS_CSV_COLUMNS, STOPS_EXTRA_COLUMNS
-from gradient.stats import trend
 
 
 @pytest.fixture()
@@ -45,9 +45,12 @@ def test_patterns_table_known_answer(result):
     assert east["le_range"] == 4
     assert east["max_drop"] == pytest.approx(2)
     assert (east["max_drop_from"], east["max_drop_to"]) == ("A", "B")
+    # weighted least squares (weights 1, 1, 1/4) of 80, 78, 76 on 0, 1, 2 km: its coefficients
+    # are (-2/3, 1/3, 1/3), so its exact standard error is sqrt(4/9 + 1/9 + 4/9) = 1
     assert east["slope_per_km"] == pytest.approx(-2.0, abs=1e-6)
-    assert east["slope_ci_low"] == pytest.approx(-2.0, abs=1e-6)
-    assert east["slope_ci_high"] == pytest.approx(-2.0, abs=1e-6)
+    assert east["slope_ci_low"] == pytest.approx(-2.0 - Z95, abs=1e-6)
+    assert east["slope_ci_high"] == pytest.approx(-2.0 + Z95, abs=1e-6)
+    assert east["rank"] == 1 and east["route_story"] != p.loc["R-1-1", "route_story"]
 
 
 def test_reversed_pattern_negates_deltas_and_slope(result):
@@ -80,38 +83,3 @@ def test_missing_values_stay_missing(tmp_path):
     slope = np.polyfit([0, 2, 3], [80, 76, 75], 1, w=[1, 1 / 2, 1])[0]
     assert row["slope_per_km"] == pytest.approx(slope)
     assert row["slope_ci_low"] < slope < row["slope_ci_high"]
-
-
-def test_trend_needs_three_stops_for_an_interval():
-    slope, low, high, n = trend(np.array([0.0, 1.0]), np.array([80.0, 78.0]))
-    assert slope == pytest.approx(-2) and np.isnan(low) and np.isnan(high) and n == 2
-    assert all(np.isnan(trend(np.array([0.0, 1.0]), np.array([80.0, np.nan]))[:3]))
-    assert all(np.isnan(trend(np.array([1.0, 1.0, 1.0]), np.array([80.0, 79.0, 78.0]))[:3]))
-
-
-def newey_west(x, y, lags):
-    """Newey-West HAC interval for an OLS slope, written out by hand (Bartlett kernel)."""
-    from scipy import stats
-
-    X = np.column_stack([np.ones_like(x), x])
-    n = len(y)
-    beta = np.linalg.solve(X.T @ X, X.T @ y)
-    u = y - X @ beta
-    xu = X * u[:, None]
-    S = xu.T @ xu
-    for lag in range(1, lags + 1):
-        w = 1 - lag / (lags + 1)
-        G = xu[lag:].T @ xu[:-lag]
-        S += w * (G + G.T)
-    bread = np.linalg.inv(X.T @ X)
-    cov = bread @ S @ bread * n / (n - 2)  # statsmodels' small-sample correction
-    half = stats.t.ppf(0.975, n - 2) * np.sqrt(cov[1, 1])
-    return beta[1], beta[1] - half, beta[1] + half
-
-
-def test_trend_interval_is_newey_west():
-    x = np.array([0.0, 0.5, 1.2, 2.0, 2.4, 3.1, 4.0, 4.4, 5.0, 6.2])
-    y = np.array([80.0, 80.0, 79.0, 79.0, 79.0, 76.5, 76.5, 77.0, 75.0, 75.0])
-    slope, low, high, n = trend(x, y)
-    assert n == 10
-    assert (slope, low, high) == pytest.approx(newey_west(x, y, lags=2))  # floor(4 (10/100)^(2/9)) = 2

@@ -254,7 +254,7 @@ def test_network_map_data(hostile_result):
     assert [p["t"][0] for p in d["p"]] == ["Route R, direction 0", "Route R, direction 1"]
     assert d["p"][0]["t"][1:] == [
         f"{HOSTILE} to C & D <depot>", "Life expectancy 76.0 to 80.0 years (range 4.0)",
-        "Trend \u22122.00 years per km (95% CI \u22122.00 to \u22122.00)", f"Biggest stop-to-stop fall 2.0 years: {HOSTILE} to B's stop #2",
+        "Trend \u22122.00 years per km (95% CI \u22123.96 to \u22120.04)", f"Biggest stop-to-stop fall 2.0 years: {HOSTILE} to B's stop #2",
     ]
     assert [p["w"] for p in d["p"]] == [6.0, 6.0]
     assert "<img src=x" not in page and safe_json(HOSTILE)[1:-1] in page

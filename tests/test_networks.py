@@ -63,12 +63,13 @@ def test_400_m_walk_weights_by_street_length():
     # stop 5 m off the street at x = 300: the walk reaches x = -100 .. 700 (c, at 500 m, is too far):
     # 600 m of street in A0 (x < 500) and 200 m in A1
     got, w = assign_network(stops_xy([(300, 5)]), squares(), grid(EDGES, NODES), walk_m=400, return_weights=True)
-    assert got.columns.tolist() == ["stop_id", "area_id", "le", "le_se", "n_areas", "method"]
+    assert got.columns.tolist() == ["stop_id", "area_id", "le", "le_se", "n_areas", "method", "weighting"]
     row = got.iloc[0]
     assert (row["stop_id"], row["area_id"], row["n_areas"], row["method"]) == ("s0", "A0", 2, "network")
+    assert row["weighting"] == "length"
     assert row["le"] == pytest.approx(0.75 * 80 + 0.25 * 78)
     assert row["le_se"] == pytest.approx(np.sqrt(0.75**2 + 0.25**2))
-    assert w.columns.tolist() == ["stop_id", "area_id", "weight", "le_se"]
+    assert w.columns.tolist() == ["stop_id", "area_id", "weight", "area_le", "le_se"]
     assert w["area_id"].tolist() == ["A0", "A1"]
     np.testing.assert_allclose(w["weight"], [0.75, 0.25])
 

@@ -71,7 +71,7 @@ def assign_point(
         One row per distinct stop: ``stop_id``, ``area_id`` (string, NA if none),
         ``le`` and ``le_se`` (years; NaN where the area has no estimate or none
         was found), ``n_areas`` (1 when the stop has a value, else 0) and
-        ``method`` (``point`` or ``nearest``).
+        ``method`` and ``weighting`` (``point`` or ``nearest``).
     """
     pts = _stop_points(stops)
     hit = gpd.sjoin(pts, areas[["area_id", "geometry"]], how="left", predicate="intersects")
@@ -106,12 +106,14 @@ def assign_point(
     out["le_se"] = values["le_se"].reindex(out["area_id"]).to_numpy(dtype=float)
     out["n_areas"] = out["le"].notna().astype(int)
     out["method"] = method.replace("", pd.NA).to_numpy()
-    out = out[ASSIGNMENT_COLUMNS + ["n_areas", "method"]]
+    out["weighting"] = out["method"]
+    out = out[ASSIGNMENT_COLUMNS + ["n_areas", "method", "weighting"]]
     if not return_weights:
         return out
     valued = out[out["le"].notna()]
     weights = pd.DataFrame(
-        {"stop_id": valued["stop_id"], "area_id": valued["area_id"], "weight": 1.0, "le_se": valued["le_se"]}
+        {"stop_id": valued["stop_id"], "area_id": valued["area_id"], "weight": 1.0, "area_le": valued["le"],
+         "le_se": valued["le_se"]}
     )
     return out, weights.reset_index(drop=True)
 
@@ -173,7 +175,8 @@ def assign_buffer(
         largest weight (ties to the smaller id; NA if the circle meets no area);
         ``le`` and ``le_se`` (years, the weighted mean and its standard error; NaN
         where no overlapping area has an estimate); ``n_areas`` (areas that
-        contributed a value); ``method`` (``buffer``).
+        contributed a value); ``method`` (``buffer``); ``weighting`` (``area`` or
+        ``population``: what weighted the areas, never chosen silently).
 
     Raises
     ------
@@ -210,7 +213,7 @@ def assign_buffer(
             "le_se": areas["le_se"].to_numpy(float)[area_i],
         }
     )
-    out, weights = _weighted_mean(pairs, pts["stop_id"], "buffer")
+    out, weights = _weighted_mean(pairs, pts["stop_id"], "buffer", weight)
     lost = int(out["area_id"].isna().sum())
     if lost:
         warnings.warn(
@@ -221,11 +224,12 @@ def assign_buffer(
     return (out, weights) if return_weights else out
 
 
-def _weighted_mean(pairs: pd.DataFrame, stop_ids: pd.Series, method: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _weighted_mean(pairs: pd.DataFrame, stop_ids: pd.Series, method: str,
+                   weighting: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-stop weighted means from ``pairs`` (``stop`` position, ``area_id``, ``w``, ``le``, ``le_se``).
 
-    Returns the assignment (``ASSIGNMENT_COLUMNS``, ``n_areas``, ``method``) and the
-    weights table; areas without an estimate are left out of the mean.
+    Returns the assignment (``ASSIGNMENT_COLUMNS``, ``n_areas``, ``method``,
+    ``weighting``) and the weights table; areas without an estimate are left out of the mean.
     """
     pairs = pairs[pairs["w"] > 0]
     dominant = (
@@ -247,12 +251,14 @@ def _weighted_mean(pairs: pd.DataFrame, stop_ids: pd.Series, method: str) -> tup
     out["le_se"] = se.reindex(n).to_numpy(float)
     out["n_areas"] = g.size().reindex(n).fillna(0).astype(int).to_numpy()
     out["method"] = method
-    out = out[ASSIGNMENT_COLUMNS + ["n_areas", "method"]]
+    out["weighting"] = weighting
+    out = out[ASSIGNMENT_COLUMNS + ["n_areas", "method", "weighting"]]
     weights = pd.DataFrame(
         {
             "stop_id": out["stop_id"].to_numpy()[valued["stop"].to_numpy()],
             "area_id": valued["area_id"].astype("string").to_numpy(),
             "weight": valued["w"].to_numpy(),
+            "area_le": valued["le"].to_numpy(),
             "le_se": valued["le_se"].to_numpy(),
         }
     )
@@ -324,7 +330,8 @@ def assign_network(
         weight (ties to the smaller id; NA if the walk reaches no area); ``le`` and
         ``le_se`` (years, the weighted mean and its standard error; NaN where no
         reached area has an estimate); ``n_areas`` (areas that contributed a value);
-        ``method`` (``network``, or ``buffer`` for the fallback).
+        ``method`` (``network``, or ``buffer`` for the fallback); ``weighting``
+        (``length`` or ``length x population``, ``area`` or ``population`` for the fallback).
 
     Raises
     ------
@@ -363,7 +370,8 @@ def assign_network(
             "le_se": areas["le_se"].to_numpy(float)[ai],
         }
     )
-    out, weights = _weighted_mean(pairs, pts["stop_id"], "network")
+    out, weights = _weighted_mean(pairs, pts["stop_id"], "network",
+                                  "length x population" if weight == "population" else "length")
     lost = int((out["area_id"].isna() & snapped).sum())
     if lost:
         warnings.warn(
@@ -408,7 +416,8 @@ def assign(
     output columns; ``network`` and ``walk_m`` are for the ``network`` method.
     With ``return_weights``, also returns the *weights table*, one row per stop
     and area that contributed a value: ``stop_id``, ``area_id``, ``weight``
-    (summing to 1 for each stop) and ``le_se`` (the area's standard error, years).
+    (summing to 1 for each stop), ``area_le`` and ``le_se`` (the area's estimate and
+    standard error, years).
     A stop's ``le`` is ``sum(weight * area le)``; :mod:`gradient.stats` uses the
     table to give exact standard errors of differences between stops that share
     areas.

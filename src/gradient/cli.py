@@ -214,17 +214,28 @@ def _batch(args: argparse.Namespace) -> int:
     return EXIT_BAD_INPUT if failed == len(outcomes) else EXIT_SOME_FEEDS_FAILED
 
 
+def _ordinal(n) -> str:
+    n = int(n)
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def _summary(result, written, seconds: float, top: int = 5) -> None:
+    from .claims import known
+    from .output import top_stories
+
     p = result.patterns
-    n_routes = p["route_name"].nunique()
-    n_unique = result.stops["stop_id"].nunique()
-    print(f"{len(p)} patterns on {n_routes} routes ({n_unique} distinct stops), in {seconds:.1f} s")
-    print(f"top routes ({result.labels.sex or 'all'}, {result.labels.period or 'period n/a'}):")
-    for _, row in p[p["n_stops_le"] > 0].head(top).iterrows():
-        print(
-            f"  route {row['route_name']} ({row['first_stop']} to {row['last_stop']}): range "
-            f"{row['le_range']:.1f} years over {row['n_stops_le']} of {row['n_stops']} stops with a value"
-        )
+    n_routes = p["route_id"].nunique()
+    n_stops = result.stops["stop_id"].nunique()
+    print(f"{len(p)} patterns on {n_routes} routes, {n_stops} distinct stops, in {seconds:.1f} s")
+    family = "each claim holds over the whole network" if result.options.family == "network" else \
+        "each claim holds for its own route"
+    print(f"top routes by rank ({result.labels.sex or 'all'}, {result.labels.period or 'period n/a'}; {family}):")
+    for _, row in top_stories(result, top).iterrows():
+        place = f"{_ordinal(row['rank'])}"
+        if known(row["rank_low"]) and row["rank_low"] != row["rank_high"]:
+            place += f", somewhere from {_ordinal(row['rank_low'])} to {_ordinal(row['rank_high'])}"
+        print(f"  {place}: route {row['route_name']} ({row['first_stop']} to {row['last_stop']})")
         print(f"    {row['headline']}")
     for kind, paths in written.items():
         if paths:
@@ -249,12 +260,14 @@ def _demo(args: argparse.Namespace) -> int:
     msoas = load_areas(datasets.get_path("msoa_boundaries"), datasets.get_path("ons_msoa_le"), "ons-msoa")
     steps.update()
     steps.set_postfix_str("London's bus network")
+    # the printed lists are chosen from a ranking of the whole network: claims hold over all of it
     london = pipeline.run(datasets.get_path("tfl_sequences"), msoas, route_lines=datasets.get_path("tfl_route_lines"),
-                          labels=pipeline.labels_from(msoas, "TfL bus sequences, July 2018"), kind="tfl")
+                          labels=pipeline.labels_from(msoas, "TfL bus sequences, July 2018"), kind="tfl",
+                          family="network")
     steps.update()
     steps.set_postfix_str("London maps")
-    also = [pid for pid in london.patterns["pattern_id"]
-            if pid.split("-")[0] in DEMO_ROUTES and pid.split("-")[1] not in ("2", "3")]
+    p = london.patterns
+    also = list(p.loc[p["route_name"].isin(DEMO_ROUTES) & p["route_story"], "pattern_id"])
     london_files = write_outputs(london, out / "london", areas=msoas, also=also, progress=True)
     london_time = time.perf_counter() - start
     steps.update()
@@ -262,7 +275,8 @@ def _demo(args: argparse.Namespace) -> int:
     tracts = load_areas(datasets.get_path("hillsborough_tracts"), datasets.get_path("usaleep"), "usaleep")
     steps.update()
     steps.set_postfix_str("Tampa's HART network")
-    tampa = pipeline.run(datasets.get_path("hart_gtfs"), tracts, labels=pipeline.labels_from(tracts, "HART GTFS 2018"))
+    tampa = pipeline.run(datasets.get_path("hart_gtfs"), tracts, labels=pipeline.labels_from(tracts, "HART GTFS 2018"),
+                         family="network")
     steps.update()
     tampa_files = write_outputs(tampa, out / "tampa", areas=tracts, progress=True)
     steps.update()
@@ -270,7 +284,7 @@ def _demo(args: argparse.Namespace) -> int:
     print("London (TfL bus sequences, July 2018) against ONS MSOA life expectancy 2016-2020")
     _summary(london, london_files, london_time)
     for pid in also:
-        print(f"  route 25: {london.pattern(pid)['headline']}")
+        print(f"  route 25 ({_ordinal(london.pattern(pid)['rank'])}): {london.pattern(pid)['headline']}")
     print()
     print("Tampa (HART GTFS 2018) against CDC/NCHS USALEEP 2010-2015 census tract life expectancy")
     _summary(tampa, tampa_files, time.perf_counter() - start - london_time)

@@ -1,102 +1,219 @@
-"""The printable sentence: what a pattern's numbers support, in words.
+"""The printable sentence: the strongest thing a pattern's numbers support, in one sentence.
 
-"Between Oxford Circus and Ilford on route 25, life expectancy falls by 11.0 years
-over 57 stops" is printed only when the two ends' 95% intervals do not overlap; where
-they overlap the sentence says the ends cannot be told apart. The direction word
-comes from the sign of the change, so a rise is never called a fall.
+Each sentence asks :mod:`gradient.claims` what may be said and leads with the strongest
+supported claim (a steep stretch, with its distance in metres and its minutes where the
+feed has times, or the end-to-end change), in one sentence of about 40 words a sub-editor
+would keep, with the genre's per-stop rate where the fall is spread over the stretch
+("about a year for every two stops"). Where nothing is supported it says so; both ends
+in one small area, loops, untested sources and missing data each get their own words; an
+estimate flagged as doubtful (:mod:`gradient.ranking`) is named. The sources go in a
+separate credit line (:func:`credit`), never inside the sentence.
 """
 
 from __future__ import annotations
 
 import math
+import re
+from dataclasses import dataclass
 
-import pandas as pd
+from . import claims
+from .claims import Claim, known
 
-from .options import Z95
+MAX_WORDS = 40
+"""A sentence a sub-editor keeps: the stretch sentence drops its rate, then its minutes, to fit."""
+
+WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def _clean(text) -> str:
+    """A name as one line of plain text (the display cleaner goes here once names are cleaned for print)."""
+    return re.sub(r"\s+", " ", str(text)).strip() if known(text) else "an unnamed stop"
 
 
 def _num(value: float) -> str:
-    return f"{value:.1f}"
+    return f"{abs(value):.1f}"
 
 
-def _known(value) -> bool:
-    return value is not None and value is not pd.NA and not (isinstance(value, float) and math.isnan(value))
+def _count(n: int, what: str) -> str:
+    word = WORDS[n] if 0 <= n < len(WORDS) else str(n)
+    return f"{word} {what}{'' if n == 1 else 's'}"
 
 
-def headline(row: pd.Series, sex: str = "", period: str = "", source: str = "") -> str:
-    """One sentence about a pattern's end-to-end change that its intervals support.
+def route_words(name) -> str:
+    """``route 25`` for a short route name, the name itself for a long one (``the Airport Express``)."""
+    name = _clean(name)
+    return f"route {name}" if len(name) <= 6 or name.isdigit() else f"the {name}"
+
+
+@dataclass(frozen=True)
+class Story:
+    """What the sentence needs beyond the pattern row: the cited stretch's length and doubts.
+
+    Attributes
+    ----------
+    metres, minutes : float
+        Length of the cited stretch (NaN where unknown).
+    largest_hop_share : float
+        Share of the stretch's fall that its steepest single hop accounts for.
+    doubts : tuple of str
+        Plain phrases such as ``"the estimate for Holland Park is imprecise"``.
+    """
+
+    metres: float = math.nan
+    minutes: float = math.nan
+    largest_hop_share: float = 1.0
+    doubts: tuple[str, ...] = ()
+
+
+def _interval(c: Claim, level: str) -> str:
+    """The interval of the size of the change in the direction the verb says (so "falls by 8.8 (2.6 to 15.0)")."""
+    low, high = (c.low, c.high) if c.kind != "change" or c.value > 0 else (-c.high, -c.low)
+    return f"({level} interval {_num(low)} to {_num(high)})"
+
+
+def _signed(v: float) -> str:
+    return f"{v:.1f}".replace("-", "\u2212")
+
+
+def _distance(story: Story) -> str:
+    if not math.isfinite(story.metres):
+        return ""
+    far = f"{story.metres:.0f} m" if story.metres < 1000 else f"{story.metres / 1000:.1f} km"
+    if math.isfinite(story.minutes) and story.minutes >= 1:
+        far += f", about {story.minutes:.0f} minutes"
+    return far
+
+
+def _rate(c: Claim, hops: int, story: Story) -> str:
+    """The per-stop rate, only where the fall is spread over the stretch."""
+    if hops < 2 or story.largest_hop_share > 2 / 3:
+        return ""
+    per_stop = c.value / hops
+    if per_stop >= 0.95:
+        return f", about {per_stop:.1f} years for every stop you pass"
+    every = round(1 / per_stop)
+    return ", about a year for every stop you pass" if every <= 1 else f", about a year for every {every} stops"
+
+
+def _caveat(story: Story) -> str:
+    return ", though " + " and ".join(story.doubts) if story.doubts else ""
+
+
+def headline(row, story: Story | None = None, level: str = "95%", lead: Claim | None | bool = False) -> str:
+    """One printable sentence about a pattern that its numbers support.
 
     Parameters
     ----------
     row : pandas.Series
-        A row of :func:`gradient.gradient.pattern_table` (uses ``route_name``,
-        ``le_change_from``, ``le_change_to``, ``le_change_stops``, ``le_first``,
-        ``le_last``, ``le_first_se``, ``le_last_se``, ``le_change``).
-    sex, period, source : str
-        Named in brackets at the end, e.g. ``persons``, ``2016-2020``, ``ONS``.
+        A row of :func:`gradient.tables.pattern_table`.
+    story : Story, optional
+        Length and doubts of the cited stretch (:func:`gradient.tables.pattern_table`
+        gives them).
+    level : str
+        The interval level, e.g. ``"95%"``.
+    lead : Claim or None, optional
+        :func:`gradient.claims.lead` of the row, if already known.
 
     Returns
     -------
     str
-        - a fall or rise ("falls by"/"rises by", from the sign) when the ends'
-          95% intervals do not overlap;
-        - "cannot be told apart" when they overlap;
-        - the change with "untested" when the source gives no standard errors;
-        - a sentence saying there is too little data otherwise.
+        One sentence, no source or dataset code in it: a fall or rise only where
+        :func:`gradient.claims.lead` finds one supported; otherwise that no change can be
+        told apart (or why nothing can be said).
 
     Examples
     --------
-    >>> row = pd.Series({"route_name": "25", "le_change_from": "Oxford Circus", "le_change_to": "Ilford",
-    ...                  "le_change_stops": 57, "le_first": 85.0, "le_last": 74.0, "le_first_se": 1.0,
-    ...                  "le_last_se": 1.0, "le_change": -11.0})
-    >>> headline(row, "persons", "2016-2020", "ONS")
-    'Between Oxford Circus and Ilford on route 25, life expectancy falls by 11.0 years over 57 stops, from 85.0 to 74.0 (persons, 2016-2020; ONS).'
-    """  # noqa: E501
-    tail = ", ".join(p for p in (sex, period) if p)
-    tail = "; ".join(p for p in (tail, source) if p)
-    bracket = f" ({tail})" if tail else ""
-    route = f"route {row['route_name']}"
-    if not _known(row.get("le_change")) or not row.get("le_change_stops"):
-        return f"On {route}, too few stops have a life expectancy estimate to compare its ends{bracket}."
-    a, b = row["le_change_from"], row["le_change_to"]
-    first, last, change = float(row["le_first"]), float(row["le_last"]), float(row["le_change"])
-    where = f"Between {a} and {b} on {route}"
-    if change == 0:
-        return f"{where}, life expectancy is the same at both ends ({_num(first)} years){bracket}."
-    verb = "falls" if change < 0 else "rises"
-    claim = (
-        f"{where}, life expectancy {verb} by {_num(abs(change))} years over {int(row['le_change_stops'])} "
-        f"stops, from {_num(first)} to {_num(last)}"
-    )
-    se_a, se_b = row.get("le_first_se"), row.get("le_last_se")
-    if not (_known(se_a) and _known(se_b)):
-        return f"{claim}{bracket}; the source gives no uncertainty, so the difference is untested."
-    low_a, high_a = first - Z95 * float(se_a), first + Z95 * float(se_a)
-    low_b, high_b = last - Z95 * float(se_b), last + Z95 * float(se_b)
-    if low_a <= high_b and low_b <= high_a:
-        sentence = (
-            f"{where}, life expectancy at the two ends ({_num(first)} and {_num(last)} years) cannot be "
-            f"told apart: their 95% intervals overlap{bracket}."
-        )
-    else:
-        sentence = f"{claim}{bracket}."
-    return " ".join([sentence, fall_sentence(row)]).strip()
-
-
-def fall_sentence(row: pd.Series) -> str:
-    """A sentence on the steepest stretch, only where its 95% interval excludes 0.
-
-    Uses ``steepest_fall``, ``steepest_fall_se``, ``steepest_fall_from``,
-    ``steepest_fall_to`` and ``steepest_fall_stops``; returns ``""`` when the fall
-    is not distinguishable from no change (or has no standard error).
+    >>> row = pd.Series({"route_name": "25", "le_change": -11.0, "le_change_se": 2.0, "le_change_stops": 57,
+    ...                  "le_change_ci_low": -14.9, "le_change_ci_high": -7.1, "le_change_significant": True,
+    ...                  "le_change_from": "Oxford Circus", "le_change_to": "Ilford", "le_first": 85.0,
+    ...                  "le_last": 74.0, "first_stop": "Oxford Circus", "last_stop": "Ilford"})
+    >>> headline(row)
+    'On route 25, life expectancy falls by 11.0 years from Oxford Circus to Ilford (95% interval 7.1 to 14.9).'
     """
-    fall, se = row.get("steepest_fall"), row.get("steepest_fall_se")
-    if not (_known(fall) and _known(se)) or float(fall) <= 0 or float(fall) - Z95 * float(se) <= 0:
-        return ""
-    hops = int(row["steepest_fall_stops"])
-    span = "the next stop" if hops == 1 else f"{hops} stops on"
-    low, high = float(fall) - Z95 * float(se), float(fall) + Z95 * float(se)
-    return (
-        f"The steepest stretch is from {row['steepest_fall_from']} to {span}, {row['steepest_fall_to']}, "
-        f"where it falls by {_num(float(fall))} years (95% interval {_num(low)} to {_num(high)})."
-    )
+    story = story or Story()
+    route = route_words(row.get("route_name"))
+    c = claims.lead(row) if lead is False else lead
+    if c is not None and c.kind == "stretch":
+        hops = int(row.get("steepest_fall_stops") or 0)
+        a, b = _clean(c.from_name), _clean(c.to_name)
+        for far, rate in ((_distance(story), _rate(c, hops, story)), (_distance(story), ""),
+                          (_distance(story).split(",")[0], "")):  # shorter until it fits MAX_WORDS
+            if hops <= 1:
+                where = f"in the {far.split(',')[0]} from {a} to {b}" if far else f"from {a} to the next stop, {b}"
+            else:
+                where = f"over the {_count(hops, 'stop')}{f' ({far})' if far else ''} from {a} to {b}"
+            text = (f"On {route}, life expectancy falls by {_num(c.value)} years {where} {_interval(c, level)}"
+                    f"{rate}{_caveat(story)}.")
+            if len(text.split()) <= MAX_WORDS:
+                break
+        return text
+    if c is not None and c.kind == "range":
+        lower = "lower" if c.verdict == "falls" else "higher"
+        return (f"On {route}, life expectancy is {_num(c.value)} years {lower} at {_clean(c.to_name)} than at "
+                f"{_clean(c.from_name)} (at least {_num(c.low)} years, at {level} confidence){_caveat(story)}.")
+    if c is not None:  # the end-to-end change
+        verb = "falls" if c.value < 0 else "rises"
+        return (f"On {route}, life expectancy {verb} by {_num(c.value)} years from {_clean(c.from_name)} to "
+                f"{_clean(c.to_name)} {_interval(c, level)}{_caveat(story)}.")
+    return _nothing_supported(row, route)
+
+
+def _nothing_supported(row, route: str) -> str:
+    end = claims.change(row)
+    first, last = _clean(row.get("first_stop")), _clean(row.get("last_stop"))
+    ends = f"a loop from and back to {first}" if first == last else f"from {first} to {last}"
+    if end.verdict == "no_data":
+        return f"On {route}, too few stops have a life expectancy estimate to say how it changes."
+    if end.verdict == "untested":
+        return (f"On {route}, life expectancy is {_num(row['le_first'])} years at {_clean(end.from_name)} and "
+                f"{_num(row['le_last'])} at {_clean(end.to_name)}; the source gives no margins of error, so the "
+                "difference is untested.")
+    same = " (both ends lie in the same small area)" if end.verdict == "same_area" and first != last else ""
+    return (f"On {route}, {ends}{same}, no change in life expectancy can be told apart from the estimates' "
+            "margins of error.")
+
+
+def story_label(row, story: Story | None = None, lead: Claim | None | bool = False) -> str | None:
+    """A short label for the stretch a map or chart highlights (``"−7.7 years over 4 stops"``), or None."""
+    story = story or Story()
+    c = claims.lead(row) if lead is False else lead
+    if c is None:
+        return None
+    if c.kind == "stretch":
+        hops = int(row.get("steepest_fall_stops") or 0)
+        span = (f"in {story.metres:.0f} m" if math.isfinite(story.metres) else "to the next stop") if hops <= 1 \
+            else f"over {hops} stops"
+        return f"\u2212{_num(c.value)} years {span}"
+    if c.kind == "range":
+        sign = "\u2212" if c.verdict == "falls" else "+"
+        return f"{sign}{_num(c.value)} years between these stops"
+    return f"{_signed(c.value) if c.value < 0 else '+' + _num(c.value)} years end to end"
+
+
+def takeaway(row, lead: Claim | None | bool = False) -> str:
+    """A title-like takeaway for a chart (``"Life expectancy falls 7.7 years over four stops on route 25"``)."""
+    route = route_words(row.get("route_name"))
+    c = claims.lead(row) if lead is False else lead
+    if c is None:
+        return f"No clear change in life expectancy along {route}"
+    if c.kind == "stretch":
+        hops = int(row.get("steepest_fall_stops") or 0)
+        span = "between two stops" if hops <= 1 else f"over {_count(hops, 'stop')}"
+        return f"Life expectancy falls {_num(c.value)} years {span} on {route}"
+    if c.kind == "range":
+        return f"Life expectancy {c.verdict} {_num(c.value)} years along {route}"
+    verb = "falls" if c.value < 0 else "rises"
+    return f"Life expectancy {verb} {_num(c.value)} years along {route}"
+
+
+def credit(sex: str = "", period: str = "", source: str = "", feed: str = "") -> str:
+    """The credit line printed under a sentence, map or chart.
+
+    Examples
+    --------
+    >>> credit("persons", "2016-2020", "ONS MSOA life expectancy", "TfL bus sequences, July 2018")
+    'Life expectancy at birth (persons, 2016-2020): ONS MSOA life expectancy. Stops: TfL bus sequences, July 2018.'
+    """
+    detail = ", ".join(p for p in (sex, period) if p)
+    first = "Life expectancy at birth" + (f" ({detail})" if detail else "") + (f": {source}" if source else "")
+    return first + "." + (f" Stops: {feed}." if feed else "")

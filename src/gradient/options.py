@@ -50,7 +50,7 @@ SEED = 20261201
 METHODS = ("point", "buffer", "network")
 """How a stop takes its areas (:func:`gradient.assign.assign`)."""
 
-CORRECTIONS = ("none", "holm", "fdr_bh")
+CORRECTIONS = ("holm", "fdr_by", "fdr_bh", "none")
 """Multiple-comparison corrections of the stop-to-stop tests (``docs/METHODS.md``)."""
 
 FAMILIES = ("pattern", "network")
@@ -93,8 +93,11 @@ class Options:
         Walk along the streets for ``method='network'``, metres.
     alpha : float, default 0.05
         Significance level; every interval is ``1 - alpha``.
-    correction : {'none', 'holm', 'fdr_bh'}, default 'none'
-        Multiple-comparison correction of the stop-to-stop tests within each family.
+    correction : {'holm', 'fdr_by', 'fdr_bh', 'none'}, default 'holm'
+        Multiple-comparison correction of the stop-to-stop tests within each family:
+        Holm (family-wise error, any dependence), Benjamini-Yekutieli (false discovery
+        rate, any dependence), Benjamini-Hochberg (not guaranteed here: neighbouring
+        changes share an area and are negatively correlated) or none.
     family : {'pattern', 'network'}, default 'pattern'
         Over what simultaneous intervals and corrections hold: each pattern on its own,
         or every pattern of the run at once (for sentences chosen from a ranking of the
@@ -129,7 +132,7 @@ class Options:
                         metavar="FILE", nargs="+", path=True)
     walk_m: float = _opt(WALK_M, "--walk-m", "walk along the streets for --method network, metres", metavar="W")
     alpha: float = _opt(ALPHA, "--alpha", "significance level; intervals are 1 - alpha", metavar="A")
-    correction: str = _opt("none", "--correction", "correction of the stop-to-stop tests", choices=CORRECTIONS)
+    correction: str = _opt("holm", "--correction", "correction of the stop-to-stop tests", choices=CORRECTIONS)
     family: str = _opt("pattern", "--family", "over what intervals and corrections hold", choices=FAMILIES)
     stretch_k: int = _opt(STRETCH_K, "--stretch-k", "longest stretch (stops) searched for the steepest fall",
                           metavar="K")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Sequence
 
 import geopandas as gpd
+import pandas as pd
 
 from ._files import staged_dir, write_csv
 from .options import DEFAULT_TILES, Options
@@ -19,10 +20,18 @@ from .pipeline import Result
 from .schema import PATTERNS_CSV_COLUMNS, PATTERNS_EXTRA_COLUMNS, STOPS_CSV_COLUMNS, STOPS_EXTRA_COLUMNS, safe_name
 
 
-def mapped_patterns(result: Result, maps: int, also: Sequence[str] = ()) -> list[str]:
-    """The pattern ids that get a map and a profile: the first ``maps`` with a value, then ``also``."""
+def top_stories(result: Result, n: int) -> pd.DataFrame:
+    """The ``n`` top-ranked routes, one pattern each (its ``route_story``), in rank order."""
     p = result.patterns
-    top = list(p.loc[p["n_stops_le"] > 0, "pattern_id"].head(max(maps, 0)))
+    keep = p["n_stops_le"] > 0
+    if "route_story" in p:
+        keep &= p["route_story"].astype(bool)
+    return p[keep].head(max(n, 0))
+
+
+def mapped_patterns(result: Result, maps: int, also: Sequence[str] = ()) -> list[str]:
+    """The pattern ids that get a map and a profile: the ``maps`` top-ranked routes' stories, then ``also``."""
+    top = list(top_stories(result, maps)["pattern_id"])
     return list(dict.fromkeys(top + [result.pattern(pid)["pattern_id"] for pid in also]))
 
 

@@ -165,6 +165,7 @@ def run_patterns(
     Result
     """
     from .assign import assign
+    from .ranking import doubtful_areas, shrink
     from .tables import pattern_table, stop_table
 
     options = options or Options()
@@ -177,8 +178,11 @@ def run_patterns(
         patterns, pattern_stops = street_geometry(patterns, pattern_stops, network)
     assignment, weights = assign(pattern_stops, areas, method=options.method, radius_m=options.radius_m,
                                  return_weights=True, network=network, walk_m=options.walk_m)
-    stops = stop_table(patterns, pattern_stops, assignment, weights, options)
-    table = pattern_table(patterns, stops, weights, options, labels)
+    eb = shrink(areas)
+    doubt = doubtful_areas(areas, eb, used=pd.Index(weights["area_id"].unique()))
+    names = areas.set_index("area_id")["area_name"] if "area_name" in areas else None
+    stops = stop_table(patterns, pattern_stops, assignment, weights, options, eb=eb, doubt=doubt)
+    table = pattern_table(patterns, stops, weights, options, labels, eb=eb, area_names=names)
     geometry = gpd.GeoDataFrame(patterns[["pattern_id", "geometry_source", "geometry"]], crs=patterns.crs)
     return Result(stops=stops, patterns=table, geometry=geometry, labels=labels, weights=weights, options=options)
 

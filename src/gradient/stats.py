@@ -1,103 +1,82 @@
-"""Statistics a researcher can cite.
+"""Statistics a researcher can cite, every one from the model of :mod:`gradient.uncertainty`.
 
-Changes with standard errors, trends with honest intervals, the steepest stretch, a
-network ranking, and a headline that refuses claims the intervals do not support.
+- :func:`stop_tests`: every stop-to-stop change with its exact standard error, z and p, and
+  a flag corrected within its family (Holm by default; identical tests, the same areas on
+  many routes, count once).
+- :func:`pattern_stats`: per pattern, the end-to-end change with its interval, the
+  steepest stretch and the biggest stop-to-stop fall with intervals that are simultaneous
+  over every candidate they were chosen from, and the trends of :mod:`gradient.trends`.
 
-Uncertainty model
------------------
-Every stop's value is a weighted mean of small-area estimates
-(``le_stop = sum_k w_k le_k``, weights from :func:`gradient.assign.assign`). The
-areas' estimation errors are taken as independent, so the difference between two
-stops ``b - a`` has variance ``sum_k (w_bk - w_ak)^2 se_k^2``. Two stops in the same
-area therefore differ by exactly 0 with standard error 0, and stops whose buffers
-share areas get the smaller error their shared areas imply; nothing assumes two
-stops are independent when they are not.
+Every interval is ``1 - alpha`` (95% by default). With ``family="network"`` the
+simultaneous intervals, the end-to-end change and the slopes hold over every pattern of the
+run at once, and the stop-to-stop correction runs over the whole network's distinct tests.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr, stdtrit
+from scipy import sparse
+from scipy.special import ndtr
 
 from .errors import OptionError
-from .options import CORRECTIONS, STRETCH_K, Z95
+from .options import CORRECTIONS, Options
+from .trends import area_meta_regression, area_positions, exact_trend
+from .uncertainty import Family, Model, combination_se, pair_se, simultaneous_quantiles
 
 
-def pair_se(weights: pd.DataFrame, first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """Standard error of ``le[second] - le[first]`` for aligned arrays of stop ids.
+def _test_keys(weights: pd.DataFrame, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """One key per contrast ``le[second] - le[first]``, equal for contrasts of identical areas and weights.
 
-    Parameters
-    ----------
-    weights : pandas.DataFrame
-        The weights table of :func:`gradient.assign.assign` (``stop_id``,
-        ``area_id``, ``weight``, ``le_se``).
-    first, second : array-like of str
-        Stop ids, one pair per position.
-
-    Returns
-    -------
-    numpy.ndarray
-        Years; NaN where either stop has no value or a contributing area has no
-        standard error; exactly 0 where both stops take the same areas with the
-        same weights.
+    The sign is normalised (a change and its reverse are one test).
     """
     n = len(first)
-    w = weights[["stop_id", "area_id", "weight", "le_se"]]
-    a = pd.DataFrame({"pair": np.arange(n), "stop_id": np.asarray(first, dtype=object)}).merge(w, on="stop_id")
-    b = pd.DataFrame({"pair": np.arange(n), "stop_id": np.asarray(second, dtype=object)}).merge(w, on="stop_id")
+    w = weights[["stop_id", "area_id", "weight"]]
+    a = pd.DataFrame({"pair": np.arange(n), "stop_id": first}).merge(w, on="stop_id")
+    b = pd.DataFrame({"pair": np.arange(n), "stop_id": second}).merge(w, on="stop_id")
     a["weight"] = -a["weight"]
-    both = pd.concat([a, b], ignore_index=True)
-    d = both.groupby(["pair", "area_id"], sort=False).agg(dw=("weight", "sum"), se=("le_se", "first"))
-    d["dw"] = d["dw"].where(d["dw"].abs() > 1e-12, 0.0)
-    v = d["dw"] ** 2 * d["se"] ** 2
-    unknown = (v.isna() & (d["dw"] != 0)).groupby(level="pair").any()
-    var = v.fillna(0.0).groupby(level="pair").sum()
-    var[unknown] = np.nan
-    present = np.zeros(n, dtype=bool)
-    present[a["pair"].unique()] = True
-    both_present = present & np.isin(np.arange(n), b["pair"].unique())
-    out = np.sqrt(var.reindex(np.arange(n)).to_numpy(float))
-    out[~both_present] = np.nan
-    return out
+    d = pd.concat([a, b]).groupby(["pair", "area_id"], sort=True)["weight"].sum()
+    d = d[d.abs() > 1e-12].round(9)
+    first_sign = np.sign(d.groupby(level="pair").transform("first"))
+    d = d * first_sign
+    text = (d.index.get_level_values("area_id").astype(str).to_numpy(dtype=object) + ":"
+            + d.astype(str).to_numpy(dtype=object))
+    keys = pd.Series(text, index=d.index.get_level_values("pair")).groupby(level=0).agg("|".join)
+    return keys.reindex(np.arange(n)).fillna("").to_numpy(dtype=object)
 
 
-def stop_tests(
-    stops: pd.DataFrame,
-    weights: pd.DataFrame,
-    alpha: float = 0.05,
-    correction: str = "none",
-) -> pd.DataFrame:
+def stop_tests(stops: pd.DataFrame, weights: pd.DataFrame, options: Options | None = None) -> pd.DataFrame:
     """Standard error, z-score and significance of every stop-to-stop change.
 
     Parameters
     ----------
     stops : pandas.DataFrame
-        :func:`gradient.gradient.stop_table` rows (``pattern_id``, ``stop_id``,
+        :func:`gradient.tables.stop_table` rows (``pattern_id``, ``stop_id``,
         ``le_delta``), ordered by pattern and stop sequence.
     weights : pandas.DataFrame
         The weights table of :func:`gradient.assign.assign`.
-    alpha : float, default 0.05
-        Significance level of the two-sided z-test.
-    correction : {'none', 'holm', 'fdr_bh'}
-        Multiple-comparison correction across each pattern's tests: Holm's
-        family-wise error rate, or Benjamini-Hochberg's false discovery rate (the
-        decisions of statsmodels' ``multipletests``, see :func:`grouped_reject`).
+    options : Options, optional
+        ``alpha``, ``correction`` (``holm``: family-wise error rate, valid under any
+        dependence; ``fdr_by``: Benjamini-Yekutieli false discovery rate, valid under any
+        dependence; ``fdr_bh``: Benjamini-Hochberg, *not* guaranteed here because
+        neighbouring changes share an area and are negatively correlated; ``none``) and
+        ``family`` (``pattern``: each pattern's tests; ``network``: every pattern's).
 
     Returns
     -------
     pandas.DataFrame
-        Indexed like ``stops``: ``le_delta_se`` (years), ``le_delta_z``,
-        ``le_delta_p`` (two-sided, unadjusted) and ``le_delta_significant``
-        (boolean; NA where the change or its error is unknown, False where both
-        stops take the same areas and the change is exactly 0).
+        Indexed like ``stops``: ``le_delta_se`` (years), ``le_delta_z``, ``le_delta_p``
+        (two-sided, unadjusted) and ``le_delta_significant`` (boolean; NA where the
+        change or its error is unknown, False where both stops take the same areas and
+        the change is exactly 0). Within a family, tests of the same areas with the same
+        weights (the same area pair met again, or on another route) are one test.
     """
-    if correction not in CORRECTIONS:
-        raise OptionError(f"correction={correction!r} is not one of {', '.join(CORRECTIONS)}", param="correction")
+    options = options or Options()
     prev = stops.groupby("pattern_id", sort=False)["stop_id"].shift()
     has = stops["le_delta"].notna().to_numpy()
     se = np.full(len(stops), np.nan)
-    se[has] = pair_se(weights, prev.to_numpy()[has], stops["stop_id"].to_numpy()[has])
+    first, second = prev.to_numpy(dtype=object)[has], stops["stop_id"].to_numpy(dtype=object)[has]
+    se[has] = pair_se(weights, first, second)
     delta = stops["le_delta"].to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se > 0, delta / se, np.nan)
@@ -106,38 +85,48 @@ def stop_tests(
     sig = pd.Series(pd.NA, index=stops.index, dtype="boolean")
     sig[(se == 0) & has] = False
     tested = np.isfinite(p)
-    if correction == "none":
-        sig[tested] = p[tested] < alpha
-    else:
-        groups = stops["pattern_id"].to_numpy()[tested]
-        sig[tested] = grouped_reject(p[tested], groups, alpha, correction)
+    if tested.any():
+        keys = np.full(len(stops), "", dtype=object)
+        keys[has] = _test_keys(weights, first, second)
+        fam = stops["pattern_id"].to_numpy(dtype=object) if options.family == "pattern" else np.zeros(len(stops))
+        frame = pd.DataFrame({"fam": fam[tested], "key": keys[tested], "p": p[tested]})
+        unique = frame.drop_duplicates(["fam", "key"])
+        if options.correction == "none":
+            reject = unique["p"].to_numpy() < options.alpha
+        else:
+            reject = grouped_reject(unique["p"].to_numpy(), unique["fam"].to_numpy(), options.alpha,
+                                    options.correction)
+        decided = pd.Series(reject, index=pd.MultiIndex.from_frame(unique[["fam", "key"]]))
+        sig[tested] = decided.reindex(pd.MultiIndex.from_frame(frame[["fam", "key"]])).to_numpy(bool)
     out["le_delta_significant"] = sig
     return out
 
 
 def grouped_reject(p: np.ndarray, groups: np.ndarray, alpha: float, method: str) -> np.ndarray:
-    """Holm or Benjamini-Hochberg rejections within each group, for all groups at once.
+    """Holm, Benjamini-Hochberg or Benjamini-Yekutieli rejections within each group, all groups at once.
 
-    The same decisions as statsmodels' ``multipletests(p, alpha, method)`` applied to
-    each group (a test checks this), computed with one sort and grouped scans:
-    ``multipletests`` itself runs a garbage collection on every call, which makes a
-    loop over a city's thousand patterns take minutes.
+    The decisions of statsmodels' ``multipletests(p, alpha, method)`` applied to each
+    group (a test checks this), with one sort and grouped scans: ``multipletests`` runs
+    a garbage collection on every call, which makes a loop over a city's thousand
+    patterns take minutes.
 
     Parameters
     ----------
     p : ndarray
         p-values (finite).
     groups : ndarray
-        Group label of each p-value (the pattern).
+        Group label of each p-value (the family).
     alpha : float
-        Family-wise error rate (``holm``) or false discovery rate (``fdr_bh``).
-    method : {'holm', 'fdr_bh'}
+        Family-wise error rate (``holm``) or false discovery rate (``fdr_bh``, ``fdr_by``).
+    method : {'holm', 'fdr_bh', 'fdr_by'}
 
     Returns
     -------
     ndarray of bool
         Whether each hypothesis is rejected.
     """
+    if method not in CORRECTIONS or method == "none":
+        raise OptionError(f"correction={method!r} is not one of holm, fdr_by, fdr_bh", param="correction")
     frame = pd.DataFrame({"g": groups, "p": p}).sort_values(["g", "p"], kind="stable")
     g = frame.groupby("g", sort=False)
     rank = g.cumcount().to_numpy() + 1
@@ -145,275 +134,197 @@ def grouped_reject(p: np.ndarray, groups: np.ndarray, alpha: float, method: str)
     if method == "holm":  # step down: reject while p_(j) <= alpha / (m - j + 1)
         ok = pd.Series(frame["p"].to_numpy() <= alpha / (m - rank + 1), index=frame.index)
         reject = ok.groupby(frame["g"], sort=False).cummin().to_numpy()
-    elif method == "fdr_bh":  # step up: reject ranks up to the largest k with p_(k) <= k alpha / m
-        ok = frame["p"].to_numpy() <= rank * alpha / m
+    else:  # step up: reject ranks up to the largest k with p_(k) <= k alpha / (m c_m)
+        c = np.ones(len(m))
+        if method == "fdr_by":
+            harmonic = np.cumsum(1.0 / np.arange(1, int(m.max(initial=1)) + 1))
+            c = harmonic[m - 1]
+        ok = frame["p"].to_numpy() <= rank * alpha / (m * c)
         kmax = pd.Series(np.where(ok, rank, 0), index=frame.index).groupby(frame["g"], sort=False).transform("max")
         reject = rank <= kmax.to_numpy()
-    else:
-        raise OptionError(f"correction={method!r} is not one of holm, fdr_bh", param="correction")
     out = np.empty(len(p), dtype=bool)
     out[frame.index.to_numpy()] = reject
     return out
 
 
-def hac_lags(n: int) -> int:
-    """Newey-West (1994) rule of thumb for the HAC lag length: floor(4 (n/100)^(2/9))."""
-    return max(1, int(np.floor(4 * (n / 100) ** (2 / 9))))
-
-
-def trend(x: np.ndarray, le: np.ndarray, se: np.ndarray | None = None) -> tuple[float, float, float, int]:
-    """Trend of life expectancy on ``x`` with a 95% interval robust to correlated neighbours.
-
-    Weighted least squares with weights ``1 / se**2`` where every stop used has a
-    standard error (ordinary least squares otherwise), with heteroskedasticity and
-    autocorrelation consistent (HAC, Newey-West, Bartlett kernel, :func:`hac_lags`
-    lags, small-sample factor n / (n - 2)) standard errors, because neighbouring
-    stops often share an area and their residuals are correlated; the interval
-    uses Student's t with n - 2 degrees of freedom (statsmodels).
-
-    Parameters
-    ----------
-    x : ndarray
-        Distance (km) or riding time (tens of minutes) from the first stop.
-    le, se : ndarray
-        Life expectancy and its standard error (years); stops with NaN ``le`` or
-        ``x`` are left out.
-
-    Returns
-    -------
-    slope, ci_low, ci_high : float
-        Years per unit of ``x`` and its 95% interval; the interval is NaN with
-        fewer than 3 stops, everything is NaN with fewer than 2 or no spread in ``x``.
-    n : int
-        Stops used.
-    """
-    import statsmodels.api as sm
-
-    ok = np.isfinite(x) & np.isfinite(le)
-    xs, ys = x[ok], le[ok]
-    n = int(ok.sum())
-    if n < 2 or np.ptp(xs) == 0:
-        return np.nan, np.nan, np.nan, n
-    X = sm.add_constant(xs, has_constant="add")
-    ses = None if se is None else se[ok]
-    if ses is not None and np.all(np.isfinite(ses)) and np.all(ses > 0):
-        model = sm.WLS(ys, X, weights=1.0 / ses**2)
-    else:
-        model = sm.OLS(ys, X)
-    if n < 3:
-        return float(model.fit().params[1]), np.nan, np.nan, n
-    fit = model.fit(cov_type="HAC", cov_kwds={"maxlags": hac_lags(n), "use_correction": True}, use_t=True)
-    low, high = fit.conf_int(alpha=0.05)[1]
-    return float(fit.params[1]), float(low), float(high), n
-
-
-def grouped_trend(groups: np.ndarray, x: np.ndarray, le: np.ndarray, se: np.ndarray) -> pd.DataFrame:
-    """:func:`trend` for every group at once, with grouped sums instead of a fit per group.
-
-    The same estimator as :func:`trend` (weighted least squares where every used stop
-    of a group has a standard error, ordinary otherwise; Newey-West HAC errors with
-    :func:`hac_lags` lags and the n / (n - 2) factor; Student's t interval), written
-    out in closed form for a straight line so that a city's thousands of patterns
-    need no Python loop of regressions; a test checks it against statsmodels.
-
-    Parameters
-    ----------
-    groups : ndarray
-        Group label (pattern) of each row; rows of a group contiguous and in stop order.
-    x, le, se : ndarray
-        As for :func:`trend`.
+def windows(stops: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Every stretch of 1 to ``k`` stop-to-stop hops whose two ends have a value.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by group, in order of first appearance: ``slope``, ``ci_low``,
-        ``ci_high`` and ``n`` (rows used).
+        ``pattern_id``, ``from_row`` and ``to_row`` (positions in ``stops``), ``hops``,
+        ``fall`` (``le`` at the start minus ``le`` at the end, years; positive when it falls).
     """
-    ok = np.isfinite(x) & np.isfinite(le)
-    codes, labels = pd.factorize(groups)
-    g, xs, ys, ses = codes[ok], x[ok], le[ok], se[ok]
-    k = len(labels)
-    n = np.bincount(g, minlength=k).astype(float)
-    # weights 1/se^2 only where every used stop of the group has a positive standard error
-    se_ok = np.isfinite(ses) & (ses > 0)
-    all_se = np.bincount(g, weights=se_ok, minlength=k) == n
-    w = np.where(all_se[g], 1.0 / np.where(se_ok, ses, 1.0) ** 2, 1.0)
-
-    def gsum(v: np.ndarray) -> np.ndarray:
-        return np.bincount(g, weights=v, minlength=k)
-
-    sw, swx, swy = gsum(w), gsum(w * xs), gsum(w * ys)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        xm, ym = swx / sw, swy / sw
-        dx = xs - xm[g]
-        sxx = gsum(w * dx**2)
-        slope = gsum(w * dx * (ys - ym[g])) / sxx
-        intercept = ym - slope * xm
-        u = ys - intercept[g] - slope[g] * xs
-        s0, s1 = w * u, w * u * xs  # the score rows w u (1, x)
-        S = np.stack([gsum(s0 * s0), gsum(s0 * s1), gsum(s1 * s1)])
-        lags = np.maximum(1, np.floor(4 * (n / 100) ** (2 / 9))).astype(int)
-        for lag in range(1, int(lags.max(initial=1)) + 1):
-            gl = g[lag:]
-            use = (gl == g[:-lag]) & (lag <= lags[gl])  # pairs within one group, within its lags
-            kern = 1 - lag / (lags[gl] + 1)
-            a0, a1, b0, b1 = s0[lag:], s1[lag:], s0[:-lag], s1[:-lag]
-
-            def lagged(v: np.ndarray, gl=gl, use=use, kern=kern) -> np.ndarray:  # where: other groups may be NaN
-                return np.bincount(gl, weights=np.where(use, kern * v, 0.0), minlength=k)
-
-            S[0] += 2 * lagged(a0 * b0)
-            S[1] += lagged(a0 * b1 + a1 * b0)
-            S[2] += 2 * lagged(a1 * b1)
-        det = sw * gsum(w * xs**2) - swx**2
-        # second row of the inverse of [[sw, swx], [swx, swxx]]: (-swx, sw) / det
-        r0, r1 = -swx / det, sw / det
-        var = (r0 * r0 * S[0] + 2 * r0 * r1 * S[1] + r1 * r1 * S[2]) * n / (n - 2)
-        half = stdtrit(n - 2, 0.975) * np.sqrt(np.maximum(var, 0))
-    usable = (n >= 2) & (sxx > 0)
-    slope = np.where(usable, slope, np.nan)
-    half = np.where(usable & (n >= 3), half, np.nan)
-    out = pd.DataFrame({"slope": slope, "ci_low": slope - half, "ci_high": slope + half, "n": n.astype(int)},
-                       index=pd.Index(labels))
-    missing = pd.Index(pd.unique(groups)).difference(out.index)
-    return pd.concat([out, pd.DataFrame({"n": 0}, index=missing)]) if len(missing) else out
-
-
-def _stretch(stops: pd.DataFrame, k: int) -> pd.DataFrame:
-    """For each stop, the largest fall into it from any of the k stops before it."""
-    g = stops.groupby("pattern_id", sort=False)["le"]
+    pid = stops["pattern_id"].to_numpy()
     le = stops["le"].to_numpy(float)
-    best = np.full(len(stops), np.nan)
-    hops = np.zeros(len(stops), dtype=int)
-    for s in range(1, k + 1):  # k shifted copies, each vectorised over every pattern
-        fall = g.shift(s).to_numpy(float) - le
-        better = np.isfinite(fall) & ~(fall <= best)  # NaN best counts as worse
-        best = np.where(better, fall, best)
-        hops = np.where(better, s, hops)
-    return pd.DataFrame({"fall": best, "hops": hops}, index=stops.index)
+    frames = []
+    for s in range(1, k + 1):
+        a = np.arange(len(stops) - s)
+        b = a + s
+        ok = (pid[a] == pid[b]) & np.isfinite(le[a]) & np.isfinite(le[b])
+        frames.append(pd.DataFrame({"pattern_id": pid[b[ok]], "from_row": a[ok], "to_row": b[ok], "hops": s,
+                                    "fall": le[a[ok]] - le[b[ok]]}))
+    return pd.concat(frames, ignore_index=True)
 
 
-def pattern_stats(stops: pd.DataFrame, weights: pd.DataFrame, k: int = STRETCH_K) -> pd.DataFrame:
-    """Per-pattern statistics beyond the contract's columns.
+def _largest_fall(win: pd.DataFrame, stops: pd.DataFrame, z: pd.Series, prefix: str, labels: pd.Index) -> pd.DataFrame:
+    """The largest fall of each pattern among ``win``, with its interval at half-width ``z`` (per pattern)."""
+    best = win.sort_values(["pattern_id", "fall", "to_row", "hops"], ascending=[True, False, True, True],
+                           kind="stable").drop_duplicates("pattern_id").set_index("pattern_id")
+    best = best.reindex(labels)
+    fall = best["fall"]
+    real = (fall > 0).to_numpy()
+    names = stops["stop_name"].astype("string").to_numpy()
+    seqs = stops["stop_sequence"].to_numpy()
+    fr = best["from_row"].fillna(-1).astype(int).to_numpy()
+    tr = best["to_row"].fillna(-1).astype(int).to_numpy()
+    se = best["se"].to_numpy(float)
+    crit = z.reindex(labels).to_numpy(float)
+    low, high = fall.to_numpy() - crit * se, fall.to_numpy() + crit * se
+    out = pd.DataFrame(index=labels)
+    out[prefix] = fall.clip(lower=0)
+    out[f"{prefix}_se"] = np.where(real, se, np.nan)
+    out[f"{prefix}_from"] = pd.array(np.where(real, names[fr], None), dtype="string")
+    out[f"{prefix}_to"] = pd.array(np.where(real, names[tr], None), dtype="string")
+    out[f"{prefix}_from_seq"] = pd.array(np.where(real, seqs[fr], None), dtype="Int64")
+    out[f"{prefix}_to_seq"] = pd.array(np.where(real, seqs[tr], None), dtype="Int64")
+    out[f"{prefix}_ci_low"] = np.where(real, low, np.nan)
+    out[f"{prefix}_ci_high"] = np.where(real, high, np.nan)
+    out[f"{prefix}_significant"] = pd.array(np.where(real & np.isfinite(low), low > 0, np.where(real, None, False)),
+                                            dtype="boolean")
+    out[f"{prefix}_stops"] = pd.array(np.where(real, best["hops"].fillna(0), 0), dtype="Int64")
+    return out
+
+
+def pattern_stats(stops: pd.DataFrame, weights: pd.DataFrame, options: Options | None = None) -> pd.DataFrame:
+    """Per-pattern statistics: ends, change, steepest stretch, biggest stop-to-stop fall, trends.
 
     Parameters
     ----------
     stops : pandas.DataFrame
-        :func:`gradient.gradient.stop_table` rows (with ``minutes`` where the feed
-        has times), ordered by pattern and stop sequence.
+        :func:`gradient.tables.stop_table` rows (with ``minutes`` where the feed has
+        times), ordered by pattern and stop sequence, index ``0..n-1``.
     weights : pandas.DataFrame
         The weights table of :func:`gradient.assign.assign`.
-    k : int, default 5
-        Longest stretch, in stop-to-stop hops, searched for the steepest fall.
+    options : Options, optional
+        ``alpha``, ``family``, ``stretch_k`` and ``draws``.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``pattern_id``:
+        Indexed by ``pattern_id``; years unless said:
 
-        - ``le_first_se``, ``le_last_se``: standard errors of ``le_first`` and
-          ``le_last`` (years);
-        - ``le_change``: last minus first known value (years), between the stops
-          ``le_change_from`` and ``le_change_to``, ``le_change_stops`` stops apart;
-          ``le_change_se``, ``le_change_ci_low``, ``le_change_ci_high`` (95%) and
+        - ``le_first``, ``le_last`` and their standard errors ``le_first_se``,
+          ``le_last_se`` (of those very stops); ``le_change`` (last minus first), between
+          ``le_change_from`` and ``le_change_to``, ``le_change_stops`` stops apart, its
+          ``le_change_se``, interval ``le_change_ci_low``/``_high`` and
           ``le_change_significant`` (the interval excludes 0);
-        - ``steepest_fall``: the largest fall from one stop to another at most
-          ``k`` stops further on (years, positive; 0 if it never falls),
-          ``steepest_fall_se``, ``steepest_fall_from``, ``steepest_fall_to``
-          (stop names) and ``steepest_fall_stops`` (hops);
-        - ``slope_per_km``, ``slope_ci_low``, ``slope_ci_high``: :func:`trend` on
-          kilometres (years per km);
-        - ``slope_per_10min``, ``slope_10min_ci_low``, ``slope_10min_ci_high``:
-          :func:`trend` on scheduled riding time (years per 10 minutes; NaN where
-          the source has no times).
+        - ``steepest_fall`` (the largest fall from one stop to another at most
+          ``stretch_k`` stops on; 0 if it never falls), ``_se``, ``_from``/``_to``
+          (names), ``_from_seq``/``_to_seq`` (stop sequences), ``_stops`` (hops), and an
+          interval ``_ci_low``/``_ci_high`` simultaneous over every stretch of the
+          pattern (of the network with ``family="network"``), ``_significant`` when
+          its lower end is above 0;
+        - ``max_drop`` and the same columns for the biggest fall between consecutive stops
+          (``max_drop_from``/``_to`` are names), simultaneous over consecutive pairs;
+        - ``slope_per_km``, ``slope_ci_low``, ``slope_ci_high``, ``slope_se`` (years per
+          km) and ``slope_per_10min``, ``slope_10min_ci_low``, ``slope_10min_ci_high``
+          (years per 10 scheduled minutes), exact under the model
+          (:func:`gradient.trends.exact_trend`);
+        - ``gen_slope_per_km``, ``gen_slope_ci_low``, ``gen_slope_ci_high``, ``gen_tau``
+          (years) and ``n_areas_le`` (distinct areas with a value and a standard
+          error): :func:`gradient.trends.area_meta_regression`.
     """
-    s = stops
+    options = options or Options()
+    s = stops.reset_index(drop=True)
+    labels = pd.Index(pd.unique(s["pattern_id"]))
+    model = Model(weights)
+    level = 1 - options.alpha
+    network = options.family == "network"
+
+    ends = _ends(s, weights, labels)
+    out = ends.copy()
+    set_change_interval(out, options.z)
+    win = windows(s, options.stretch_k)
+    ids = s["stop_id"].to_numpy(dtype=object)
+    win["se"] = pair_se(weights, ids[win["from_row"]], ids[win["to_row"]])
+    one = win[win["hops"] == 1]
+    km = s["dist_m"].to_numpy(float) / 1000.0
+    minutes = s["minutes"].to_numpy(float) / 10.0 if "minutes" in s else np.full(len(s), np.nan)
+    trend_km = exact_trend(s, km, weights, options.z)
+    trend_min = exact_trend(s, minutes, weights, options.z)
+    families = [Family(win["se"].to_numpy(), win["pattern_id"].to_numpy(), ids[win["from_row"]], ids[win["to_row"]]),
+                Family(one["se"].to_numpy(), one["pattern_id"].to_numpy(), ids[one["from_row"]], ids[one["to_row"]])]
+    if network:
+        first, last = ends.attrs["ends"]
+        families.append(Family(out["le_change_se"].to_numpy(float), labels.to_numpy(),
+                               first.to_numpy(dtype=object), last.to_numpy(dtype=object)))
+        families += [_trend_family(tr, model, labels) for tr in (trend_km, trend_min)]
+    found = simultaneous_quantiles(model, families, (level,), options.draws)
+    (crit_k, all_k), (crit_1, all_1) = found[:2]
+    zk = crit_k[level] if not network else pd.Series(all_k[0], index=labels)
+    z1 = crit_1[level] if not network else pd.Series(all_1[0], index=labels)
+    out = out.join(_largest_fall(win, s, zk, "steepest_fall", labels))
+    drop = _largest_fall(one, s, z1, "max_drop", labels)
+    out = out.join(drop.drop(columns=["max_drop_stops"]))
+    if network:  # every pattern's change and trends at once
+        set_change_interval(out, found[2][1][0])
+        for tr, (_, overall) in zip((trend_km, trend_min), found[3:]):
+            half = overall[0] * tr["se"]
+            tr["ci_low"], tr["ci_high"] = tr["slope"] - half, tr["slope"] + half
+    out["slope_per_km"], out["slope_se"] = trend_km["slope"], trend_km["se"]
+    out["slope_ci_low"], out["slope_ci_high"] = trend_km["ci_low"], trend_km["ci_high"]
+    out["slope_per_10min"] = trend_min["slope"]
+    out["slope_10min_ci_low"], out["slope_10min_ci_high"] = trend_min["ci_low"], trend_min["ci_high"]
+    gen = area_meta_regression(area_positions(s, weights, km), labels, options.alpha)
+    out["gen_slope_per_km"] = gen["slope"]
+    out["gen_slope_ci_low"], out["gen_slope_ci_high"] = gen["ci_low"], gen["ci_high"]
+    out["gen_tau"], out["n_areas_le"] = gen["tau"], gen["n_areas"]
+    return out
+
+
+def _ends(s: pd.DataFrame, weights: pd.DataFrame, labels: pd.Index) -> pd.DataFrame:
+    """The first and last stops with a value, and the change between them (pattern family, 1 - alpha)."""
     valued = s[s["le"].notna()]
     g = valued.groupby("pattern_id", sort=False)
-    ends = pd.DataFrame({"a": g["stop_id"].first(), "b": g["stop_id"].last()})
-    change = g["le"].last() - g["le"].first()
-    change_se = pd.Series(pair_se(weights, ends["a"].to_numpy(), ends["b"].to_numpy()), index=ends.index)
-    out = pd.DataFrame({"le_first_se": g["le_se"].first().where(g["le_se"].count() > 0),
-                        "le_last_se": g["le_se"].last().where(g["le_se"].count() > 0),
-                        "le_change": change, "le_change_se": change_se})
-    out["le_change_from"] = g["stop_name"].first().astype("string")
-    out["le_change_to"] = g["stop_name"].last().astype("string")
-    out["le_change_stops"] = (g["stop_sequence"].last() - g["stop_sequence"].first()).astype("Int64")
-    out["le_change_ci_low"] = out["le_change"] - Z95 * out["le_change_se"]
-    out["le_change_ci_high"] = out["le_change"] + Z95 * out["le_change_se"]
+    first, last = valued.loc[g.head(1).index], valued.loc[g.tail(1).index]
+    first, last = first.set_index("pattern_id").reindex(labels), last.set_index("pattern_id").reindex(labels)
+    out = pd.DataFrame(index=labels)
+    out["le_first"], out["le_last"] = first["le"], last["le"]
+    out["le_first_se"], out["le_last_se"] = first["le_se"], last["le_se"]  # the very stops' own errors
+    out["le_change"] = last["le"] - first["le"]
+    known = first["stop_id"].notna().to_numpy()
+    se = np.full(len(labels), np.nan)
+    se[known] = pair_se(weights, first["stop_id"].to_numpy(dtype=object)[known],
+                        last["stop_id"].to_numpy(dtype=object)[known])
+    out["le_change_se"] = se
+    out["le_change_from"] = first["stop_name"].astype("string")
+    out["le_change_to"] = last["stop_name"].astype("string")
+    out["le_change_from_seq"] = first["stop_sequence"].astype("Int64")
+    out["le_change_to_seq"] = last["stop_sequence"].astype("Int64")
+    out["le_change_stops"] = (last["stop_sequence"] - first["stop_sequence"]).astype("Int64")
+    out.attrs["ends"] = (first["stop_id"], last["stop_id"])
+    return out
+
+
+def set_change_interval(out: pd.DataFrame, z: np.ndarray | float) -> None:
+    """``le_change_ci_low``/``_high`` at half-width ``z`` standard errors, and ``le_change_significant``."""
+    out["le_change_ci_low"] = out["le_change"] - z * out["le_change_se"]
+    out["le_change_ci_high"] = out["le_change"] + z * out["le_change_se"]
     sig = (out["le_change_ci_low"] > 0) | (out["le_change_ci_high"] < 0)
     out["le_change_significant"] = sig.astype("boolean").where(out["le_change_se"].notna())
 
-    st = _stretch(s, k)
-    has = st["fall"].notna()
-    worst = st.loc[has, "fall"].groupby(s.loc[has, "pattern_id"], sort=False).idxmax()
-    rows = worst.to_numpy()
-    pos = s.index.get_indexer(rows)
-    from_pos = pos - st.loc[rows, "hops"].to_numpy()
-    fall = pd.Series(st.loc[rows, "fall"].to_numpy(), index=worst.index)
-    out["steepest_fall"] = fall.clip(lower=0)
-    real = (fall > 0).to_numpy()
-    se = pair_se(weights, s["stop_id"].to_numpy()[from_pos], s["stop_id"].to_numpy()[pos])
-    out["steepest_fall_se"] = pd.Series(np.where(real, se, np.nan), index=worst.index)
-    names = s["stop_name"].astype("string").to_numpy()
-    out["steepest_fall_from"] = pd.Series(np.where(real, names[from_pos], None), index=worst.index, dtype="string")
-    out["steepest_fall_to"] = pd.Series(np.where(real, names[pos], None), index=worst.index, dtype="string")
-    out["steepest_fall_stops"] = pd.Series(np.where(real, st.loc[rows, "hops"], 0), index=worst.index).astype("Int64")
 
-    pid = s["pattern_id"].to_numpy()
-    le, se = s["le"].to_numpy(float), s["le_se"].to_numpy(float)
-    km = grouped_trend(pid, s["dist_m"].to_numpy(float) / 1000.0, le, se)
-    minutes = s["minutes"].to_numpy(float) if "minutes" in s.columns else np.full(len(s), np.nan)
-    tm = grouped_trend(pid, minutes / 10.0, le, se)
-    fit = pd.concat(
-        [km.set_axis(["slope_per_km", "slope_ci_low", "slope_ci_high", "n"], axis=1).drop(columns="n"),
-         tm.set_axis(["slope_per_10min", "slope_10min_ci_low", "slope_10min_ci_high", "n"], axis=1)
-         .drop(columns="n")],
-        axis=1,
-    )
-    return fit.join(out)
+def _trend_family(trend: pd.DataFrame, model: Model, labels: pd.Index) -> Family:
+    """Every pattern's slope as one family of linear combinations (``family="network"``)."""
+    terms = trend.attrs["terms"]
+    cols = model.stops(terms["stop_id"].to_numpy()) if len(terms) else np.empty(0, int)
+    keep = cols >= 0
+    coef = sparse.csr_matrix((terms["coef"].to_numpy()[keep], (terms["combo"].to_numpy()[keep], cols[keep])),
+                             shape=(len(labels), model.n_rows))
+    return Family(trend["se"].to_numpy(float), labels.to_numpy(), coef=coef)
 
 
-def lowess_profile(dist_m: np.ndarray, le: np.ndarray, frac: float = 0.3) -> np.ndarray:
-    """LOWESS-smoothed life expectancy at each stop, for charts (NaN where ``le`` is).
-
-    Parameters
-    ----------
-    dist_m, le : ndarray
-        One pattern's distances (m) and values (years).
-    frac : float, default 0.3
-        Share of the stops each local fit uses.
-    """
-    from statsmodels.nonparametric.smoothers_lowess import lowess
-
-    out = np.full(len(le), np.nan)
-    ok = np.isfinite(le) & np.isfinite(dist_m)
-    if ok.sum() >= 3 and np.ptp(le[ok]) > 0:
-        with np.errstate(invalid="ignore", divide="ignore"):  # repeated distances at a terminus
-            out[ok] = lowess(le[ok], dist_m[ok], frac=frac, it=0, return_sorted=False)
-    elif ok.any():
-        out[ok] = le[ok]  # a constant profile is its own smooth
-    return out
-
-
-def rank_network(patterns: pd.DataFrame) -> pd.DataFrame:
-    """Rank every pattern by range, by steepest stretch and by slope.
-
-    Parameters
-    ----------
-    patterns : pandas.DataFrame
-        :func:`gradient.gradient.pattern_table`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``patterns`` with ``rank_range`` (1 = widest ``le_range``), ``rank_fall``
-        (1 = largest ``steepest_fall``) and ``rank_slope`` (1 = largest absolute
-        ``slope_per_km``); ties share the better rank, patterns without a value
-        have none.
-    """
-    out = patterns.copy()
-    for col, source in (("rank_range", out["le_range"]), ("rank_fall", out["steepest_fall"]),
-                        ("rank_slope", out["slope_per_km"].abs())):
-        out[col] = source.rank(ascending=False, method="min").astype("Int64")
-    return out
+__all__ = ["combination_se", "grouped_reject", "pair_se", "pattern_stats", "set_change_interval", "stop_tests",
+           "windows"]

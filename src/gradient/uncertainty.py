@@ -1,0 +1,264 @@
+"""The one uncertainty model behind every interval, flag and sentence (``docs/METHODS.md``).
+
+Model
+-----
+Each small area's published estimate is its true value plus an independent normal error
+with the published standard error: ``le_hat_a = le_a + e_a``, ``e_a ~ N(0, se_a^2)``.
+Every stop's value is a *fixed* weighted mean of area estimates, ``le_s = sum_a w_sa
+le_hat_a`` (the assignment weights, :func:`gradient.assign.assign`). So every figure that
+is a linear combination of stop values, ``sum_s c_s le_s`` (a change between two stops, an
+end-to-end change, a weighted least-squares slope), is a linear combination of area errors
+with the exact standard error ``sqrt(sum_a (sum_s c_s w_sa)^2 se_a^2)``
+(:func:`combination_se`). Two stops in one area differ by exactly 0 with error 0; stops
+that share areas are never treated as independent.
+
+A figure chosen as the *largest* of many (the steepest stretch, the biggest stop-to-stop
+fall) gets an interval that is simultaneous over every candidate it was chosen from: its
+half-width is the ``1 - alpha`` quantile of ``max |z|`` over the candidates under the model,
+found by seeded parametric simulation of the area errors (:func:`simultaneous_quantiles`).
+Each area's draws come from a generator seeded by the area's id, so a pattern gets the same
+numbers whichever other patterns are in the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from .options import DRAWS, SEED
+
+CHUNK = 250
+"""Draws simulated at a time (memory: ``CHUNK`` x stops floats)."""
+
+
+def combination_se(weights: pd.DataFrame, terms: pd.DataFrame) -> pd.Series:
+    """Standard errors of linear combinations of stop values, exactly, under the model.
+
+    Parameters
+    ----------
+    weights : pandas.DataFrame
+        The weights table of :func:`gradient.assign.assign`: ``stop_id``, ``area_id``,
+        ``weight``, ``le_se`` (the area's standard error, years).
+    terms : pandas.DataFrame
+        ``combo`` (an integer label of the combination), ``stop_id`` and ``coef``: the
+        combination ``combo`` is ``sum coef * le[stop_id]`` over its rows.
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by ``combo`` (every label in ``terms``): the standard error, years (or
+        years per unit of whatever the coefficients divide by). NaN where a stop has no
+        value or an area with a non-zero coefficient has no standard error; exactly 0
+        where the area coefficients cancel.
+    """
+    combos = pd.unique(terms["combo"])
+    w = weights[["stop_id", "area_id", "weight", "le_se"]]
+    long = terms[["combo", "stop_id", "coef"]].merge(w, on="stop_id", how="left")
+    missing = long["area_id"].isna().groupby(long["combo"]).any()
+    long = long.dropna(subset=["area_id"])
+    long = long.assign(dw=long["coef"].to_numpy(float) * long["weight"].to_numpy(float))
+    d = long.groupby(["combo", "area_id"], sort=False).agg(dw=("dw", "sum"), se=("le_se", "first"))
+    dw = d["dw"].where(d["dw"].abs() > 1e-12, 0.0)
+    v = dw**2 * d["se"] ** 2
+    unknown = (v.isna() & (dw != 0)).groupby(level="combo").any()
+    var = v.fillna(0.0).groupby(level="combo").sum()
+    var[unknown[unknown].index] = np.nan
+    out = np.sqrt(var.reindex(combos))
+    out[missing.reindex(combos).fillna(True).to_numpy()] = np.nan
+    return out
+
+
+def pair_se(weights: pd.DataFrame, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Standard error of ``le[second] - le[first]`` for aligned arrays of stop ids.
+
+    Parameters
+    ----------
+    weights : pandas.DataFrame
+        As for :func:`combination_se`.
+    first, second : array-like of str
+        Stop ids, one pair per position.
+
+    Returns
+    -------
+    numpy.ndarray
+        Years; NaN where either stop has no value or a contributing area has no
+        standard error; exactly 0 where both stops take the same areas with the
+        same weights.
+    """
+    n = len(first)
+    combo = np.arange(n)
+    terms = pd.DataFrame({"combo": np.r_[combo, combo],
+                          "stop_id": np.r_[np.asarray(first, dtype=object), np.asarray(second, dtype=object)],
+                          "coef": np.r_[-np.ones(n), np.ones(n)]})
+    return combination_se(weights, terms).to_numpy(float) if n else np.empty(0)
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: a well-mixed 64-bit hash of each integer (wrapping arithmetic)."""
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+
+def _area_seed(area_id: str, seed: int) -> int:
+    digest = hashlib.blake2b(f"{seed}:{area_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little")
+
+
+class Model:
+    """The stops' values as fixed weighted means of independent normal area errors.
+
+    Parameters
+    ----------
+    weights : pandas.DataFrame
+        The weights table of :func:`gradient.assign.assign`.
+    seed : int
+        Seed of the simulations (each area's draws come from ``seed`` and its id).
+    """
+
+    def __init__(self, weights: pd.DataFrame, seed: int = SEED) -> None:
+        w = weights.dropna(subset=["weight"])
+        stop_ids = w["stop_id"].astype(str).to_numpy(dtype=object)
+        area_ids = w["area_id"].astype(str).to_numpy(dtype=object)
+        stop_codes, stops = pd.factorize(pd.Series(stop_ids))
+        area_codes, areas = pd.factorize(pd.Series(area_ids))
+        self.stop_index, self.area_index = pd.Index(stops), pd.Index(areas)
+        # stops that take the same areas with the same weights have the same error: one row each
+        # (an order-free 128-bit hash of each stop's (area, weight) pairs, checked exactly below)
+        wq = np.round(w["weight"].to_numpy(float) * 1e9).astype(np.int64).astype(np.uint64)
+        sig = np.zeros((len(stops), 2), dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for k, salt in enumerate((0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F)):
+                pair = _mix(area_codes.astype(np.uint64) * np.uint64(salt) ^ _mix(wq + np.uint64(k)))
+                np.add.at(sig[:, k], stop_codes, pair)
+        _, row_of_stop = np.unique(sig, axis=0, return_inverse=True)
+        row_of_stop = np.asarray(row_of_stop).ravel()
+        per_stop = sparse.csr_matrix((w["weight"].to_numpy(float), (stop_codes, area_codes)),
+                                     shape=(len(stops), len(areas)))
+        n_rows = int(row_of_stop.max(initial=-1)) + 1
+        counts = np.bincount(row_of_stop, minlength=n_rows).astype(float)
+        pick = sparse.csr_matrix((1.0 / counts[row_of_stop], (row_of_stop, np.arange(len(stops)))),
+                                 shape=(n_rows, len(stops)))
+        W = (pick @ per_stop).tocsr()
+        if abs(W[row_of_stop] - per_stop).sum() > 1e-9 * max(len(stops), 1):  # a hash collision: no collapsing
+            row_of_stop, W = np.arange(len(stops)), per_stop
+        self._row_of_stop, self.W = row_of_stop, W
+        se = w.groupby(w["area_id"].astype(str), sort=False)["le_se"].first()
+        self.se = se.reindex(self.area_index).to_numpy(float)
+        self.seed = seed
+
+    @property
+    def n_rows(self) -> int:
+        """Distinct combinations of areas and weights (rows of the simulated errors)."""
+        return self.W.shape[0]
+
+    def stops(self, stop_ids) -> np.ndarray:
+        """Rows of the simulated errors for these stop ids (-1 for stops without a value)."""
+        pos = self.stop_index.get_indexer(pd.Index(np.asarray(stop_ids, dtype=object)).astype(str))
+        return np.where(pos >= 0, self._row_of_stop[np.maximum(pos, 0)], -1)
+
+    def stop_errors(self, draws: int = DRAWS):
+        """Simulated errors, ``CHUNK`` draws at a time: arrays of shape (:attr:`n_rows`, draws in chunk).
+
+        Row ``r`` is the error of every stop whose :meth:`stops` is ``r``.
+
+        Areas without a standard error give NaN errors to the stops that use them.
+        """
+        gens = [np.random.Generator(np.random.PCG64(_area_seed(a, self.seed))) for a in self.area_index]
+        done = 0
+        while done < draws:
+            n = min(CHUNK, draws - done)
+            z = np.stack([g.standard_normal(n) for g in gens], axis=0) if gens else np.empty((0, n))
+            yield np.asarray(self.W @ (z * self.se[:, None])).astype(np.float32)
+            done += n
+
+
+@dataclass
+class Family:
+    """A family of contrasts over which intervals must hold at once, in groups (patterns).
+
+    A contrast is ``le[second] - le[first]`` (or, with ``coef``, any linear combination of
+    stop values, given as rows of a sparse matrix over :attr:`Model.n_rows`) with standard
+    error ``se``; ``group`` is the pattern it belongs to.
+    """
+
+    se: np.ndarray
+    group: np.ndarray
+    first: np.ndarray | None = None
+    second: np.ndarray | None = None
+    coef: sparse.spmatrix | None = None
+
+
+def _prepare(model: Model, fam: Family):
+    """The contrast matrix of a family, its rows sorted by group, identical contrasts once."""
+    se = np.asarray(fam.se, dtype=float)
+    ok = np.isfinite(se) & (se > 0)
+    codes, groups = pd.factorize(pd.Series(fam.group))
+    if fam.coef is None:
+        a, b = model.stops(fam.first), model.stops(fam.second)
+        ok &= (a >= 0) & (b >= 0)
+        key = pd.DataFrame({"g": codes, "lo": np.minimum(a, b), "hi": np.maximum(a, b)})
+        ok &= ~key.duplicated().to_numpy()
+        idx = np.flatnonzero(ok)
+        idx = idx[np.argsort(codes[idx], kind="stable")]
+        n = len(idx)
+        rows = np.r_[np.arange(n), np.arange(n)]
+        K = sparse.csr_matrix((np.r_[-np.ones(n), np.ones(n)], (rows, np.r_[a[idx], b[idx]])), shape=(n, model.n_rows))
+    else:
+        idx = np.flatnonzero(ok)
+        idx = idx[np.argsort(codes[idx], kind="stable")]
+        K = sparse.csr_matrix(fam.coef)[idx]
+    gcodes = codes[idx]
+    starts = np.flatnonzero(np.r_[True, gcodes[1:] != gcodes[:-1]]) if len(idx) else np.empty(0, int)
+    return K.astype(np.float32), (1.0 / se[idx]).astype(np.float32), gcodes, starts, groups
+
+
+def simultaneous_quantiles(
+    model: Model, families: list[Family], levels: tuple[float, ...], draws: int = DRAWS
+) -> list[tuple[pd.DataFrame, np.ndarray]]:
+    """Quantiles of ``max |z|`` over each group of each family, and over each family at once.
+
+    Each contrast's ``z`` is its simulated error over its standard error; contrasts with a
+    standard error that is not finite and positive are left out, and identical contrasts
+    within a group count once. Every family is evaluated on the same simulated draws.
+
+    Parameters
+    ----------
+    model : Model
+    families : list of Family
+    levels : tuple of float
+        Quantile levels, e.g. ``(0.95,)``.
+    draws : int
+        Simulated draws.
+
+    Returns
+    -------
+    list of (per_group, overall)
+        Per family: ``per_group``, indexed by group with one column per level, the
+        quantile of the group's ``max |z|`` (NaN for a group without a usable contrast);
+        ``overall``, per level, the quantile of ``max |z|`` over every contrast of the family.
+    """
+    prepared = [_prepare(model, fam) for fam in families]
+    maxima: list[list[np.ndarray]] = [[] for _ in families]
+    if any(len(p[2]) for p in prepared):
+        for errors in model.stop_errors(draws):
+            for (K, inv_se, _, starts, _), out in zip(prepared, maxima):
+                if len(starts):  # a usable contrast never touches an area without a standard error
+                    z = np.abs(np.asarray(K @ errors))
+                    z *= inv_se[:, None]
+                    out.append(np.fmax.reduceat(z, starts, axis=0))
+    results = []
+    for (_, _, gcodes, starts, groups), m in zip(prepared, maxima):
+        per_group = pd.DataFrame(np.nan, index=pd.Index(groups), columns=list(levels))
+        if not m:
+            results.append((per_group, np.full(len(levels), np.nan)))
+            continue
+        m = np.concatenate(m, axis=1)  # groups with a contrast x draws
+        per_group.iloc[gcodes[starts], :] = np.quantile(m, levels, axis=1).T
+        results.append((per_group, np.atleast_1d(np.quantile(m.max(axis=0), levels))))
+    return results
