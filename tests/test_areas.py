@@ -83,7 +83,7 @@ def test_suppressed_blank_values_stay_missing(tmp_path, boundary_file):
 @pytest.mark.parametrize(
     ("rows", "message"),
     [
-        ({"id": ["A0", "A0", "A2"], "e0": [80, 78, 76]}, r"1 area id\(s\) appear more than once in 'id' \(e\.g\. A0\)"),
+        ({"id": ["A0", "A0", "A2"], "e0": [80, 78, 76]}, r"1 area id\(s\) appear more than once in 'id' with different values \(e\.g\. A0: 80 and 78 in 'e0'\)"),
         ({"id": ["A0", "A1", "A2"], "e0": [80, "78 years", 76]}, r"1 value\(s\) in 'e0' are not numbers \(e\.g\. '78 years'\)"),
         ({"id": ["A0", "A1", "A2"], "e0": [80, 0, 76]}, r"1 value\(s\) in 'e0' are implausible for life expectancy"),
         ({"id": ["X0", "X1", "X2"], "e0": [80, 78, 76]}, r"no area id matches the boundaries"),
