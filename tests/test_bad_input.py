@@ -4,11 +4,16 @@ the problem, no traceback) or a warning with counts and the affected rows kept a
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import io
 import re
 import shutil
 import subprocess
 import sys
+import warnings
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -17,7 +22,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from gradient import AreasError, FeedError, GradientWarning, Options, areas, datasets, gtfs, pipeline
+from gradient import AreasError, FeedError, GradientWarning, Options, areas, cli, datasets, gtfs, pipeline
 from gradient import _feedcheck as feedcheck
 from gradient._files import neutralise_formulas
 from gradient.output import write_outputs
@@ -311,3 +316,308 @@ def test_unwritable_output_folder(feed_copy, tmp_path):
     proc = run_cli(feed_copy, blocker / "out")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert re.search(r"gradient: error: .*file.*: Not a directory", proc.stderr.strip().splitlines()[-1])
+
+
+# =========================================================================================
+# Issue 16: real feeds and tables as they come. Every case below is built from the real
+# bundled files and asserts the exact outcome: the exit status and the one line for bad
+# input; for valid but unusual input, the same answer as the plain reading.
+# =========================================================================================
+
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def errors(self) -> list[str]:
+        return [line for line in self.stderr.splitlines() if not line.startswith("gradient: warning:")]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [line for line in self.stderr.splitlines() if line.startswith("gradient: warning:")]
+
+
+def gradient(*args: str) -> Ran:
+    """``gradient ARGS`` in this process (fast): exit status and what it printed."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = cli.main([str(a) for a in args])
+        except SystemExit as exc:  # argparse's usage errors
+            code = exc.code
+    return Ran(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture(scope="session")
+def hills_le(tmp_path_factory) -> Path:
+    """USALEEP as published (US_A.CSV), cut to Hillsborough County's tracts: the same bytes per line."""
+    path = tmp_path_factory.mktemp("usaleep") / "FL_A.CSV"
+    lines = datasets.get_path("usaleep").read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join([lines[0]] + [line for line in lines[1:] if line.startswith(b"12057")]))
+    return path
+
+
+def run_args(feed, out, *extra, le=None, fmt="usaleep", areas_file=None) -> list:
+    return ["run", "--gtfs", feed, "--areas", areas_file or datasets.get_path("hillsborough_tracts"),
+            "--le", le, "--le-format", fmt, "--maps", "0", *extra, "--out", out]
+
+
+def assert_refused(ran: Ran, pattern: str, out: Path | None = None) -> None:
+    """Exit 2, exactly one line, no traceback, matching ``pattern``; nothing written."""
+    assert ran.returncode == 2, ran.stderr
+    assert "Traceback" not in ran.stderr
+    assert len(ran.errors) == 1, ran.stderr
+    assert ran.errors[0].startswith("gradient: error: "), ran.errors[0]
+    assert re.search(pattern, ran.errors[0]), ran.errors[0]
+    if out is not None:
+        assert not out.exists()
+
+
+def stop_lists(patterns: pd.DataFrame, ps: pd.DataFrame) -> dict:
+    """Each pattern as (route, ordered stop ids) -> n_trips: what a pattern is, whatever its label."""
+    lists = {pid: tuple(g) for pid, g in ps.groupby("pattern_id", sort=False)["stop_id"]}
+    return {(r, lists[pid]): n for pid, r, n in zip(patterns["pattern_id"], patterns["route_id"], patterns["n_trips"])}
+
+
+@pytest.fixture(scope="session")
+def small_patterns(hart_small):
+    return gtfs.stop_patterns(gtfs.read_feed(hart_small))
+
+
+# --- 1. GTFS by the specification -----------------------------------------------------
+
+@pytest.mark.parametrize("token", ["NA", "null", "None", "N/A"])
+def test_ids_and_names_that_read_like_missing_values(feed_copy, small_patterns, token):
+    used = pd.read_csv(feed_copy / "stop_times.txt", dtype=str)["stop_id"].iloc[0]
+    edit(feed_copy, "stops", lambda f: f.assign(stop_id=f["stop_id"].replace(used, token),
+                                               stop_name=f["stop_name"].where(f["stop_id"] != used, token)))
+    edit(feed_copy, "stop_times", lambda f: f.assign(stop_id=f["stop_id"].replace(used, token)))
+    edit(feed_copy, "routes", lambda f: f.assign(route_short_name=f["route_short_name"].replace("8", token)))
+    patterns, ps = gtfs.stop_patterns(gtfs.read_feed(feed_copy))
+    plain_patterns, plain = small_patterns
+    assert ps["stop_id"].tolist() == plain["stop_id"].replace(used, token).tolist()
+    assert set(ps.loc[ps["stop_id"] == token, "stop_name"]) == {token}
+    assert set(patterns.loc[patterns["route_id"] == "8", "route_name"]) == {token}
+    assert ps["stop_name"].notna().all() and patterns["route_name"].notna().all()
+
+
+@pytest.mark.parametrize("offset", [2**31, 2**62])
+def test_stop_sequence_beyond_2_to_the_31(feed_copy, small_patterns, offset):
+    edit(feed_copy, "stop_times", lambda f: f.assign(stop_sequence=(f["stop_sequence"].astype("int64") + offset)
+                                                     .astype(str)).sample(frac=1, random_state=1))
+    patterns, ps = gtfs.stop_patterns(gtfs.read_feed(feed_copy))
+    pd.testing.assert_frame_equal(ps, small_patterns[1])
+    pd.testing.assert_frame_equal(patterns, small_patterns[0])
+
+
+def test_stop_sequence_beyond_int64_is_refused_naming_the_value(feed_copy, tmp_path):
+    edit(feed_copy, "stop_times", lambda f: f.assign(stop_sequence=f["stop_sequence"].where(f.index > 0,
+                                                                                          "9223372036854775808")))
+    assert_refused(gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)),
+                   r"feed: stop_times\.txt: 1 value\(s\) in column stop_sequence are not whole numbers of at most "
+                   r"2\*\*63 - 1 \(9223372036854775807\) \(e\.g\. '9223372036854775808'\)$", tmp_path / "out")
+
+
+def test_gtfs_kit_engine_names_its_limit(feed_copy, tmp_path):
+    edit(feed_copy, "stop_times", lambda f: f.assign(stop_sequence=(f["stop_sequence"].astype("int64") + 2**31)
+                                                     .astype(str)))
+    assert_refused(gradient(*run_args(feed_copy, tmp_path / "out", "--engine", "gtfs-kit", le=tmp_path)),
+                   r"feed: --engine gtfs-kit cannot read this feed \(.*int32.*\); the default --engine pyarrow "
+                   r"reads every GTFS integer")
+
+
+def test_feed_without_direction_id_keeps_both_directions(feed_copy, small_patterns):
+    edit(feed_copy, "trips", lambda f: f.drop(columns="direction_id"))
+    with pytest.warns(GradientWarning, match=r"^trips\.txt has no direction_id: the directions of all 3 routes "
+                                             r"\(1130 trips\) were inferred from the order"):
+        patterns, ps = gtfs.stop_patterns(gtfs.read_feed(feed_copy))
+    assert stop_lists(patterns, ps) == stop_lists(*small_patterns)
+    assert sorted(patterns["direction_id"]) == [0, 0, 0, 1, 1, 1]
+
+
+def test_direction_id_blank_for_one_route(feed_copy, hart_small):
+    edit(feed_copy, "trips", lambda f: f.assign(direction_id=f["direction_id"].where(f["route_id"] != "34", "")))
+    with pytest.warns(GradientWarning, match=r"^direction_id is blank for \d+ trips on 1 of 3 routes, 1 of them "
+                                             r"with none given: their directions were inferred"):
+        patterns, ps = gtfs.stop_patterns(gtfs.read_feed(feed_copy), all_patterns=True)
+    plain = gtfs.stop_patterns(gtfs.read_feed(hart_small), all_patterns=True)
+    assert stop_lists(patterns, ps) == stop_lists(*plain)
+
+
+def test_direction_id_blank_for_one_trip_takes_its_stop_lists_direction(feed_copy, small_patterns):
+    trip = pd.read_csv(feed_copy / "trips.txt", dtype=str)["trip_id"].iloc[5]
+    edit(feed_copy, "trips", lambda f: f.assign(direction_id=f["direction_id"].where(f["trip_id"] != trip, "")))
+    with pytest.warns(GradientWarning, match=r"^direction_id is blank for 1 trips on 1 of 3 routes: "):
+        got = gtfs.stop_patterns(gtfs.read_feed(feed_copy))
+    pd.testing.assert_frame_equal(got[1], small_patterns[1])
+    pd.testing.assert_frame_equal(got[0], small_patterns[0])
+
+
+def test_hart_without_direction_id_gives_its_85_main_patterns(hart_feed, hart_patterns):
+    bare = dataclasses.replace(hart_feed, trips=hart_feed.trips.drop(columns="direction_id"))
+    with pytest.warns(GradientWarning, match=r"the directions of all 45 routes \(14718 trips\) were inferred"):
+        patterns, ps = gtfs.stop_patterns(bare)
+    assert stop_lists(patterns, ps) == stop_lists(*hart_patterns)
+    given = dict(zip(stop_lists(*hart_patterns), hart_patterns[0]["direction_id"]))
+    flipped: dict = {}  # the labels may swap, but consistently within each route
+    for key, d in zip(stop_lists(patterns, ps), patterns["direction_id"]):
+        assert flipped.setdefault(key[0], d != given[key]) == (d != given[key])
+
+
+def test_direction_id_other_than_0_or_1_is_refused(feed_copy, tmp_path):
+    edit(feed_copy, "trips", lambda f: f.assign(direction_id=f["direction_id"].where(f.index > 0, "2")))
+    assert_refused(gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)),
+                   r"feed: trips\.txt: column direction_id must be 0, 1 or blank; 1 value\(s\) are not \(e\.g\. 2\)$")
+
+
+def blank_non_timepoints(f: pd.DataFrame) -> pd.DataFrame:
+    non = f["timepoint"] == "0"
+    return f.assign(arrival_time=f["arrival_time"].mask(non, ""), departure_time=f["departure_time"].mask(non, ""))
+
+
+def test_blank_times_at_non_timepoints_are_interpolated_by_distance(feed_copy, small_patterns):
+    edit(feed_copy, "stop_times", blank_non_timepoints)
+    _, ps = gtfs.stop_patterns(gtfs.read_feed(feed_copy))
+    plain = small_patterns[1]
+    assert ps["minutes"].notna().all()
+    assert (ps.groupby("pattern_id")["minutes"].diff().dropna() >= 0).all()  # never backwards
+    # HART's own times at those stops are within 15 seconds of the distance interpolation
+    assert (ps["minutes"] - plain["minutes"]).abs().max() < 0.25
+    assert (ps["minutes"] == plain["minutes"]).mean() < 0.5  # they were interpolated, not copied
+
+
+def test_departure_time_stands_in_for_a_blank_arrival_time(feed_copy, small_patterns):
+    edit(feed_copy, "stop_times", lambda f: f.assign(arrival_time=""))
+    _, ps = gtfs.stop_patterns(gtfs.read_feed(feed_copy))
+    pd.testing.assert_frame_equal(ps, small_patterns[1])
+
+
+def test_trips_without_a_first_time_or_going_backwards_are_left_out(feed_copy, small_patterns):
+    st = pd.read_csv(feed_copy / "stop_times.txt", dtype=str, keep_default_na=False)
+    trips = st["trip_id"].unique()
+    first = st.index[(st["trip_id"] == trips[0])][0]
+    back = st.index[(st["trip_id"] == trips[1])][3]
+    edit(feed_copy, "stop_times", lambda f: f.assign(
+        arrival_time=f["arrival_time"].where(f.index != first, "").where(f.index != back, "0:01:00"),
+        departure_time=f["departure_time"].where(f.index != first, "").where(f.index != back, "0:01:00")))
+    with pytest.warns(GradientWarning, match=r"^1 have no time at their first or last stop and 1 have times that go "
+                                             r"backwards \(of 1130 trips on the patterns measured\): they are left out"):
+        _, ps = gtfs.stop_patterns(gtfs.read_feed(feed_copy))
+    assert (ps.groupby("pattern_id")["minutes"].diff().dropna() >= 0).all()
+    assert ps["minutes"].notna().all()
+
+
+# --- 2. Refusals, exact ------------------------------------------------------------------
+
+def test_zip_holding_two_feeds_in_two_folders(hart_small, tmp_path):
+    archive = zip_folder(hart_small, tmp_path / "two.zip", prefix="hart_a/")
+    with zipfile.ZipFile(archive, "a") as zf:
+        for f in sorted(hart_small.iterdir()):
+            zf.write(f, "hart_b/" + f.name)
+    assert_refused(gradient(*run_args(archive, tmp_path / "out", le=tmp_path)),
+                   r"two\.zip: the zip holds GTFS files in 2 folders \(hart_a/, hart_b/\): more than one feed\? "
+                   r"Give each feed as its own zip or folder$", tmp_path / "out")
+
+
+def test_zip_holding_one_member_twice(hart_small, tmp_path):
+    archive = zip_folder(hart_small, tmp_path / "twice.zip")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate name: that is the point
+        with zipfile.ZipFile(archive, "a") as zf:
+            zf.write(hart_small / "stops.txt", "stops.txt")
+    assert_refused(gradient(*run_args(archive, tmp_path / "out", le=tmp_path)),
+                   r"twice\.zip: the zip holds 'stops\.txt' 2 times; which one is the feed's cannot be told")
+
+
+def test_zip_with_a_macos_metadata_folder_is_one_feed(hart_small, small_patterns, tmp_path):
+    archive = zip_folder(hart_small, tmp_path / "mac.zip", prefix="hart/")
+    with zipfile.ZipFile(archive, "a") as zf:
+        zf.writestr("__MACOSX/hart/._stops.txt", b"\x00\x05\x16\x07 resource fork")
+    pd.testing.assert_frame_equal(gtfs.stop_patterns(gtfs.read_feed(archive))[1], small_patterns[1])
+
+
+def damage(archive: Path, member: str) -> None:
+    data = bytearray(archive.read_bytes())
+    with zipfile.ZipFile(archive) as zf:
+        info = zf.getinfo(member)
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra) + 100
+    data[start:start + 16] = bytes(b ^ 0x55 for b in data[start:start + 16])
+    archive.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("engine", ["pyarrow", "gtfs-kit"])
+def test_damaged_zip_member(hart_small, tmp_path, engine):
+    archive = zip_folder(hart_small, tmp_path / "damaged.zip")
+    damage(archive, "stop_times.txt")
+    assert_refused(gradient(*run_args(archive, tmp_path / "out", "--engine", engine, le=tmp_path)),
+                   r"damaged\.zip: stop_times\.txt in the zip is damaged \(.+\); download the feed again$")
+
+
+def test_trips_naming_a_route_missing_from_routes_txt(feed_copy, tmp_path):
+    edit(feed_copy, "routes", lambda f: f[f["route_id"] != "39"])
+    assert_refused(gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)),
+                   r"feed: trips\.txt: \d+ trip\(s\) name a route_id missing from routes\.txt \(e\.g\. 39\)")
+
+
+def test_trip_with_a_blank_route_id(feed_copy, tmp_path):
+    edit(feed_copy, "trips", lambda f: f.assign(route_id=f["route_id"].where(f.index > 0, "")))
+    assert_refused(gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)),
+                   r"feed: trips\.txt: 1 trip\(s\) have a blank route_id \(e\.g\. trip \d+\)")
+
+
+def test_stop_sequence_twice_in_a_trip_names_the_trip_and_value(feed_copy, tmp_path):
+    st = pd.read_csv(feed_copy / "stop_times.txt", dtype=str)
+    trip, seq = st["trip_id"].iloc[0], st["stop_sequence"].iloc[0]
+    edit(feed_copy, "stop_times", lambda f: f.assign(stop_sequence=f["stop_sequence"].where(f.index != 1, seq)))
+    assert_refused(gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)),
+                   rf"feed: stop_times\.txt: trip {trip} has stop_sequence {seq} on more than one stop \(1 trip\(s\) "
+                   r"repeat a stop_sequence\); the order of their stops cannot be told$")
+
+
+@pytest.mark.parametrize(("value", "what"), [("", "blank"), ("-3", "negative")])
+def test_blank_or_negative_stop_sequence(feed_copy, tmp_path, value, what):
+    edit(feed_copy, "stop_times", lambda f: f.assign(stop_sequence=f["stop_sequence"].where(f.index > 0, value)))
+    assert_refused(gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)),
+                   rf"feed: stop_times\.txt: 1 row\(s\) have a {what} stop_sequence \(e\.g\. trip \d+\); it must be "
+                   r"a whole number 0 or more$")
+
+
+@pytest.mark.parametrize(("table", "column", "value"), [
+    ("stops", "stop_lat", "north"), ("stops", "stop_lon", "82.4 W"), ("stop_times", "stop_sequence", "first"),
+    ("shapes", "shape_pt_lat", "27,95"), ("trips", "direction_id", "inbound"),
+])
+def test_parse_failures_name_the_table_the_column_and_the_value(feed_copy, tmp_path, table, column, value):
+    edit(feed_copy, table, lambda f: f.assign(**{column: f[column].where(f.index > 0, value)}))
+    whole = "whole " if column in ("stop_sequence", "direction_id") else ""
+    assert_refused(gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)),
+                   rf"feed: {table}\.txt: 1 value\(s\) in column {column} are not {whole}numbers "
+                   rf"\(e\.g\. '{re.escape(value)}'\)$")
+
+
+def test_blank_stop_id_is_named_as_blank(feed_copy, tmp_path):
+    edit(feed_copy, "stops", lambda f: f.assign(stop_id=f["stop_id"].where(f.index > 0, "")))
+    assert_refused(gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)),
+                   r"feed: stops\.txt has 1 row\(s\) with a blank stop_id$")
+
+
+def test_required_table_with_a_header_but_no_rows(feed_copy, tmp_path):
+    edit(feed_copy, "trips", lambda f: f.iloc[:0])
+    assert_refused(gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)),
+                   r"feed: trips\.txt has a header but no rows$")
+
+
+@pytest.mark.parametrize(("flag", "value", "message"), [
+    ("--alpha", "5", r"--alpha 5\.0 must be a number between 0 and 1 \(exclusive\), e\.g\. 0\.05$"),
+    ("--alpha", "0", r"--alpha 0\.0 must be a number between 0 and 1"),
+    ("--alpha", "nan", r"--alpha nan must be a number between 0 and 1"),
+    ("--stretch-k", "0", r"--stretch-k 0 must be a whole number of at least 1, e\.g\. 5$"),
+    ("--draws", "10", r"--draws 10 must be a whole number of at least 200"),
+    ("--radius-m", "-50", r"--radius-m -50\.0 must be a positive number of metres"),
+    ("--walk-m", "inf", r"--walk-m inf must be a positive number of metres"),
+    ("--maps", "-1", r"--maps -1 must be a whole number of at least 0"),
+])
+def test_options_outside_their_range(tmp_path, flag, value, message):
+    ran = gradient(*run_args(tmp_path / "nofeed", tmp_path / "out", flag, value, le=tmp_path))
+    assert_refused(ran, r"^gradient: error: " + message, tmp_path / "out")
