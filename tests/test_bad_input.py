@@ -20,10 +20,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import python_calamine
 import shapely
 
 from gradient import AreasError, FeedError, GradientWarning, Options, areas, cli, datasets, gtfs, pipeline
 from gradient import _feedcheck as feedcheck
+from gradient import _tables
 from gradient._files import neutralise_formulas
 from gradient.output import write_outputs
 
@@ -621,3 +623,276 @@ def test_required_table_with_a_header_but_no_rows(feed_copy, tmp_path):
 def test_options_outside_their_range(tmp_path, flag, value, message):
     ran = gradient(*run_args(tmp_path / "nofeed", tmp_path / "out", flag, value, le=tmp_path))
     assert_refused(ran, r"^gradient: error: " + message, tmp_path / "out")
+
+
+# --- 3. Tables as published --------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def welsh_table(tmp_path_factory):
+    """REQ3292's persons estimates for Welsh MSOAs with their Welsh names (MSOA Names 1.10), as text."""
+    rows = pd.DataFrame(python_calamine.CalamineWorkbook.from_path(str(datasets.get_path("ons_msoa_le")))
+                        .get_sheet_by_name("Data").to_python())
+    rows = rows.iloc[1:].set_axis(rows.iloc[0].tolist(), axis=1)
+    rows = rows[(rows["Sex"] == "Persons") & rows["Code"].str.startswith("W")]
+    names = pd.read_csv(datasets.get_path("msoa_names"), dtype=str).set_index("msoa11cd")
+    enw = names["msoa11hclnmw"].fillna(names["msoa11nmw"]).reindex(rows["Code"]).to_numpy()
+    frame = pd.DataFrame({"Cod": rows["Code"].to_numpy(), "Enw": enw,
+                          "Disgwyliad oes": rows["Life Expectancy at birth (in years)"].to_numpy()})
+    return frame[[name == name.encode("latin-1", "ignore").decode("latin-1") for name in frame["Enw"]]]  # no ŵ
+
+
+def write_text(path: Path, frame: pd.DataFrame, encoding: str, sep: str = ",") -> Path:
+    path.write_bytes(frame.to_csv(index=False, sep=sep, lineterminator="\r\n").encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize(("encoding", "sep", "warned"), [
+    ("utf-8", ",", False), ("utf-8-sig", ",", False), ("cp1252", ",", True), ("utf-16", "\t", False),
+    ("utf-16-le", "\t", False),
+])
+def test_le_table_in_the_encoding_it_was_saved_in(welsh_table, tmp_path, encoding, sep, warned):
+    path = write_text(tmp_path / "le.csv", welsh_table, encoding, sep)
+    plain = areas.read_le_table(write_text(tmp_path / "plain.csv", welsh_table, "utf-8"), "Cod", "Disgwyliad oes")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = areas.read_le_table(path, "Cod", "Disgwyliad oes")
+    said = [str(w.message) for w in caught if issubclass(w.category, GradientWarning)]
+    assert said == ([f"{path}: is not UTF-8; read as Windows-1252. If names look wrong, give its encoding with "
+                     "le_encoding="] if warned else [])
+    pd.testing.assert_frame_equal(got, plain)
+    raw, _ = _tables.read_table(path, ["Cod", "Enw"], id_col="Cod")
+    assert "Y Pîl, Mynydd Cynffig a Chefncribwr" in set(raw["Enw"])  # names decoded exactly
+
+
+def test_le_encoding_given(welsh_table, tmp_path):
+    path = write_text(tmp_path / "le.csv", welsh_table, "latin-1")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", GradientWarning)  # no guess, no warning
+        got = areas.read_le_table(path, "Enw", "Disgwyliad oes", le_encoding="latin-1")
+    assert "Y Pîl, Mynydd Cynffig a Chefncribwr" in set(got["area_id"])
+
+
+def test_unknown_le_encoding_is_refused_before_reading(tmp_path, hills_le):
+    ran = gradient(*run_args(tmp_path / "nofeed", tmp_path / "out", "--le-encoding", "klingon", le=hills_le))
+    assert_refused(ran, r"^gradient: error: --le-encoding klingon is not an encoding Python knows \(e\.g\. utf-8, "
+                        r"cp1252, latin-1, utf-16\)$", tmp_path / "out")
+
+
+def test_wrong_le_encoding_says_where_decoding_failed(welsh_table, tmp_path):
+    path = write_text(tmp_path / "le.csv", welsh_table, "cp1252")
+    with pytest.raises(AreasError, match=r"le\.csv: is not utf-8 text \(invalid continuation byte at byte \d+\); "
+                                         r"check le_encoding='utf-8'$"):
+        areas.read_le_table(path, "Cod", "Disgwyliad oes", le_encoding="utf-8")
+
+
+def with_values(hills_le: Path, tmp_path: Path, values: dict[int, str], column: int = 4) -> Path:
+    """The Hillsborough USALEEP table with the cells of ``column`` in data rows ``values`` replaced."""
+    lines = hills_le.read_text().splitlines()
+    for i, value in values.items():
+        cells = lines[i + 1].split(",")
+        cells[column] = value
+        lines[i + 1] = ",".join(cells)
+    path = tmp_path / "FL_A.CSV"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("marker", areas.SUPPRESSION_MARKERS + ("[C]", " X "))
+def test_suppression_markers_read_as_missing_and_counted(hills_le, tmp_path, marker):
+    path = with_values(hills_le, tmp_path, {0: marker, 5: marker, 9: marker})
+    with pytest.warns(GradientWarning, match=rf"FL_A\.CSV: 3 of 266 values in 'e\(0\)' are suppression markers "
+                                             rf"\({re.escape(repr(marker.strip()))} 3\); read as missing$"):
+        got = areas.read_usaleep(path)
+    plain = areas.read_usaleep(hills_le)
+    assert got["le"].isna().tolist() == [i in (0, 5, 9) for i in range(266)]
+    pd.testing.assert_frame_equal(got[got["le"].notna()], plain[got["le"].notna()])
+
+
+def test_areas_that_lose_their_value_are_counted_by_reason(hills_le, tmp_path):
+    path = with_values(hills_le, tmp_path, {0: "[c]", 5: "[c]", 9: ""})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        areas.load_areas(datasets.get_path("hillsborough_tracts"), path, "usaleep")
+    said = [str(w.message) for w in caught]
+    assert any(re.search(r"55 of 321 areas in .* have no row in .*FL_A\.CSV and stay missing", m) for m in said)
+    assert any(re.search(r"3 of 321 areas in .* have a row in .*FL_A\.CSV but no value \(2 suppressed by a marker, "
+                         r"1 blank\) and stay missing \(e\.g\. 12057", m) for m in said), said
+
+
+def test_text_that_is_no_marker_is_refused(hills_le, tmp_path):
+    path = with_values(hills_le, tmp_path, {3: "about 80"})
+    with pytest.raises(AreasError, match=r"FL_A\.CSV: 1 value\(s\) in 'e\(0\)' are not numbers \(e\.g\. 'about 80'\); "
+                                         r"only blanks and suppression markers such as ':', 'x', '\.\.', '\[c\]' read "
+                                         r"as missing$"):
+        areas.read_usaleep(path)
+
+
+def test_identical_repeated_rows_are_kept_once(hills_le, tmp_path):
+    lines = hills_le.read_text().splitlines()
+    path = tmp_path / "FL_A.CSV"
+    path.write_text("\n".join(lines[:4] + [lines[1], lines[2]] + lines[4:]) + "\n")
+    ids = ", ".join(line.split(",")[0] for line in lines[1:3])
+    with pytest.warns(GradientWarning, match=r"FL_A\.CSV: 2 area id\(s\) appear more than once in 'Tract ID' with "
+                                             rf"identical values, 2 extra row\(s\) in all \(e\.g\. {ids}\); each "
+                                             r"is kept once$"):
+        got = areas.read_usaleep(path)
+    pd.testing.assert_frame_equal(got, areas.read_usaleep(hills_le))
+
+
+def test_conflicting_repeated_rows_are_refused_naming_both(hills_le, tmp_path):
+    lines = hills_le.read_text().splitlines()
+    cells = lines[1].split(",")
+    cells[4] = "70.1"
+    path = tmp_path / "FL_A.CSV"
+    path.write_text("\n".join(lines + [",".join(cells)]) + "\n")
+    with pytest.raises(AreasError, match=rf"1 area id\(s\) appear more than once in 'Tract ID' with different values "
+                                         rf"\(e\.g\. {cells[0]}: {lines[1].split(',')[4]} and 70\.1 in 'e\(0\)'\); "
+                                         r"which is meant cannot be told$"):
+        areas.read_usaleep(path)
+
+
+@pytest.mark.parametrize(("value", "counts"), [("", "266 blank, 0 suppression markers"),
+                                               (":", "0 blank, 266 suppression markers")])
+def test_a_table_without_any_value_is_refused(hills_le, tmp_path, value, counts):
+    path = with_values(hills_le, tmp_path, dict.fromkeys(range(266), value))
+    with pytest.raises(AreasError, match=rf"FL_A\.CSV: no value in 'e\(0\)' is a number \(266 rows: {counts}\); "
+                                         "there is nothing to measure$"):
+        areas.read_usaleep(path)
+
+
+def test_no_matched_area_has_a_value(hills_le, tmp_path):
+    path = with_values(hills_le, tmp_path, dict.fromkeys(range(266), ""))
+    with open(path, "a") as fh:
+        fh.write("01001020100,01,001,020100,73.1,2.2348,3\n")  # Alabama: a value, but no Hillsborough boundary
+    with pytest.raises(AreasError, match=r"FL_A\.CSV: none of the 266 areas of .*hillsborough_tracts_2010\.geojson "
+                                         r"found in the table has a value \(all are blank or suppressed\)"):
+        areas.load_areas(datasets.get_path("hillsborough_tracts"), path, "usaleep")
+
+
+ONS_HEADER = list(areas.ONS_COLUMNS.values())
+
+
+@pytest.fixture(scope="session")
+def ons_rows():
+    """The first 1,000 MSOAs (3,000 rows) of REQ3292 as published: header and cells as calamine reads them."""
+    rows = python_calamine.CalamineWorkbook.from_path(str(datasets.get_path("ons_msoa_le"))) \
+        .get_sheet_by_name("Data").to_python()
+    return rows[0], rows[1:3001]
+
+
+def ons_workbook(path: Path, header, rows, *, marker: str | None = "[c]", data_sheets=("Data",)) -> Path:
+    """A workbook in ONS's current layout: a cover sheet, notes, then the table below a title block."""
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    cover = book.create_sheet("Cover")
+    for line in (["Life expectancy at birth for MSOAs, England and Wales, 2016 to 2020"], [],
+                 ["Source: Office for National Statistics (REQ3292)"], ["Contact: health.data@ons.gov.uk"]):
+        cover.append(line)
+    notes = book.create_sheet("Notes")
+    notes.append(["Note number", "Note text"])
+    notes.append([1, "[c] marks estimates suppressed because they rest on too few deaths."])
+    for name in data_sheets:
+        sheet = book.create_sheet(name)
+        sheet.append(["Table 1: Life expectancy at birth (years) by MSOA and sex"])
+        sheet.append(["This worksheet contains one table. Some cells refer to notes on the Notes sheet."])
+        sheet.append([])
+        sheet.append(header)
+        for row in rows:
+            sheet.append([marker if (marker and c == "") else c for c in row])
+        sheet.append([])
+        sheet.append(["Source: ONS"])
+    book.save(path)
+    return path
+
+
+def plain_ons(tmp_path, header, rows, sex) -> pd.DataFrame:
+    path = tmp_path / "plain.csv"
+    pd.DataFrame(rows, columns=header).to_csv(path, index=False)
+    return areas.read_ons_msoa(path, sex)
+
+
+@pytest.mark.parametrize("sex", ["persons", "male"])
+def test_ons_workbook_with_cover_notes_and_a_title_block(ons_rows, tmp_path, sex):
+    header, rows = ons_rows
+    path = ons_workbook(tmp_path / "le.xlsx", header, rows)
+    label = {"persons": "Persons", "male": "Males"}[sex]
+    n_rows = sum(r[5] == label for r in rows)
+    n_marked = sum(r[5] == label and r[8] == "" for r in rows)
+    assert n_marked > 0
+    with pytest.warns(GradientWarning, match=rf"le\.xlsx: {n_marked} of {n_rows} values in 'Life Expectancy at birth "
+                                             rf"\(in years\)' are suppression markers \('\[c\]' {n_marked}\); and "
+                                             rf"{n_marked} in 'Lower 95% confidence interval'; and {n_marked} in "
+                                             r"'Upper 95% confidence interval'; read as missing$"):
+        got = areas.read_ons_msoa(path, sex)
+    pd.testing.assert_frame_equal(got, plain_ons(tmp_path, header, rows, sex))
+    assert got.attrs["period"] == "2016-2020"
+
+
+def test_ons_csv_export_with_title_lines_and_notes_below(ons_rows, tmp_path):
+    header, rows = ons_rows
+    body = pd.DataFrame(rows, columns=header).to_csv(index=False)
+    path = tmp_path / "le.csv"
+    path.write_text("Life expectancy at birth for MSOAs,,,\nSource: ONS,,,\n\n" + body + "\n,,\nNotes:\n[c] suppressed\n")
+    pd.testing.assert_frame_equal(areas.read_ons_msoa(path), plain_ons(tmp_path, header, rows, "persons"))
+
+
+def test_two_sheets_holding_the_table_are_refused(ons_rows, tmp_path):
+    header, rows = ons_rows
+    path = ons_workbook(tmp_path / "le.xlsx", header, rows[:30], data_sheets=("2016 to 2020", "2015 to 2019"))
+    with pytest.raises(AreasError, match=r"le\.xlsx: 2 sheets hold a table with the columns .* \('2016 to 2020', "
+                                         r"'2015 to 2019'\); which one is meant cannot be told: save it alone$"):
+        areas.read_ons_msoa(path)
+
+
+def test_workbook_without_the_table(ons_rows, tmp_path):
+    header, rows = ons_rows
+    path = ons_workbook(tmp_path / "le.xlsx", [h.replace("Sex", "Gender") for h in header], rows[:30])
+    with pytest.raises(AreasError, match=r"le\.xlsx: not an ONS MSOA life expectancy table: no column\(s\) 'Code', "):
+        areas.read_ons_msoa(path)
+
+
+def test_generic_workbook_with_a_cover_sheet_and_numeric_ids(hills_le, tmp_path):
+    import openpyxl
+
+    table = pd.read_csv(hills_le, dtype=str)
+    book = openpyxl.Workbook(write_only=True)
+    book.create_sheet("About").append(["USALEEP, Florida, Hillsborough County"])
+    sheet = book.create_sheet("Tracts")
+    sheet.append(list(table.columns))
+    for row in table.itertuples(index=False):
+        sheet.append([int(row[0]), row[1], row[2], row[3], float(row[4]), float(row[5]), int(row[6])])
+    path = tmp_path / "FL_A.xlsx"
+    book.save(path)
+    pd.testing.assert_frame_equal(areas.read_usaleep(path), areas.read_usaleep(hills_le))
+
+
+# --- boundaries -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("shape", "kind"), [(lambda g: g.representative_point(), "Point"),
+                                             (lambda g: g.boundary, "LineString")])
+def test_boundaries_that_are_not_polygons(tmp_path, shape, kind):
+    tracts = gpd.read_file(datasets.get_path("hillsborough_tracts"))
+    path = tmp_path / "tracts.geojson"
+    tracts.set_geometry(shape(tracts.geometry)).to_file(path)
+    with pytest.raises(AreasError, match=rf"tracts\.geojson: 321 of 321 features are not polygons \(321 {kind}\); "
+                                         r"boundaries must be areas \(Polygon or MultiPolygon\)$"):
+        areas.read_boundaries(path, "census_tract_GEOID")
+
+
+def test_a_csv_given_as_boundaries(feed_copy, hills_le, tmp_path):
+    ran = gradient(*run_args(feed_copy, tmp_path / "out", le=hills_le, areas_file=hills_le))
+    assert_refused(ran, r"FL_A\.CSV: not a boundary file: it holds no geometries \(columns: Tract ID, STATE2KX, "
+                        r".*\); give polygons, e\.g\. GeoJSON or GeoPackage$", tmp_path / "out")
+
+
+def test_unknown_areas_crs_is_refused_before_reading(tmp_path, hills_le):
+    ran = gradient(*run_args(tmp_path / "nofeed", tmp_path / "out", "--areas-crs", "EPSG:99999", le=hills_le))
+    assert_refused(ran, r"^gradient: error: --areas-crs EPSG:99999 is not a CRS pyproj knows \(.*\); give e\.g\. "
+                        r"EPSG:27700 or EPSG:4326$", tmp_path / "out")
+
+
+def test_areas_crs_that_contradicts_the_file(feed_copy, tmp_path, hills_le):
+    ran = gradient(*run_args(feed_copy, tmp_path / "out", "--areas-crs", "EPSG:27700", le=hills_le))
+    assert_refused(ran, r"hillsborough_tracts_2010\.geojson: declares the CRS EPSG:4326, but --areas-crs EPSG:27700 "
+                        r"was given; give none \(the file's is used\) or fix the file$", tmp_path / "out")

@@ -121,11 +121,13 @@ def check_table(
         )
     if (out["le_se"] < 0).any():
         raise AreasError("negative standard errors (are the interval columns swapped?)", path)
-    for col, markers in suppressed.items():
-        shown = ", ".join(f"{m!r} {n}" for m, n in markers.most_common(4))
+    if suppressed:
+        cols = sorted(suppressed, key=lambda c: c != le_col)  # the life expectancy column first
+        shown = ", ".join(f"{m!r} {n}" for m, n in suppressed[cols[0]].most_common(4))
+        also = "".join(f"; and {sum(suppressed[c].values())} in {c!r}" for c in cols[1:])
         warnings.warn(
-            f"{path}: {sum(markers.values())} of {len(raw)} values in {col!r} are suppression markers "
-            f"({shown}) and read as missing",
+            f"{path}: {sum(suppressed[cols[0]].values())} of {len(raw)} values in {cols[0]!r} are suppression "
+            f"markers ({shown}){also}; read as missing",
             GradientWarning,
             stacklevel=4,
         )

@@ -197,11 +197,11 @@ def _run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     options = _options(args, "run")
     source = args.gtfs or args.tfl_sequences
+    _check_area_options(args)
     _check_paths(("no such file or folder; give a GTFS zip or folder" if args.gtfs else
                   "no such file; give TfL's bus-sequences file (tab-separated)", source),
                  ("no such file; give route lines with a 'line' property, e.g. TfL's route-lines GeoJSON",
                   args.tfl_route_lines), *_input_paths(args))
-    _check_area_options(args)
     from . import pipeline
     from .output import write_outputs
 
@@ -217,8 +217,8 @@ def _run(args: argparse.Namespace) -> int:
 def _batch(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     options = _options(args, "batch")
-    _check_paths(*_input_paths(args))
     _check_area_options(args)
+    _check_paths(*_input_paths(args))
     from . import batch
 
     outcomes = batch.run_batch(
