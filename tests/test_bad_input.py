@@ -23,9 +23,8 @@ import pytest
 import python_calamine
 import shapely
 
-from gradient import AreasError, FeedError, GradientWarning, Options, areas, cli, datasets, gtfs, pipeline
+from gradient import AreasError, FeedError, GradientWarning, Options, _tables, areas, cli, datasets, gtfs, pipeline
 from gradient import _feedcheck as feedcheck
-from gradient import _tables
 from gradient._files import neutralise_formulas
 from gradient.output import write_outputs
 
