@@ -9,8 +9,10 @@ import dataclasses
 import io
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -23,7 +25,21 @@ import pytest
 import python_calamine
 import shapely
 
-from gradient import AreasError, FeedError, GradientWarning, Options, _tables, areas, cli, datasets, gtfs, pipeline
+from gradient import (
+    AreasError,
+    FeedError,
+    GradientWarning,
+    InputError,
+    Options,
+    _tables,
+    areas,
+    cli,
+    datasets,
+    gtfs,
+    pipeline,
+    schema,
+    tfl,
+)
 from gradient import _feedcheck as feedcheck
 from gradient._files import neutralise_formulas
 from gradient.output import write_outputs
@@ -895,3 +911,182 @@ def test_areas_crs_that_contradicts_the_file(feed_copy, tmp_path, hills_le):
     ran = gradient(*run_args(feed_copy, tmp_path / "out", "--areas-crs", "EPSG:27700", le=hills_le))
     assert_refused(ran, r"hillsborough_tracts_2010\.geojson: declares the CRS EPSG:4326, but --areas-crs EPSG:27700 "
                         r"was given; give none \(the file's is used\) or fix the file$", tmp_path / "out")
+
+
+# --- TfL as published ------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def tfl_25():
+    with pytest.warns(GradientWarning, match=r"^2 of 2 patterns have no route line \(no route-lines file given\)"):
+        return tfl.read_tfl_sequences(datasets.get_path("tfl_sequences"), routes=["25"])
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "cp1252"])
+def test_tfl_file_in_another_encoding_reads_the_same(tmp_path, tfl_25, encoding):
+    path = tmp_path / "bus-sequences.tsv"
+    path.write_bytes(datasets.get_path("tfl_sequences").read_text(encoding="utf-8").encode(encoding))
+    with pytest.warns(GradientWarning, match=r"^2 of 2 patterns have no route line"):  # counts only route 25
+        patterns, ps = tfl.read_tfl_sequences(path, routes=["25"])
+    pd.testing.assert_frame_equal(ps, tfl_25[1])
+    assert patterns["pattern_id"].tolist() == ["25-0-1", "25-1-1"]
+
+
+def test_tfl_route_that_does_not_exist(tmp_path):
+    with pytest.raises(InputError, match=r"tfl_bus_sequences_2018-07\.tsv: no route named 999X \(routes include "):
+        tfl.read_tfl_sequences(datasets.get_path("tfl_sequences"), routes=["999X"])
+
+
+# --- 5. Names and words from real feeds ------------------------------------------------------
+
+def test_route_name_falls_back_to_the_long_name(feed_copy, small_patterns):
+    edit(feed_copy, "routes", lambda f: f.assign(route_short_name=f["route_short_name"].where(f["route_id"] != "34",
+                                                                                              "")))
+    patterns, _ = gtfs.stop_patterns(gtfs.read_feed(feed_copy))
+    names = dict(zip(patterns["pattern_id"], patterns["route_name"]))
+    assert names == {"34-0-1": "Hillsborough Avenue", "34-1-1": "Hillsborough Avenue", "39-0-1": "39",
+                     "39-1-1": "39", "8-0-1": "8", "8-1-1": "8"}
+
+
+def test_route_chosen_by_its_long_name(feed_copy, small_patterns):
+    patterns, ps, name = pipeline.read_source(feed_copy, options=Options(routes=("Busch Boulevard", "8")))
+    assert patterns["pattern_id"].tolist() == ["39-0-1", "39-1-1", "8-0-1", "8-1-1"]
+    assert set(ps["pattern_id"]) == set(patterns["pattern_id"])
+    assert name == "Hillsborough Area Regional Transit"  # the source line names the agency
+
+
+def test_source_without_agency_is_named_by_its_file(feed_copy):
+    (feed_copy / "agency.txt").unlink()
+    assert pipeline.read_source(feed_copy, options=Options(routes=("8",)))[2] == "feed"
+
+
+def test_straight_line_warning_counts_only_the_routes_asked_for(feed_copy):
+    trips = pd.read_csv(feed_copy / "trips.txt", dtype=str)
+    edit(feed_copy, "shapes", lambda f: f[~f["shape_id"].isin(trips.loc[trips["route_id"] == "8", "shape_id"])])
+    with pytest.warns(GradientWarning, match=r"^2 of 2 patterns have no shape in the feed"):
+        pipeline.read_source(feed_copy, options=Options(routes=("8",)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", GradientWarning)
+        pipeline.read_source(feed_copy, options=Options(routes=("34", "39")))  # all have shapes: no warning
+
+
+def test_unknown_route_is_refused_with_the_routes_there_are(feed_copy, tmp_path, hills_le):
+    assert_refused(gradient(*run_args(feed_copy, tmp_path / "out", "--route", "Nowhere Avenue", le=hills_le)),
+                   r"feed: no route named Nowhere Avenue \(routes include 34, 39, 8\)$", tmp_path / "out")
+
+
+def test_other_libraries_warnings_are_not_dressed_as_gradients(capsys):
+    cli._show_warning(RuntimeWarning("Mean of empty slice"), RuntimeWarning, "/x/numpy/_methods.py", 121)
+    cli._show_warning(UserWarning("Glyph 8722 missing"), UserWarning, "/x/matplotlib/text.py", 7)
+    cli._show_warning(GradientWarning("radius_m=5 is small"), GradientWarning, "/x/gradient/assign.py", 3)
+    assert capsys.readouterr().err.splitlines() == [
+        "_methods.py:121: RuntimeWarning: Mean of empty slice",
+        "text.py:7: UserWarning: Glyph 8722 missing",
+        "gradient: warning: --radius-m 5 is small",
+    ]
+
+
+# --- 4. Outputs that are what they say --------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def small_run(tmp_path_factory, hart_small, hills_le):
+    out = tmp_path_factory.mktemp("small_run") / "out"
+    ran = gradient(*run_args(hart_small, out, le=hills_le))
+    assert ran.returncode == 0, ran.stderr
+    return ran, out
+
+
+def test_summary_counts_say_what_they_count(small_run):
+    ran, out = small_run
+    stops = pd.read_csv(out / "stops.csv", dtype={"stop_id": str})
+    assert re.search(rf"^6 patterns on 3 routes serving {stops['stop_id'].nunique()} distinct stops "
+                     rf"\({len(stops)} rows in stops\.csv\), in ", ran.stdout, re.M), ran.stdout
+    assert stops["stop_id"].nunique() < len(stops)
+
+
+def test_file_names_are_unique_for_ids_cut_alike():
+    ids = ["X" * 70 + "-0-1", "X" * 70 + "-1-1", "N1 Night/Express-0-1", "N1_Night_Express-0-1", "8-0-1", "a-0-1",
+           "A-0-1"]
+    stems = schema.file_stems(ids)
+    assert len({s.lower() for s in stems.values()}) == len(ids)
+    assert stems["8-0-1"] == "8-0-1" and all(len(s) <= 60 for s in stems.values())
+    assert all(schema.safe_name(s) == s for s in stems.values())
+
+
+def test_long_route_ids_get_a_map_each(small_patterns, tracts, tmp_path):
+    patterns, ps = small_patterns
+    long_ids = {"8": "Hillsborough-Area-Regional-Transit-Local-Route-Number-0008-Weekday-A",
+                "34": "Hillsborough-Area-Regional-Transit-Local-Route-Number-0008-Weekday-B"}
+    patterns = patterns.assign(route_id=patterns["route_id"].replace(long_ids))
+    patterns["pattern_id"] = schema.pattern_ids(patterns)
+    ps = ps.assign(pattern_id=ps["pattern_id"].map(dict(zip(small_patterns[0]["pattern_id"], patterns["pattern_id"]))))
+    result = pipeline.run_patterns(patterns[patterns["route_id"].isin(long_ids.values())], ps, tracts)
+    written = write_outputs(result, tmp_path / "out", Options(maps=4), tiles=None)
+    pages = [p for p in written["maps"] if p.name.endswith(".html") and not p.name.endswith(".iframe.html")
+             and p.name != "network.html"]
+    assert len(pages) == len({p.name for p in pages}) == 4
+    assert len({p.name for p in written["profiles"]}) == 8
+
+
+def test_rerun_replaces_the_previous_outputs_whole(small_patterns, tracts, tmp_path):
+    patterns, ps = small_patterns
+    result = pipeline.run_patterns(patterns, ps, tracts)
+    out = tmp_path / "out"
+    first = write_outputs(result, out, Options(maps=1), tiles=None)
+    (out / "maps" / "my-notes.txt").write_text("mine")
+    (out / "README.md").write_text("mine too")
+    second = write_outputs(pipeline.run_patterns(patterns[patterns["route_name"] == "39"], ps, tracts), out,
+                           Options(maps=0))
+    left = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert left == [".gradient-outputs", "README.md", "maps/my-notes.txt", "patterns.csv", "stops.csv"]
+    assert first["maps"] and not second["maps"]
+    assert set(pd.read_csv(out / "patterns.csv")["route_name"].astype(str)) == {"39"}
+
+
+def test_failed_first_run_leaves_no_folder(small_patterns, tracts, tmp_path, monkeypatch):
+    patterns, ps = small_patterns
+    result = pipeline.run_patterns(patterns[patterns["route_name"] == "8"], ps, tracts)
+    from gradient import output
+
+    monkeypatch.setattr(output, "write_csv", lambda *a, **k: (_ for _ in ()).throw(OSError(28, "No space left")))
+    with pytest.raises(OSError):
+        write_outputs(result, tmp_path / "new" / "deeper" / "out", Options(maps=0))
+    assert not (tmp_path / "new").exists()
+
+
+def start_run(feed: Path, out: Path, le: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "gradient", *map(str, run_args(feed, out, "--maps", "6", le=le))],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def signal_while_writing(proc: subprocess.Popen, out: Path, signum: int) -> tuple[str, str]:
+    """Send ``signum`` once the run is writing its outputs (its staging folder exists)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if out.is_dir() and any(p.name.startswith(".gradient-staging-") for p in out.iterdir()):
+            time.sleep(0.3)
+            proc.send_signal(signum)
+            break
+        time.sleep(0.02)
+    stdout, stderr = proc.communicate(timeout=120)
+    return stdout, stderr
+
+
+def test_sigterm_during_a_first_run_leaves_nothing(hart_small, hills_le, tmp_path):
+    out = tmp_path / "fresh" / "out"
+    proc = start_run(hart_small, out, hills_le)
+    _, stderr = signal_while_writing(proc, out, signal.SIGTERM)
+    assert proc.returncode == 143, stderr
+    errors = [line for line in stderr.splitlines() if not line.startswith("gradient: warning:")]
+    assert errors == ["gradient: stopped by SIGTERM; nothing was left half-written"]
+    assert not (tmp_path / "fresh").exists()
+
+
+def test_sigint_during_a_rerun_keeps_the_previous_outputs(hart_small, hills_le, small_run, tmp_path):
+    out = Path(shutil.copytree(small_run[1], tmp_path / "out"))
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    proc = start_run(hart_small, out, hills_le)
+    _, stderr = signal_while_writing(proc, out, signal.SIGINT)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and stderr.strip().splitlines()[-1] == \
+        "gradient: stopped by SIGINT; nothing was left half-written"
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
