@@ -76,7 +76,9 @@ def test_generic_table_without_errors_leaves_se_empty(tmp_path, boundary_file):
 def test_suppressed_blank_values_stay_missing(tmp_path, boundary_file):
     path = tmp_path / "le.csv"
     path.write_text("id,e0,se\nA0,80,1\nA1,,\nA2,76,2\n")
-    got = areas.load_areas(boundary_file, path, "csv", area_id="code", le_id="id", le_col="e0", le_se_col="se")
+    with pytest.warns(GradientWarning, match=r"1 of 3 areas in .* have a row in .* but no value \(1 blank\) and "
+                                             r"stay missing \(e\.g\. A1\)"):
+        got = areas.load_areas(boundary_file, path, "csv", area_id="code", le_id="id", le_col="e0", le_se_col="se")
     assert np.isnan(got["le"].iloc[1]) and got["le"].iloc[0] == 80
 
 

@@ -780,7 +780,8 @@ def test_no_matched_area_has_a_value(hills_le, tmp_path):
     with open(path, "a") as fh:
         fh.write("01001020100,01,001,020100,73.1,2.2348,3\n")  # Alabama: a value, but no Hillsborough boundary
     with pytest.raises(AreasError, match=r"FL_A\.CSV: none of the 266 areas of .*hillsborough_tracts_2010\.geojson "
-                                         r"found in the table has a value \(all are blank or suppressed\)"):
+                                         r"found in the table has a value \(all are blank or suppressed\)"), \
+            pytest.warns(GradientWarning, match=r"55 of 321 areas in .* have no row in .*FL_A\.CSV"):
         areas.load_areas(datasets.get_path("hillsborough_tracts"), path, "usaleep")
 
 
