@@ -76,14 +76,16 @@ def test_generic_table_without_errors_leaves_se_empty(tmp_path, boundary_file):
 def test_suppressed_blank_values_stay_missing(tmp_path, boundary_file):
     path = tmp_path / "le.csv"
     path.write_text("id,e0,se\nA0,80,1\nA1,,\nA2,76,2\n")
-    got = areas.load_areas(boundary_file, path, "csv", area_id="code", le_id="id", le_col="e0", le_se_col="se")
+    with pytest.warns(GradientWarning, match=r"1 of 3 areas in .* have a row in .* but no value \(1 blank\) and "
+                                             r"stay missing \(e\.g\. A1\)"):
+        got = areas.load_areas(boundary_file, path, "csv", area_id="code", le_id="id", le_col="e0", le_se_col="se")
     assert np.isnan(got["le"].iloc[1]) and got["le"].iloc[0] == 80
 
 
 @pytest.mark.parametrize(
     ("rows", "message"),
     [
-        ({"id": ["A0", "A0", "A2"], "e0": [80, 78, 76]}, r"1 area id\(s\) appear more than once in 'id' \(e\.g\. A0\)"),
+        ({"id": ["A0", "A0", "A2"], "e0": [80, 78, 76]}, r"1 area id\(s\) appear more than once in 'id' with different values \(e\.g\. A0: 80 and 78 in 'e0'\)"),
         ({"id": ["A0", "A1", "A2"], "e0": [80, "78 years", 76]}, r"1 value\(s\) in 'e0' are not numbers \(e\.g\. '78 years'\)"),
         ({"id": ["A0", "A1", "A2"], "e0": [80, 0, 76]}, r"1 value\(s\) in 'e0' are implausible for life expectancy"),
         ({"id": ["X0", "X1", "X2"], "e0": [80, 78, 76]}, r"no area id matches the boundaries"),

@@ -4,20 +4,42 @@ the problem, no traceback) or a warning with counts and the affected rows kept a
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import io
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
+import warnings
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import python_calamine
 import shapely
 
-from gradient import AreasError, FeedError, GradientWarning, Options, areas, datasets, gtfs, pipeline
+from gradient import (
+    AreasError,
+    FeedError,
+    GradientWarning,
+    InputError,
+    Options,
+    _tables,
+    areas,
+    cli,
+    datasets,
+    gtfs,
+    pipeline,
+    schema,
+    tfl,
+)
 from gradient import _feedcheck as feedcheck
 from gradient._files import neutralise_formulas
 from gradient.output import write_outputs
@@ -311,3 +333,762 @@ def test_unwritable_output_folder(feed_copy, tmp_path):
     proc = run_cli(feed_copy, blocker / "out")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert re.search(r"gradient: error: .*file.*: Not a directory", proc.stderr.strip().splitlines()[-1])
+
+
+# =========================================================================================
+# Issue 16: real feeds and tables as they come. Every case below is built from the real
+# bundled files and asserts the exact outcome: the exit status and the one line for bad
+# input; for valid but unusual input, the same answer as the plain reading.
+# =========================================================================================
+
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def errors(self) -> list[str]:
+        return [line for line in self.stderr.splitlines() if not line.startswith("gradient: warning:")]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [line for line in self.stderr.splitlines() if line.startswith("gradient: warning:")]
+
+
+def gradient(*args: str) -> Ran:
+    """``gradient ARGS`` in this process (fast): exit status and what it printed."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = cli.main([str(a) for a in args])
+        except SystemExit as exc:  # argparse's usage errors
+            code = exc.code
+    return Ran(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture(scope="session")
+def hills_le(tmp_path_factory) -> Path:
+    """USALEEP as published (US_A.CSV), cut to Hillsborough County's tracts: the same bytes per line."""
+    path = tmp_path_factory.mktemp("usaleep") / "FL_A.CSV"
+    lines = datasets.get_path("usaleep").read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join([lines[0]] + [line for line in lines[1:] if line.startswith(b"12057")]))
+    return path
+
+
+def run_args(feed, out, *extra, le=None, fmt="usaleep", areas_file=None) -> list:
+    return ["run", "--gtfs", feed, "--areas", areas_file or datasets.get_path("hillsborough_tracts"),
+            "--le", le, "--le-format", fmt, "--maps", "0", *extra, "--out", out]
+
+
+def assert_refused(ran: Ran, pattern: str, out: Path | None = None) -> None:
+    """Exit 2, exactly one line, no traceback, matching ``pattern``; nothing written."""
+    assert ran.returncode == 2, ran.stderr
+    assert "Traceback" not in ran.stderr
+    assert len(ran.errors) == 1, ran.stderr
+    assert ran.errors[0].startswith("gradient: error: "), ran.errors[0]
+    assert re.search(pattern, ran.errors[0]), ran.errors[0]
+    if out is not None:
+        assert not out.exists()
+
+
+def stop_lists(patterns: pd.DataFrame, ps: pd.DataFrame) -> dict:
+    """Each pattern as (route, ordered stop ids) -> n_trips: what a pattern is, whatever its label."""
+    lists = {pid: tuple(g) for pid, g in ps.groupby("pattern_id", sort=False)["stop_id"]}
+    return {(r, lists[pid]): n for pid, r, n in zip(patterns["pattern_id"], patterns["route_id"], patterns["n_trips"])}
+
+
+@pytest.fixture(scope="session")
+def small_patterns(hart_small):
+    return gtfs.stop_patterns(gtfs.read_feed(hart_small))
+
+
+# --- 1. GTFS by the specification -----------------------------------------------------
+
+@pytest.mark.parametrize("token", ["NA", "null", "None", "N/A"])
+def test_ids_and_names_that_read_like_missing_values(feed_copy, small_patterns, token):
+    used = pd.read_csv(feed_copy / "stop_times.txt", dtype=str)["stop_id"].iloc[0]
+    edit(feed_copy, "stops", lambda f: f.assign(stop_id=f["stop_id"].replace(used, token),
+                                               stop_name=f["stop_name"].where(f["stop_id"] != used, token)))
+    edit(feed_copy, "stop_times", lambda f: f.assign(stop_id=f["stop_id"].replace(used, token)))
+    edit(feed_copy, "routes", lambda f: f.assign(route_short_name=f["route_short_name"].replace("8", token)))
+    patterns, ps = gtfs.stop_patterns(gtfs.read_feed(feed_copy))
+    plain_patterns, plain = small_patterns
+    assert ps["stop_id"].tolist() == plain["stop_id"].replace(used, token).tolist()
+    assert set(ps.loc[ps["stop_id"] == token, "stop_name"]) == {token}
+    assert set(patterns.loc[patterns["route_id"] == "8", "route_name"]) == {token}
+    assert ps["stop_name"].notna().all() and patterns["route_name"].notna().all()
+
+
+@pytest.mark.parametrize("offset", [2**31, 2**62])
+def test_stop_sequence_beyond_2_to_the_31(feed_copy, small_patterns, offset):
+    edit(feed_copy, "stop_times", lambda f: f.assign(stop_sequence=(f["stop_sequence"].astype("int64") + offset)
+                                                     .astype(str)).sample(frac=1, random_state=1))
+    patterns, ps = gtfs.stop_patterns(gtfs.read_feed(feed_copy))
+    pd.testing.assert_frame_equal(ps, small_patterns[1])
+    pd.testing.assert_frame_equal(patterns, small_patterns[0])
+
+
+def test_stop_sequence_beyond_int64_is_refused_naming_the_value(feed_copy, tmp_path):
+    edit(feed_copy, "stop_times", lambda f: f.assign(stop_sequence=f["stop_sequence"].where(f.index > 0,
+                                                                                          "9223372036854775808")))
+    assert_refused(gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)),
+                   r"feed: stop_times\.txt: 1 value\(s\) in column stop_sequence are not whole numbers of at most "
+                   r"2\*\*63 - 1 \(9223372036854775807\) \(e\.g\. '9223372036854775808'\)$", tmp_path / "out")
+
+
+def test_gtfs_kit_engine_names_its_limit(feed_copy, tmp_path):
+    edit(feed_copy, "stop_times", lambda f: f.assign(stop_sequence=(f["stop_sequence"].astype("int64") + 2**31)
+                                                     .astype(str)))
+    assert_refused(gradient(*run_args(feed_copy, tmp_path / "out", "--engine", "gtfs-kit", le=tmp_path)),
+                   r"feed: --engine gtfs-kit cannot read this feed \(.*int32.*\); the default --engine pyarrow "
+                   r"reads every GTFS integer")
+
+
+def test_feed_without_direction_id_keeps_both_directions(feed_copy, small_patterns):
+    edit(feed_copy, "trips", lambda f: f.drop(columns="direction_id"))
+    with pytest.warns(GradientWarning, match=r"^trips\.txt has no direction_id: the directions of all 3 routes "
+                                             r"\(1130 trips\) were inferred from the order"):
+        patterns, ps = gtfs.stop_patterns(gtfs.read_feed(feed_copy))
+    assert stop_lists(patterns, ps) == stop_lists(*small_patterns)
+    assert sorted(patterns["direction_id"]) == [0, 0, 0, 1, 1, 1]
+
+
+def test_direction_id_blank_for_one_route(feed_copy, hart_small):
+    edit(feed_copy, "trips", lambda f: f.assign(direction_id=f["direction_id"].where(f["route_id"] != "34", "")))
+    with pytest.warns(GradientWarning, match=r"^direction_id is blank for \d+ trips on 1 of 3 routes, 1 of them "
+                                             r"with none given: their directions were inferred"):
+        patterns, ps = gtfs.stop_patterns(gtfs.read_feed(feed_copy), all_patterns=True)
+    plain = gtfs.stop_patterns(gtfs.read_feed(hart_small), all_patterns=True)
+    assert stop_lists(patterns, ps) == stop_lists(*plain)
+
+
+def test_direction_id_blank_for_one_trip_takes_its_stop_lists_direction(feed_copy, small_patterns):
+    trip = pd.read_csv(feed_copy / "trips.txt", dtype=str)["trip_id"].iloc[5]
+    edit(feed_copy, "trips", lambda f: f.assign(direction_id=f["direction_id"].where(f["trip_id"] != trip, "")))
+    with pytest.warns(GradientWarning, match=r"^direction_id is blank for 1 trips on 1 of 3 routes: "):
+        got = gtfs.stop_patterns(gtfs.read_feed(feed_copy))
+    pd.testing.assert_frame_equal(got[1], small_patterns[1])
+    pd.testing.assert_frame_equal(got[0], small_patterns[0])
+
+
+def test_hart_without_direction_id_gives_its_85_main_patterns(hart_feed, hart_patterns):
+    bare = dataclasses.replace(hart_feed, trips=hart_feed.trips.drop(columns="direction_id"))
+    with pytest.warns(GradientWarning, match=r"the directions of all 45 routes \(14718 trips\) were inferred"):
+        patterns, ps = gtfs.stop_patterns(bare)
+    assert stop_lists(patterns, ps) == stop_lists(*hart_patterns)
+    given = dict(zip(stop_lists(*hart_patterns), hart_patterns[0]["direction_id"]))
+    flipped: dict = {}  # the labels may swap, but consistently within each route
+    for key, d in zip(stop_lists(patterns, ps), patterns["direction_id"]):
+        assert flipped.setdefault(key[0], d != given[key]) == (d != given[key])
+
+
+def test_direction_id_other_than_0_or_1_is_refused(feed_copy, tmp_path):
+    edit(feed_copy, "trips", lambda f: f.assign(direction_id=f["direction_id"].where(f.index > 0, "2")))
+    assert_refused(gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)),
+                   r"feed: trips\.txt: column direction_id must be 0, 1 or blank; 1 value\(s\) are not \(e\.g\. 2\)$")
+
+
+def blank_non_timepoints(f: pd.DataFrame) -> pd.DataFrame:
+    non = f["timepoint"] == "0"
+    return f.assign(arrival_time=f["arrival_time"].mask(non, ""), departure_time=f["departure_time"].mask(non, ""))
+
+
+def test_blank_times_at_non_timepoints_are_interpolated_by_distance(feed_copy, small_patterns):
+    edit(feed_copy, "stop_times", blank_non_timepoints)
+    _, ps = gtfs.stop_patterns(gtfs.read_feed(feed_copy))
+    plain = small_patterns[1]
+    assert ps["minutes"].notna().all()
+    assert (ps.groupby("pattern_id")["minutes"].diff().dropna() >= 0).all()  # never backwards
+    # HART's own times at those stops are within 15 seconds of the distance interpolation
+    assert (ps["minutes"] - plain["minutes"]).abs().max() < 0.25
+    assert (ps["minutes"] == plain["minutes"]).mean() < 0.5  # they were interpolated, not copied
+
+
+def test_departure_time_stands_in_for_a_blank_arrival_time(feed_copy, small_patterns):
+    edit(feed_copy, "stop_times", lambda f: f.assign(arrival_time=""))
+    _, ps = gtfs.stop_patterns(gtfs.read_feed(feed_copy))
+    pd.testing.assert_frame_equal(ps, small_patterns[1])
+
+
+def test_trips_without_a_first_time_or_going_backwards_are_left_out(feed_copy, small_patterns):
+    st = pd.read_csv(feed_copy / "stop_times.txt", dtype=str, keep_default_na=False)
+    trips = st["trip_id"].unique()
+    first = st.index[(st["trip_id"] == trips[0])][0]
+    back = st.index[(st["trip_id"] == trips[1])][3]
+    edit(feed_copy, "stop_times", lambda f: f.assign(
+        arrival_time=f["arrival_time"].where(f.index != first, "").where(f.index != back, "0:01:00"),
+        departure_time=f["departure_time"].where(f.index != first, "").where(f.index != back, "0:01:00")))
+    with pytest.warns(GradientWarning, match=r"^1 have no time at their first or last stop and 1 have times that go "
+                                             r"backwards \(of 1130 trips on the patterns measured\): they are left out"):
+        _, ps = gtfs.stop_patterns(gtfs.read_feed(feed_copy))
+    assert (ps.groupby("pattern_id")["minutes"].diff().dropna() >= 0).all()
+    assert ps["minutes"].notna().all()
+
+
+# --- 2. Refusals, exact ------------------------------------------------------------------
+
+def test_zip_holding_two_feeds_in_two_folders(hart_small, tmp_path):
+    archive = zip_folder(hart_small, tmp_path / "two.zip", prefix="hart_a/")
+    with zipfile.ZipFile(archive, "a") as zf:
+        for f in sorted(hart_small.iterdir()):
+            zf.write(f, "hart_b/" + f.name)
+    assert_refused(gradient(*run_args(archive, tmp_path / "out", le=tmp_path)),
+                   r"two\.zip: the zip holds GTFS files in 2 folders \(hart_a/, hart_b/\): more than one feed\? "
+                   r"Give each feed as its own zip or folder$", tmp_path / "out")
+
+
+def test_zip_holding_one_member_twice(hart_small, tmp_path):
+    archive = zip_folder(hart_small, tmp_path / "twice.zip")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate name: that is the point
+        with zipfile.ZipFile(archive, "a") as zf:
+            zf.write(hart_small / "stops.txt", "stops.txt")
+    assert_refused(gradient(*run_args(archive, tmp_path / "out", le=tmp_path)),
+                   r"twice\.zip: the zip holds 'stops\.txt' 2 times; which one is the feed's cannot be told")
+
+
+def test_zip_with_a_macos_metadata_folder_is_one_feed(hart_small, small_patterns, tmp_path):
+    archive = zip_folder(hart_small, tmp_path / "mac.zip", prefix="hart/")
+    with zipfile.ZipFile(archive, "a") as zf:
+        zf.writestr("__MACOSX/hart/._stops.txt", b"\x00\x05\x16\x07 resource fork")
+    pd.testing.assert_frame_equal(gtfs.stop_patterns(gtfs.read_feed(archive))[1], small_patterns[1])
+
+
+def damage(archive: Path, member: str) -> None:
+    data = bytearray(archive.read_bytes())
+    with zipfile.ZipFile(archive) as zf:
+        info = zf.getinfo(member)
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra) + 100
+    data[start:start + 16] = bytes(b ^ 0x55 for b in data[start:start + 16])
+    archive.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("engine", ["pyarrow", "gtfs-kit"])
+def test_damaged_zip_member(hart_small, tmp_path, engine):
+    archive = zip_folder(hart_small, tmp_path / "damaged.zip")
+    damage(archive, "stop_times.txt")
+    assert_refused(gradient(*run_args(archive, tmp_path / "out", "--engine", engine, le=tmp_path)),
+                   r"damaged\.zip: stop_times\.txt in the zip is damaged \(.+\); download the feed again$")
+
+
+def test_trips_naming_a_route_missing_from_routes_txt(feed_copy, tmp_path):
+    edit(feed_copy, "routes", lambda f: f[f["route_id"] != "39"])
+    assert_refused(gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)),
+                   r"feed: trips\.txt: \d+ trip\(s\) name a route_id missing from routes\.txt \(e\.g\. 39\)")
+
+
+def test_trip_with_a_blank_route_id(feed_copy, tmp_path):
+    edit(feed_copy, "trips", lambda f: f.assign(route_id=f["route_id"].where(f.index > 0, "")))
+    assert_refused(gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)),
+                   r"feed: trips\.txt: 1 trip\(s\) have a blank route_id \(e\.g\. trip \d+\)")
+
+
+def test_stop_sequence_twice_in_a_trip_names_the_trip_and_value(feed_copy, tmp_path):
+    st = pd.read_csv(feed_copy / "stop_times.txt", dtype=str)
+    trip, seq = st["trip_id"].iloc[0], st["stop_sequence"].iloc[0]
+    edit(feed_copy, "stop_times", lambda f: f.assign(stop_sequence=f["stop_sequence"].where(f.index != 1, seq)))
+    assert_refused(gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)),
+                   rf"feed: stop_times\.txt: trip {trip} has stop_sequence {seq} on more than one stop \(1 trip\(s\) "
+                   r"repeat a stop_sequence\); the order of their stops cannot be told$")
+
+
+@pytest.mark.parametrize(("value", "what"), [("", "blank"), ("-3", "negative")])
+def test_blank_or_negative_stop_sequence(feed_copy, tmp_path, value, what):
+    edit(feed_copy, "stop_times", lambda f: f.assign(stop_sequence=f["stop_sequence"].where(f.index > 0, value)))
+    assert_refused(gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)),
+                   rf"feed: stop_times\.txt: 1 row\(s\) have a {what} stop_sequence \(e\.g\. trip \d+\); it must be "
+                   r"a whole number 0 or more$")
+
+
+@pytest.mark.parametrize(("table", "column", "value"), [
+    ("stops", "stop_lat", "north"), ("stops", "stop_lon", "82.4 W"), ("stop_times", "stop_sequence", "first"),
+    ("shapes", "shape_pt_lat", "27,95"), ("trips", "direction_id", "inbound"),
+])
+def test_parse_failures_name_the_table_the_column_and_the_value(feed_copy, tmp_path, table, column, value):
+    edit(feed_copy, table, lambda f: f.assign(**{column: f[column].where(f.index > 0, value)}))
+    whole = "whole " if column in ("stop_sequence", "direction_id") else ""
+    assert_refused(gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)),
+                   rf"feed: {table}\.txt: 1 value\(s\) in column {column} are not {whole}numbers "
+                   rf"\(e\.g\. '{re.escape(value)}'\)$")
+
+
+def test_blank_stop_id_is_named_as_blank(feed_copy, tmp_path):
+    edit(feed_copy, "stops", lambda f: f.assign(stop_id=f["stop_id"].where(f.index > 0, "")))
+    assert_refused(gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)),
+                   r"feed: stops\.txt has 1 row\(s\) with a blank stop_id$")
+
+
+def test_required_table_with_a_header_but_no_rows(feed_copy, tmp_path):
+    edit(feed_copy, "trips", lambda f: f.iloc[:0])
+    assert_refused(gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)),
+                   r"feed: trips\.txt has a header but no rows$")
+
+
+@pytest.mark.parametrize(("flag", "value", "message"), [
+    ("--alpha", "5", r"--alpha 5\.0 must be a number between 0 and 1 \(exclusive\), e\.g\. 0\.05$"),
+    ("--alpha", "0", r"--alpha 0\.0 must be a number between 0 and 1"),
+    ("--alpha", "nan", r"--alpha nan must be a number between 0 and 1"),
+    ("--stretch-k", "0", r"--stretch-k 0 must be a whole number of at least 1, e\.g\. 5$"),
+    ("--draws", "10", r"--draws 10 must be a whole number of at least 200"),
+    ("--radius-m", "-50", r"--radius-m -50\.0 must be a positive number of metres"),
+    ("--walk-m", "inf", r"--walk-m inf must be a positive number of metres"),
+    ("--maps", "-1", r"--maps -1 must be a whole number of at least 0"),
+])
+def test_options_outside_their_range(tmp_path, flag, value, message):
+    ran = gradient(*run_args(tmp_path / "nofeed", tmp_path / "out", flag, value, le=tmp_path))
+    assert_refused(ran, r"^gradient: error: " + message, tmp_path / "out")
+
+
+# --- 3. Tables as published --------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def welsh_table(tmp_path_factory):
+    """REQ3292's persons estimates for Welsh MSOAs with their Welsh names (MSOA Names 1.10), as text."""
+    rows = pd.DataFrame(python_calamine.CalamineWorkbook.from_path(str(datasets.get_path("ons_msoa_le")))
+                        .get_sheet_by_name("Data").to_python())
+    rows = rows.iloc[1:].set_axis(rows.iloc[0].tolist(), axis=1)
+    rows = rows[(rows["Sex"] == "Persons") & rows["Code"].str.startswith("W")]
+    names = pd.read_csv(datasets.get_path("msoa_names"), dtype=str).set_index("msoa11cd")
+    enw = names["msoa11hclnmw"].fillna(names["msoa11nmw"]).reindex(rows["Code"]).to_numpy()
+    frame = pd.DataFrame({"Cod": rows["Code"].to_numpy(), "Enw": enw,
+                          "Disgwyliad oes": rows["Life Expectancy at birth (in years)"].to_numpy()})
+    return frame[[name == name.encode("latin-1", "ignore").decode("latin-1") for name in frame["Enw"]]]  # no ŵ
+
+
+def write_text(path: Path, frame: pd.DataFrame, encoding: str, sep: str = ",") -> Path:
+    path.write_bytes(frame.to_csv(index=False, sep=sep, lineterminator="\r\n").encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize(("encoding", "sep", "warned"), [
+    ("utf-8", ",", False), ("utf-8-sig", ",", False), ("cp1252", ",", True), ("utf-16", "\t", False),
+    ("utf-16-le", "\t", False),
+])
+def test_le_table_in_the_encoding_it_was_saved_in(welsh_table, tmp_path, encoding, sep, warned):
+    path = write_text(tmp_path / "le.csv", welsh_table, encoding, sep)
+    plain = areas.read_le_table(write_text(tmp_path / "plain.csv", welsh_table, "utf-8"), "Cod", "Disgwyliad oes")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = areas.read_le_table(path, "Cod", "Disgwyliad oes")
+    said = [str(w.message) for w in caught if issubclass(w.category, GradientWarning)]
+    assert said == ([f"{path}: is not UTF-8; read as Windows-1252. If names look wrong, give its encoding with "
+                     "le_encoding="] if warned else [])
+    pd.testing.assert_frame_equal(got, plain)
+    raw, _ = _tables.read_table(path, ["Cod", "Enw"], id_col="Cod")
+    assert "Y Pîl, Mynydd Cynffig a Chefncribwr" in set(raw["Enw"])  # names decoded exactly
+
+
+def test_le_encoding_given(welsh_table, tmp_path):
+    path = write_text(tmp_path / "le.csv", welsh_table, "latin-1")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", GradientWarning)  # no guess, no warning
+        got = areas.read_le_table(path, "Enw", "Disgwyliad oes", le_encoding="latin-1")
+    assert "Y Pîl, Mynydd Cynffig a Chefncribwr" in set(got["area_id"])
+
+
+def test_unknown_le_encoding_is_refused_before_reading(tmp_path, hills_le):
+    ran = gradient(*run_args(tmp_path / "nofeed", tmp_path / "out", "--le-encoding", "klingon", le=hills_le))
+    assert_refused(ran, r"^gradient: error: --le-encoding klingon is not an encoding Python knows \(e\.g\. utf-8, "
+                        r"cp1252, latin-1, utf-16\)$", tmp_path / "out")
+
+
+def test_wrong_le_encoding_says_where_decoding_failed(welsh_table, tmp_path):
+    path = write_text(tmp_path / "le.csv", welsh_table, "cp1252")
+    with pytest.raises(AreasError, match=r"le\.csv: is not utf-8 text \(invalid continuation byte at byte \d+\); "
+                                         r"check le_encoding='utf-8'$"):
+        areas.read_le_table(path, "Cod", "Disgwyliad oes", le_encoding="utf-8")
+
+
+def with_values(hills_le: Path, tmp_path: Path, values: dict[int, str], column: int = 4) -> Path:
+    """The Hillsborough USALEEP table with the cells of ``column`` in data rows ``values`` replaced."""
+    lines = hills_le.read_text().splitlines()
+    for i, value in values.items():
+        cells = lines[i + 1].split(",")
+        cells[column] = value
+        lines[i + 1] = ",".join(cells)
+    path = tmp_path / "FL_A.CSV"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("marker", areas.SUPPRESSION_MARKERS + ("[C]", " X "))
+def test_suppression_markers_read_as_missing_and_counted(hills_le, tmp_path, marker):
+    path = with_values(hills_le, tmp_path, {0: marker, 5: marker, 9: marker})
+    with pytest.warns(GradientWarning, match=rf"FL_A\.CSV: 3 of 266 values in 'e\(0\)' are suppression markers "
+                                             rf"\({re.escape(repr(marker.strip()))} 3\); read as missing$"):
+        got = areas.read_usaleep(path)
+    plain = areas.read_usaleep(hills_le)
+    assert got["le"].isna().tolist() == [i in (0, 5, 9) for i in range(266)]
+    pd.testing.assert_frame_equal(got[got["le"].notna()], plain[got["le"].notna()])
+
+
+def test_areas_that_lose_their_value_are_counted_by_reason(hills_le, tmp_path):
+    path = with_values(hills_le, tmp_path, {0: "[c]", 5: "[c]", 9: ""})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        areas.load_areas(datasets.get_path("hillsborough_tracts"), path, "usaleep")
+    said = [str(w.message) for w in caught]
+    assert any(re.search(r"55 of 321 areas in .* have no row in .*FL_A\.CSV and stay missing", m) for m in said)
+    assert any(re.search(r"3 of 321 areas in .* have a row in .*FL_A\.CSV but no value \(2 suppressed by a marker, "
+                         r"1 blank\) and stay missing \(e\.g\. 12057", m) for m in said), said
+
+
+def test_text_that_is_no_marker_is_refused(hills_le, tmp_path):
+    path = with_values(hills_le, tmp_path, {3: "about 80"})
+    with pytest.raises(AreasError, match=r"FL_A\.CSV: 1 value\(s\) in 'e\(0\)' are not numbers \(e\.g\. 'about 80'\); "
+                                         r"only blanks and suppression markers such as ':', 'x', '\.\.', '\[c\]' read "
+                                         r"as missing$"):
+        areas.read_usaleep(path)
+
+
+def test_identical_repeated_rows_are_kept_once(hills_le, tmp_path):
+    lines = hills_le.read_text().splitlines()
+    path = tmp_path / "FL_A.CSV"
+    path.write_text("\n".join(lines[:4] + [lines[1], lines[2]] + lines[4:]) + "\n")
+    ids = ", ".join(line.split(",")[0] for line in lines[1:3])
+    with pytest.warns(GradientWarning, match=r"FL_A\.CSV: 2 area id\(s\) appear more than once in 'Tract ID' with "
+                                             rf"identical values, 2 extra row\(s\) in all \(e\.g\. {ids}\); each "
+                                             r"is kept once$"):
+        got = areas.read_usaleep(path)
+    pd.testing.assert_frame_equal(got, areas.read_usaleep(hills_le))
+
+
+def test_conflicting_repeated_rows_are_refused_naming_both(hills_le, tmp_path):
+    lines = hills_le.read_text().splitlines()
+    cells = lines[1].split(",")
+    cells[4] = "70.1"
+    path = tmp_path / "FL_A.CSV"
+    path.write_text("\n".join(lines + [",".join(cells)]) + "\n")
+    with pytest.raises(AreasError, match=rf"1 area id\(s\) appear more than once in 'Tract ID' with different values "
+                                         rf"\(e\.g\. {cells[0]}: {lines[1].split(',')[4]} and 70\.1 in 'e\(0\)'\); "
+                                         r"which is meant cannot be told$"):
+        areas.read_usaleep(path)
+
+
+@pytest.mark.parametrize(("value", "counts"), [("", "266 blank, 0 suppression markers"),
+                                               (":", "0 blank, 266 suppression markers")])
+def test_a_table_without_any_value_is_refused(hills_le, tmp_path, value, counts):
+    path = with_values(hills_le, tmp_path, dict.fromkeys(range(266), value))
+    with pytest.raises(AreasError, match=rf"FL_A\.CSV: no value in 'e\(0\)' is a number \(266 rows: {counts}\); "
+                                         "there is nothing to measure$"):
+        areas.read_usaleep(path)
+
+
+def test_no_matched_area_has_a_value(hills_le, tmp_path):
+    path = with_values(hills_le, tmp_path, dict.fromkeys(range(266), ""))
+    with open(path, "a") as fh:
+        fh.write("01001020100,01,001,020100,73.1,2.2348,3\n")  # Alabama: a value, but no Hillsborough boundary
+    with pytest.raises(AreasError, match=r"FL_A\.CSV: none of the 266 areas of .*hillsborough_tracts_2010\.geojson "
+                                         r"found in the table has a value \(all are blank or suppressed\)"), \
+            pytest.warns(GradientWarning, match=r"55 of 321 areas in .* have no row in .*FL_A\.CSV"):
+        areas.load_areas(datasets.get_path("hillsborough_tracts"), path, "usaleep")
+
+
+ONS_HEADER = list(areas.ONS_COLUMNS.values())
+
+
+@pytest.fixture(scope="session")
+def ons_rows():
+    """The first 1,000 MSOAs (3,000 rows) of REQ3292 as published: header and cells as calamine reads them."""
+    rows = python_calamine.CalamineWorkbook.from_path(str(datasets.get_path("ons_msoa_le"))) \
+        .get_sheet_by_name("Data").to_python()
+    return rows[0], rows[1:3001]
+
+
+def ons_workbook(path: Path, header, rows, *, marker: str | None = "[c]", data_sheets=("Data",)) -> Path:
+    """A workbook in ONS's current layout: a cover sheet, notes, then the table below a title block."""
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    cover = book.create_sheet("Cover")
+    for line in (["Life expectancy at birth for MSOAs, England and Wales, 2016 to 2020"], [],
+                 ["Source: Office for National Statistics (REQ3292)"], ["Contact: health.data@ons.gov.uk"]):
+        cover.append(line)
+    notes = book.create_sheet("Notes")
+    notes.append(["Note number", "Note text"])
+    notes.append([1, "[c] marks estimates suppressed because they rest on too few deaths."])
+    for name in data_sheets:
+        sheet = book.create_sheet(name)
+        sheet.append(["Table 1: Life expectancy at birth (years) by MSOA and sex"])
+        sheet.append(["This worksheet contains one table. Some cells refer to notes on the Notes sheet."])
+        sheet.append([])
+        sheet.append(header)
+        for row in rows:
+            sheet.append([marker if (marker and c == "") else c for c in row])
+        sheet.append([])
+        sheet.append(["Source: ONS"])
+    book.save(path)
+    return path
+
+
+def plain_ons(tmp_path, header, rows, sex) -> pd.DataFrame:
+    path = tmp_path / "plain.csv"
+    pd.DataFrame(rows, columns=header).to_csv(path, index=False)
+    return areas.read_ons_msoa(path, sex)
+
+
+@pytest.mark.parametrize("sex", ["persons", "male"])
+def test_ons_workbook_with_cover_notes_and_a_title_block(ons_rows, tmp_path, sex):
+    header, rows = ons_rows
+    path = ons_workbook(tmp_path / "le.xlsx", header, rows)
+    label = {"persons": "Persons", "male": "Males"}[sex]
+    n_rows = sum(r[5] == label for r in rows)
+    n_marked = sum(r[5] == label and r[8] == "" for r in rows)
+    assert n_marked > 0
+    with pytest.warns(GradientWarning, match=rf"le\.xlsx: {n_marked} of {n_rows} values in 'Life Expectancy at birth "
+                                             rf"\(in years\)' are suppression markers \('\[c\]' {n_marked}\); and "
+                                             rf"{n_marked} in 'Lower 95% confidence interval'; and {n_marked} in "
+                                             r"'Upper 95% confidence interval'; read as missing$"):
+        got = areas.read_ons_msoa(path, sex)
+    pd.testing.assert_frame_equal(got, plain_ons(tmp_path, header, rows, sex))
+    assert got.attrs["period"] == "2016-2020"
+
+
+def test_ons_csv_export_with_title_lines_and_notes_below(ons_rows, tmp_path):
+    header, rows = ons_rows
+    body = pd.DataFrame(rows, columns=header).to_csv(index=False)
+    path = tmp_path / "le.csv"
+    path.write_text("Life expectancy at birth for MSOAs,,,\nSource: ONS,,,\n\n" + body + "\n,,\nNotes:\n[c] suppressed\n")
+    pd.testing.assert_frame_equal(areas.read_ons_msoa(path), plain_ons(tmp_path, header, rows, "persons"))
+
+
+def test_two_sheets_holding_the_table_are_refused(ons_rows, tmp_path):
+    header, rows = ons_rows
+    path = ons_workbook(tmp_path / "le.xlsx", header, rows[:30], data_sheets=("2016 to 2020", "2015 to 2019"))
+    with pytest.raises(AreasError, match=r"le\.xlsx: 2 sheets hold a table with the columns .* \('2016 to 2020', "
+                                         r"'2015 to 2019'\); which one is meant cannot be told: save it alone$"):
+        areas.read_ons_msoa(path)
+
+
+def test_workbook_without_the_table(ons_rows, tmp_path):
+    header, rows = ons_rows
+    path = ons_workbook(tmp_path / "le.xlsx", [h.replace("Sex", "Gender") for h in header], rows[:30])
+    with pytest.raises(AreasError, match=r"le\.xlsx: not an ONS MSOA life expectancy table: no column\(s\) 'Code', "):
+        areas.read_ons_msoa(path)
+
+
+def test_generic_workbook_with_a_cover_sheet_and_numeric_ids(hills_le, tmp_path):
+    import openpyxl
+
+    table = pd.read_csv(hills_le, dtype=str)
+    book = openpyxl.Workbook(write_only=True)
+    book.create_sheet("About").append(["USALEEP, Florida, Hillsborough County"])
+    sheet = book.create_sheet("Tracts")
+    sheet.append(list(table.columns))
+    for row in table.itertuples(index=False):
+        sheet.append([int(row[0]), row[1], row[2], row[3], float(row[4]), float(row[5]), int(row[6])])
+    path = tmp_path / "FL_A.xlsx"
+    book.save(path)
+    pd.testing.assert_frame_equal(areas.read_usaleep(path), areas.read_usaleep(hills_le))
+
+
+# --- boundaries -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("shape", "kind"), [(lambda g: g.representative_point(), "Point"),
+                                             (lambda g: g.boundary, "LineString")])
+def test_boundaries_that_are_not_polygons(tmp_path, shape, kind):
+    tracts = gpd.read_file(datasets.get_path("hillsborough_tracts"))
+    path = tmp_path / "tracts.geojson"
+    tracts.set_geometry(shape(tracts.geometry)).to_file(path)
+    with pytest.raises(AreasError, match=rf"tracts\.geojson: 321 of 321 features are not polygons \(321 {kind}\); "
+                                         r"boundaries must be areas \(Polygon or MultiPolygon\)$"):
+        areas.read_boundaries(path, "census_tract_GEOID")
+
+
+def test_a_csv_given_as_boundaries(feed_copy, hills_le, tmp_path):
+    ran = gradient(*run_args(feed_copy, tmp_path / "out", le=hills_le, areas_file=hills_le))
+    assert_refused(ran, r"FL_A\.CSV: not a boundary file: it holds no geometries \(columns: Tract ID, STATE2KX, "
+                        r".*\); give polygons, e\.g\. GeoJSON or GeoPackage$", tmp_path / "out")
+
+
+def test_unknown_areas_crs_is_refused_before_reading(tmp_path, hills_le):
+    ran = gradient(*run_args(tmp_path / "nofeed", tmp_path / "out", "--areas-crs", "EPSG:99999", le=hills_le))
+    assert_refused(ran, r"^gradient: error: --areas-crs EPSG:99999 is not a CRS pyproj knows \(.*\); give e\.g\. "
+                        r"EPSG:27700 or EPSG:4326$", tmp_path / "out")
+
+
+def test_areas_crs_that_contradicts_the_file(feed_copy, tmp_path, hills_le):
+    ran = gradient(*run_args(feed_copy, tmp_path / "out", "--areas-crs", "EPSG:27700", le=hills_le))
+    assert_refused(ran, r"hillsborough_tracts_2010\.geojson: declares the CRS EPSG:4326, but --areas-crs EPSG:27700 "
+                        r"was given; give none \(the file's is used\) or fix the file$", tmp_path / "out")
+
+
+# --- TfL as published ------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def tfl_25():
+    with pytest.warns(GradientWarning, match=r"^2 of 2 patterns have no route line \(no route-lines file given\)"):
+        return tfl.read_tfl_sequences(datasets.get_path("tfl_sequences"), routes=["25"])
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "cp1252"])
+def test_tfl_file_in_another_encoding_reads_the_same(tmp_path, tfl_25, encoding):
+    path = tmp_path / "bus-sequences.tsv"
+    path.write_bytes(datasets.get_path("tfl_sequences").read_text(encoding="utf-8").encode(encoding))
+    with pytest.warns(GradientWarning, match=r"^2 of 2 patterns have no route line"):  # counts only route 25
+        patterns, ps = tfl.read_tfl_sequences(path, routes=["25"])
+    pd.testing.assert_frame_equal(ps, tfl_25[1])
+    assert patterns["pattern_id"].tolist() == ["25-0-1", "25-1-1"]
+
+
+def test_tfl_route_that_does_not_exist(tmp_path):
+    with pytest.raises(InputError, match=r"tfl_bus_sequences_2018-07\.tsv: no route named 999X \(routes include "):
+        tfl.read_tfl_sequences(datasets.get_path("tfl_sequences"), routes=["999X"])
+
+
+# --- 5. Names and words from real feeds ------------------------------------------------------
+
+def test_route_name_falls_back_to_the_long_name(feed_copy, small_patterns):
+    edit(feed_copy, "routes", lambda f: f.assign(route_short_name=f["route_short_name"].where(f["route_id"] != "34",
+                                                                                              "")))
+    patterns, _ = gtfs.stop_patterns(gtfs.read_feed(feed_copy))
+    names = dict(zip(patterns["pattern_id"], patterns["route_name"]))
+    assert names == {"34-0-1": "Hillsborough Avenue", "34-1-1": "Hillsborough Avenue", "39-0-1": "39",
+                     "39-1-1": "39", "8-0-1": "8", "8-1-1": "8"}
+
+
+def test_route_chosen_by_its_long_name(feed_copy, small_patterns):
+    patterns, ps, name = pipeline.read_source(feed_copy, options=Options(routes=("Busch Boulevard", "8")))
+    assert patterns["pattern_id"].tolist() == ["39-0-1", "39-1-1", "8-0-1", "8-1-1"]
+    assert set(ps["pattern_id"]) == set(patterns["pattern_id"])
+    assert name == "Hillsborough Area Regional Transit"  # the source line names the agency
+
+
+def test_source_without_agency_is_named_by_its_file(feed_copy):
+    (feed_copy / "agency.txt").unlink()
+    assert pipeline.read_source(feed_copy, options=Options(routes=("8",)))[2] == "feed"
+
+
+def test_straight_line_warning_counts_only_the_routes_asked_for(feed_copy):
+    trips = pd.read_csv(feed_copy / "trips.txt", dtype=str)
+    edit(feed_copy, "shapes", lambda f: f[~f["shape_id"].isin(trips.loc[trips["route_id"] == "8", "shape_id"])])
+    with pytest.warns(GradientWarning, match=r"^2 of 2 patterns have no shape in the feed"):
+        pipeline.read_source(feed_copy, options=Options(routes=("8",)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", GradientWarning)
+        pipeline.read_source(feed_copy, options=Options(routes=("34", "39")))  # all have shapes: no warning
+
+
+def test_unknown_route_is_refused_with_the_routes_there_are(feed_copy, tmp_path, hills_le):
+    assert_refused(gradient(*run_args(feed_copy, tmp_path / "out", "--route", "Nowhere Avenue", le=hills_le)),
+                   r"feed: no route named Nowhere Avenue \(routes include 34, 39, 8\)$", tmp_path / "out")
+
+
+def test_other_libraries_warnings_are_not_dressed_as_gradients(capsys):
+    cli._show_warning(RuntimeWarning("Mean of empty slice"), RuntimeWarning, "/x/numpy/_methods.py", 121)
+    cli._show_warning(UserWarning("Glyph 8722 missing"), UserWarning, "/x/matplotlib/text.py", 7)
+    cli._show_warning(GradientWarning("radius_m=5 is small"), GradientWarning, "/x/gradient/assign.py", 3)
+    assert capsys.readouterr().err.splitlines() == [
+        "_methods.py:121: RuntimeWarning: Mean of empty slice",
+        "text.py:7: UserWarning: Glyph 8722 missing",
+        "gradient: warning: --radius-m 5 is small",
+    ]
+
+
+# --- 4. Outputs that are what they say --------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def small_run(tmp_path_factory, hart_small, hills_le):
+    out = tmp_path_factory.mktemp("small_run") / "out"
+    ran = gradient(*run_args(hart_small, out, le=hills_le))
+    assert ran.returncode == 0, ran.stderr
+    return ran, out
+
+
+def test_summary_counts_say_what_they_count(small_run):
+    ran, out = small_run
+    stops = pd.read_csv(out / "stops.csv", dtype={"stop_id": str})
+    assert re.search(rf"^6 patterns on 3 routes serving {stops['stop_id'].nunique()} distinct stops "
+                     rf"\({len(stops)} rows in stops\.csv\), in ", ran.stdout, re.M), ran.stdout
+    assert stops["stop_id"].nunique() < len(stops)
+
+
+def test_file_names_are_unique_for_ids_cut_alike():
+    ids = ["X" * 70 + "-0-1", "X" * 70 + "-1-1", "N1 Night/Express-0-1", "N1_Night_Express-0-1", "8-0-1", "a-0-1",
+           "A-0-1"]
+    stems = schema.file_stems(ids)
+    assert len({s.lower() for s in stems.values()}) == len(ids)
+    assert stems["8-0-1"] == "8-0-1" and all(len(s) <= 60 for s in stems.values())
+    assert all(schema.safe_name(s) == s for s in stems.values())
+
+
+def test_long_route_ids_get_a_map_each(small_patterns, tracts, tmp_path):
+    patterns, ps = small_patterns
+    long_ids = {"8": "Hillsborough-Area-Regional-Transit-Local-Route-Number-0008-Weekday-A",
+                "34": "Hillsborough-Area-Regional-Transit-Local-Route-Number-0008-Weekday-B"}
+    patterns = patterns.assign(route_id=patterns["route_id"].replace(long_ids))
+    patterns["pattern_id"] = schema.pattern_ids(patterns)
+    ps = ps.assign(pattern_id=ps["pattern_id"].map(dict(zip(small_patterns[0]["pattern_id"], patterns["pattern_id"]))))
+    result = pipeline.run_patterns(patterns[patterns["route_id"].isin(long_ids.values())], ps, tracts)
+    written = write_outputs(result, tmp_path / "out", Options(maps=4), tiles=None,
+                            also=list(result.patterns["pattern_id"]))  # both directions of each route
+    pages = [p for p in written["maps"] if p.name.endswith(".html") and not p.name.endswith(".iframe.html")
+             and p.name != "network.html"]
+    assert len(pages) == len({p.name for p in pages}) == 4
+    assert len({p.name for p in written["profiles"]}) == 8
+
+
+def test_rerun_replaces_the_previous_outputs_whole(small_patterns, tracts, tmp_path):
+    patterns, ps = small_patterns
+    result = pipeline.run_patterns(patterns, ps, tracts)
+    out = tmp_path / "out"
+    first = write_outputs(result, out, Options(maps=1), tiles=None)
+    (out / "maps" / "my-notes.txt").write_text("mine")
+    (out / "README.md").write_text("mine too")
+    second = write_outputs(pipeline.run_patterns(patterns[patterns["route_name"] == "39"], ps, tracts), out,
+                           Options(maps=0))
+    left = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert left == [".gradient-outputs", "README.md", "maps/my-notes.txt", "patterns.csv", "stops.csv"]
+    assert first["maps"] and not second["maps"]
+    assert set(pd.read_csv(out / "patterns.csv")["route_name"].astype(str)) == {"39"}
+
+
+def test_failed_first_run_leaves_no_folder(small_patterns, tracts, tmp_path, monkeypatch):
+    patterns, ps = small_patterns
+    result = pipeline.run_patterns(patterns[patterns["route_name"] == "8"], ps, tracts)
+    from gradient import output
+
+    monkeypatch.setattr(output, "write_csv", lambda *a, **k: (_ for _ in ()).throw(OSError(28, "No space left")))
+    with pytest.raises(OSError):
+        write_outputs(result, tmp_path / "new" / "deeper" / "out", Options(maps=0))
+    assert not (tmp_path / "new").exists()
+
+
+def start_run(feed: Path, out: Path, le: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "gradient", *map(str, run_args(feed, out, "--maps", "6", le=le))],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def signal_while_writing(proc: subprocess.Popen, out: Path, signum: int) -> tuple[str, str]:
+    """Send ``signum`` once the run is writing its outputs (its staging folder exists)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if out.is_dir() and any(p.name.startswith(".gradient-staging-") for p in out.iterdir()):
+            time.sleep(0.3)
+            proc.send_signal(signum)
+            break
+        time.sleep(0.02)
+    stdout, stderr = proc.communicate(timeout=120)
+    return stdout, stderr
+
+
+def test_sigterm_during_a_first_run_leaves_nothing(hart_small, hills_le, tmp_path):
+    out = tmp_path / "fresh" / "out"
+    proc = start_run(hart_small, out, hills_le)
+    _, stderr = signal_while_writing(proc, out, signal.SIGTERM)
+    assert proc.returncode == 143, stderr
+    errors = [line for line in stderr.splitlines() if not line.startswith("gradient: warning:")]
+    assert errors == ["gradient: stopped by SIGTERM; nothing was left half-written"]
+    assert not (tmp_path / "fresh").exists()
+
+
+def test_sigint_during_a_rerun_keeps_the_previous_outputs(hart_small, hills_le, small_run, tmp_path):
+    out = Path(shutil.copytree(small_run[1], tmp_path / "out"))
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    proc = start_run(hart_small, out, hills_le)
+    _, stderr = signal_while_writing(proc, out, signal.SIGINT)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and stderr.strip().splitlines()[-1] == \
+        "gradient: stopped by SIGINT; nothing was left half-written"
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before

@@ -11,11 +11,13 @@ from __future__ import annotations
 import re
 import warnings
 import zipfile
+from collections import Counter
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import numpy as np
 import pandas as pd
 
+from ._gtfs_tables import GTFS_FILES
 from .errors import FeedError, GradientWarning
 
 MAX_UNCOMPRESSED_BYTES = 20 * 2**30
@@ -49,6 +51,7 @@ def check_zip(path: Path) -> None:
         parts = PurePosixPath(name.replace("\\", "/")).parts
         if name.startswith(("/", "\\")) or PureWindowsPath(name).drive or ".." in parts:
             raise FeedError(f"the zip holds {name!r}, a path that leaves its folder; refusing to read it", path)
+    _check_one_feed(infos, path)
     total = sum(i.file_size for i in infos)
     if total > MAX_UNCOMPRESSED_BYTES:
         raise FeedError(
@@ -65,14 +68,43 @@ def check_zip(path: Path) -> None:
             )
 
 
+def _check_one_feed(infos: list[zipfile.ZipInfo], path: Path) -> None:
+    """Refuse a zip holding GTFS files in more than one folder, or one member name twice.
+
+    Only GTFS file names (:data:`gradient._gtfs_tables.GTFS_FILES`) count, and macOS's
+    ``__MACOSX/`` copies are ignored, so a readme or a metadata folder beside the feed
+    is harmless.
+    """
+    names = [i.filename for i in infos if not i.is_dir() and not i.filename.startswith("__MACOSX/")]
+    counts = Counter(names)
+    twice = [n for n, c in counts.items() if c > 1]
+    if twice:
+        more = f" (and {len(twice) - 1} other name(s) more than once)" if len(twice) > 1 else ""
+        raise FeedError(
+            f"the zip holds {twice[0]!r} {counts[twice[0]]} times{more}; which one is the feed's cannot be told: "
+            "refusing to read it",
+            path,
+        )
+    folders = sorted({str(PurePosixPath(n).parent) for n in names if PurePosixPath(n).name in GTFS_FILES})
+    if len(folders) > 1:
+        shown = ", ".join("(top level)" if f == "." else f"{f}/" for f in folders[:3])
+        raise FeedError(
+            f"the zip holds GTFS files in {len(folders)} folders ({shown}): more than one feed? "
+            "Give each feed as its own zip or folder",
+            path,
+        )
+
+
 def _examples(values, n: int = 3) -> str:
     return ", ".join(map(str, list(dict.fromkeys(values))[:n]))
 
 
 def check_ids(feed, path: Path) -> None:
-    """Refuse duplicate ``stop_id``s in stops.txt and ``trip_id``s in trips.txt."""
+    """Refuse blank or duplicate ids: ``stop_id`` in stops.txt, ``trip_id`` in trips.txt, ``route_id`` in routes.txt."""
     for table, col in (("stops", "stop_id"), ("trips", "trip_id"), ("routes", "route_id")):
         ids = getattr(feed, table)[col]
+        if ids.isna().any():
+            raise FeedError(f"{table}.txt has {int(ids.isna().sum())} row(s) with a blank {col}", path)
         dup = ids[ids.duplicated()]
         if len(dup):
             raise FeedError(
@@ -80,8 +112,6 @@ def check_ids(feed, path: Path) -> None:
                 "each must be unique",
                 path,
             )
-        if ids.isna().any():
-            raise FeedError(f"{table}.txt has {int(ids.isna().sum())} row(s) with a blank {col}", path)
 
 
 def check_coordinates(feed, path: Path) -> None:
@@ -139,9 +169,60 @@ def check_times(feed, path: Path) -> None:
         )
 
 
+def check_references(feed, path: Path) -> None:
+    """Refuse trips whose ``route_id`` is blank or missing from routes.txt."""
+    route = feed.trips["route_id"]
+    blank = route.isna().to_numpy(bool)
+    if blank.any():
+        raise FeedError(
+            f"trips.txt: {int(blank.sum())} trip(s) have a blank route_id "
+            f"(e.g. trip {_examples(feed.trips['trip_id'][blank])}); every trip needs its route",
+            path,
+        )
+    known = pd.Index(feed.routes["route_id"].astype(str)).unique()
+    bad = known.get_indexer(pd.Index(route.astype(str))) < 0
+    if bad.any():
+        raise FeedError(
+            f"trips.txt: {int(bad.sum())} trip(s) name a route_id missing from routes.txt "
+            f"(e.g. {_examples(route[bad])!s}); fix routes.txt or the trips' route_id",
+            path,
+        )
+
+
+def check_directions(feed, path: Path) -> None:
+    """Refuse a ``direction_id`` other than 0, 1 or blank (the only values GTFS defines)."""
+    if "direction_id" not in feed.trips:
+        return
+    d = pd.to_numeric(feed.trips["direction_id"], errors="coerce")
+    bad = (d.notna() & ~d.isin([0, 1])).to_numpy(bool)
+    if bad.any():
+        raise FeedError(
+            f"trips.txt: column direction_id must be 0, 1 or blank; {int(bad.sum())} value(s) are not "
+            f"(e.g. {_examples(feed.trips['direction_id'][bad].astype(str))})",
+            path,
+        )
+
+
+def check_sequences(feed, path: Path) -> None:
+    """Refuse a blank or negative ``stop_sequence`` (GTFS: a required non-negative integer)."""
+    seq = feed.stop_times["stop_sequence"]
+    for mask, what in ((seq.isna(), "blank"), (seq.fillna(0) < 0, "negative")):
+        mask = np.asarray(mask, dtype=bool)
+        if mask.any():
+            trips = feed.stop_times["trip_id"][mask].astype(str)
+            raise FeedError(
+                f"stop_times.txt: {int(mask.sum())} row(s) have a {what} stop_sequence (e.g. trip "
+                f"{_examples(trips)}); it must be a whole number 0 or more",
+                path,
+            )
+
+
 def check_feed(feed, path: str | Path) -> None:
-    """Run every content check on a feed gtfs-kit has read (see the functions above)."""
+    """Run every content check on a feed (see the functions above)."""
     path = Path(path)
     check_ids(feed, path)
+    check_references(feed, path)
+    check_directions(feed, path)
+    check_sequences(feed, path)
     check_coordinates(feed, path)
     check_times(feed, path)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+import zlib
 from pathlib import Path
 from typing import IO, Callable, Iterator
 
@@ -27,7 +28,21 @@ TABLES = ("agency", "routes", "trips", "stops", "stop_times", "shapes")
 """The GTFS tables :func:`gradient.gtfs.read_feed` reads (others are ignored)."""
 
 STOP_TIMES_COLUMNS = ["trip_id", "stop_id", "stop_sequence", "arrival_time", "departure_time"]
-"""The columns of ``stop_times.txt`` that are kept."""
+"""The columns of ``stop_times.txt`` that are kept (where the feed has them)."""
+
+GTFS_FILES = frozenset(
+    f"{name}.txt" for name in (
+        "agency", "stops", "routes", "trips", "stop_times", "calendar", "calendar_dates", "fare_attributes",
+        "fare_rules", "fare_media", "fare_products", "fare_leg_rules", "fare_transfer_rules", "timeframes",
+        "areas", "stop_areas", "networks", "route_networks", "shapes", "frequencies", "transfers", "pathways",
+        "levels", "location_groups", "location_group_stops", "booking_rules", "translations", "feed_info",
+        "attributions",
+    )
+)
+"""File names the GTFS reference defines: a zip holding them in two folders holds two feeds."""
+
+DAMAGED = (zlib.error, zipfile.BadZipFile, EOFError)
+"""What reading a damaged zip member raises (bad deflate data, a bad CRC, a truncated member)."""
 
 
 def members(path: Path) -> Iterator[tuple[str, Callable[[], IO[bytes]]]]:
@@ -44,15 +59,22 @@ def members(path: Path) -> Iterator[tuple[str, Callable[[], IO[bytes]]]]:
 
 
 def read_tables(path: Path) -> dict[str, pd.DataFrame]:
-    """The tables of :data:`TABLES` that the feed has and that hold rows."""
+    """The tables of :data:`TABLES` that the feed has (those with a header but no rows are empty).
+
+    Raises
+    ------
+    FeedError
+        Naming the table, if a zip member is damaged (its data or its CRC does not check out).
+    """
     tables: dict[str, pd.DataFrame] = {}
     for table, opener in members(path):
         if table not in TABLES:
             continue
-        with opener() as fh:
-            frame = read_stop_times(fh, opener) if table == "stop_times" else read_text_table(fh)
-        if not frame.empty:
-            tables[table] = frame
+        try:
+            with opener() as fh:
+                tables[table] = read_stop_times(fh, opener) if table == "stop_times" else read_text_table(fh)
+        except DAMAGED as exc:
+            raise FeedError(f"{table}.txt in the zip is damaged ({exc}); download the feed again") from exc
     return tables
 
 
@@ -112,7 +134,15 @@ def numbers(col: pd.Series, table: str, column: str, *, whole: bool = False, pat
     table, column : str
         Named in the error.
     whole : bool, default False
-        Whole numbers (int64; ``Int64`` where some are blank), as wide as GTFS allows.
+        Whole numbers (int64; ``Int64`` where some are blank), as wide as GTFS allows
+        (any whole number up to 2**63 - 1, parsed exactly, never through floats).
+    path : Path, optional
+        Named in the error.
+
+    Returns
+    -------
+    pandas.Series
+        Floats (NaN where blank), or with ``whole`` int64 (``Int64`` where some are blank).
 
     Raises
     ------
@@ -120,18 +150,34 @@ def numbers(col: pd.Series, table: str, column: str, *, whole: bool = False, pat
         Naming the table, the column, how many values fail and an example.
     """
     text = col.astype("string").str.strip()
-    nums = pd.to_numeric(text, errors="coerce")
-    bad = nums.isna() & text.notna()
+    text = text.mask(text == "")
+    nums = pd.to_numeric(text, errors="coerce", dtype_backend="numpy_nullable")
+    bad = np.array(nums.isna() & text.notna(), dtype=bool)
+    what = "numbers"
     if whole:
-        bad |= nums.notna() & (nums != np.round(nums))
+        what = "whole numbers"
+        if pd.api.types.is_float_dtype(nums.dtype):
+            values = nums.to_numpy(dtype=float, na_value=np.nan)
+            bad |= ~np.isnan(values) & (~np.isfinite(values) | (values != np.round(values)))
+        if not bad.any():
+            big = _beyond_int64(nums)
+            if big.any():
+                bad, what = big, "whole numbers of at most 2**63 - 1 (9223372036854775807)"
     if bad.any():
         raise FeedError(
-            f"{table}.txt: {int(bad.sum())} value(s) in column {column} are not {'whole ' if whole else ''}numbers "
-            f"(e.g. {text[bad].iloc[0]!r})",
+            f"{table}.txt: {int(bad.sum())} value(s) in column {column} are not {what} (e.g. {text[bad].iloc[0]!r})",
             path,
         )
     if whole:
-        if nums.isna().any():
-            return nums.astype("Int64")
-        return pd.to_numeric(text, errors="raise").astype(np.int64) if len(text) else nums.astype(np.int64)
-    return nums.astype(float)
+        out = nums.astype("Int64")
+        return out if out.isna().any() else out.astype(np.int64)
+    return pd.Series(nums.to_numpy(dtype=float, na_value=np.nan), index=col.index)
+
+
+def _beyond_int64(nums: pd.Series) -> np.ndarray:
+    """Where whole numbers do not fit int64 (parsed as unsigned integers or floats)."""
+    if pd.api.types.is_unsigned_integer_dtype(nums.dtype):
+        return (nums > np.iinfo(np.int64).max).fillna(False).to_numpy(bool)
+    if pd.api.types.is_float_dtype(nums.dtype):
+        return (nums.abs() >= 2.0**63).fillna(False).to_numpy(bool)
+    return np.zeros(len(nums), bool)

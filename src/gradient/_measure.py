@@ -11,10 +11,12 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
+import pandas as pd
 import shapely
 from pyproj import Transformer
 
 from ._geometry import monotone_along, straight_along, substring
+from ._trips import isin
 from .schema import WGS84
 
 Fit = Callable[[int, np.ndarray], "tuple[np.ndarray, np.ndarray, np.ndarray] | None"]
@@ -86,3 +88,23 @@ def to_wgs84(geoms: list[shapely.LineString], crs) -> list[shapely.LineString]:
     """Lines from a metric CRS to EPSG:4326."""
     back = Transformer.from_crs(crs, WGS84, always_xy=True)
     return [shapely.transform(g, lambda c: np.column_stack(back.transform(c[:, 0], c[:, 1]))) for g in geoms]
+
+
+def shape_lines(shapes: pd.DataFrame | None, crs, keep: pd.Series | None = None) -> dict[str, np.ndarray]:
+    """Each GTFS shape's vertices in the metric CRS ``crs``, in ``shape_pt_sequence`` order.
+
+    ``keep``: only these shape ids (the ones the chosen patterns use). Shapes with
+    fewer than two points are left out.
+    """
+    if shapes is None or shapes.empty:
+        return {}
+    if keep is not None:
+        shapes = shapes[isin(shapes["shape_id"].astype(str), keep.dropna().astype(str))]
+    s = shapes.sort_values(["shape_id", "shape_pt_sequence"], kind="stable")
+    tr = Transformer.from_crs(WGS84, crs, always_xy=True)
+    x, y = tr.transform(s["shape_pt_lon"].to_numpy(float), s["shape_pt_lat"].to_numpy(float))
+    xy = np.column_stack([x, y])
+    ids = s["shape_id"].astype(str).to_numpy()
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    bounds = np.r_[starts, len(ids)]
+    return {ids[a]: xy[a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b - a >= 2}

@@ -77,6 +77,8 @@ def trip_order(st: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.Index]:
         seq_rank = seq.to_numpy(np.int64)
     else:  # NaN last, as sort_values puts it
         seq_rank = np.unique(seq.to_numpy(dtype=float, na_value=np.nan), return_inverse=True)[1].ravel()
+    if int(seq_rank.max(initial=0)) >= np.iinfo(np.int64).max // (len(uniques) + 2):
+        seq_rank = np.unique(seq_rank, return_inverse=True)[1].ravel()  # dense ranks: the key cannot overflow
     key = trip_rank * (int(seq_rank.max(initial=0)) + 1) + seq_rank
     order = np.argsort(key, kind="stable") if (np.diff(key) < 0).any() else np.arange(len(key))
     names = pd.Index(uniques[by_text].astype("string"))

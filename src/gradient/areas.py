@@ -4,6 +4,11 @@ The result of every loader is an ``areas`` GeoDataFrame with ``AREA_COLUMNS``:
 ``area_id`` (string), ``le`` (years), ``le_se`` (years), ``geometry`` (EPSG:4326).
 Every boundary is kept, so that a stop in an area without an estimate is assigned
 to that area and gets a *missing* value, never 0 and never a neighbour's value.
+
+Tables are read as states publish them (:mod:`gradient._tables`): in whatever
+encoding they were saved, from whichever sheet of a workbook holds the header, with
+suppression markers (:data:`SUPPRESSION_MARKERS`) read as missing and counted, and
+every way an area loses its value said in a warning with counts.
 """
 
 from __future__ import annotations
@@ -14,12 +19,13 @@ from pathlib import Path
 from typing import Sequence
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-import shapely
 
+from ._boundaries import clean_geometries, crs_of, settle_crs
+from ._letable import check_table, say_encoding, say_lost_values
+from ._tables import SUPPRESSION_MARKERS, read_table  # noqa: F401  (SUPPRESSION_MARKERS: documented here)
 from .errors import AreasError, GradientWarning
-from .schema import AREA_COLUMNS, LE_PLAUSIBLE, OPTIONAL_AREA_COLUMNS, WGS84
+from .schema import AREA_COLUMNS, OPTIONAL_AREA_COLUMNS, WGS84
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +35,6 @@ ID_CANDIDATES = {
     "csv": [],
 }
 """Boundary id columns tried, in order, when the caller names none."""
-
-_WGS84_BY_SPEC = {".geojson", ".json", ".topojson"}
-"""Formats whose specification fixes WGS84 longitude/latitude when no CRS is declared."""
 
 
 def read_boundaries(
@@ -50,9 +53,10 @@ def read_boundaries(
         The column holding each area's id. Default: the first of ``candidates``
         present in the file.
     crs : str, optional
-        CRS of a file that declares none. GeoJSON and TopoJSON are WGS84
-        longitude/latitude by their specifications and need none; for other formats
-        an undeclared CRS is an error unless this is given.
+        CRS of a file that declares none (anything pyproj reads, e.g.
+        ``"EPSG:27700"``). GeoJSON and TopoJSON are WGS84 longitude/latitude by their
+        specifications and need none; for other formats an undeclared CRS is an
+        error unless this is given. A file that declares another CRS is an error.
     candidates : sequence of str
         Id column names to try when ``id_col`` is not given.
 
@@ -66,16 +70,25 @@ def read_boundaries(
     Raises
     ------
     AreasError
-        If the file cannot be read, the id column is missing, or the CRS is unknown
-        or does not fit the coordinates.
+        If the file cannot be read, holds no geometries or features that are not
+        polygons, the id column is missing, or the CRS is unknown, differs from the
+        one the file declares, or does not fit the coordinates.
     """
     path = Path(path)
+    given = crs_of(crs, "crs")
     if not path.exists():
         raise AreasError("no such boundary file", path)
     try:
         gdf = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several types; all mean "cannot read"
         raise AreasError(f"cannot read as a boundary file ({exc})", path) from exc
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.isna().all():
+        raise AreasError(
+            "not a boundary file: it holds no geometries (columns: "
+            f"{', '.join(str(c) for c in gdf.columns if c != 'geometry')}); give polygons, e.g. GeoJSON or "
+            "GeoPackage",
+            path,
+        )
     if gdf.empty:
         raise AreasError("the boundary file holds no features", path)
     if id_col is None:
@@ -90,41 +103,8 @@ def read_boundaries(
         raise AreasError(
             f"no column {id_col!r} (columns: {', '.join(map(str, gdf.columns.drop('geometry')))})", path
         )
-    if gdf.crs is None:
-        if crs is not None:
-            gdf = gdf.set_crs(crs)
-        elif path.suffix.lower() in _WGS84_BY_SPEC:
-            gdf = gdf.set_crs(WGS84)
-        else:
-            raise AreasError("declares no CRS; give it with --areas-crs (e.g. EPSG:27700)", path)
-    if gdf.crs.is_projected:
-        x0, y0, x1, y1 = gdf.total_bounds
-        if -180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90:
-            raise AreasError(
-                f"coordinates look like longitude/latitude degrees, but the CRS is {gdf.crs.to_string()} "
-                "(metres); fix the file's CRS or give the right one with --areas-crs",
-                path,
-            )
-    gdf = gdf.to_crs(WGS84)
-    minx, miny, maxx, maxy = gdf.total_bounds
-    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        raise AreasError(
-            "coordinates do not fit the CRS (they are out of longitude/latitude range after "
-            "conversion); check --areas-crs",
-            path,
-        )
-    geom = gdf.geometry.array
-    empty = shapely.is_empty(geom) | shapely.is_missing(geom)
-    if empty.any():
-        warnings.warn(f"{path}: dropped {int(empty.sum())} empty geometries", GradientWarning, stacklevel=2)
-    invalid = ~shapely.is_valid(geom) & ~empty
-    if invalid.any():
-        warnings.warn(
-            f"{path}: repaired {int(invalid.sum())} of {len(geom)} polygons that were invalid (make_valid)",
-            GradientWarning,
-            stacklevel=2,
-        )
-        geom = np.where(invalid, shapely.make_valid(geom), geom)
+    gdf = settle_crs(gdf, given, crs, path)
+    geom, empty, invalid = clean_geometries(gdf, path)
     out = gpd.GeoDataFrame(
         {"area_id": gdf[id_col].astype("string").str.strip().to_numpy()}, geometry=list(geom), crs=WGS84
     )
@@ -140,14 +120,18 @@ def read_le_table(
     se_col: str | None = None,
     ci_cols: tuple[str, str] | None = None,
     pop_col: str | None = None,
+    le_encoding: str | None = None,
 ) -> pd.DataFrame:
-    """Read any CSV or Excel table of life expectancy by area.
+    """Read any CSV or Excel table of life expectancy by area, as published.
 
     Parameters
     ----------
     path : str or Path
-        ``.csv`` or other delimited text (comma, tab, semicolon or bar, judged from
-        the header line) or ``.xlsx``/``.xls`` (first sheet).
+        Delimited text (comma, tab, semicolon or bar, judged from the header line)
+        or a workbook (``.xlsx``, ``.xls``, ``.ods``...). The header is found by its
+        column names: below title lines, and in a workbook on whichever sheet holds
+        it (cover and notes sheets are passed over); notes below the table are left
+        out (:func:`gradient._tables.read_table`).
     id_col, le_col : str
         Columns of the area id and life expectancy at birth (years).
     se_col : str, optional
@@ -159,104 +143,54 @@ def read_le_table(
     pop_col : str, optional
         Column of the population (or person-years) behind each estimate, used to
         weight buffer catchments by population density.
+    le_encoding : str, optional
+        The text file's encoding (e.g. ``"cp1252"``); default detected: UTF-8 with
+        or without a byte-order mark, UTF-16 or UTF-32, else Windows-1252 (with a
+        warning). Workbooks record their own.
 
     Returns
     -------
     pandas.DataFrame
         Columns ``area_id`` (string), ``le`` and ``le_se`` (float years; ``le_se``
         NaN when the table has no errors), plus ``population`` when ``pop_col`` is
-        given. Rows with a blank (suppressed) value are kept with ``le`` NaN.
+        given; one row per area. Rows with a blank value or a suppression marker
+        (:data:`SUPPRESSION_MARKERS`) are kept with ``le`` NaN.
 
     Raises
     ------
     AreasError
-        If a column is missing, ids are duplicated, or a value is not a number or
-        outside ``LE_PLAUSIBLE`` years.
+        If the file cannot be read or decoded, a column is missing, an id appears
+        twice with different values, a value is not a number (nor blank, nor a
+        marker), no life expectancy is a number, or one is outside
+        ``LE_PLAUSIBLE`` years (:func:`gradient._letable.check_table`).
+
+    Warns
+    -----
+    GradientWarning
+        With counts: suppression markers read as missing, ids repeated with
+        identical values (kept once), text that is not UTF-8 (the encoding used).
     """
     path = Path(path)
     if not path.exists():
         raise AreasError("no such life expectancy table", path)
-    try:
-        if path.suffix.lower() in {".xlsx", ".xls", ".xlsm"}:
-            raw = pd.read_excel(path, dtype={id_col: str}, engine="calamine")
-        else:
-            raw = pd.read_csv(path, dtype={id_col: str}, sep=_delimiter(path), encoding="utf-8-sig")
-    except Exception as exc:
-        raise AreasError(f"cannot read the table ({exc})", path) from exc
-    return _check_table(raw, id_col, le_col, se_col, ci_cols, pop_col, path)
-
-
-def _check_table(
-    raw: pd.DataFrame,
-    id_col: str,
-    le_col: str,
-    se_col: str | None,
-    ci_cols: tuple[str, str] | None,
-    pop_col: str | None,
-    path: Path,
-) -> pd.DataFrame:
-    """Validate a raw table and return ``area_id``, ``le``, ``le_se`` (and ``population``)."""
     wanted = [id_col, le_col] + [c for c in (se_col, pop_col) if c] + (list(ci_cols) if ci_cols else [])
-    missing = [c for c in wanted if c not in raw.columns]
-    if missing:
-        raise AreasError(
-            f"no column(s) {', '.join(map(repr, missing))} (columns: {', '.join(map(str, raw.columns))})", path
-        )
-    ids = raw[id_col].astype("string").str.strip()
-    dup = ids[ids.duplicated() & ids.notna()]
-    if len(dup):
-        raise AreasError(
-            f"{dup.nunique()} area id(s) appear more than once in {id_col!r} (e.g. {', '.join(dup.unique()[:3])})",
-            path,
-        )
-    le = _numbers(raw[le_col], le_col, path)
-    bad = le.notna() & ((le < LE_PLAUSIBLE[0]) | (le > LE_PLAUSIBLE[1]))
-    if bad.any():
-        raise AreasError(
-            f"{int(bad.sum())} value(s) in {le_col!r} are implausible for life expectancy at birth "
-            f"(outside {LE_PLAUSIBLE[0]:g}-{LE_PLAUSIBLE[1]:g} years, e.g. {le[bad].iloc[0]:g} for "
-            f"{ids[bad].iloc[0]})",
-            path,
-        )
-    if se_col:
-        se = _numbers(raw[se_col], se_col, path)
-    elif ci_cols:
-        low, high = (_numbers(raw[c], c, path) for c in ci_cols)
-        se = (high - low) / (2 * 1.959963984540054)
-    else:
-        se = pd.Series(np.nan, index=raw.index)
-    if (se < 0).any():
-        raise AreasError("negative standard errors (are the interval columns swapped?)", path)
-    out = pd.DataFrame({"area_id": ids, "le": le.astype(float), "le_se": se.astype(float)})
-    if pop_col:
-        out["population"] = _numbers(raw[pop_col], pop_col, path)
-    return out
+    raw, info = read_table(path, wanted, id_col=id_col, value_col=le_col, encoding=le_encoding)
+    say_encoding(info, le_encoding, path)
+    return check_table(raw, id_col, le_col, se_col, ci_cols, pop_col, path)
 
 
-def _delimiter(path: Path) -> str:
-    """The delimiter of a delimited text file, judged from its header line."""
-    with open(path, encoding="utf-8-sig", errors="replace") as fh:
-        header = fh.readline()
-    return max([",", "\t", ";", "|"], key=header.count)
-
-
-def _numbers(col: pd.Series, name: str, path: Path) -> pd.Series:
-    """Column as floats; blanks become NaN, any other text is an error."""
-    text = col.astype("string").str.strip()
-    nums = pd.to_numeric(text.replace("", pd.NA), errors="coerce")
-    bad = nums.isna() & text.notna() & (text != "")
-    if bad.any():
-        raise AreasError(
-            f"{int(bad.sum())} value(s) in {name!r} are not numbers (e.g. {text[bad].iloc[0]!r})", path
-        )
-    return nums.astype(float)
-
-
-def read_usaleep(path: str | Path) -> pd.DataFrame:
+def read_usaleep(path: str | Path, le_encoding: str | None = None) -> pd.DataFrame:
     """Read a USALEEP table (``US_A.CSV`` or a per-state ``XX_A.CSV``).
 
     Tract codes that lost their leading zeros (a spreadsheet round trip) are padded
     back to 11 digits.
+
+    Parameters
+    ----------
+    path : str or Path
+        The table (read as :func:`read_le_table` reads one).
+    le_encoding : str, optional
+        Its encoding (default detected).
 
     Returns
     -------
@@ -264,7 +198,7 @@ def read_usaleep(path: str | Path) -> pd.DataFrame:
         Columns ``area_id`` (11-digit 2010 tract GEOID), ``le`` (``e(0)``, years) and
         ``le_se`` (``se(e(0))``, years).
     """
-    table = read_le_table(path, "Tract ID", "e(0)", se_col="se(e(0))")
+    table = read_le_table(path, "Tract ID", "e(0)", se_col="se(e(0))", le_encoding=le_encoding)
     table["area_id"] = _pad_tract(table["area_id"])
     return table
 
@@ -284,12 +218,14 @@ ONS_COLUMNS = {
 """Columns of the ONS MSOA life expectancy release (REQ3292) as published."""
 
 
-def read_ons_msoa(path: str | Path, sex: str = "persons") -> pd.DataFrame:
+def read_ons_msoa(path: str | Path, sex: str = "persons", le_encoding: str | None = None) -> pd.DataFrame:
     """Read the ONS MSOA life expectancy release (REQ3292 layout) for one sex.
 
     The release has one row per MSOA and sex (``Males``, ``Females``,
     ``Persons``) with life expectancy at birth, its lower and upper 95% limits and
-    the population (person-years) behind it; suppressed estimates are blank.
+    the population (person-years) behind it; suppressed estimates are blank (or,
+    in ONS's current layout, a marker such as ``[c]``: see
+    :data:`SUPPRESSION_MARKERS`).
 
     The standard error is derived from the 95% limits as
     ``(upper - lower) / (2 * 1.959964)``. ONS computes these limits from a
@@ -299,9 +235,12 @@ def read_ons_msoa(path: str | Path, sex: str = "persons") -> pd.DataFrame:
     Parameters
     ----------
     path : str or Path
-        The ``.xlsx`` file (sheet ``Data``, header on the first row) or a CSV
-        export with the same columns.
+        The workbook (``.xlsx``: the sheet whose header holds ``ONS_COLUMNS``,
+        wherever it is, so cover and notes sheets and a title block above the
+        header are passed over) or a CSV export with the same columns.
     sex : {'persons', 'male', 'female'}, default 'persons'
+    le_encoding : str, optional
+        A CSV export's encoding (default detected).
 
     Returns
     -------
@@ -313,29 +252,26 @@ def read_ons_msoa(path: str | Path, sex: str = "persons") -> pd.DataFrame:
     Raises
     ------
     AreasError
-        If ``sex`` is unknown, a column is missing, or the file has no row for the sex.
+        If ``sex`` is unknown, a column is missing, or the file has no row for the sex
+        (and as :func:`read_le_table`).
     """
     if sex not in ONS_SEXES:
-        raise AreasError(f"unknown sex {sex!r}; choose one of {', '.join(ONS_SEXES)}", path)
+        raise AreasError(f"unknown sex {sex!r}; choose one of {', '.join(ONS_SEXES)}", path, param="sex")
     path = Path(path)
     if not path.exists():
         raise AreasError("no such life expectancy table", path)
-    try:
-        if path.suffix.lower() in {".xlsx", ".xls", ".xlsm", ".ods"}:
-            raw = pd.read_excel(path, sheet_name=0, dtype={ONS_COLUMNS["id"]: str}, engine="calamine")
-        else:
-            raw = pd.read_csv(path, dtype={ONS_COLUMNS["id"]: str}, encoding="utf-8-sig")
-    except Exception as exc:
-        raise AreasError(f"cannot read the table ({exc})", path) from exc
+    raw, info = read_table(path, list(ONS_COLUMNS.values()), id_col=ONS_COLUMNS["id"], value_col=ONS_COLUMNS["le"],
+                           encoding=le_encoding)
+    say_encoding(info, le_encoding, path)
     missing = [c for c in ONS_COLUMNS.values() if c not in raw.columns]
     if missing:
         raise AreasError(
             f"not an ONS MSOA life expectancy table: no column(s) {', '.join(map(repr, missing))}", path
         )
-    rows = raw[raw[ONS_COLUMNS["sex"]].astype(str).str.strip() == ONS_SEXES[sex]]
+    rows = raw[raw[ONS_COLUMNS["sex"]].astype("string").str.strip() == ONS_SEXES[sex]]
     if rows.empty:
         raise AreasError(f"no rows for Sex {ONS_SEXES[sex]!r}", path)
-    table = _check_table(
+    table = check_table(
         rows, ONS_COLUMNS["id"], ONS_COLUMNS["le"], None,
         (ONS_COLUMNS["low"], ONS_COLUMNS["high"]), ONS_COLUMNS["population"], path,
     )
@@ -400,9 +336,10 @@ def join_areas(
     if only_t and len(only_t) < len(right):
         log.info("%d table rows have no boundary (e.g. %s)", len(only_t), ", ".join(only_t[:3]))
     out = boundaries.merge(table, on="area_id", how="left")
+    say_lost_values(out, both, table.attrs.get("suppressed_ids", ()), boundaries_path, table_path)
     extra = [c for c in OPTIONAL_AREA_COLUMNS if c in out.columns]
     result = gpd.GeoDataFrame(out[AREA_COLUMNS + extra], geometry="geometry", crs=WGS84)
-    result.attrs.update(table.attrs)
+    result.attrs.update({k: v for k, v in table.attrs.items() if k != "suppressed_ids"})
     return result
 
 
@@ -417,6 +354,7 @@ def load_areas(
     le_se_col: str | None = None,
     le_ci_cols: tuple[str, str] | None = None,
     sex: str = "persons",
+    le_encoding: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read boundaries and a life expectancy table in one of the known formats and join them.
 
@@ -433,8 +371,13 @@ def load_areas(
         Id column of the boundary file (default: a known name, see ``ID_CANDIDATES``).
     areas_crs : str, optional
         CRS of a boundary file that declares none.
+    le_id, le_col, le_se_col, le_ci_cols : str, optional
+        For ``csv``: the id, life expectancy, standard error or 95% limit columns.
     sex : {'persons', 'male', 'female'}, default 'persons'
         For ``ons-msoa``.
+    le_encoding : str, optional
+        The encoding of a text ``table`` (default detected, see
+        :func:`read_le_table`).
 
     Returns
     -------
@@ -442,22 +385,28 @@ def load_areas(
         ``AREA_COLUMNS`` (see :func:`join_areas`); ``attrs`` holds ``source``,
         ``period`` and ``sex`` for titles and legends.
     """
+    crs_of(areas_crs, "areas_crs")
     if le_format == "usaleep":
-        le = read_usaleep(table)
+        le = read_usaleep(table, le_encoding)
         le.attrs.update(source="CDC/NCHS USALEEP", period="2010-2015", sex="persons")
     elif le_format == "ons-msoa":
-        le = read_ons_msoa(table, sex)
+        le = read_ons_msoa(table, sex, le_encoding)
         le.attrs.update(source="ONS MSOA life expectancy (REQ3292)", sex=sex)
     elif le_format == "csv":
         if not (le_id and le_col):
             raise AreasError("--le-format csv needs --le-id and --le-col", table)
-        le = read_le_table(table, le_id, le_col, se_col=le_se_col, ci_cols=le_ci_cols)
+        le = read_le_table(table, le_id, le_col, se_col=le_se_col, ci_cols=le_ci_cols, le_encoding=le_encoding)
         le.attrs.update(source=Path(table).name, period="", sex="")
     else:
         raise AreasError(
             f"unknown life expectancy format {le_format!r}; choose one of usaleep, ons-msoa, csv", table
         )
-    bounds = read_boundaries(boundaries, area_id, areas_crs, ID_CANDIDATES.get(le_format, []))
+    try:
+        bounds = read_boundaries(boundaries, area_id, areas_crs, ID_CANDIDATES.get(le_format, []))
+    except AreasError as exc:  # speak of load_areas' parameter, not read_boundaries'
+        if exc.param != "crs":
+            raise
+        raise AreasError(exc.message.replace("crs=", "areas_crs="), exc.path, param="areas_crs") from exc
     if le_format == "usaleep":
         bounds["area_id"] = _pad_tract(bounds["area_id"])
     return join_areas(bounds, le, boundaries, table)

@@ -137,6 +137,7 @@ def run_batch(
     progress: bool = False,
     le_source: str = "",
     period: str = "",
+    connect_timeout: float = 10.0,
 ) -> list[FeedOutcome]:
     """Run many GTFS feeds against the same areas, one dask task per feed.
 
@@ -165,6 +166,8 @@ def run_batch(
         A progress bar (tqdm) of feeds done.
     le_source, period : str
         As for :func:`run_feed`.
+    connect_timeout : float, default 10
+        Seconds to wait for ``scheduler`` before giving up.
 
     Returns
     -------
@@ -185,7 +188,7 @@ def run_batch(
     cluster = None
     try:
         if scheduler:
-            client = Client(scheduler, timeout="10s")
+            client = Client(scheduler, timeout=f"{connect_timeout}s")
         else:
             where = {"host": "127.0.0.1"} if processes else {}  # threads talk in-process
             cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=processes,

@@ -1,7 +1,8 @@
 """The ``gradient`` command line (see ``docs/CONTRACT.md``).
 
 Exit status 0 on success; 2 with one line naming the file and the problem on bad
-input (no traceback); 1 on an unexpected failure. ``gradient batch`` reports each
+input (no traceback); 143 or 130 with one line when stopped by SIGTERM or SIGINT
+(nothing half-written is left); 1 on an unexpected failure. ``gradient batch`` reports each
 failed feed on one line naming it and carries on with the others; it exits 0 if every
 feed succeeded, 3 if some failed (the others' outputs are written), 2 if all failed.
 
@@ -16,14 +17,18 @@ from __future__ import annotations
 
 import argparse
 import re
+import signal
 import sys
+import threading
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Sequence
 
 from . import __version__
-from .errors import GradientError, InputError
+from .errors import GradientError, InputError, Interrupted
 from .options import Options, option_fields
 
 EXIT_BAD_INPUT = 2
@@ -42,6 +47,8 @@ AREA_FLAGS = {
     "le_source": ("--le-source", dict(default="", help="name of the life expectancy source, for maps (csv)")),
     "le_period": ("--le-period", dict(default="", help="years the estimates cover, for maps (csv)")),
     "sex": ("--sex", dict(choices=["persons", "male", "female"], default="persons", help="for ons-msoa")),
+    "le_encoding": ("--le-encoding", dict(metavar="ENCODING", help="encoding of a text TABLE, e.g. cp1252 "
+                                          "(default: detected; UTF-8, UTF-16, else Windows-1252)")),
 }
 """Flags of the life expectancy areas (:func:`gradient.areas.load_areas` parameters)."""
 
@@ -146,6 +153,22 @@ def _check_paths(*paths: tuple[str, str | Sequence[str] | None]) -> None:
                 raise InputError(message, p)
 
 
+def _check_area_options(args: argparse.Namespace) -> None:
+    """Refuse an unknown CRS or encoding before anything is read (the same words as the readers')."""
+    import codecs
+
+    from ._boundaries import crs_of
+    from .errors import AreasError
+
+    crs_of(args.areas_crs, "areas_crs")
+    if args.le_encoding is not None:
+        try:
+            codecs.lookup(args.le_encoding)
+        except LookupError as exc:
+            raise AreasError(f"le_encoding={args.le_encoding!r} is not an encoding Python knows (e.g. utf-8, "
+                             "cp1252, latin-1, utf-16)", param="le_encoding") from exc
+
+
 def _input_paths(args: argparse.Namespace) -> list[tuple[str, str | Sequence[str] | None]]:
     return [("no such boundary file", args.boundaries), ("no such life expectancy table", args.table),
             ("no such street network file; give an osmnx GraphML or OSM XML file", args.network)]
@@ -157,7 +180,7 @@ def _load_areas(args: argparse.Namespace):
     return load_areas(
         args.boundaries, args.table, args.le_format, area_id=args.area_id, areas_crs=args.areas_crs,
         le_id=args.le_id, le_col=args.le_col, le_se_col=args.le_se_col,
-        le_ci_cols=tuple(args.le_ci_cols) if args.le_ci_cols else None, sex=args.sex,
+        le_ci_cols=tuple(args.le_ci_cols) if args.le_ci_cols else None, sex=args.sex, le_encoding=args.le_encoding,
     )
 
 
@@ -174,6 +197,7 @@ def _run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     options = _options(args, "run")
     source = args.gtfs or args.tfl_sequences
+    _check_area_options(args)
     _check_paths(("no such file or folder; give a GTFS zip or folder" if args.gtfs else
                   "no such file; give TfL's bus-sequences file (tab-separated)", source),
                  ("no such file; give route lines with a 'line' property, e.g. TfL's route-lines GeoJSON",
@@ -193,6 +217,7 @@ def _run(args: argparse.Namespace) -> int:
 def _batch(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     options = _options(args, "batch")
+    _check_area_options(args)
     _check_paths(*_input_paths(args))
     from . import batch
 
@@ -225,9 +250,10 @@ def _summary(result, written, seconds: float, top: int = 5) -> None:
     from .output import top_stories
 
     p = result.patterns
-    n_routes = p["route_id"].nunique()
-    n_stops = result.stops["stop_id"].nunique()
-    print(f"{len(p)} patterns on {n_routes} routes, {n_stops} distinct stops, in {seconds:.1f} s")
+    n_routes = p["route_id"].nunique()  # names repeat across routes (two agencies' route 1)
+    n_rows, n_unique = len(result.stops), result.stops["stop_id"].nunique()
+    print(f"{len(p)} patterns on {n_routes} routes serving {n_unique} distinct stops ({n_rows} rows in stops.csv), "
+          f"in {seconds:.1f} s")
     family = "each claim holds over the whole network" if result.options.family == "network" else \
         "each claim holds for its own route"
     print(f"top routes by rank ({result.labels.sex or 'all'}, {result.labels.period or 'period n/a'}; {family}):")
@@ -239,7 +265,8 @@ def _summary(result, written, seconds: float, top: int = 5) -> None:
         print(f"    {row['headline']}")
     for kind, paths in written.items():
         if paths:
-            print(f"{kind}: {paths[0].parent}/ ({len(paths)} files)")
+            where = sorted({str(q.parent) for q in paths})
+            print(f"{kind}: {len(paths)} files in {', '.join(w + '/' for w in where)}")
 
 
 DEMO_ROUTES = ("25",)
@@ -302,10 +329,43 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
         print(f"{Path(filename).name}:{lineno}: {category.__name__}: {message}", file=sys.stderr)
 
 
+@contextmanager
+def _signals_stop_the_run() -> Iterator[None]:
+    """SIGTERM (and SIGINT) unwind the run like any failure, once: a second one waits for the clean-up.
+
+    Only in the main thread (where Python delivers signals); the handlers before are
+    put back afterwards.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    wanted = [signal.SIGINT, signal.SIGTERM]
+    before = {s: signal.getsignal(s) for s in wanted}
+
+    def stop(signum, frame):
+        for s in wanted:  # the clean-up the exception unwinds must not itself be cut short
+            signal.signal(s, signal.SIG_IGN)
+        raise Interrupted(signum)
+
+    for s in wanted:
+        signal.signal(s, stop)
+    try:
+        yield
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status.
+
+    Exit status 0 on success, 2 on bad input (one line naming the file and the
+    problem), 3 when ``batch`` lost some feeds, ``128 + signum`` when stopped by a
+    signal (143 for SIGTERM, 130 for SIGINT; nothing is left half-written), 1 on an
+    unexpected failure.
+    """
     args = _parser().parse_args(argv)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _signals_stop_the_run():
         warnings.showwarning = _show_warning
         try:
             if args.command == "batch":
@@ -318,6 +378,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             where = exc.filename or "?"
             print(f"gradient: error: {where}: {exc.strerror or exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
+        except (Interrupted, KeyboardInterrupt) as exc:
+            signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
+            print(f"gradient: stopped by {signal.Signals(signum).name}; nothing was left half-written",
+                  file=sys.stderr)
+            return 128 + int(signum)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -76,3 +76,26 @@ class NetworkMapError(PresentationError):
 
 class GradientWarning(UserWarning):
     """A problem the run survives; affected rows stay in the output as missing."""
+
+
+class Interrupted(BaseException):
+    """The run was stopped by a signal (SIGTERM, SIGINT) before it finished.
+
+    Like :class:`KeyboardInterrupt` it derives from :class:`BaseException`, so that no
+    ``except Exception`` takes it for a failure of its own, and it unwinds every
+    ``finally``: staging folders are removed and nothing is left half-written. The
+    command line turns it into one line and the conventional exit status
+    (``128 + signum``: 143 for SIGTERM, 130 for SIGINT).
+
+    Parameters
+    ----------
+    signum : int
+        The signal.
+    """
+
+    def __init__(self, signum: int) -> None:
+        import signal
+
+        self.signum = int(signum)
+        self.name = signal.Signals(self.signum).name
+        super().__init__(f"stopped by {self.name}")

@@ -18,6 +18,7 @@ import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -25,22 +26,17 @@ import pandas as pd
 import pyarrow as pa
 from pyproj import Transformer
 
-from . import _feedcheck, _trips
-from ._gtfs_tables import numbers, read_tables
-from ._measure import along_lines, shape_fit, to_wgs84
+from . import _directions, _feedcheck, _gtfs_read, _times, _trips
+from ._directions import infer_directions
+from ._gtfs_read import REQUIRED  # noqa: F401  (documented here)
+from ._gtfs_tables import DAMAGED
+from ._measure import along_lines, shape_fit, shape_lines, to_wgs84
+from ._routes import match_routes
 from .errors import FeedError, GradientWarning, OptionError
 from .options import ENGINES
 from .schema import PATTERN_COLUMNS, PATTERN_STOP_COLUMNS, WGS84, metric_crs, pattern_ids
 
 log = logging.getLogger(__name__)
-
-REQUIRED = {
-    "routes": ["route_id"],
-    "trips": ["trip_id", "route_id"],
-    "stops": ["stop_id", "stop_lat", "stop_lon"],
-    "stop_times": ["trip_id", "stop_id", "stop_sequence"],
-}
-"""Tables and columns a feed must have."""
 
 
 @dataclass
@@ -123,7 +119,8 @@ def read_feed(path: str | Path, engine: str = "pyarrow") -> Feed:
             raise FeedError("not a zip archive; give a GTFS zip or folder", path)
         _feedcheck.check_zip(path)
     try:
-        feed = _read_gtfs_kit(path) if engine == "gtfs-kit" else _read_own(path)
+        tables = _gtfs_read.read_gtfs_kit(path) if engine == "gtfs-kit" else _gtfs_read.read_own(path)
+        feed = Feed(**tables, path=path)
     except UnicodeDecodeError as exc:
         raise FeedError(
             f"is not UTF-8 text ({exc.reason} at byte {exc.start}); GTFS files must be UTF-8, so re-save them "
@@ -131,54 +128,19 @@ def read_feed(path: str | Path, engine: str = "pyarrow") -> Feed:
             path,
         ) from exc
     except FeedError as exc:
-        raise FeedError(exc.message, path) from exc
-    except (ValueError, KeyError, zipfile.BadZipFile, pd.errors.ParserError, pa.ArrowException) as exc:
+        raise FeedError(exc.message, path, param=exc.param) from exc
+    except DAMAGED as exc:  # gtfs-kit's reader: find the member to name
+        raise FeedError(f"{_gtfs_read.damaged_member(path)} in the zip is damaged ({exc}); download the feed again",
+                        path) from exc
+    except (ValueError, KeyError, pd.errors.ParserError, pa.ArrowException) as exc:
         raise FeedError(f"cannot read as GTFS ({' '.join(str(exc).split())})", path) from exc
     _feedcheck.check_feed(feed, path)
     return feed
 
 
-def _read_own(path: Path) -> Feed:
-    tables = read_tables(path)
-    _require(tables, path)
-    stops = tables["stops"]
-    for col in ("stop_lat", "stop_lon"):
-        stops[col] = numbers(stops[col], "stops", col)
-    trips = tables["trips"]
-    if "direction_id" in trips:
-        trips["direction_id"] = numbers(trips["direction_id"], "trips", "direction_id", whole=True).astype("Int64")
-    shapes = tables.get("shapes")
-    if shapes is not None and {"shape_id", "shape_pt_lat", "shape_pt_lon", "shape_pt_sequence"} <= set(shapes):
-        for col in ("shape_pt_lat", "shape_pt_lon"):
-            shapes[col] = numbers(shapes[col], "shapes", col)
-        shapes["shape_pt_sequence"] = numbers(shapes["shape_pt_sequence"], "shapes", "shape_pt_sequence", whole=True)
-    else:
-        shapes = None
-    return Feed(tables["routes"], trips, stops, tables["stop_times"], shapes, tables.get("agency"), path)
-
-
-def _read_gtfs_kit(path: Path) -> Feed:
-    import gtfs_kit as gk  # imports folium and more: only when asked for
-
-    feed = gk.read_feed(path, dist_units="km")
-    tables = {t: getattr(feed, t, None) for t in ("routes", "trips", "stops", "stop_times", "shapes", "agency")}
-    _require({k: v for k, v in tables.items() if v is not None}, path)
-    return Feed(tables["routes"], tables["trips"], tables["stops"], tables["stop_times"], tables["shapes"],
-                tables["agency"], path)
-
-
-def _require(tables: dict[str, pd.DataFrame], path: Path) -> None:
-    for table, columns in REQUIRED.items():
-        frame = tables.get(table)
-        if frame is None:
-            raise FeedError(f"the feed has no {table}.txt", path)
-        missing = [c for c in columns if c not in frame.columns]
-        if missing:
-            raise FeedError(f"{table}.txt lacks the column(s) {', '.join(missing)}", path)
-
-
 def stop_patterns(
-    feed: Feed, all_patterns: bool = False, measure_crs: str | None = None, path: str | Path | None = None
+    feed: Feed, all_patterns: bool = False, measure_crs: str | None = None, path: str | Path | None = None,
+    routes: Sequence[str] | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Find each route and direction's stop patterns and measure stops along them.
 
@@ -194,6 +156,10 @@ def stop_patterns(
         Metric CRS to measure in; default the local UTM zone.
     path : str or Path, optional
         The feed's file, named in error messages (default ``feed.path``).
+    routes : sequence of str, optional
+        Only these routes, by ``route_short_name``, ``route_long_name`` or
+        ``route_id`` (default all). They are chosen before anything is measured, so
+        warnings count only their patterns.
 
     Returns
     -------
@@ -201,28 +167,60 @@ def stop_patterns(
         One row per pattern, EPSG:4326, ordered by ``pattern_id``; columns
         ``PATTERN_COLUMNS`` plus ``rank`` (1 for the main pattern of its route and
         direction) and ``geometry`` (the route line from the first to the last stop).
-        ``geometry_source`` is ``shape`` or ``straight_line`` (no usable shape).
+        ``route_name`` is ``route_short_name``, else ``route_long_name``, else
+        ``route_id``. ``geometry_source`` is ``shape`` or ``straight_line`` (no
+        usable shape).
     pattern_stops : pandas.DataFrame
         One row per stop per pattern, ordered by ``pattern_id`` and
         ``stop_sequence``; columns ``PATTERN_STOP_COLUMNS`` plus ``minutes``
         (median scheduled minutes from the first stop over the pattern's trips,
-        NaN where the feed gives no times) and ``offset_m`` (metres from the stop to
-        the route line).
+        blank times interpolated by distance, never decreasing; NaN where the feed
+        gives no usable times) and ``offset_m`` (metres from the stop to the route
+        line).
 
     Raises
     ------
     FeedError
-        If stop_times refers to stops or trips the feed does not define, or no
-        trip has two stops.
+        If stop_times refers to stops or trips the feed does not define, a trip
+        repeats a ``stop_sequence``, or no trip has two stops.
+    InputError
+        If a name in ``routes`` matches no route (``routes=``).
+
+    Warns
+    -----
+    GradientWarning
+        With counts: trips serving a single stop (left out); directions inferred
+        (see Notes); trips left out of scheduled minutes (no time at their first or
+        last stop, or times going backwards); patterns without a shape.
+
+    Notes
+    -----
+    **Directions.** Where ``direction_id`` is absent or blank (GTFS makes it
+    optional), directions are inferred by :func:`gradient._directions.infer_directions`:
+    trips are grouped by their ordered stop lists, and each list runs the way of its
+    route's busiest list or the other way according to the order in which it passes
+    that list's stops. Both directions are kept, and a warning says how many routes
+    and trips were inferred.
+
+    **Times.** Blank times at stops that are not timepoints are interpolated by
+    distance along the pattern, trip by trip, before minutes are computed
+    (:mod:`gradient._times`); ``departure_time`` stands in for a blank
+    ``arrival_time``.
     """
     path = path if path is not None else getattr(feed, "path", None)
     rows = _ordered_rows(feed, path)
     trips = _trip_table(feed, rows, path)
+    trips = _keep_routes(feed, trips, routes, path)
+    trips = _directions_of(feed, rows, trips)
     pats = _choose_patterns(trips, all_patterns)
     pats["route_name"] = _route_names(feed.routes, pats["route_id"])
     pats["pattern_id"] = pattern_ids(pats)
-    ps = _pattern_stop_rows(feed, rows, trips, pats)
-    return _measure(feed, pats, ps, measure_crs)
+    ps = _pattern_stop_rows(feed, rows, pats)
+    patterns = _measure(feed, pats, ps, measure_crs)
+    ps["minutes"] = _minutes(feed, rows, trips, pats, ps)
+    ps = ps.sort_values(["pattern_id", "stop_sequence"], kind="stable").reset_index(drop=True)
+    patterns = patterns.sort_values("pattern_id", kind="stable").reset_index(drop=True)
+    return patterns, ps[PATTERN_STOP_COLUMNS + ["minutes", "offset_m"]]
 
 
 @dataclass
@@ -254,6 +252,16 @@ def _ordered_rows(feed: Feed, path) -> _Rows:
     if n_bad:
         raise FeedError(
             f"stop_times.txt refers to {n_bad} row(s) of trips missing from trips.txt (e.g. {', '.join(examples)})",
+            path,
+        )
+    seq = np.asarray(st["stop_sequence"].to_numpy(dtype=np.float64 if st["stop_sequence"].hasnans else None))[order]
+    twice = (trip_rank[1:] == trip_rank[:-1]) & (seq[1:] == seq[:-1])
+    if twice.any():
+        at = int(np.flatnonzero(twice)[0])
+        n_trips = len(np.unique(trip_rank[1:][twice]))
+        raise FeedError(
+            f"stop_times.txt: trip {trip_names[trip_rank[at]]} has stop_sequence {seq[at]} on more than one stop "
+            f"({n_trips} trip(s) repeat a stop_sequence); the order of their stops cannot be told",
             path,
         )
     starts = np.flatnonzero(np.r_[True, trip_rank[1:] != trip_rank[:-1]])
@@ -291,11 +299,33 @@ def _trip_table(feed: Feed, rows: _Rows, path) -> pd.DataFrame:
     return table
 
 
+def _keep_routes(feed: Feed, trips: pd.DataFrame, routes: Sequence[str] | None, path) -> pd.DataFrame:
+    """Step 3: the trips of the routes asked for (by short name, long name or id)."""
+    if not routes:
+        return trips
+    table = feed.routes.drop_duplicates("route_id")
+    table = table[_trips.isin(table["route_id"].astype(str), trips["route_id"].astype(str))]
+    keep = match_routes(table, routes, path)
+    return trips[_trips.isin(trips["route_id"].astype(str), table.loc[keep, "route_id"].astype(str))]
+
+
+def _directions_of(feed: Feed, rows: _Rows, trips: pd.DataFrame) -> pd.DataFrame:
+    """Step 4: infer the directions the feed leaves blank, and say so."""
+    if not trips["direction_id"].isna().any():
+        return trips
+    stops = feed.stops.drop_duplicates("stop_id").set_index("stop_id").reindex(rows.stop_index)
+    direction, counts = infer_directions(trips, rows.stop_codes, rows.starts, rows.lengths,
+                                         stops["stop_lon"].to_numpy(float), stops["stop_lat"].to_numpy(float))
+    absent = "direction_id" not in feed.trips or feed.trips["direction_id"].isna().all()
+    warnings.warn(_directions.message(counts, trips["route_id"].nunique(), absent), GradientWarning, stacklevel=3)
+    return trips.assign(direction_id=direction.to_numpy())
+
+
 _GROUP = ["route_id", "direction_id", "key"]
 
 
 def _choose_patterns(trips: pd.DataFrame, all_patterns: bool) -> pd.DataFrame:
-    """Step 3: the distinct patterns, ranked within route and direction, with their usual shape."""
+    """Step 5: the distinct patterns, ranked within route and direction, with their usual shape."""
     pats = (
         trips.groupby(_GROUP, dropna=False, sort=False)
         .agg(n_trips=("trip_n", "size"), first_trip=("trip_n", "min"), n_stops=("n_stops", "first"))
@@ -323,7 +353,7 @@ def _choose_patterns(trips: pd.DataFrame, all_patterns: bool) -> pd.DataFrame:
 
 
 def _route_names(routes: pd.DataFrame, route_ids: pd.Series) -> pd.Series:
-    """Step 4: each pattern's route name: the short name, else the long name, else the id."""
+    """Step 6: each pattern's route name: the short name, else the long name, else the id."""
     table = routes.drop_duplicates("route_id").set_index("route_id")
     name = pd.Series(pd.NA, index=route_ids.index, dtype="string")
     for col in ("route_short_name", "route_long_name"):
@@ -333,8 +363,8 @@ def _route_names(routes: pd.DataFrame, route_ids: pd.Series) -> pd.Series:
     return name.fillna(route_ids.astype("string"))
 
 
-def _pattern_stop_rows(feed: Feed, rows: _Rows, trips: pd.DataFrame, pats: pd.DataFrame) -> pd.DataFrame:
-    """Step 5: the stops of every pattern in order, with median scheduled minutes."""
+def _pattern_stop_rows(feed: Feed, rows: _Rows, pats: pd.DataFrame) -> pd.DataFrame:
+    """Step 7: the stops of every pattern in order (patterns contiguous, in ``pats`` order)."""
     lengths = pats["n_stops"].to_numpy(np.int64)
     offsets = np.r_[0, np.cumsum(lengths)[:-1]]
     within = np.arange(lengths.sum()) - np.repeat(offsets, lengths)
@@ -351,36 +381,17 @@ def _pattern_stop_rows(feed: Feed, rows: _Rows, trips: pd.DataFrame, pats: pd.Da
     ps["stop_name"] = names.reindex(ps["stop_id"]).astype("string").to_numpy()
     ps["lon"] = stops["stop_lon"].reindex(ps["stop_id"]).to_numpy(dtype=float)
     ps["lat"] = stops["stop_lat"].reindex(ps["stop_id"]).to_numpy(dtype=float)
-    ps["minutes"] = _median_minutes(feed, rows, trips, pats, offsets, len(ps))
     return ps
 
 
-def _median_minutes(feed: Feed, rows: _Rows, trips: pd.DataFrame, pats: pd.DataFrame,
-                    offsets: np.ndarray, n: int) -> np.ndarray:
-    """Median scheduled minutes from the first stop, per pattern stop, over the pattern's trips."""
-    st = feed.stop_times
-    if "arrival_time" in st:
-        time_codes, time_index = _trips.id_codes(st["arrival_time"])
-        secs = _trips.unique_seconds(time_index)[time_codes[rows.order]]
-    else:
-        secs = np.full(len(rows.order), np.nan)
-    trip_pos = np.repeat(np.arange(len(rows.starts)), rows.lengths)
-    minutes = (secs - secs[rows.starts][trip_pos]) / 60.0
-    keyed = pats.assign(_row=np.arange(len(pats)))
-    trip_pattern = trips[["trip_n"] + _GROUP].merge(keyed[_GROUP + ["_row"]], on=_GROUP)
-    pattern_of_trip = np.full(len(rows.starts) + 1, -1)
-    pattern_of_trip[trip_pattern["trip_n"].to_numpy()] = trip_pattern["_row"].to_numpy()
-    row_pattern = pattern_of_trip[trip_pos]
-    used = row_pattern >= 0
-    target = offsets[row_pattern[used]] + (np.arange(len(rows.order)) - rows.starts[trip_pos])[used]
-    med = pd.Series(minutes[used]).groupby(target).median()
-    return med.reindex(np.arange(n)).to_numpy()
+def _measure(feed: Feed, pats: pd.DataFrame, ps: pd.DataFrame, measure_crs) -> gpd.GeoDataFrame:
+    """Step 8: distances along each pattern's usual shape (straight lines without one).
 
-
-def _measure(feed: Feed, pats: pd.DataFrame, ps: pd.DataFrame, measure_crs) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Step 6: distances along each pattern's usual shape (straight lines without one)."""
+    Adds ``dist_m`` and ``offset_m`` to ``ps`` (in place, in ``pats`` order) and
+    returns the patterns with their lines.
+    """
     crs = measure_crs or metric_crs(ps["lon"], ps["lat"])
-    shapes = _shape_lines(feed, crs, keep=pats["shape_id"])
+    shapes = shape_lines(getattr(feed, "shapes", None), crs, keep=pats["shape_id"])
     x, y = Transformer.from_crs(WGS84, crs, always_xy=True).transform(ps["lon"].to_numpy(float),
                                                                      ps["lat"].to_numpy(float))
     lengths = pats["n_stops"].to_numpy(np.int64)
@@ -400,26 +411,23 @@ def _measure(feed: Feed, pats: pd.DataFrame, ps: pd.DataFrame, measure_crs) -> t
             GradientWarning,
             stacklevel=3,
         )
-    ps = ps.sort_values(["pattern_id", "stop_sequence"], kind="stable").reset_index(drop=True)
-    out = out.sort_values("pattern_id", kind="stable").reset_index(drop=True)
-    return out, ps[PATTERN_STOP_COLUMNS + ["minutes", "offset_m"]]
+    return out
 
 
-def _shape_lines(feed: Feed, crs, keep: pd.Series | None = None) -> dict[str, np.ndarray]:
-    """Each shape's vertices in the metric CRS, in ``shape_pt_sequence`` order.
-
-    ``keep``: only these shape ids (the ones the chosen patterns use).
-    """
-    shapes = getattr(feed, "shapes", None)
-    if shapes is None or shapes.empty:
-        return {}
-    if keep is not None:
-        shapes = shapes[_trips.isin(shapes["shape_id"].astype(str), keep.dropna().astype(str))]
-    s = shapes.sort_values(["shape_id", "shape_pt_sequence"], kind="stable")
-    tr = Transformer.from_crs(WGS84, crs, always_xy=True)
-    x, y = tr.transform(s["shape_pt_lon"].to_numpy(float), s["shape_pt_lat"].to_numpy(float))
-    xy = np.column_stack([x, y])
-    ids = s["shape_id"].astype(str).to_numpy()
-    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-    bounds = np.r_[starts, len(ids)]
-    return {ids[a]: xy[a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b - a >= 2}
+def _minutes(feed: Feed, rows: _Rows, trips: pd.DataFrame, pats: pd.DataFrame, ps: pd.DataFrame) -> np.ndarray:
+    """Step 9: median scheduled minutes per pattern stop, blank times interpolated by distance."""
+    lengths = pats["n_stops"].to_numpy(np.int64)
+    offsets = np.r_[0, np.cumsum(lengths)[:-1]]
+    keyed = pats.assign(_row=np.arange(len(pats)))
+    trip_pattern = trips[["trip_n"] + _GROUP].merge(keyed[_GROUP + ["_row"]], on=_GROUP)
+    pattern_of_trip = np.full(len(rows.starts), -1)
+    pattern_of_trip[trip_pattern["trip_n"].to_numpy()] = trip_pattern["_row"].to_numpy()
+    trip_pos = np.repeat(np.arange(len(rows.starts)), rows.lengths)
+    used = pattern_of_trip[trip_pos] >= 0
+    target = offsets[pattern_of_trip[trip_pos][used]] + (np.arange(len(rows.order)) - rows.starts[trip_pos])[used]
+    secs = _times.row_seconds(feed.stop_times, rows.order[used])
+    minutes, counts = _times.pattern_minutes(secs, trip_pos[used], target, ps["dist_m"].to_numpy(float), len(ps))
+    message = _times.message(counts)
+    if message:
+        warnings.warn(message, GradientWarning, stacklevel=3)
+    return minutes

@@ -123,7 +123,7 @@ def headline(row, story: Story | None = None, level: str = "95%", lead: Claim | 
 
     Examples
     --------
-    >>> row = pd.Series({"route_name": "25", "le_change": -11.0, "le_change_se": 2.0, "le_change_stops": 57,
+    >>> row = dict({"route_name": "25", "le_change": -11.0, "le_change_se": 2.0, "le_change_stops": 57,
     ...                  "le_change_ci_low": -14.9, "le_change_ci_high": -7.1, "le_change_significant": True,
     ...                  "le_change_from": "Oxford Circus", "le_change_to": "Ilford", "le_first": 85.0,
     ...                  "le_last": 74.0, "first_stop": "Oxford Circus", "last_stop": "Ilford"})

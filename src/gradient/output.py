@@ -17,7 +17,7 @@ import pandas as pd
 from ._files import staged_dir, write_csv
 from .options import DEFAULT_TILES, Options
 from .pipeline import Result
-from .schema import PATTERNS_CSV_COLUMNS, PATTERNS_EXTRA_COLUMNS, STOPS_CSV_COLUMNS, STOPS_EXTRA_COLUMNS, safe_name
+from .schema import PATTERNS_CSV_COLUMNS, PATTERNS_EXTRA_COLUMNS, STOPS_CSV_COLUMNS, STOPS_EXTRA_COLUMNS, file_stems
 
 
 def top_stories(result: Result, n: int) -> pd.DataFrame:
@@ -52,8 +52,9 @@ def write_outputs(
     result : Result
         From :func:`gradient.run`.
     out_dir : str or Path
-        The folder; created if needed. Its earlier contents are left as they were
-        if anything fails.
+        The folder; created if needed (and removed again if anything fails before
+        the outputs are in place). Its earlier contents are left as they were if
+        anything fails.
     options : Options, optional
         ``maps`` (how many top patterns get a map and a profile); default the
         result's own options.
@@ -75,10 +76,18 @@ def write_outputs(
     -----
     The CSVs hold the contract's columns in order, then the additional columns
     documented in ``docs/COLUMNS.md``. For each mapped pattern:
-    ``maps/<pattern_id>.html`` (a self-contained page), ``maps/<pattern_id>.iframe.html``
-    (an ``<iframe>`` snippet), ``maps/<pattern_id>.alt.txt`` (alt text) and
-    ``profiles/<pattern_id>.png`` and ``.svg``; plus ``maps/network.html`` with every
-    pattern when any map is written. All maps and profiles share one colour scale.
+    ``maps/<name>.html`` (a self-contained page), ``maps/<name>.iframe.html``
+    (an ``<iframe>`` snippet), ``maps/<name>.alt.txt`` (alt text) and
+    ``profiles/<name>.png`` and ``.svg``, where ``<name>`` is the pattern id, or for an
+    id too long or not file-name safe a cut of it and a short hash
+    (:func:`gradient.schema.file_stems`: every pattern its own files); plus
+    ``maps/network.html`` with every pattern when any map is written. All maps and
+    profiles share one colour scale.
+
+    A rerun into the same folder replaces the previous run's outputs whole: the
+    files it wrote (listed in ``.gradient-outputs``) that this run does not write are
+    removed; files gradient did not write are left alone
+    (:func:`gradient._files.staged_dir`).
     """
     options = options or result.options
     out = Path(out_dir)
@@ -101,8 +110,9 @@ def _write_all(result: Result, out: Path, options: Options, *, tiles, areas, als
     from .present import charts, colours, embed, maps, netmap
 
     scale = colours.areas_scale(result.stops)
+    stems = file_stems(chosen)
     for pid in tqdm(chosen, desc="maps and profiles", unit="route", disable=not progress, leave=False):
-        name = safe_name(pid)
+        name = stems[pid]
         m = maps.route_map(result, pid, tiles=tiles, areas=areas, scale=scale)
         written["maps"] += embed.save_embed(m, out / "maps" / f"{name}.html")
         fig = charts.profile(result, pid, scale=scale, pyplot=False)

@@ -16,6 +16,7 @@ from typing import Any, Sequence
 import geopandas as gpd
 import pandas as pd
 
+from ._routes import match_routes
 from .errors import InputError
 from .options import Options
 
@@ -103,24 +104,19 @@ class Result:
 
 
 def select_routes(patterns: gpd.GeoDataFrame, routes: Sequence[str] | None, path=None) -> gpd.GeoDataFrame:
-    """Keep the patterns of the named routes (``route_name``, ``route_long_name`` or ``route_id``).
+    """Keep the patterns of the named routes (``route_name``, ``route_long_name`` where present, or ``route_id``).
+
+    The sources choose routes themselves before measuring (``routes=`` of
+    :func:`gradient.gtfs.stop_patterns` and :func:`gradient.tfl.read_tfl_sequences`,
+    where GTFS long names are matched too); this is for patterns from elsewhere.
 
     Raises
     ------
     InputError
         If a name matches no route (the message lists some that exist).
     """
-    if not routes:
-        return patterns
-    wanted = set(map(str, routes))
-    columns = [c for c in ("route_name", "route_long_name", "route_id") if c in patterns]
-    known = set().union(*(set(patterns[c].dropna().astype(str)) for c in columns))
-    unknown = sorted(wanted - known)
-    if unknown:
-        some = ", ".join(sorted(set(patterns["route_name"].astype(str)))[:10])
-        raise InputError(f"no route named {', '.join(unknown)} (routes include {some})", path, param="routes")
-    keep = pd.concat([patterns[c].astype(str).isin(wanted) for c in columns], axis=1).any(axis=1)
-    return patterns[keep].reset_index(drop=True)
+    keep = match_routes(patterns, routes, path)
+    return patterns if keep is None else patterns[keep].reset_index(drop=True)
 
 
 def labels_from(areas: gpd.GeoDataFrame, feed: str = "") -> Labels:
@@ -198,7 +194,8 @@ def read_source(source: str | Path, *, route_lines: str | Path | None = None, op
     route_lines : str or Path, optional
         TfL's route lines (TfL only).
     options : Options, optional
-        ``routes``, ``all_patterns`` and ``engine`` matter here.
+        ``routes`` (chosen before anything is measured), ``all_patterns`` and
+        ``engine`` matter here.
     kind : {'auto', 'gtfs', 'tfl'}
         ``auto``: TfL for a ``.tsv``, ``.csv`` or ``.txt`` file, GTFS otherwise.
 
@@ -214,7 +211,7 @@ def read_source(source: str | Path, *, route_lines: str | Path | None = None, op
     if kind == "tfl":
         from .tfl import read_tfl_sequences
 
-        patterns, stops = read_tfl_sequences(path, route_lines)
+        patterns, stops = read_tfl_sequences(path, route_lines, routes=options.routes)
         name = path.name
     elif kind == "gtfs":
         from .gtfs import read_feed, stop_patterns
@@ -223,11 +220,11 @@ def read_source(source: str | Path, *, route_lines: str | Path | None = None, op
             raise InputError("route_lines= is for TfL's bus sequences; a GTFS feed has its own shapes",
                              param="route_lines")
         feed = read_feed(path, engine=options.engine)
-        patterns, stops = stop_patterns(feed, all_patterns=options.all_patterns, path=path)
+        patterns, stops = stop_patterns(feed, all_patterns=options.all_patterns, path=path, routes=options.routes)
         name = feed.agency_name or path.name
     else:
         raise InputError(f"kind={kind!r} is not one of auto, gtfs, tfl", param="kind")
-    return select_routes(patterns, options.routes, path), stops, name
+    return patterns, stops, name
 
 
 def run(

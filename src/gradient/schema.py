@@ -26,7 +26,9 @@ caller gives one. A layer without a CRS is an error, never a silent guess.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -210,6 +212,30 @@ def safe_name(text: str, max_len: int = 60) -> str:
     """
     cleaned = _UNSAFE.sub("_", str(text)).strip("._")
     return cleaned[:max_len] or "_"
+
+
+def file_stems(ids: Sequence[str], max_len: int = 60) -> dict[str, str]:
+    """A file-name stem for each id, unique (also ignoring case) and at most ``max_len`` characters.
+
+    An id that is already a safe name (:func:`safe_name`) of at most ``max_len``
+    characters is its own stem; any other (cut, or with characters replaced) gets
+    ``-`` and the first 8 hex digits of its SHA-1, so that two ids never share a
+    file, on any file system.
+
+    Examples
+    --------
+    >>> file_stems(["8-0-1", "N1 Night/Express-0-1"])
+    {'8-0-1': '8-0-1', 'N1 Night/Express-0-1': 'N1_Night_Express-0-1-7385d632'}
+    """
+    def hashed(text: str) -> str:
+        return f"{safe_name(text, max_len - 9)}-{hashlib.sha1(text.encode('utf-8')).hexdigest()[:8]}"
+
+    stems = {i: (str(i) if safe_name(i, max_len) == str(i) else hashed(str(i))) for i in dict.fromkeys(ids)}
+    folded = pd.Series(list(stems.values())).str.lower()
+    for i, clash in zip(list(stems), folded.duplicated(keep=False)):
+        if clash:
+            stems[i] = hashed(str(i))
+    return stems
 
 
 def pattern_ids(patterns: pd.DataFrame) -> pd.Series:

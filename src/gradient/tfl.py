@@ -15,6 +15,7 @@ import logging
 import warnings
 from collections import Counter
 from pathlib import Path
+from typing import Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -26,6 +27,8 @@ from pyproj.exceptions import CRSError
 
 from ._geometry import monotone_along
 from ._measure import along_lines, to_wgs84
+from ._routes import match_routes
+from ._tables import decode
 from .errors import FeedError, GradientWarning, OptionError
 from .schema import PATTERN_COLUMNS, PATTERN_STOP_COLUMNS, WGS84, pattern_ids
 
@@ -54,11 +57,12 @@ MAX_FAR_SHARE = 0.1
 """A route line that more than ``MAX_FAR_SHARE`` of the stops are over ``FAR_OFFSET_M`` (metres)
 away from is not used either: it misses part of the run, and distances there would be wrong."""
 
-_EOF = b"\x1a"  # DOS end-of-file character: TfL's file ends with it
+_EOF = "\x1a"  # DOS end-of-file character: TfL's file ends with it
 
 
 def read_tfl_sequences(
-    path: str | Path, route_lines: str | Path | None = None, measure_crs: str | None = None
+    path: str | Path, route_lines: str | Path | None = None, measure_crs: str | None = None,
+    routes: Sequence[str] | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Read TfL's bus-sequences file into stop patterns, one per route run.
 
@@ -75,6 +79,9 @@ def read_tfl_sequences(
         measured along straight lines between its stops.
     measure_crs : str, optional
         Metric CRS to measure in; default EPSG:27700, the file's own.
+    routes : sequence of str, optional
+        Only these routes (``Route``, e.g. ``"25"``); default all. They are chosen
+        before anything is measured, so warnings count only their patterns.
 
     Returns
     -------
@@ -170,6 +177,9 @@ def read_tfl_sequences(
     table = _read_table(path)
     lines = _read_route_lines(Path(route_lines), metric) if route_lines is not None else {}
     real = _real_stops(table, path)
+    keep = match_routes(pd.DataFrame({"route_id": real["Route"].unique()}), routes, path)
+    if keep is not None:
+        real = real[real["Route"].isin(set(real["Route"].unique()[keep]))].reset_index(drop=True)
 
     route = real["Route"].to_numpy()
     run = real["run"].to_numpy()
@@ -250,19 +260,17 @@ def _read_table(path: Path) -> pd.DataFrame:
         raise FeedError(f"no such file; {hint}", path)
     if not path.is_file():
         raise FeedError(f"not a file; {hint}", path)
-    body, _, rest = path.read_bytes().partition(_EOF)
-    if rest.strip(b" \t\r\n" + _EOF):
-        line = body.count(b"\n") + 1
+    text, encoding = decode(path.read_bytes(), None, path, param=None, error=FeedError)
+    if encoding not in ("utf-8", "utf-8-sig"):
+        log.info("%s is not UTF-8; read it as %s", path, encoding)
+    text, _, rest = text.partition(_EOF)
+    if rest.strip(" \t\r\n" + _EOF):
+        line = text.count("\n") + 1
         raise FeedError(
             f"data follows the end-of-file character (\\x1a) on line {line}; the file is corrupt, "
             "download it again",
             path,
         )
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = body.decode("cp1252", errors="replace")
-        log.info("%s is not UTF-8; read it as Windows-1252", path)
     try:
         df = pd.read_csv(io.StringIO(text), sep="\t", dtype=str, keep_default_na=False, na_filter=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
