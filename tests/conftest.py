@@ -103,6 +103,14 @@ def tracts() -> gpd.GeoDataFrame:
 
 
 @pytest.fixture(scope="session")
+def msoas() -> gpd.GeoDataFrame:
+    """England's MSOAs with the ONS persons estimates (and the bundled MSOA names), loaded once."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return areas.load_areas(datasets.get_path("msoa_boundaries"), datasets.get_path("ons_msoa_le"), "ons-msoa")
+
+
+@pytest.fixture(scope="session")
 def hart_feed(hart_path):
     return gtfs.read_feed(hart_path)
 

@@ -33,7 +33,9 @@ def test_usaleep_accepts_codes_without_leading_zeros(tmp_path):
 
 def test_hillsborough_tracts_keep_tracts_without_estimates(tracts):
     assert len(tracts) == 321
-    assert list(tracts.columns) == ["area_id", "le", "le_se", "geometry"]
+    # USALEEP has no population: the bundled 2010 census tract populations are joined (Hillsborough: 1,229,226)
+    assert list(tracts.columns) == ["area_id", "le", "le_se", "geometry", "population"]
+    assert tracts["population"].sum() == 1229226 and tracts.attrs["population_source"].startswith("US Census")
     assert tracts.crs == "EPSG:4326"
     missing = tracts["le"].isna()
     assert missing.sum() == 55  # no USALEEP estimate: missing, never 0
@@ -152,13 +154,6 @@ def test_invalid_polygons_are_repaired(tmp_path):
 
 # --- England: the ONS MSOA release and boundaries, as published ---
 
-@pytest.fixture(scope="module")
-def msoas():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return areas.load_areas(datasets.get_path("msoa_boundaries"), datasets.get_path("ons_msoa_le"), "ons-msoa")
-
-
 def test_ons_release_by_sex():
     path = datasets.get_path("ons_msoa_le")
     persons = areas.read_ons_msoa(path)
@@ -190,9 +185,13 @@ def test_ons_wrong_table(tmp_path):
 def test_msoa_boundaries_from_topojson(msoas):
     assert len(msoas) == 6791
     assert msoas.crs == "EPSG:4326" and msoas.is_valid.all()
-    assert list(msoas.columns) == ["area_id", "le", "le_se", "geometry", "population"]
+    assert list(msoas.columns) == ["area_id", "le", "le_se", "geometry", "population", "area_name"]
     assert msoas["le"].isna().sum() == 67  # England's suppressed persons estimates
-    assert msoas.attrs == {"period": "2016-2020", "source": "ONS MSOA life expectancy (REQ3292)", "sex": "persons"}
+    assert msoas.attrs == {"period": "2016-2020", "source": "ONS MSOA life expectancy (REQ3292)", "sex": "persons",
+                           "names_source": "House of Commons Library MSOA Names 1.10"}
+    # neighbourhood names readers know, from the bundled House of Commons Library table
+    names = msoas.set_index("area_id")["area_name"]
+    assert names["E02000585"] == "Holland Park" and names.notna().all()
 
 
 def test_msoa_invalid_polygons_are_repaired_and_counted():

@@ -18,7 +18,7 @@ import pytest
 import shapely
 from conftest import UTM17, line_feed, squares, to_lonlat
 
-from gradient import GradientWarning, InputError, NetworkError, Options, areas, datasets, gtfs, networks, tfl
+from gradient import GradientWarning, InputError, NetworkError, Options, datasets, gtfs, networks, tfl
 from gradient._sensitivity import sensitivity
 from gradient.assign import assign, assign_network
 from gradient.pipeline import run_patterns
@@ -224,13 +224,6 @@ def test_download_is_cached_and_fails_clearly_offline(tmp_path, monkeypatch):
 @pytest.fixture(scope="module")
 def central():
     return networks.load_network([datasets.get_path("westminster_drive"), datasets.get_path("city_of_london_drive")])
-
-
-@pytest.fixture(scope="module")
-def msoas():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", GradientWarning)
-        return areas.load_areas(datasets.get_path("msoa_boundaries"), datasets.get_path("ons_msoa_le"), "ons-msoa")
 
 
 @pytest.fixture(scope="module")

@@ -71,13 +71,13 @@ def test_nothing_reads_shared_at_run_time():
 
 
 def test_additional_columns_are_documented():
-    from gradient.schema import PATTERNS_EXTRA_COLUMNS, STOPS_EXTRA_COLUMNS
+    from gradient.schema import CONTEXT_PATTERNS_EXTRA_COLUMNS, PATTERNS_EXTRA_COLUMNS, STOPS_EXTRA_COLUMNS
 
     text = (ROOT / "docs" / "COLUMNS.md").read_text()
     stops_part, patterns_part = text.split("## `patterns.csv`")
     for col in STOPS_EXTRA_COLUMNS:
         assert f"`{col}`" in stops_part.split("## `stops.csv`")[1], col
-    for col in PATTERNS_EXTRA_COLUMNS:
+    for col in PATTERNS_EXTRA_COLUMNS + CONTEXT_PATTERNS_EXTRA_COLUMNS:
         assert f"`{col}`" in patterns_part, col
 
 

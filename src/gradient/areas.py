@@ -42,6 +42,7 @@ def read_boundaries(
     id_col: str | None = None,
     crs: str | None = None,
     candidates: Sequence[str] = (),
+    name_col: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a boundary file GeoPandas can read, with its id column and a known CRS.
 
@@ -59,11 +60,14 @@ def read_boundaries(
         error unless this is given. A file that declares another CRS is an error.
     candidates : sequence of str
         Id column names to try when ``id_col`` is not given.
+    name_col : str, optional
+        A column of names readers know, kept as ``area_name``.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        Columns ``area_id`` (string) and ``geometry`` (EPSG:4326). Invalid polygons
+        Columns ``area_id`` (string) and ``geometry`` (EPSG:4326), and ``area_name``
+        with ``name_col``. Invalid polygons
         are repaired with :func:`shapely.make_valid` and counted in a warning;
         empty geometries are dropped with a warning.
 
@@ -103,11 +107,15 @@ def read_boundaries(
         raise AreasError(
             f"no column {id_col!r} (columns: {', '.join(map(str, gdf.columns.drop('geometry')))})", path
         )
+    if name_col is not None and name_col not in gdf.columns:
+        raise AreasError(f"no column {name_col!r} for the area names (columns: "
+                         f"{', '.join(map(str, gdf.columns.drop('geometry')))})", path, param="area_name")
     gdf = settle_crs(gdf, given, crs, path)
     geom, empty, invalid = clean_geometries(gdf, path)
-    out = gpd.GeoDataFrame(
-        {"area_id": gdf[id_col].astype("string").str.strip().to_numpy()}, geometry=list(geom), crs=WGS84
-    )
+    columns = {"area_id": gdf[id_col].astype("string").str.strip().to_numpy()}
+    if name_col is not None:
+        columns["area_name"] = gdf[name_col].astype("string").str.strip().to_numpy()
+    out = gpd.GeoDataFrame(columns, geometry=list(geom), crs=WGS84)
     out = out[~empty].reset_index(drop=True)
     out.attrs["n_repaired"] = int(invalid.sum())
     return out
@@ -355,6 +363,9 @@ def load_areas(
     le_ci_cols: tuple[str, str] | None = None,
     sex: str = "persons",
     le_encoding: str | None = None,
+    area_name: str | None = None,
+    le_pop_col: str | None = None,
+    bundled: bool = True,
 ) -> gpd.GeoDataFrame:
     """Read boundaries and a life expectancy table in one of the known formats and join them.
 
@@ -378,12 +389,23 @@ def load_areas(
     le_encoding : str, optional
         The encoding of a text ``table`` (default detected, see
         :func:`read_le_table`).
+    area_name : str, optional
+        A column of the boundary file holding names readers know (``area_name``).
+    le_pop_col : str, optional
+        For ``csv``: a column of the population behind each estimate (``population``),
+        so that catchments weight areas by where people live.
+    bundled : bool, default True
+        Add what the bundled data knows of these areas: England's MSOA names (House of
+        Commons Library) for ``ons-msoa``, and the 2010 census population of every US
+        tract for ``usaleep`` (USALEEP has no population column); see
+        :mod:`gradient.attributes`.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        ``AREA_COLUMNS`` (see :func:`join_areas`); ``attrs`` holds ``source``,
-        ``period`` and ``sex`` for titles and legends.
+        ``AREA_COLUMNS`` (see :func:`join_areas`), with ``population`` and ``area_name``
+        where known; ``attrs`` holds ``source``, ``period`` and ``sex`` for titles and
+        legends, and where the names and populations came from.
     """
     crs_of(areas_crs, "areas_crs")
     if le_format == "usaleep":
@@ -395,18 +417,38 @@ def load_areas(
     elif le_format == "csv":
         if not (le_id and le_col):
             raise AreasError("--le-format csv needs --le-id and --le-col", table)
-        le = read_le_table(table, le_id, le_col, se_col=le_se_col, ci_cols=le_ci_cols, le_encoding=le_encoding)
+        le = read_le_table(table, le_id, le_col, se_col=le_se_col, ci_cols=le_ci_cols, pop_col=le_pop_col,
+                           le_encoding=le_encoding)
         le.attrs.update(source=Path(table).name, period="", sex="")
     else:
         raise AreasError(
             f"unknown life expectancy format {le_format!r}; choose one of usaleep, ons-msoa, csv", table
         )
     try:
-        bounds = read_boundaries(boundaries, area_id, areas_crs, ID_CANDIDATES.get(le_format, []))
+        bounds = read_boundaries(boundaries, area_id, areas_crs, ID_CANDIDATES.get(le_format, []), area_name)
     except AreasError as exc:  # speak of load_areas' parameter, not read_boundaries'
         if exc.param != "crs":
             raise
         raise AreasError(exc.message.replace("crs=", "areas_crs="), exc.path, param="areas_crs") from exc
     if le_format == "usaleep":
         bounds["area_id"] = _pad_tract(bounds["area_id"])
-    return join_areas(bounds, le, boundaries, table)
+    joined = join_areas(bounds, le, boundaries, table)
+    return _with_bundled(joined, le_format) if bundled else joined
+
+
+def _with_bundled(areas: gpd.GeoDataFrame, le_format: str) -> gpd.GeoDataFrame:
+    """Bundled names (England's MSOAs) or populations (US tracts) for the formats they fit."""
+    from . import attributes, datasets
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GradientWarning)  # areas of other countries, or new codes
+        try:
+            if le_format == "ons-msoa" and "area_name" not in areas:
+                return attributes.add_names(areas, datasets.get_path("msoa_names"), "msoa11cd", "msoa11hclnm",
+                                            source="House of Commons Library MSOA Names 1.10")
+            if le_format == "usaleep" and "population" not in areas:
+                return attributes.add_population(areas, datasets.get_path("us_tract_population"),
+                                                 source="US Census Bureau, 2010 census, by tract")
+        except (AreasError, datasets.DataSetError):  # codes the bundled table does not know
+            log.info("the bundled names or populations do not match these areas")
+    return areas

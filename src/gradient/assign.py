@@ -119,9 +119,19 @@ def assign_point(
 
 
 def _weight_mode(weight: str, areas: gpd.GeoDataFrame, plain: str) -> str:
-    """Resolve ``weight`` to ``plain`` (overlap) or ``population``, checking it can be done."""
+    """Resolve ``weight`` to ``plain`` (overlap) or ``population``, checking it can be done.
+
+    ``auto`` without a population says so in a warning: an empty industrial area then weighs
+    as much as a dense one, and that is never chosen silently.
+    """
     has_pop = "population" in areas.columns and areas["population"].notna().any()
     if weight == "auto":
+        if not has_pop:
+            warnings.warn(
+                f"the areas have no population, so catchments weight areas by {plain} alone (weighting={plain!r} "
+                "in stops.csv); give a population table to weight them by where people live",
+                GradientWarning, stacklevel=3,
+            )
         return "population" if has_pop else plain
     if weight not in (plain, "population"):
         raise OptionError(f"weight={weight!r} is not one of auto, {plain}, population", param="weight")
@@ -203,9 +213,10 @@ def assign_buffer(
     w = overlap
     if weight == "population":
         density = (areas["population"].to_numpy(float) / shapely.area(np.asarray(a_geom)))[area_i]
-        w = overlap * density
+        w = overlap * np.nan_to_num(density)
     pairs = pd.DataFrame(
         {
+            "w_plain": overlap,
             "stop": stop_i,
             "area_id": areas["area_id"].to_numpy()[area_i],
             "w": w,
@@ -213,7 +224,7 @@ def assign_buffer(
             "le_se": areas["le_se"].to_numpy(float)[area_i],
         }
     )
-    out, weights = _weighted_mean(pairs, pts["stop_id"], "buffer", weight)
+    out, weights = _weighted_mean(pairs, pts["stop_id"], "buffer", weight, plain="area")
     lost = int(out["area_id"].isna().sum())
     if lost:
         warnings.warn(
@@ -225,12 +236,21 @@ def assign_buffer(
 
 
 def _weighted_mean(pairs: pd.DataFrame, stop_ids: pd.Series, method: str,
-                   weighting: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+                   weighting: str, plain: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-stop weighted means from ``pairs`` (``stop`` position, ``area_id``, ``w``, ``le``, ``le_se``).
 
     Returns the assignment (``ASSIGNMENT_COLUMNS``, ``n_areas``, ``method``,
     ``weighting``) and the weights table; areas without an estimate are left out of the mean.
+    Where population weights give a stop nothing (nobody lives in its catchment), its
+    areas are weighted by ``w_plain`` (overlap or street length), and ``weighting`` says
+    ``plain`` for that stop.
     """
+    fallback = pd.Series(False, index=pd.RangeIndex(len(stop_ids)))
+    if "w_plain" in pairs and weighting in ("population", "length x population"):
+        nobody = pairs.groupby("stop")["w"].sum() <= 0
+        use = pairs["stop"].isin(nobody[nobody].index)
+        pairs = pairs.assign(w=np.where(use, pairs["w_plain"], pairs["w"]))
+        fallback[nobody[nobody].index] = True
     pairs = pairs[pairs["w"] > 0]
     dominant = (
         pairs.sort_values(["stop", "w", "area_id"], ascending=[True, False, True], kind="stable")
@@ -251,7 +271,7 @@ def _weighted_mean(pairs: pd.DataFrame, stop_ids: pd.Series, method: str,
     out["le_se"] = se.reindex(n).to_numpy(float)
     out["n_areas"] = g.size().reindex(n).fillna(0).astype(int).to_numpy()
     out["method"] = method
-    out["weighting"] = weighting
+    out["weighting"] = np.where(fallback.to_numpy(), plain, weighting)
     out = out[ASSIGNMENT_COLUMNS + ["n_areas", "method", "weighting"]]
     weights = pd.DataFrame(
         {
@@ -360,9 +380,10 @@ def assign_network(
     ai = lengths["area"].to_numpy(int)
     if weight == "population":
         density = areas["population"].to_numpy(float) / shapely.area(np.asarray(areas.to_crs(crs).geometry.array))
-        w = w * density[ai]
+        w = w * np.nan_to_num(density[ai])
     pairs = pd.DataFrame(
         {
+            "w_plain": lengths["length_m"].to_numpy(float),
             "stop": lengths["stop"].to_numpy(int),
             "area_id": areas["area_id"].to_numpy()[ai],
             "w": w,
@@ -371,7 +392,7 @@ def assign_network(
         }
     )
     out, weights = _weighted_mean(pairs, pts["stop_id"], "network",
-                                  "length x population" if weight == "population" else "length")
+                                  "length x population" if weight == "population" else "length", plain="length")
     lost = int((out["area_id"].isna() & snapped).sum())
     if lost:
         warnings.warn(
@@ -398,6 +419,30 @@ def assign_network(
     if not return_weights:
         return out
     return out, weights.reset_index(drop=True)
+
+
+def context_at_stops(weights: pd.DataFrame, context: pd.Series) -> pd.Series:
+    """Each stop's value of a second measure, from the same areas with the same weights as its ``le``.
+
+    Parameters
+    ----------
+    weights : pandas.DataFrame
+        The weights table of :func:`assign`.
+    context : pandas.Series
+        The measure by area id (``areas["context"]``, :func:`gradient.attributes.add_context`).
+
+    Returns
+    -------
+    pandas.Series
+        By stop id: the weighted mean of its areas' values, the weights normalised over the
+        areas that have one (NaN where none has; never 0).
+    """
+    w = weights[["stop_id", "area_id", "weight"]].copy()
+    w["c"] = context.reindex(w["area_id"]).to_numpy(float)
+    w = w[np.isfinite(w["c"])]
+    w["wc"] = w["weight"] * w["c"]
+    g = w.groupby("stop_id", sort=False)
+    return g["wc"].sum() / g["weight"].sum()
 
 
 def assign(

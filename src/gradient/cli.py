@@ -49,6 +49,23 @@ AREA_FLAGS = {
     "sex": ("--sex", dict(choices=["persons", "male", "female"], default="persons", help="for ons-msoa")),
     "le_encoding": ("--le-encoding", dict(metavar="ENCODING", help="encoding of a text TABLE, e.g. cp1252 "
                                           "(default: detected; UTF-8, UTF-16, else Windows-1252)")),
+    "le_pop_col": ("--le-pop-col", dict(metavar="COL", help="population column in TABLE (csv), to weight "
+                                        "catchments by where people live")),
+    "area_name": ("--area-name", dict(metavar="COL", help="column of names readers know in BOUNDARIES")),
+    "names": ("--names", dict(metavar="TABLE", help="a table of area names (default for ons-msoa: the bundled "
+                              "House of Commons Library MSOA names)")),
+    "names_id": ("--names-id", dict(metavar="COL", help="id column of --names")),
+    "names_col": ("--names-col", dict(metavar="COL", help="name column of --names")),
+    "population": ("--population", dict(metavar="TABLE", help="a table of population by area (default for "
+                                        "usaleep: the bundled 2010 census tract populations)")),
+    "population_id": ("--population-id", dict(metavar="COL", help="id column of --population")),
+    "population_col": ("--population-col", dict(metavar="COL", help="population column of --population")),
+    "context": ("--context", dict(metavar="TABLE", help="a second small-area measure beside life expectancy "
+                                  "(e.g. England's IMD 2019 score by MSOA)")),
+    "context_id": ("--context-id", dict(metavar="COL", help="id column of --context")),
+    "context_col": ("--context-col", dict(metavar="COL", help="value column of --context")),
+    "context_name": ("--context-name", dict(metavar="TEXT", default="", help="what the measure is, with its "
+                                            "units and direction, for legends and sentences")),
 }
 """Flags of the life expectancy areas (:func:`gradient.areas.load_areas` parameters)."""
 
@@ -170,18 +187,33 @@ def _check_area_options(args: argparse.Namespace) -> None:
 
 
 def _input_paths(args: argparse.Namespace) -> list[tuple[str, str | Sequence[str] | None]]:
+    for table, needs in (("context", ("context_id", "context_col")), ("names", ("names_id", "names_col"))):
+        if getattr(args, table) and not all(getattr(args, n) for n in needs):
+            raise InputError(f"{FLAGS[table]} needs {' and '.join(FLAGS[n] for n in needs)}", getattr(args, table))
     return [("no such boundary file", args.boundaries), ("no such life expectancy table", args.table),
-            ("no such street network file; give an osmnx GraphML or OSM XML file", args.network)]
+            ("no such street network file; give an osmnx GraphML or OSM XML file", args.network),
+            ("no such context table", args.context), ("no such names table", args.names),
+            ("no such population table", args.population)]
 
 
 def _load_areas(args: argparse.Namespace):
+    from . import attributes
     from .areas import load_areas
 
-    return load_areas(
+    areas = load_areas(
         args.boundaries, args.table, args.le_format, area_id=args.area_id, areas_crs=args.areas_crs,
         le_id=args.le_id, le_col=args.le_col, le_se_col=args.le_se_col,
         le_ci_cols=tuple(args.le_ci_cols) if args.le_ci_cols else None, sex=args.sex, le_encoding=args.le_encoding,
+        area_name=args.area_name, le_pop_col=args.le_pop_col,
+        bundled=not (args.names or args.population),
     )
+    if args.names:
+        areas = attributes.add_names(areas, args.names, args.names_id, args.names_col)
+    if args.population:
+        areas = attributes.add_population(areas, args.population, args.population_id, args.population_col)
+    if args.context:
+        areas = attributes.add_context(areas, args.context, args.context_id, args.context_col, args.context_name)
+    return areas
 
 
 def _labels(args: argparse.Namespace, areas, name: str):
@@ -269,6 +301,9 @@ def _summary(result, written, seconds: float, top: int = 5) -> None:
             print(f"{kind}: {len(paths)} files in {', '.join(w + '/' for w in where)}")
 
 
+DEMO_CONTEXT = "IMD 2019 score (higher = more deprived)"
+"""The second measure the London demo shows beside life expectancy (English Indices of Deprivation 2019)."""
+
 DEMO_ROUTES = ("25",)
 """London routes always mapped by the demo besides the top-ranked: 25, Oxford Circus to Ilford."""
 
@@ -278,6 +313,7 @@ def _demo(args: argparse.Namespace) -> int:
 
     from . import datasets, pipeline
     from .areas import load_areas
+    from .attributes import add_context
     from .output import write_outputs
 
     out = Path(args.out)
@@ -285,6 +321,7 @@ def _demo(args: argparse.Namespace) -> int:
     steps = tqdm(total=6, desc="demo", unit="step", file=sys.stderr)
     steps.set_postfix_str("England's MSOA life expectancy")
     msoas = load_areas(datasets.get_path("msoa_boundaries"), datasets.get_path("ons_msoa_le"), "ons-msoa")
+    msoas = add_context(msoas, datasets.get_path("imd2019_msoa"), "msoa_code", "Score", DEMO_CONTEXT)
     steps.update()
     steps.set_postfix_str("London's bus network")
     # the printed lists are chosen from a ranking of the whole network: claims hold over all of it

@@ -206,6 +206,55 @@ def takeaway(row, lead: Claim | None | bool = False) -> str:
     return f"Life expectancy {verb} {_num(c.value)} years along {route}"
 
 
+def context_note(row, name: str) -> str | None:
+    """How a second measure moves along the route beside life expectancy, as an association only.
+
+    Parameters
+    ----------
+    row : pandas.Series or dict
+        ``route_name``, ``le_change_from`` and ``le_change_to`` (or ``first_stop`` and
+        ``last_stop``), ``context_first``, ``context_last``,
+        ``context_le_corr`` and ``context_n_areas``.
+    name : str
+        What the measure is, e.g. ``"the IMD 2019 score (higher = more deprived)"``.
+
+    Returns
+    -------
+    str or None
+        One sentence; the correlation is described in words only over 6 or more areas, and
+        always as an association between places, never a cause. None without values.
+
+    Examples
+    --------
+    >>> context_note({"route_name": "25", "first_stop": "A", "last_stop": "B", "context_first": 20.04,
+    ...               "context_last": 23.3, "context_le_corr": -0.54, "context_n_areas": 30}, "the IMD score")
+    'Along route 25, the IMD score goes from 20.0 at A to 23.3 at B; across its 30 areas it tends to be higher where life expectancy is lower (correlation −0.54), an association between places, not evidence of a cause.'
+    """  # noqa: E501
+    first, last = row.get("context_first"), row.get("context_last")
+    if not (known(first) and known(last)):
+        return None
+    route = route_words(row.get("route_name"))
+    name = name if name.lower().startswith("the ") else f"the {name}"
+    a = row.get("le_change_from") if known(row.get("le_change_from")) else row.get("first_stop")
+    b = row.get("le_change_to") if known(row.get("le_change_to")) else row.get("last_stop")
+    text = f"Along {route}, {name} goes from {first:.1f} at {_clean(a)} to {last:.1f} at {_clean(b)}"
+    r, n = row.get("context_le_corr"), row.get("context_n_areas")
+    if known(r) and known(n) and int(n) >= 6:
+        strength = "strongly tends" if abs(r) >= 0.7 else "tends" if abs(r) >= 0.4 else None
+        if strength is None:
+            text += (f"; across its {int(n)} areas it bears little relation to life expectancy "
+                     f"(correlation {_signed2(r)})")
+        else:
+            where = "lower" if r < 0 else "higher"
+            text += (f"; across its {int(n)} areas it {strength} to be higher where life expectancy is {where} "
+                     f"(correlation {_signed2(r)}), an association between places, not evidence of a cause")
+    return text + "."
+
+
+def _signed2(v: float) -> str:
+    return f"{v:.2f}".replace("-", "\u2212")
+
+
 def credit(sex: str = "", period: str = "", source: str = "", feed: str = "") -> str:
     """The credit line printed under a sentence, map or chart.
 

@@ -17,7 +17,16 @@ import pandas as pd
 from ._files import staged_dir, write_csv
 from .options import DEFAULT_TILES, Options
 from .pipeline import Result
-from .schema import PATTERNS_CSV_COLUMNS, PATTERNS_EXTRA_COLUMNS, STOPS_CSV_COLUMNS, STOPS_EXTRA_COLUMNS, file_stems
+from .schema import (
+    CONTEXT_PATTERNS_COLUMNS,
+    CONTEXT_PATTERNS_EXTRA_COLUMNS,
+    CONTEXT_STOPS_COLUMNS,
+    PATTERNS_CSV_COLUMNS,
+    PATTERNS_EXTRA_COLUMNS,
+    STOPS_CSV_COLUMNS,
+    STOPS_EXTRA_COLUMNS,
+    file_stems,
+)
 
 
 def top_stories(result: Result, n: int) -> pd.DataFrame:
@@ -98,8 +107,9 @@ def write_outputs(
 
 def _write_all(result: Result, out: Path, options: Options, *, tiles, areas, also, progress) -> dict[str, list[Path]]:
     written: dict[str, list[Path]] = {"tables": [], "maps": [], "profiles": []}
-    stop_cols = STOPS_CSV_COLUMNS + [c for c in STOPS_EXTRA_COLUMNS if c in result.stops]
-    pattern_cols = PATTERNS_CSV_COLUMNS + [c for c in PATTERNS_EXTRA_COLUMNS if c in result.patterns]
+    stop_cols = STOPS_CSV_COLUMNS + [c for c in CONTEXT_STOPS_COLUMNS + STOPS_EXTRA_COLUMNS if c in result.stops]
+    pattern_cols = PATTERNS_CSV_COLUMNS + [c for c in CONTEXT_PATTERNS_COLUMNS + PATTERNS_EXTRA_COLUMNS
+                                           + CONTEXT_PATTERNS_EXTRA_COLUMNS if c in result.patterns]
     written["tables"].append(write_csv(result.stops[stop_cols], out / "stops.csv"))
     written["tables"].append(write_csv(result.patterns[pattern_cols], out / "patterns.csv"))
     chosen = mapped_patterns(result, options.maps, also)

@@ -37,12 +37,15 @@ class Labels:
         ``"persons"``, ``"male"`` or ``"female"``.
     feed : str
         The transit source, e.g. ``"HART"`` (the feed's agency) or ``"TfL bus sequences, July 2018"``.
+    context : str
+        The second measure's name with its units, e.g. ``"IMD 2019 score (higher = more deprived)"``.
     """
 
     le_source: str = ""
     period: str = ""
     sex: str = "persons"
     feed: str = ""
+    context: str = ""
 
     @property
     def source_line(self) -> str:
@@ -122,7 +125,8 @@ def select_routes(patterns: gpd.GeoDataFrame, routes: Sequence[str] | None, path
 def labels_from(areas: gpd.GeoDataFrame, feed: str = "") -> Labels:
     """Labels from the ``attrs`` that :func:`gradient.areas.load_areas` sets."""
     attrs = areas.attrs
-    return Labels(attrs.get("source", ""), attrs.get("period", ""), attrs.get("sex", ""), feed)
+    return Labels(attrs.get("source", ""), attrs.get("period", ""), attrs.get("sex", ""), feed,
+                  attrs.get("context_name", "") if "context" in areas else "")
 
 
 def _network(options: Options):
@@ -160,7 +164,7 @@ def run_patterns(
     -------
     Result
     """
-    from .assign import assign
+    from .assign import assign, context_at_stops
     from .ranking import doubtful_areas, shrink
     from .tables import pattern_table, stop_table
 
@@ -176,9 +180,14 @@ def run_patterns(
                                  return_weights=True, network=network, walk_m=options.walk_m)
     eb = shrink(areas)
     doubt = doubtful_areas(areas, eb, used=pd.Index(weights["area_id"].unique()))
-    names = areas.set_index("area_id")["area_name"] if "area_name" in areas else None
-    stops = stop_table(patterns, pattern_stops, assignment, weights, options, eb=eb, doubt=doubt)
-    table = pattern_table(patterns, stops, weights, options, labels, eb=eb, area_names=names)
+    by_id = areas.drop_duplicates("area_id").set_index("area_id")
+    names = by_id["area_name"] if "area_name" in by_id else None
+    area_context = by_id["context"] if "context" in by_id else None
+    context = context_at_stops(weights, area_context) if area_context is not None else None
+    stops = stop_table(patterns, pattern_stops, assignment, weights, options, eb=eb, doubt=doubt, area_names=names,
+                       context=context)
+    table = pattern_table(patterns, stops, weights, options, labels, eb=eb, area_names=names,
+                          area_context=area_context)
     geometry = gpd.GeoDataFrame(patterns[["pattern_id", "geometry_source", "geometry"]], crs=patterns.crs)
     return Result(stops=stops, patterns=table, geometry=geometry, labels=labels, weights=weights, options=options)
 

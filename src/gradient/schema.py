@@ -64,7 +64,7 @@ PATTERN_STOP_COLUMNS = [
 AREA_COLUMNS = ["area_id", "le", "le_se", "geometry"]
 """Columns of the ``areas`` GeoDataFrame."""
 
-OPTIONAL_AREA_COLUMNS = ["population"]
+OPTIONAL_AREA_COLUMNS = ["population", "area_name", "context"]
 """Columns an ``areas`` GeoDataFrame has when its source gives them (population or
 person-years behind each estimate, used to weight catchments by density)."""
 
@@ -126,7 +126,17 @@ PATTERNS_CSV_COLUMNS = [
 ]
 """Columns of ``patterns.csv``, in order (the outward contract)."""
 
+CONTEXT_STOPS_COLUMNS = ["context"]
+"""With a second measure (``--context``), ``stops.csv`` has these right after the contract's."""
+
+CONTEXT_PATTERNS_COLUMNS = ["context_first", "context_last", "context_le_corr"]
+"""With a second measure (``--context``), ``patterns.csv`` has these right after the contract's."""
+
+CONTEXT_PATTERNS_EXTRA_COLUMNS = ["context_n_areas", "context_note"]
+"""With a second measure, ``patterns.csv`` also ends with these (``docs/COLUMNS.md``)."""
+
 STOPS_EXTRA_COLUMNS = [
+    "area_name",
     "minutes",
     "n_areas",
     "weighting",

@@ -15,7 +15,15 @@ from scipy.special import ndtri
 
 from . import claims, headline, ranking, stats
 from .options import Options
-from .schema import PATTERNS_CSV_COLUMNS, PATTERNS_EXTRA_COLUMNS, STOPS_CSV_COLUMNS, STOPS_EXTRA_COLUMNS
+from .schema import (
+    CONTEXT_PATTERNS_COLUMNS,
+    CONTEXT_PATTERNS_EXTRA_COLUMNS,
+    CONTEXT_STOPS_COLUMNS,
+    PATTERNS_CSV_COLUMNS,
+    PATTERNS_EXTRA_COLUMNS,
+    STOPS_CSV_COLUMNS,
+    STOPS_EXTRA_COLUMNS,
+)
 from .trends import MIN_AREAS
 from .uncertainty import pair_se
 
@@ -42,6 +50,8 @@ def stop_table(
     options: Options | None = None,
     eb: pd.DataFrame | None = None,
     doubt: pd.Series | None = None,
+    area_names: pd.Series | None = None,
+    context: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Join each pattern's stops to their life expectancy and test stop-to-stop changes.
 
@@ -64,13 +74,19 @@ def stop_table(
         :func:`gradient.ranking.shrink` of the areas, for ``le_eb``.
     doubt : pandas.Series, optional
         :func:`gradient.ranking.doubtful_areas`, for ``area_doubt``.
+    area_names : pandas.Series, optional
+        Area id to a name readers know, for ``area_name``.
+    context : pandas.Series, optional
+        Stop id to its value of a second measure (:func:`gradient.assign.context_at_stops`),
+        for ``context``.
 
     Returns
     -------
     pandas.DataFrame
-        ``STOPS_CSV_COLUMNS`` then ``STOPS_EXTRA_COLUMNS``, ordered by ``pattern_id`` and
-        ``stop_sequence``:
+        ``STOPS_CSV_COLUMNS``, ``context`` (with ``context``), then ``STOPS_EXTRA_COLUMNS``,
+        ordered by ``pattern_id`` and ``stop_sequence``:
 
+        - ``area_name``: the name of ``area_id`` readers know (empty where unknown);
         - ``dist_m`` metres and ``minutes`` (median scheduled minutes) from the first
           stop; ``le``, ``le_se``, ``le_delta`` years (``le_delta``: ``le`` minus the
           previous stop's, NaN for the first stop and wherever either is missing);
@@ -105,7 +121,14 @@ def stop_table(
     flags = pd.Series(dtype=object) if doubt is None else doubt
     out["area_doubt"] = flags.reindex(out["area_id"]).fillna("").to_numpy()
     out.loc[out["le"].isna(), "area_doubt"] = ""
-    return out[STOPS_CSV_COLUMNS + STOPS_EXTRA_COLUMNS]
+    names = area_names if area_names is not None else pd.Series(dtype="string")
+    out["area_name"] = pd.array(names.reindex(out["area_id"]).to_numpy(), dtype="string")
+    extra = []
+    if context is not None:
+        out["context"] = context.reindex(out["stop_id"]).to_numpy(float)
+        out.loc[out["le"].isna(), "context"] = np.nan  # the same areas as le, or none
+        extra = CONTEXT_STOPS_COLUMNS
+    return out[STOPS_CSV_COLUMNS + extra + STOPS_EXTRA_COLUMNS]
 
 
 def pattern_table(
@@ -116,6 +139,7 @@ def pattern_table(
     labels=None,
     eb: pd.DataFrame | None = None,
     area_names: pd.Series | None = None,
+    area_context: pd.Series | None = None,
 ) -> pd.DataFrame:
     """One summary row per pattern, ordered by rank.
 
@@ -135,6 +159,9 @@ def pattern_table(
         :func:`gradient.ranking.shrink` of the areas (default: of the areas the stops use).
     area_names : pandas.Series, optional
         Area id to a name readers know, for the doubts a sentence names.
+    area_context : pandas.Series, optional
+        Area id to its value of a second measure: with it (and ``context`` in ``stops``)
+        the table has ``context_first``, ``context_last`` and ``context_le_corr``.
 
     Returns
     -------
@@ -153,6 +180,9 @@ def pattern_table(
         - ``eb_range``, ``rank``, ``rank_low``, ``rank_high``, ``route_story``:
           :func:`gradient.ranking.rank_routes`; ``rank_range``, ``rank_fall``,
           ``rank_slope``: :func:`gradient.ranking.rank_evidence`;
+        - with a second measure, ``context_first`` and ``context_last`` (its first and last
+          values along the pattern) and ``context_le_corr`` (Pearson's correlation of the
+          measure with life expectancy over the pattern's distinct areas, 3 or more);
         - ``lead``, ``story_from_seq``, ``story_to_seq``: :func:`gradient.claims.decide`;
           ``headline``, ``story_label``, ``takeaway``, ``credit``: :mod:`gradient.headline`.
     """
@@ -173,6 +203,10 @@ def pattern_table(
     out["le_range"] = out["le_max"] - out["le_min"]
     out = out.join(_range_test(s, weights, options.alpha, options.family == "network"))
     out = out.join(stats.pattern_stats(s, weights, options))
+    extra = []
+    if "context" in s and area_context is not None:
+        out = out.join(_context_columns(s, weights, area_context))
+        extra = CONTEXT_PATTERNS_COLUMNS
     # a source's own ``rank`` (of a pattern within its route and direction) is in the pattern id
     meta = patterns.drop(columns=[c for c in ("geometry", "rank") if c in patterns.columns])
     res = meta.merge(out, left_on="pattern_id", right_index=True, how="left")
@@ -184,7 +218,28 @@ def pattern_table(
     _words(res, s, labels, options, area_names)
     res = res.sort_values(["rank", "eb_range", "pattern_id"], ascending=[True, False, True], na_position="last",
                           kind="stable")
-    return res[PATTERNS_CSV_COLUMNS + [c for c in PATTERNS_EXTRA_COLUMNS if c in res]].reset_index(drop=True)
+    tail = [c for c in CONTEXT_PATTERNS_EXTRA_COLUMNS if c in res]
+    columns = PATTERNS_CSV_COLUMNS + extra + [c for c in PATTERNS_EXTRA_COLUMNS if c in res] + tail
+    return res[columns].reset_index(drop=True)
+
+
+def _context_columns(s: pd.DataFrame, weights: pd.DataFrame, area_context: pd.Series) -> pd.DataFrame:
+    """First and last values of the second measure, and its correlation with le over each pattern's areas."""
+    valued = s[s["context"].notna()]
+    g = valued.groupby("pattern_id", sort=False)["context"]
+    areas = s[["pattern_id", "stop_id"]].merge(weights[["stop_id", "area_id", "area_le"]], on="stop_id")
+    areas = areas.drop_duplicates(["pattern_id", "area_id"])
+    areas["c"] = area_context.reindex(areas["area_id"]).to_numpy(float)
+    areas = areas.dropna(subset=["c", "area_le"])
+
+    def corr(frame: pd.DataFrame) -> float:
+        if len(frame) < 3 or frame["c"].std() == 0 or frame["area_le"].std() == 0:
+            return np.nan
+        return float(np.corrcoef(frame["c"], frame["area_le"])[0, 1])
+
+    return pd.DataFrame({"context_first": g.first(), "context_last": g.last(),
+                         "context_le_corr": areas.groupby("pattern_id").apply(corr, include_groups=False),
+                         "context_n_areas": areas.groupby("pattern_id").size()})
 
 
 def _range_test(s: pd.DataFrame, weights: pd.DataFrame, alpha: float, network: bool) -> pd.DataFrame:
@@ -263,3 +318,6 @@ def _words(res: pd.DataFrame, s: pd.DataFrame, labels, options: Options, area_na
     sex, period, source, feed = ((labels.sex, labels.period, labels.le_source, labels.feed) if labels is not None
                                  else ("", "", "", ""))
     res["credit"] = headline.credit(sex, period, source, feed)
+    if "context_le_corr" in res:
+        name = labels.context if labels is not None and labels.context else "the second measure"
+        res["context_note"] = pd.array([headline.context_note(row, name) for row in records], dtype="string")
