@@ -71,8 +71,10 @@ def test_run_on_hart_writes_the_contract(hart_run):
     assert stops["le"].min() > 50  # missing stays empty, never 0
     assert stops.groupby("pattern_id")["stop_sequence"].apply(lambda s: (s.diff().dropna() == 1).all()).all()
     expected_maps = [f"{p}{s}" for p in patterns["pattern_id"][:2] for s in (".html", ".iframe.html", ".alt.txt")]
-    assert sorted(p.name for p in (out / "maps").iterdir()) == sorted(expected_maps + ["network.html"])
-    assert len(list((out / "profiles").glob("*.png"))) == 2 and len(list((out / "profiles").glob("*.svg"))) == 2
+    network = ["network.html", "network.iframe.html", "network.alt.txt"]
+    assert sorted(p.name for p in (out / "maps").iterdir()) == sorted(expected_maps + network)
+    assert len(list((out / "profiles").glob("*.png"))) == 4 and len(list((out / "profiles").glob("*.svg"))) == 2
+    assert len(list((out / "profiles").glob("*.portrait.png"))) == 2  # the phone versions
     assert "85 patterns" in proc.stdout
     assert "warning: 2 of 2276 stops fall outside every area" in proc.stderr
 
@@ -172,7 +174,7 @@ def test_demo(tmp_path):
     tampa = tmp_path / "demo" / "tampa"
     assert (tampa / "stops.csv").exists() and len(pd.read_csv(tampa / "patterns.csv")) == 85
     assert len([p for p in (tampa / "maps").glob("*-*-*.html") if not p.name.endswith(".iframe.html")]) == 5
-    assert len(list((tampa / "maps").glob("*.alt.txt"))) == 5 and (tampa / "maps" / "network.html").exists()
+    assert len(list((tampa / "maps").glob("*-*-*.alt.txt"))) == 5 and (tampa / "maps" / "network.html").exists()
     assert "route 25: Between HOLLES STREET and HAINAULT STREET on route 25" in proc.stdout
     assert "London (TfL bus sequences, July 2018)" in proc.stdout and "route 8" in proc.stdout
 

@@ -51,7 +51,7 @@ def write_outputs(
     tiles : str or None
         Basemap (:func:`gradient.present.maps.route_map`).
     areas : geopandas.GeoDataFrame, optional
-        Drawn underneath each route map.
+        Drawn underneath each route map; also the table behind ``scale_reference='table'``.
     also : sequence of str
         Pattern ids mapped besides the top ones.
     progress : bool, default False
@@ -67,9 +67,11 @@ def write_outputs(
     The CSVs hold the contract's columns in order, then the additional columns
     documented in ``docs/COLUMNS.md``. For each mapped pattern:
     ``maps/<pattern_id>.html`` (a self-contained page), ``maps/<pattern_id>.iframe.html``
-    (an ``<iframe>`` snippet), ``maps/<pattern_id>.alt.txt`` (alt text) and
-    ``profiles/<pattern_id>.png`` and ``.svg``; plus ``maps/network.html`` with every
-    pattern when any map is written. All maps and profiles share one colour scale.
+    (a responsive ``<iframe>`` snippet pointing at ``options.embed_base_url`` when set),
+    ``maps/<pattern_id>.alt.txt`` (alt text), ``profiles/<pattern_id>.png`` and ``.svg``
+    and ``profiles/<pattern_id>.portrait.png`` (for phones); plus ``maps/network.html``
+    (with its ``.iframe.html`` and ``.alt.txt``) with every route when any map is written.
+    All maps and profiles share one colour scale, centred on ``options.scale_reference``.
     """
     options = options or result.options
     out = Path(out_dir)
@@ -91,14 +93,18 @@ def _write_all(result: Result, out: Path, options: Options, *, tiles, areas, als
 
     from .present import charts, colours, embed, maps, netmap
 
-    scale = colours.areas_scale(result.stops)
+    scale = colours.reference_scale(result.stops, options.scale_reference, areas)
+    url = options.embed_base_url
     for pid in tqdm(chosen, desc="maps and profiles", unit="route", disable=not progress, leave=False):
         name = safe_name(pid)
         m = maps.route_map(result, pid, tiles=tiles, areas=areas, scale=scale)
-        written["maps"] += embed.save_embed(m, out / "maps" / f"{name}.html")
+        written["maps"] += embed.save_embed(m, out / "maps" / f"{name}.html", base_url=url)
         fig = charts.profile(result, pid, scale=scale, pyplot=False)
         for suffix in (".png", ".svg"):
             written["profiles"].append(charts.save_figure(fig, out / "profiles" / f"{name}{suffix}"))
+        phone = charts.profile(result, pid, scale=scale, pyplot=False, portrait=True)
+        written["profiles"].append(charts.save_figure(phone, out / "profiles" / f"{name}.portrait.png"))
     if options.maps > 0:
-        written["maps"].append(embed.save_html(netmap.network_map(result, tiles=tiles), out / "maps" / "network.html"))
+        written["maps"] += embed.save_embed(netmap.network_map(result, tiles=tiles), out / "maps" / "network.html",
+                                            base_url=url)
     return written
