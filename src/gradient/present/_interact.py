@@ -8,8 +8,9 @@
   Leaving the map (the pointer goes out, or the article takes the focus) disengages it.
   The map's element carries ``data-gradient-engaged`` ("true"/"false") for tests.
 - **Labels inside the map.** :data:`LABELS_JS` places permanent labels (tooltips) on the
-  side of their point where they fit inside the map and do not overlap labels placed
-  before them, and nudges them inside when no side fits; again after every zoom and pan.
+  side of their point where they fit inside the map, miss the map's controls and the labels
+  placed before them and cover the fewest stops, and nudges them inside when no side fits;
+  again after every zoom and pan.
 - **Place names.** With the default basemap (Esri's light grey canvas, no key needed), Esri's
   matching reference layer of place names is drawn in a pane above the routes (names stay
   readable over them) and below markers and labels; it takes no clicks.
@@ -74,8 +75,9 @@ ENGAGE_JS = """
 """Script (needs ``map`` and ``el`` in scope) that keeps a map from trapping the page's scroll."""
 
 LABELS_JS = """
-            // permanent labels: each on a side of its point where it fits and overlaps no other
+            // permanent labels: each where it fits inside, overlaps no other and covers fewest stops
             var SIDES = {right: [8, 0], left: [-8, 0], top: [0, -8], bottom: [0, 8]};
+            var SHIFTS = [0, -1, 1];  // beside the point, then slid along that side (70 px across, 26 px down)
             function label(at, text, className, sides) {
                 var span = document.createElement("span");
                 span.textContent = text;
@@ -84,8 +86,17 @@ LABELS_JS = """
                     .setLatLng(at).setContent(span).addTo(map);
                 return {tip: tip, at: L.latLng(at), sides: sides};
             }
-            function placeLabels(labels) {
+            function placeLabels(labels, avoid) {
                 var box = el.getBoundingClientRect(), size = map.getSize(), margin = 4;
+                var dots = (avoid || []).map(function (at) {  // points a label should not cover (stops)
+                    var q = map.latLngToContainerPoint(at);
+                    return [q.x + box.left, q.y + box.top];
+                });
+                function covers(r) {
+                    return dots.filter(function (q) {
+                        return q[0] > r.left - 3 && q[0] < r.right + 3 && q[1] > r.top - 3 && q[1] < r.bottom + 3;
+                    }).length;
+                }
                 var placed = Array.prototype.map.call(el.querySelectorAll(".leaflet-control"), function (c) {
                     return c.getBoundingClientRect();  // the zoom buttons, scale bar and layer control
                 });
@@ -102,24 +113,34 @@ LABELS_JS = """
                 labels.forEach(function (l) {
                     var p = map.latLngToContainerPoint(l.at), best = null;
                     if (p.x < 0 || p.y < 0 || p.x > size.x || p.y > size.y) { return; }  // off view: leave it
-                    l.sides.forEach(function (side) {
-                        if (best && best.score === 0) { return; }
-                        l.tip.options.direction = side;
-                        l.tip.options.offset = SIDES[side];
-                        l.tip.update();
-                        var r = l.tip.getElement().getBoundingClientRect(), s = spill(r);
-                        var score = Math.abs(s[0]) + Math.abs(s[1]) + (hits(r) ? 500 : 0);
-                        if (!best || score < best.score) { best = {side: side, score: score, s: s}; }
+                    SHIFTS.forEach(function (shift, far) {
+                        l.sides.forEach(function (side) {
+                            if (best && best.score === 0) { return; }
+                            var along = side === "top" || side === "bottom" ? [70 * shift, 0] : [0, 26 * shift];
+                            var off = [SIDES[side][0] + along[0], SIDES[side][1] + along[1]];
+                            l.tip.options.direction = side;
+                            l.tip.options.offset = off;
+                            l.tip.update();
+                            var r0 = l.tip.getElement().getBoundingClientRect(), s = spill(r0);
+                            var r = {left: r0.left + s[0], right: r0.right + s[0], top: r0.top + s[1],
+                                     bottom: r0.bottom + s[1]};  // where it ends up once nudged inside
+                            var own = p.x + box.left > r.left - 6 && p.x + box.left < r.right + 6 &&
+                                      p.y + box.top > r.top - 6 && p.y + box.top < r.bottom + 6;
+                            var score = Math.abs(s[0]) + Math.abs(s[1]) + (hits(r) ? 500 : 0) + 25 * covers(r) +
+                                        (own ? 300 : 0) + (far ? 4 : 0);
+                            if (!best || score < best.score) { best = {side: side, score: score, s: s, off: off}; }
+                        });
                     });
                     l.tip.options.direction = best.side;
-                    l.tip.options.offset = [SIDES[best.side][0] + best.s[0], SIDES[best.side][1] + best.s[1]];
+                    l.tip.options.offset = [best.off[0] + best.s[0], best.off[1] + best.s[1]];
                     l.tip.update();
                     placed.push(l.tip.getElement().getBoundingClientRect());
                 });
             }
 """
 """Script (needs ``map`` and ``el`` in scope) with ``label(at, text, className, sides)`` and
-``placeLabels(labels)``; labels' text goes in with ``textContent``."""
+``placeLabels(labels, avoid)`` (``avoid``: [lat, lon] points not to cover); labels' text goes
+in with ``textContent``."""
 
 
 def add_basemap(m: folium.Map, tiles: str | None) -> None:

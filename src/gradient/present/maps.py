@@ -101,9 +101,10 @@ class _RouteLayer(DataLayer):
                 stops.eachLayer(function (m) { m.setRadius(rings.indexOf(m) >= 0 ? r + 4 : r); });
             }
             map.on("zoomend", resize);
-            map.on("moveend resize", function () { placeLabels(labels); });
+            var dots = d.stops.map(function (s) { return [s.y, s.x]; });
+            map.on("moveend resize", function () { placeLabels(labels, dots); });
             resize();
-            placeLabels(labels);
+            placeLabels(labels, dots);
         })();
         {% endmacro %}
         """
