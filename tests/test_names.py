@@ -97,6 +97,10 @@ def test_every_bundled_stop_name_is_printable(source):
         ("Hackney Central", "Hackney Central"),
         ("B's stop #2", "B's stop #2"),  # a number sign before a digit is a number, not National Rail
         ("<img src=x onerror=alert(1)>", "<img src=x onerror=alert(1)>"),  # text, escaped where it is shown
+        ("x </script><script>alert(3)</script>", "x </script><script>alert(3)</script>"),  # no "< / script>"
+        ("{# gone #}", "{# gone #}"),
+        ("Armenia/Howard Avenue", "Armenia / Howard Avenue"),
+        ("24/7 Shop", "24/7 Shop"),
         ("", ""),
     ],
 )

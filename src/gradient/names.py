@@ -7,7 +7,8 @@ abbreviations cut to fit a field (``STN``, ``RD``, ``GRN``); HART writes ``@`` f
 brackets. :func:`display_name` turns any of them into a name a sub-editor would keep:
 
 - TfL's interchange codes are dropped from the name (:func:`interchanges` turns them
-  into words for a popup): ``<>`` London Underground, ``#`` National Rail, ``[DLR]``
+  into words for a popup; ``#`` counts only in names set wholly in capitals, as TfL's
+  are, since elsewhere it is a number sign): ``<>`` London Underground, ``#`` National Rail, ``[DLR]``
   Docklands Light Railway, ``>T<`` and ``<T>`` London Trams, ``>R<`` and ``<R>`` river
   boats, ``>LOL<`` London Overground. These are every code the July 2018 file uses;
   any other ``<...>`` or ``>...<`` code is dropped too.
@@ -85,6 +86,8 @@ _CODE = re.compile(r"<[A-Z]*>|>[A-Z]+<|\[[A-Z]+\]|#(?!\d)")
 _ORDINAL = re.compile(r"^(\d+)(st|nd|rd|th)$", re.IGNORECASE)
 _CODE_BRACKET = re.compile(r"(?:^|(?<=\s))\((?:\s*[0-9A-Z]*\d[0-9A-Z]*\s*\)|\s*\d\w{0,2}$)")
 """A stop number in brackets after a space: ``(8)``, ``(15042)``, ``(4126RTS)``, a cut-off ``(2n``."""
+_SLASH = re.compile(r"(?<=[^\W\d_]|[.')])\s*/\s*(?=[^\W\d_]|\()")
+"""A slash between two words (not in ``</b>`` or ``24/7``), spaced evenly."""
 _WORD = re.compile(r"[^\W\d_]", re.UNICODE)
 
 
@@ -101,7 +104,10 @@ def interchanges(text: object) -> list[str]:
     if _missing(text):
         return []
     out: list[str] = []
+    capitals = not any(c.islower() for c in str(text))
     for code in _CODE.findall(str(text)):
+        if code == "#" and not capitals:
+            continue  # "Stop #2": a number sign, not National Rail
         word = INTERCHANGES.get(code)
         if word and word not in out:
             out.append(word)
@@ -138,7 +144,8 @@ def display_name(text: object) -> str:
     if _missing(text):
         return ""
     s = re.sub(r"\s+", " ", str(text)).strip()
-    s = _CODE.sub(" ", s)
+    capitals = not any(c.islower() for c in s)
+    s = _CODE.sub(lambda m: " " if m.group(0) != "#" or capitals else m.group(0), s)
     s = re.sub(r"\s*@\s*", " at ", s)
     s = _CODE_BRACKET.sub(" ", s)
     s = re.sub(r"\(\s+", "(", re.sub(r"\s+\)", ")", s))
@@ -147,8 +154,8 @@ def display_name(text: object) -> str:
     while words and (words[-1].upper() in SIDE_CODES or words[-1].upper() in BOUND):
         code = words.pop().upper()
         bound = bound or BOUND.get(code, "")
-    s = re.sub(r"(?<!\d)\s*/\s*(?!\d)", " / ", " ".join(words))
-    if not any(c.islower() for c in s):
+    s = _SLASH.sub(" / ", " ".join(words))
+    if capitals:
         s = _title(s)
     else:
         s = " ".join(_mend_word(w) for w in s.split())
