@@ -239,6 +239,7 @@ class _NetworkLayer(DataLayer):
                 lines.forEach(function (l) { l.line.setStyle(l.style); });
                 map.closePopup();
                 found.textContent = "";
+                el.removeAttribute("data-gradient-picked");
                 if (bounds.isValid()) { map.fitBounds(bounds, {padding: [8, 8], animate: false}); }
             }
             function pick(l) {
