@@ -258,18 +258,17 @@ def test_the_wheel_scrolls_the_article_around_an_embedded_map(visit, hart_route_
     top = v.page.evaluate("window.scrollY")
     v.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     v.page.mouse.wheel(0, 300)
-    v.page.wait_for_timeout(400)
-    assert v.page.evaluate("window.scrollY") > top + 100  # the article scrolled ...
+    expect(inner.locator(".gradient-hint.on")).to_have_count(1)  # the map says how to use it ...
+    v.page.wait_for_function(f"window.scrollY > {top + 100}")  # ... the article scrolled ...
     assert leaflet.evaluate(f"{MAP}.getZoom()") == zoom  # ... and the map did not zoom
-    expect(inner.locator(".gradient-hint.on")).to_have_count(1)  # it says how to use the map
     # once the reader clicks the map, the wheel zooms it and the article stays put
     box = frame.bounding_box()
     v.page.mouse.click(box["x"] + 12, box["y"] + box["height"] / 2)
-    assert inner.locator(".folium-map").get_attribute("data-gradient-engaged") == "true"
+    expect(inner.locator(".folium-map")).to_have_attribute("data-gradient-engaged", "true")
     top = v.page.evaluate("window.scrollY")
     v.page.mouse.wheel(0, -300)
-    v.page.wait_for_timeout(500)
-    assert leaflet.evaluate(f"{MAP}.getZoom()") != zoom and v.page.evaluate("window.scrollY") == top
+    leaflet.wait_for_function(f"{MAP}.getZoom() !== {zoom}")  # the map zoomed ...
+    assert v.page.evaluate("window.scrollY") == top  # ... and the article stayed put
     assert all(url.startswith(TILE_HOST) for url in v.outside) and v.dialogs == []
 
 
