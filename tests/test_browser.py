@@ -283,7 +283,7 @@ def test_one_finger_scrolls_a_phone_page_until_the_map_is_tapped(visit, hart_rou
     cdp = v.page.context.new_cdp_session(v.page)
     for kind, points in (("touchStart", [point]), ("touchEnd", [])):  # a tap
         cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
-    v.page.wait_for_timeout(300)
+    v.page.wait_for_function(f"{MAP}.dragging.enabled()")
     assert v.page.evaluate(state) == [True, True, True]
 
 
