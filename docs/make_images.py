@@ -2,9 +2,10 @@
 
     python docs/make_images.py [OUT_DIR]      (default docs/img)
 
-Writes ``route-map.png``, a headless-Chromium screenshot of the HART route 8 map (with
-the census tracts underneath; no basemap, since the build is offline), and
-``profile.png``, its stop-by-stop profile. Needs Debian's ``chromium`` at
+Writes ``route-map.png`` and ``route-map-phone.png``, headless-Chromium screenshots of the
+HART route 8 map at desktop (1000 x 700) and phone (390 x 844, touch) size (with the census
+tracts underneath; no basemap, since the build is offline), ``profile.png``, its stop-by-stop
+profile, and ``profile-phone.png``, the portrait version for phones. Needs Debian's ``chromium`` at
 ``/usr/bin/chromium`` and the ``playwright`` Python package (the test extras); it never
 downloads a browser.
 """
@@ -28,6 +29,8 @@ PATTERN = "8-0-1"
 def _shoot(context, page_path: Path, png: Path, width: int, height: int) -> Path:
     page = context.new_page()
     page.set_viewport_size({"width": width, "height": height})
+    if width < 500:  # a phone: coarse pointer and touch events, as the map sees them
+        context.new_cdp_session(page).send("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 2})
     page.route(lambda url: not url.startswith("file:"), lambda route: route.abort())
     page.goto(page_path.resolve().as_uri())
     page.wait_for_function("document.querySelectorAll('.gradient-stop').length > 0")
@@ -60,7 +63,7 @@ IMG = Path(__file__).resolve().parent / "img"
 
 
 def main(out: Path = IMG, context=None) -> list[Path]:
-    """Run HART end to end and write the two README images to ``out`` (see :func:`screenshot`)."""
+    """Run HART end to end and write the four README images to ``out`` (see :func:`screenshot`)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         tracts = areas.load_areas(datasets.get_path("hillsborough_tracts"), datasets.get_path("usaleep"), "usaleep")
@@ -69,9 +72,12 @@ def main(out: Path = IMG, context=None) -> list[Path]:
     with tempfile.TemporaryDirectory() as tmp:
         page = embed.save_html(maps.route_map(result, PATTERN, tiles=None, areas=tracts), Path(tmp) / "map.html")
         route_png = screenshot(page, out / "route-map.png", context=context)
+        phone_png = screenshot(page, out / "route-map-phone.png", 390, 844, context=context)
     fig = charts.profile(result, PATTERN, pyplot=False)
     profile_png = charts.save_figure(fig, out / "profile.png", dpi=110)
-    return [route_png, profile_png]
+    portrait = charts.profile(result, PATTERN, pyplot=False, portrait=True)
+    portrait_png = charts.save_figure(portrait, out / "profile-phone.png", dpi=150)
+    return [route_png, phone_png, profile_png, portrait_png]
 
 
 if __name__ == "__main__":

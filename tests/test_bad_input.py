@@ -1026,7 +1026,7 @@ def test_long_route_ids_get_a_map_each(small_patterns, tracts, tmp_path):
     pages = [p for p in written["maps"] if p.name.endswith(".html") and not p.name.endswith(".iframe.html")
              and p.name != "network.html"]
     assert len(pages) == len({p.name for p in pages}) == 4
-    assert len({p.name for p in written["profiles"]}) == 8
+    assert len({p.name for p in written["profiles"]}) == 12  # png, svg and the phone png each
 
 
 def test_rerun_replaces_the_previous_outputs_whole(small_patterns, tracts, tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import itertools
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,9 @@ CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]
 HOSTILE = "<img src=x onerror=alert(1)>"
-TILE_HOST = "https://server.arcgisonline.com/ArcGIS/rest/services/Canvas/World_Light_Gray_Base/MapServer/tile/"
+TILE_HOST = "https://server.arcgisonline.com/ArcGIS/rest/services/Canvas/World_Light_Gray_"  # Base and Reference
+MAP = "window[document.querySelector('.folium-map').id]"
+"""The page's Leaflet map, in script."""
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
@@ -72,10 +75,14 @@ def browser():
 def visit(browser):
     pages = []
 
-    def open_page(path: Path, width: int = 1000, height: int = 700) -> Visit:
+    def open_page(path: Path, width: int = 1000, height: int = 700, *, touch: bool = False,
+                  ready: str = "window.L && document.querySelector('.folium-map.leaflet-container')") -> Visit:
         page = browser.new_page()
         pages.append(page)
         page.set_viewport_size({"width": width, "height": height})
+        if touch:  # a phone's coarse pointer and touch events (Chrome DevTools Protocol)
+            cdp = browser.new_cdp_session(page)
+            cdp.send("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 2})
         v = Visit(page)
 
         def block(route):
@@ -93,7 +100,7 @@ def visit(browser):
 
         page.on("dialog", dialog)
         page.goto(path.resolve().as_uri())
-        page.wait_for_function("window.L && document.querySelector('.folium-map.leaflet-container')")
+        page.wait_for_function(ready)
         page.wait_for_timeout(300)  # fade-in animations
         return v
 
@@ -124,7 +131,7 @@ def test_route_map_loads_leaflet_and_draws_route_and_stops(visit, hart_route_pag
     v = visit(hart_route_page)
     assert v.page.evaluate("typeof window.L === 'object' && L.version") == "1.9.3"
     assert v.page.locator(".gradient-stop").count() == 68
-    assert v.page.locator(".gradient-steepest").inner_text() == "Biggest stop-to-stop fall: \u221212.7 years"
+    assert v.page.locator(".gradient-steepest").inner_text() == hart_story_label()  # the sentence's stretch
     assert v.page.locator(".leaflet-control-layers-overlays label").all_inner_texts() == [
         " Small areas", " Route", " Stops"
     ]
@@ -168,38 +175,169 @@ def test_title_and_legend_never_cover_the_map(visit, hart_route_page, width):
     assert v.coloured_pixels() > 1000
 
 
-def test_network_map_of_700_patterns(visit, tmp_path):
+def hart_story_label() -> str:
+    """The label of the stretch HART route 8's sentence cites (what its map highlights)."""
+    result, _ = hart()
+    return result.patterns.set_index("pattern_id").loc["8-0-1", "story_label"]
+
+
+@pytest.fixture(scope="module")
+def network_page(tmp_path_factory):
     result, _ = hart()
     patterns, geometry = replicate(result.patterns, result.geometry, 700)
     m = draw_network_map(patterns, geometry, title="700 patterns", source=HART_LABELS.source_line, tiles=None)
-    v = visit(embed.save_html(m, tmp_path / "network.html"))
+    page = embed.save_html(m, tmp_path_factory.mktemp("network") / "network.html")
+    return page, patterns["route_name"].nunique()  # one line per route
+
+
+def test_network_map_of_700_patterns(visit, network_page):
+    network_page, n_routes = network_page
+    v = visit(network_page)
     assert v.outside == [] and v.errors == [] and v.dialogs == []
-    assert v.page.locator(".folium-map").get_attribute("data-gradient-patterns") == "700"
-    assert v.coloured_pixels() > 3000
-    # hover the top route (drawn last, so on top): its tooltip names it
+    assert v.page.locator(".folium-map").get_attribute("data-gradient-patterns") == str(n_routes)
+    assert v.coloured_pixels() > 1500
+    # hover the strongest route (drawn last, so on top): its tooltip names it and the way it runs
     x, y = v.page.evaluate(
-        """() => { const m = window[document.querySelector('.folium-map').id];
+        f"""() => {{ const m = {MAP};
                    let line = null;
-                   m.eachLayer(l => { if (l instanceof L.Polyline) { line = l; } });
+                   m.eachLayer(l => {{ if (l instanceof L.Polyline) {{ line = l; }} }});
                    const pts = line.getLatLngs(), p = m.latLngToContainerPoint(pts[Math.floor(pts.length / 2)]);
                    const r = m.getContainer().getBoundingClientRect();
-                   return [p.x + r.left, p.y + r.top]; }"""
+                   return [p.x + r.left, p.y + r.top]; }}"""
     )
     v.page.mouse.move(x, y)
     tip = v.page.locator(".leaflet-tooltip")
     expect(tip).to_have_count(1)
     lines = tip.locator(".gradient-tip > *").all_inner_texts()
-    assert lines[0].startswith("Route 8") and lines[2] == "Life expectancy 64.1 to 80.2 years (range 16.1)"
+    assert lines[0].startswith("Route 8") and " towards " in lines[0]
+    assert lines[2] == "Life expectancy 64.1 to 80.2 years (range 16.1)"
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_network_search_finds_a_route(visit, network_page, width):
+    network_page, n_routes = network_page
+    v = visit(network_page, width=width, height=844 if width == 390 else 800)
+    before = v.page.evaluate(f"{MAP}.getZoom()")
+    v.page.fill("#gradient-route", "8")
+    expect(v.page.locator(".gradient-found")).to_have_text("Route 8 towards Westfield Brandon Mall")
+    assert v.page.locator(".folium-map").get_attribute("data-gradient-picked") == "8"
+    assert v.page.evaluate(f"{MAP}.getZoom()") > before  # zoomed to the route
+    popup = v.page.locator(".leaflet-popup-content .gradient-tip > *").all_inner_texts()
+    assert popup[:2] == ["Route 8 towards Westfield Brandon Mall", "Marion Transit Center to Westfield Brandon Mall"]
+    assert v.page.locator("#gradient-routes option").count() == n_routes  # the finder lists every route
+    v.page.fill("#gradient-route", "no such route")
+    v.page.press("#gradient-route", "Enter")
+    expect(v.page.locator(".gradient-found")).to_have_text("No route called \u201cno such route\u201d")
+    v.page.press("#gradient-route", "Escape")
+    expect(v.page.locator(".gradient-found")).to_have_text("")
+    assert v.page.evaluate(f"{MAP}.getZoom()") == before
+    assert v.errors == [] and v.outside == []
+
+
+ARTICLE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Article</title><style>body {{ margin: 0 auto; max-width: 700px; padding: 0 12px; font: 18px/1.5 serif; }}
+</style></head><body><h1>A bus route and its lives</h1>{before}{snippet}{after}</body></html>
+"""
+"""A CMS article: paragraphs, the map's snippet pasted as delivered, more paragraphs."""
+
+
+def article(page: Path, name: str = "article.html") -> Path:
+    snippet = page.with_name(page.stem + ".iframe.html").read_text(encoding="utf-8")
+    text = "<p>" + "Words of the story around the map. " * 40 + "</p>"
+    path = page.with_name(name)
+    path.write_text(ARTICLE.format(before=text * 3, snippet=snippet, after=text * 4), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_wheel_scrolls_the_article_around_an_embedded_map(visit, hart_route_page, width):
+    v = visit(article(hart_route_page), width=width, height=844 if width == 390 else 800,
+              ready="document.querySelector('iframe')")
+    frame = v.page.locator("iframe")
+    frame.scroll_into_view_if_needed()
+    v.page.wait_for_timeout(200)
+    box = frame.bounding_box()
+    assert box["width"] == pytest.approx(min(width - 24, 700), abs=1)  # the column's width ...
+    assert box["height"] == pytest.approx(box["width"] * 2 / 3 + 230, abs=1)  # ... and a height that follows it
+    inner = v.page.frame_locator("iframe")
+    expect(inner.locator(".gradient-stop").first).to_be_attached()
+    leaflet = v.page.frames[1]
+    zoom = leaflet.evaluate(f"{MAP}.getZoom()")
+    top = v.page.evaluate("window.scrollY")
+    v.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    v.page.mouse.wheel(0, 300)
+    expect(inner.locator(".gradient-hint.on")).to_have_count(1)  # the map says how to use it ...
+    v.page.wait_for_function(f"window.scrollY > {top + 100}")  # ... the article scrolled ...
+    assert leaflet.evaluate(f"{MAP}.getZoom()") == zoom  # ... and the map did not zoom
+    # once the reader clicks the map, the wheel zooms it and the article stays put
+    box = frame.bounding_box()
+    v.page.mouse.click(box["x"] + 12, box["y"] + box["height"] / 2)
+    expect(inner.locator(".folium-map")).to_have_attribute("data-gradient-engaged", "true")
+    top = v.page.evaluate("window.scrollY")
+    v.page.mouse.wheel(0, -300)
+    leaflet.wait_for_function(f"{MAP}.getZoom() !== {zoom}")  # the map zoomed ...
+    assert v.page.evaluate("window.scrollY") == top  # ... and the article stayed put
+    assert all(url.startswith(TILE_HOST) for url in v.outside) and v.dialogs == []
+
+
+def test_one_finger_scrolls_a_phone_page_until_the_map_is_tapped(visit, hart_route_page):
+    v = visit(hart_route_page, width=390, height=844, touch=True)
+    state = f"[{MAP}.dragging.enabled(), {MAP}.scrollWheelZoom.enabled(), {MAP}.touchZoom.enabled()]"
+    assert v.page.evaluate(state) == [False, False, True]  # one finger scrolls the page; two pinch the map
+    assert v.page.evaluate("getComputedStyle(document.querySelector('.folium-map')).touchAction") == "pan-x pan-y"
+    assert v.page.locator(".gradient-hint").inner_text() == "Tap the map to explore it; two fingers move it"
+    box = v.map_box()
+    point = {"x": box["x"] + 20, "y": box["y"] + box["height"] - 60}
+    cdp = v.page.context.new_cdp_session(v.page)
+    for kind, points in (("touchStart", [point]), ("touchEnd", [])):  # a tap
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+    v.page.wait_for_function(f"{MAP}.dragging.enabled()")
+    assert v.page.evaluate(state) == [True, True, True]
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_labels_and_text_stay_inside_and_show_display_names(visit, hart_route_page, width):
+    height = 844 if width == 390 else 800
+    v = visit(hart_route_page, width=width, height=height)
+    labels = v.page.locator(".gradient-label")
+    assert labels.all_inner_texts() == [hart_story_label(), "Marion Transit Center",
+                                        "Westfield Brandon Mall"]
+    m = v.map_box()
+    boxes = [labels.nth(k).bounding_box() for k in range(labels.count())]
+    for b in boxes:  # inside the map ...
+        assert m["x"] - 0.5 <= b["x"] and b["x"] + b["width"] <= m["x"] + m["width"] + 0.5
+        assert m["y"] - 0.5 <= b["y"] and b["y"] + b["height"] <= m["y"] + m["height"] + 0.5
+    for a, b in itertools.combinations(boxes, 2):  # ... and clear of each other
+        assert (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"] or a["y"] + a["height"] <= b["y"]
+                or b["y"] + b["height"] <= a["y"])
+    # no text anywhere on the page lies outside the viewport
+    outside = v.page.evaluate(
+        """([w, h]) => Array.from(document.querySelectorAll('body *')).filter(e => {
+               if (!e.childNodes.length || !Array.from(e.childNodes).some(n => n.nodeType === 3 && n.textContent.trim())) {
+                   return false; }
+               const r = e.getBoundingClientRect(), s = getComputedStyle(e);
+               if (s.visibility === 'hidden' || s.display === 'none' || r.width === 0 || e.closest('.gradient-sr')) {
+                   return false; }
+               return r.left < -0.5 || r.top < -0.5 || r.right > w + 0.5 || r.bottom > h + 0.5;
+           }).map(e => e.textContent.slice(0, 40))""", [width, height])
+    assert outside == []
+    # popups and tooltips show display names: HART's "@" reads "at"
+    stop = v.page.locator(".gradient-stop").nth(20)
+    stop.click(force=True)
+    name = v.page.locator(".leaflet-popup-content strong").inner_text()
+    assert " at " in name and "@" not in name and "  " not in name
 
 
 def test_readme_images_are_regenerated_from_the_code(browser, tmp_path):
     spec = importlib.util.spec_from_file_location("make_images", ROOT / "docs" / "make_images.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    route, profile = module.main(tmp_path, context=browser)
-    for path in (route, profile):
+    route, phone, profile, portrait = module.main(tmp_path, context=browser)
+    for path in (route, phone, profile, portrait):
         image = Image.open(path)
         assert image.format == "PNG" and path.stat().st_size < 300_000
-    assert Image.open(route).size == (1000, 700)
-    for name in ("route-map.png", "profile.png"):  # the committed copies exist and are small
-        assert (ROOT / "docs" / "img" / name).stat().st_size < 300_000
+    assert Image.open(route).size == (1000, 700) and Image.open(phone).size == (390, 844)
+    assert Image.open(portrait).size == (540, 675)
+    for name in ("route-map.png", "route-map-phone.png", "profile.png", "profile-phone.png"):
+        assert (ROOT / "docs" / "img" / name).stat().st_size < 300_000  # the committed copies exist and are small

@@ -74,8 +74,10 @@ def test_run_on_hart_writes_the_contract(hart_run):
     assert stops.groupby("pattern_id")["stop_sequence"].apply(lambda s: (s.diff().dropna() == 1).all()).all()
     top2 = patterns.loc[patterns["route_story"], "pattern_id"][:2]  # one map per route
     expected_maps = [f"{p}{s}" for p in top2 for s in (".html", ".iframe.html", ".alt.txt")]
-    assert sorted(p.name for p in (out / "maps").iterdir()) == sorted(expected_maps + ["network.html"])
-    assert len(list((out / "profiles").glob("*.png"))) == 2 and len(list((out / "profiles").glob("*.svg"))) == 2
+    network = ["network.html", "network.iframe.html", "network.alt.txt"]
+    assert sorted(p.name for p in (out / "maps").iterdir()) == sorted(expected_maps + network)
+    assert len(list((out / "profiles").glob("*.png"))) == 4 and len(list((out / "profiles").glob("*.svg"))) == 2
+    assert len(list((out / "profiles").glob("*.portrait.png"))) == 2  # the phone versions
     assert "85 patterns" in proc.stdout
     assert "warning: 2 of 2276 stops fall outside every area" in proc.stderr
 
@@ -173,11 +175,11 @@ def test_demo(tmp_path):
     stories = london[london["route_story"]]
     # the five top-ranked routes, one pattern each, and route 25's story
     assert set(stories["pattern_id"][:5]) | set(stories.loc[stories["route_name"] == "25", "pattern_id"]) == set(maps)
-    assert len(list((tmp_path / "demo" / "london" / "profiles").glob("*.png"))) == 6
+    assert len(list((tmp_path / "demo" / "london" / "profiles").glob("*.png"))) == 12  # and a phone version each
     tampa = tmp_path / "demo" / "tampa"
     assert (tampa / "stops.csv").exists() and len(pd.read_csv(tampa / "patterns.csv")) == 85
     assert len([p for p in (tampa / "maps").glob("*-*-*.html") if not p.name.endswith(".iframe.html")]) == 5
-    assert len(list((tampa / "maps").glob("*.alt.txt"))) == 5 and (tampa / "maps" / "network.html").exists()
+    assert len(list((tampa / "maps").glob("*-*-*.alt.txt"))) == 5 and (tampa / "maps" / "network.html").exists()
     assert "route 25 (" in proc.stdout and "each claim holds over the whole network" in proc.stdout
     assert "London (TfL bus sequences, July 2018)" in proc.stdout and "route 34" in proc.stdout
     lines = [line.strip() for line in proc.stdout.splitlines()]

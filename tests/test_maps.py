@@ -13,7 +13,7 @@ from conftest import line_feed, squares
 from mapdata import HART_LABELS, hart, replicate
 from matplotlib.colors import to_hex
 
-from gradient import Options, gtfs, pipeline
+from gradient import GradientWarning, OptionError, Options, gtfs, pipeline
 from gradient.output import write_outputs
 from gradient.present import embed
 from gradient.present.charts import ChartError, profile, profile_chart, save_figure, text, thin_labels
@@ -25,9 +25,11 @@ from gradient.present.colours import (
     Scale,
     areas_scale,
     contrast_ratio,
+    reference_scale,
 )
 from gradient.present.maps import describe_route, draw_route_map, route_map, safe_json, steepest
-from gradient.present.netmap import NetworkMapError, draw_network_map, encode, network_map
+from gradient.present.netmap import NetworkMapError, draw_network_map, encode, network_map, one_per_route
+from gradient.present.page import esc
 from gradient.schema import metric_crs
 
 HOSTILE = "<img src=x onerror=alert(1)> & `${alert(2)}` </script><script>alert(3)</script>"
@@ -123,7 +125,8 @@ def test_route_map_data(hostile_stops):
         ["Life expectancy: 78.0 years (95% CI 76.0 to 80.0)",
          "Change from previous stop: \u22122.0 years (95% CI \u22124.8 to 0.8)",
          "Area: A1", "Stop 2 of 3, 1.0 km from the start"],
-        ["Life expectancy: 76.0 years (95% CI 72.1 to 79.9)",
+        # A2's error (2 years) is larger than the spread between these three areas: flagged imprecise
+        ["Life expectancy: 76.0 years (95% CI 72.1 to 79.9)", "Estimate uncertain: its 95% interval spans 8 years",
          "Change from previous stop: \u22122.0 years (95% CI \u22126.4 to 2.4)",
          "Area: A2", "Stop 3 of 3, 2.0 km from the start"],
     ]
@@ -209,6 +212,111 @@ def test_no_tiles_means_no_outside_request(hostile_stops):
     assert "L.tileLayer(" not in page
 
 
+def test_template_code_in_a_name_stays_text(hostile_stops):
+    # branca renders every element as a Jinja template: a name must never run as one
+    names = ["{{ 'pwn' ~ 'ed' }}", "{% for x in range(3) %}loop{% endfor %}", "{# gone #}"]
+    stops = hostile_stops.assign(stop_name=names)
+    page = embed.map_html(draw_route_map(stops, title="Route {{ 6 * 7 }}", source="{{ 'src' ~ 'x' }}", tiles=None))
+    assert "pwned" not in page and "looploop" not in page and "srcx" not in page and "Route 42" not in page
+    assert [s["lines"][0] for s in page_data(page)["stops"]] == names
+    assert "Route &#123;&#123; 6 * 7 &#125;&#125;" in page
+
+
+def story_row(result, label: str | None = "\u22124.0 years over 2 stops"):
+    row = result.pattern("R-0-1").copy()
+    row["story_from_seq"], row["story_to_seq"], row["story_label"] = 1, 3, label
+    return row
+
+
+def test_route_map_highlights_the_stretch_the_sentence_cites(hostile_result):
+    stops = hostile_result.stops_of("R-0-1")
+    page = embed.map_html(draw_route_map(stops, title="R", pattern=story_row(hostile_result), tiles=None))
+    d = page_data(page)
+    assert d["steep"]["text"] == "\u22124.0 years over 2 stops" and d["steep"]["cited"] is True
+    first, last = d["stops"][0], d["stops"][-1]
+    assert d["steep"]["c"][0] == pytest.approx([first["y"], first["x"]], abs=1e-4)
+    assert d["steep"]["c"][-1] == pytest.approx([last["y"], last["x"]], abs=1e-4)
+    assert f"Highlighted: \u22124.0 years over 2 stops, {esc(HOSTILE)} to C &amp; D &lt;depot&gt;" in page
+    # no label of its own: a plain one, with the stops counted
+    d = page_data(embed.map_html(draw_route_map(stops, pattern=story_row(hostile_result, None), tiles=None)))
+    assert d["steep"]["text"] == "\u22124.0 years over 2 stops"
+    # columns present but empty (the sentence cites no stretch): the biggest stop-to-stop fall, said as such
+    empty = story_row(hostile_result).copy()
+    empty["story_from_seq"] = empty["story_to_seq"] = pd.NA
+    d = page_data(embed.map_html(draw_route_map(stops, pattern=empty, tiles=None)))
+    assert d["steep"]["text"] == "Biggest stop-to-stop fall: \u22122.0 years" and d["steep"]["cited"] is False
+    alt = describe_route(stops, route="route R", pattern=story_row(hostile_result))
+    assert f"The highlighted stretch (\u22124.0 years over 2 stops) runs from 80.0 years at {HOSTILE}" in alt
+
+
+def test_popups_name_the_area_and_say_when_its_estimate_is_in_doubt(hostile_stops):
+    stops = hostile_stops.assign(area_name=["Hackney Central", None, ""], area_doubt=["", "imprecise", "implausible"],
+                                 le_se=[1.0, 4.6, 1.0], stop_name=["STRATFORD BUS STATION <>#[DLR]", "B", "C"])
+    d = page_data(embed.map_html(draw_route_map(stops, title="R", tiles=None)))
+    lines = [s["lines"] for s in d["stops"]]
+    assert lines[0][0] == "Stratford Bus Station" and "Area: Hackney Central" in lines[0]
+    assert "Interchange: Underground, National Rail, DLR" in lines[0]
+    assert lines[1][2] == "Estimate uncertain: its 95% interval spans 18 years" and "Area: A1" in lines[1]
+    assert lines[2][2] == "Estimate doubtful: implausible for a whole area, treat with care" and "Area: A2" in lines[2]
+    assert not any(line.startswith("Estimate") for line in lines[0])
+
+
+def test_start_and_end_are_marked_and_named(hostile_stops):
+    stops = hostile_stops.assign(stop_name=["HOLLES STREET", "B", "HAINAULT STREET"])
+    d = page_data(embed.map_html(draw_route_map(stops, title="R", tiles=None)))
+    assert [(e["kind"], e["text"]) for e in d["ends"]] == [("start", "Holles Street"), ("end", "Hainault Street")]
+    assert d["ends"][0]["at"] == [d["stops"][0]["y"], d["stops"][0]["x"]]
+    loop = page_data(embed.map_html(draw_route_map(stops.assign(stop_name=["X", "B", "X"]), tiles=None)))
+    assert [e["text"] for e in loop["ends"]] == ["X (start and end)", ""]
+
+
+def test_default_basemap_has_place_names_above_the_route(hostile_stops):
+    page = embed.map_html(draw_route_map(hostile_stops, title="R"))
+    assert "World_Light_Gray_Base" in page and "World_Light_Gray_Reference" in page
+    assert '"pane": "gradient-names"' in page.replace("'", '"') or "gradient-names" in page
+    assert "scrollWheelZoom: false" in page.replace('"scrollWheelZoom": false', "scrollWheelZoom: false")
+
+
+def test_the_colour_reference_is_fixed_and_named(hostile_stops):
+    table = squares(values=(70.0, 80.0, 90.0, 82.0), ses=(1.0,) * 4, xs=(0.0, 1000.0, 2000.0, 3000.0))
+    assert reference_scale(hostile_stops, "areas").reference_label == "median of the 3 areas served"
+    fixed = reference_scale(hostile_stops, 80.0, table)
+    assert (fixed.reference, fixed.reference_label) == (80.0, "reference set by the publisher")
+    whole = reference_scale(hostile_stops, "table", table)
+    assert (whole.reference, whole.reference_label) == (81.0, "median of all 4 areas in the table")
+    table.attrs.update(national_median=81.3, national_median_label="median of England's MSOAs")
+    england = reference_scale(hostile_stops, "table", table)
+    assert (england.reference, england.reference_label) == (81.3, "median of England's MSOAs")
+    # two runs against one table share one scale, whatever areas each serves
+    assert reference_scale(hostile_stops.iloc[:1], "table", table) == england
+    page = embed.map_html(draw_route_map(hostile_stops, title="R", scale=england, tiles=None))
+    assert "\u25b2 81.3: median of England&#x27;s MSOAs" in page
+    with pytest.warns(GradientWarning, match=r"scale_reference='table' needs the life expectancy table"):
+        assert reference_scale(hostile_stops, "table").reference_label == "median of the 3 areas served"
+
+
+def test_scale_reference_and_embed_base_url_options():
+    assert Options(scale_reference="80.5").scale_reference == 80.5
+    assert Options(scale_reference="table").scale_reference == "table"
+    assert Options(embed_base_url="https://example.org/g/").embed_base_url == "https://example.org/g"
+    with pytest.raises(OptionError, match=r"scale_reference='median' is not one of areas, table or a number"):
+        Options(scale_reference="median")
+    for bad in ("javascript:alert(1)", "ftp://example.org", "https://example.org/a b", 'https://x.org/"><b>'):
+        with pytest.raises(OptionError, match=r"embed_base_url=.* must be an http:// or https:// address"):
+            Options(embed_base_url=bad)
+
+
+def test_embed_snippet_points_at_the_published_address(hostile_result, tmp_path):
+    m = route_map(hostile_result, "R-0-1", tiles=None)
+    paths = embed.save_embed(m, tmp_path / "R 0.html", base_url="https://example.org/graphics/buses/")
+    snippet = paths[1].read_text(encoding="utf-8")
+    assert 'src="https://example.org/graphics/buses/R%200.html"' in snippet
+    assert 'sandbox="allow-scripts allow-popups"' in snippet and 'title="Map: Route R: ' in snippet
+    assert "padding-top:calc(66.67% + 230px)" in snippet  # the height follows the width
+    with pytest.raises(OptionError, match=r"base_url='data:text/html,x' must be an http"):
+        embed.save_embed(m, tmp_path / "x.html", base_url="data:text/html,x")
+
+
 # alt text and iframe snippet
 
 
@@ -223,11 +331,12 @@ def test_save_embed_writes_page_snippet_and_alt_text(hostile_result, tmp_path):
     paths = embed.save_embed(route_map(hostile_result, "R-0-1"), tmp_path / "maps" / "R-0-1.html")
     assert [p.name for p in paths] == ["R-0-1.html", "R-0-1.iframe.html", "R-0-1.alt.txt"]
     assert paths[2].read_text(encoding="utf-8") == ALT + "\n"
+    title = ("Map: Route R: &lt;img src=x onerror=alert(1)&gt; &amp; `$&#123;alert(2)&#125;` "
+             "&lt;/script&gt;&lt;script&gt;alert(3)&lt;/script&gt; to C &amp; D &lt;depot&gt;")
     assert paths[1].read_text(encoding="utf-8") == (
-        '<iframe src="R-0-1.html" title="Map: Route R: &lt;img src=x onerror=alert(1)&gt; &amp; `${alert(2)}` '
-        '&lt;/script&gt;&lt;script&gt;alert(3)&lt;/script&gt; to C &amp; D &lt;depot&gt;" width="100%" '
-        'height="560" style="border:0;display:block;width:100%" loading="lazy" '
-        'sandbox="allow-scripts allow-popups"></iframe>\n'
+        '<div class="gradient-embed" style="position:relative;width:100%;height:0;padding-top:calc(66.67% + 230px)">'
+        f'<iframe src="R-0-1.html" title="{title}" style="position:absolute;top:0;left:0;width:100%;height:100%;'
+        'border:0" loading="lazy" sandbox="allow-scripts allow-popups"></iframe></div>\n'
     )
     page = paths[0].read_text(encoding="utf-8")
     assert '<p id="gradient-desc" class="gradient-sr">Map of route R from &lt;img src=x' in page
@@ -251,20 +360,57 @@ def test_iframe_height_must_be_positive():
 def test_network_map_data(hostile_result):
     page = embed.map_html(network_map(hostile_result, tiles=None))
     d = page_data(page)
-    assert [p["t"][0] for p in d["p"]] == ["Route R, direction 0", "Route R, direction 1"]
+    # one line per route: its pattern with the larger range, named by the way it runs
+    assert [p["t"][0] for p in d["p"]] == ["Route R towards C & D <depot>"]
     assert d["p"][0]["t"][1:] == [
         f"{HOSTILE} to C & D <depot>", "Life expectancy 76.0 to 80.0 years (range 4.0)",
-        "Trend \u22122.00 years per km (95% CI \u22123.96 to \u22120.04)", f"Biggest stop-to-stop fall 2.0 years: {HOSTILE} to B's stop #2",
+        f"Biggest stop-to-stop fall 2.0 years: {HOSTILE} to B's stop #2",
+        "Trend \u22122.00 years per km (95% CI \u22123.96 to \u22120.04)",
     ]
-    assert [p["w"] for p in d["p"]] == [6.0, 6.0]
+    assert d["p"][0]["r"] == "R" and d["names"] == ["R"] and d["example"] == "R"
+    assert [p["w"] for p in d["p"]] == [4.2]
     assert "<img src=x" not in page and safe_json(HOSTILE)[1:-1] in page
+    assert 'id="gradient-route"' in page and "Find a route" in page
 
 
-def test_encode_rounds_and_delta_encodes():
+def test_one_line_per_route_keeps_the_larger_value_in_ranking_order():
+    p = pd.DataFrame({"pattern_id": ["a0", "a1", "b0", "b1", "c0"], "route_name": ["A", "A", "B", "B", "C"],
+                      "le_range": [3.0, 5.0, 2.0, 2.0, np.nan]})
+    assert one_per_route(p, "le_range")["pattern_id"].tolist() == ["a1", "b0", "c0"]
+    p["slope_per_km"] = [0.1, -0.3, 0.2, -0.2, np.nan]
+    assert one_per_route(p, "slope_per_km")["pattern_id"].tolist() == ["a1", "b0", "c0"]
+
+
+def test_network_colours_fade_below_the_knee():
+    values = np.arange(10.0)
+    scale = Scale(0.0, 9.0, 0.0, "", "emphasis", knee=0.5)
+    colours = scale.colours(values)
+    assert colours[:5] == [colours[0]] * 5 and len(set(colours[5:])) == 5  # one grey below, a ramp above
+    assert scale.strength([0.0, 4.5, 9.0]).tolist() == [0.0, 0.0, 1.0]
+    assert "#b9b9b9 50.0%" in scale.css_gradient()
+
+
+def test_encode_rounds_and_writes_encoded_polylines():
     line = shapely.LineString([(-82.45, 27.95), (-82.44999, 27.95001), (-82.44, 27.95001)])
-    assert encode(np.array([line]), metric_crs([-82.44], [27.95]), 0.0) == [
-        [2795000, -8245000, 1, 1, 0, 999]
-    ]
+    [text] = encode(np.array([line]), metric_crs([-82.44], [27.95]), 0.0)
+    assert decode(text) == [2795000, -8245000, 1, 1, 0, 999]  # first point, then 1e-5 degree deltas
+    assert text == "o~qiDnofvNAA?m}@" and json.dumps(text) == f'"{text}"'
+
+
+def decode(text: str) -> list[int]:
+    """Google's polyline decoding, as the page's script does it (deltas, not sums)."""
+    out, i = [], 0
+    while i < len(text):
+        shift = result = 0
+        while True:
+            b = ord(text[i]) - 63
+            i += 1
+            result |= (b & 31) << shift
+            shift += 5
+            if b < 32:
+                break
+        out.append(~(result >> 1) if result & 1 else result >> 1)
+    return out
 
 
 def test_network_map_refuses_an_unknown_value(hostile_result):
@@ -287,8 +433,9 @@ def test_hart_route_map_fits_the_budget(tmp_path):
     print(f"\nHART route 8 map with tracts: {size} bytes")
     assert size < 1_500_000
     d = page_data(paths[0].read_text(encoding="utf-8"))
-    assert len(d["stops"]) == 68 and d["steep"]["text"] == "Biggest stop-to-stop fall: \u221212.7 years"
-    assert "7th Av @ 22nd St to 7th Av @ 24th St" in paths[0].read_text(encoding="utf-8")
+    story = result.patterns.set_index("pattern_id").loc["8-0-1", "story_label"]
+    assert len(d["stops"]) == 68 and d["steep"]["text"] == story == "\u221212.7 years in 270 m"
+    assert "7th Av at 22nd St to 7th Av at 24th St" in paths[0].read_text(encoding="utf-8")  # display names
 
 
 def test_network_maps_fit_the_budget(tmp_path):
@@ -300,7 +447,7 @@ def test_network_maps_fit_the_budget(tmp_path):
     print(f"\nnetwork maps: HART 85 patterns {hart_size} bytes, 700 patterns {big.stat().st_size} bytes")
     assert hart_size < 1_500_000
     assert big.stat().st_size < 8_000_000
-    assert len(page_data(big.read_text(encoding="utf-8"))["p"]) == 700
+    assert len(page_data(big.read_text(encoding="utf-8"))["p"]) == patterns["route_name"].nunique() > 350
 
 
 # pipeline
@@ -308,8 +455,9 @@ def test_network_maps_fit_the_budget(tmp_path):
 
 def test_write_outputs_writes_maps_embeds_profiles_and_network(hostile_result, tmp_path):
     written = write_outputs(hostile_result, tmp_path, Options(maps=1), tiles=None)
-    assert [p.name for p in written["maps"]] == ["R-0-1.html", "R-0-1.iframe.html", "R-0-1.alt.txt", "network.html"]
-    assert [p.name for p in written["profiles"]] == ["R-0-1.png", "R-0-1.svg"]
+    assert [p.name for p in written["maps"]] == ["R-0-1.html", "R-0-1.iframe.html", "R-0-1.alt.txt", "network.html",
+                                                  "network.iframe.html", "network.alt.txt"]
+    assert [p.name for p in written["profiles"]] == ["R-0-1.png", "R-0-1.svg", "R-0-1.portrait.png"]
     assert write_outputs(hostile_result, tmp_path / "none", Options(maps=0))["maps"] == []
 
 
@@ -337,17 +485,104 @@ def test_profile_chart_is_deterministic(hostile_result, tmp_path):
 
 def test_profile_chart_content(hostile_result):
     fig = profile(hostile_result, "R-0-1")
-    ax = fig.axes[0]
+    ax, key, foot = fig.axes[0], fig.axes[1], fig.axes[2]
     labels = [t.get_text() for t in ax.get_xticklabels()]
     assert labels == [text(HOSTILE, 28), "B's stop #2", "C & D <depot>"]
-    legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    legend = [t.get_text().replace("\n", " ") for t in key.get_legend().get_texts()]
     assert legend == [
-        "95% interval", "life expectancy at the stop", "78.0: median of the 3 areas served",
-        text(f"biggest stop-to-stop fall: \u22122.0 years, {HOSTILE} to B's stop #2", 90),
+        "95% interval", "life expectancy at the stop", "estimate in doubt (see the map)",
+        "78.0: median of the 3 areas served",
+        text(f"biggest stop-to-stop fall: \u22122.0 years, {HOSTILE} to B's stop #2"),
     ]
-    assert fig.get_suptitle() == text(f"Route R: {HOSTILE} to C & D <depot>")
+    assert fig.get_suptitle().replace("\n", " ") == text(f"Route R: {HOSTILE} to C & D <depot>")
     assert ax.get_title(loc="left") == "Life expectancy at birth at each stop, years (persons, 2010-2015)"
-    assert fig.axes[1].texts[0].get_text() == "Sources: test LE 2010-2015; test feed"
+    assert foot.texts[0].get_text() == "Sources: test LE 2010-2015; test feed"
+
+
+def drawn_texts(fig) -> list:
+    """Every text matplotlib draws: all Text artists, tick labels only for ticks inside the view."""
+    from matplotlib.axis import Axis
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    skipped = set()
+    for axis in fig.findobj(Axis):
+        lo, hi = sorted(axis.get_view_interval())
+        for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+            if not lo - 1e-9 <= tick.get_loc() <= hi + 1e-9:
+                skipped |= {id(tick.label1), id(tick.label2)}
+    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text() and id(t) not in skipped]
+
+
+def long_route(n: int = 120) -> pd.DataFrame:
+    """A long pattern with long capitalised names, a gap, a doubtful area and a fall near the end."""
+    rng = np.random.default_rng(5)
+    le = 80 + np.cumsum(rng.normal(0, 0.8, n))
+    le[n - 3] = le[n - 4] - 9.0
+    le[40:44] = np.nan
+    return pd.DataFrame({
+        "pattern_id": "L", "stop_sequence": np.arange(1, n + 1),
+        "stop_name": [f"VERY LONG STOP NAME NUMBER {k} / HIGH STREET STN <> #" for k in range(n)],
+        "dist_m": np.arange(n) * 410.0, "le": le, "le_se": np.full(n, 1.2),
+        "le_delta": np.r_[np.nan, np.diff(le)], "area_id": [f"E{k // 3}" for k in range(n)],
+        "area_doubt": ["imprecise" if k == 10 else "" for k in range(n)],
+    })
+
+
+@pytest.mark.parametrize("portrait", [False, True], ids=["landscape", "portrait"])
+@pytest.mark.parametrize("route", ["short", "long"])
+def test_every_chart_text_stays_inside_the_figure_and_the_plot_keeps_its_width(hostile_stops, route, portrait):
+    stops = hostile_stops if route == "short" else long_route()
+    fig = profile_chart(stops, title="Route 8: " + "A very long title indeed " * 3, subtitle="persons, 2010-2015",
+                        source="Sources: " + "a long source line " * 8, reference=78.0,
+                        reference_label="median of the 184 tracts served", pyplot=False, portrait=portrait)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    renderer = fig.canvas.get_renderer()
+    width, height = fig.bbox.width, fig.bbox.height
+    texts = drawn_texts(fig)
+    assert len(texts) > 10
+    for t in texts:
+        box = t.get_window_extent(renderer)
+        assert box.x0 >= -0.5 and box.y0 >= -0.5 and box.x1 <= width + 0.5 and box.y1 <= height + 0.5, t.get_text()
+    assert fig.axes[0].get_position().width > (0.75 if portrait else 0.85)  # the plot keeps the width
+
+
+def test_charts_name_stops_for_print_and_mark_doubtful_estimates():
+    fig = profile_chart(long_route(), pyplot=False)
+    names = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert names[0] == "Very Long Stop Name Number\u2026" and not any("<>" in n or "#" in n for n in names)
+    legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert "estimate in doubt (see the map)" in legend
+    hollow = [line for line in fig.axes[0].get_lines() if line.get_markerfacecolor() == "white"]
+    assert len(hollow) == 1 and len(hollow[0].get_xdata()) == 1
+
+
+def test_chart_highlights_the_stretch_the_sentence_cites(hostile_result):
+    row = hostile_result.pattern("R-0-1").copy()
+    row["story_from_seq"], row["story_to_seq"], row["story_label"] = 1, 3, "\u22124.0 years over 2 stops"
+    row["takeaway"] = "Life expectancy falls 4 years over two stops on route R"
+    fig = profile_chart(hostile_result.stops_of("R-0-1"), pattern=row, pyplot=False)
+    dashed = [line for line in fig.axes[0].get_lines() if line.get_linewidth() > 3]
+    assert dashed[0].get_xdata() == pytest.approx([0.0, 1.0, 2.0])  # stops 1 to 3, not the biggest single fall
+    assert [t.get_text() for t in fig.axes[0].texts] == ["\u22124.0 years over 2 stops"]
+    legend = [t.get_text().replace("\n", " ") for t in fig.axes[1].get_legend().get_texts()]
+    assert legend[-1] == text(f"highlighted: \u22124.0 years over 2 stops, {HOSTILE} to C & D <depot>")
+    result = pipeline.Result(hostile_result.stops, pd.DataFrame([row]), hostile_result.geometry,
+                             hostile_result.labels)
+    phone = profile(result, "R-0-1", portrait=True, pyplot=False)
+    assert phone.get_suptitle().replace("\n", " ") == "Life expectancy falls 4 years over two stops on route R"
+
+
+def test_svg_keeps_its_text_as_text_and_the_portrait_fits_a_phone(hostile_result, tmp_path):
+    svg = save_figure(profile(hostile_result, "R-0-1", pyplot=False), tmp_path / "p.svg").read_text()
+    assert "<text" in svg and "B&#39;s stop #2" in svg or "B's stop #2" in svg
+    assert "Sources: test LE 2010-2015; test feed" in svg
+    png = save_figure(profile(hostile_result, "R-0-1", pyplot=False, portrait=True), tmp_path / "p.portrait.png")
+    from PIL import Image
+
+    assert Image.open(png).size == (1080, 1350)
 
 
 def test_dollar_signs_in_names_are_not_mathtext(hostile_stops, tmp_path):

@@ -83,10 +83,11 @@ def clean_geometries(gdf: gpd.GeoDataFrame, path: Path) -> tuple[np.ndarray, np.
         If a feature that is not empty is not a Polygon or MultiPolygon (points,
         lines, collections), with the count of each type.
     """
-    geom = gdf.geometry.array
+    geom = np.asarray(gdf.geometry.array)
     empty = shapely.is_empty(geom) | shapely.is_missing(geom)
     if empty.any():
         warnings.warn(f"{path}: dropped {int(empty.sum())} empty geometries", GradientWarning, stacklevel=2)
+    geom = np.where(empty, geom, _areas_only(geom))  # a collection holding areas (and stray lines) is an area
     kinds = pd.Series(shapely.get_type_id(geom))[~empty]
     other = ~kinds.isin(list(POLYGON_TYPES))  # Polygon, MultiPolygon
     if other.any():
@@ -104,5 +105,20 @@ def clean_geometries(gdf: gpd.GeoDataFrame, path: Path) -> tuple[np.ndarray, np.
             GradientWarning,
             stacklevel=2,
         )
-        geom = np.where(invalid, shapely.make_valid(geom), geom)
+        geom = np.where(invalid, _areas_only(shapely.make_valid(geom)), geom)
     return geom, empty, invalid
+
+
+def _areas_only(geom: np.ndarray) -> np.ndarray:
+    """Geometry collections (as ``make_valid`` or a file may give) reduced to their polygons.
+
+    A collection without any polygon is left as it is, so that it is refused by name.
+    """
+    out = np.asarray(geom, dtype=object).copy()
+    collection = shapely.get_type_id(out) == 7
+    for i in np.flatnonzero(collection):
+        parts = shapely.get_parts(out[i])
+        polys = [p for p in parts if shapely.get_type_id(p) in (3, 6)]
+        if polys:
+            out[i] = shapely.union_all(polys)
+    return out

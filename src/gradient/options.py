@@ -62,6 +62,10 @@ DEFAULT_TILES = "Esri.WorldGrayCanvas"
 ENGINES = ("pyarrow", "gtfs-kit")
 """GTFS readers (:func:`gradient.gtfs.read_feed`)."""
 
+SCALE_REFERENCES = ("areas", "table")
+"""Named references of the maps' colour scale (:func:`gradient.present.colours.reference_scale`);
+a number is the third kind."""
+
 
 def _opt(default: Any, flag: str, help: str, *, metavar: str | None = None, choices: tuple | None = None,
          commands: tuple[str, ...] = ("run", "batch"), **extra: Any) -> Any:
@@ -114,6 +118,16 @@ class Options:
         GTFS reader (:func:`gradient.gtfs.read_feed`).
     maps : int, default 5
         Maps and profiles for the top-ranked routes (:func:`gradient.write_outputs`).
+    scale_reference : {'areas', 'table'} or float, default 'areas'
+        The value the maps' and charts' colour scale is centred on and the legend names
+        (:func:`gradient.present.colours.reference_scale`): the median of the areas the
+        run's stops serve, the median of the whole life expectancy table (so maps made
+        by several runs against one table share one scale), or a number of years the
+        publisher sets.
+    embed_base_url : str, optional
+        The address the maps will be published under, e.g.
+        ``"https://example.org/graphics/buses"``: each ``.iframe.html`` snippet then
+        points at ``<embed_base_url>/<file>`` instead of the bare file name. http(s) only.
 
     Examples
     --------
@@ -143,6 +157,11 @@ class Options:
                               action="store_true")
     engine: str = _opt("pyarrow", "--engine", "GTFS reader", choices=ENGINES)
     maps: int = _opt(5, "--maps", "maps and profiles for the N top-ranked routes", metavar="N", batch_default=0)
+    scale_reference: Any = _opt("areas", "--scale-reference", "centre of the maps' colour scale: 'areas' (median "
+                                "of the areas served), 'table' (median of the whole table) or a number of years",
+                                metavar="REF")
+    embed_base_url: str | None = _opt(None, "--embed-base-url", "address the maps will be published under; the "
+                                      "iframe snippets point there", metavar="URL")
 
     def __post_init__(self) -> None:
         self._choose("method", METHODS)
@@ -157,6 +176,8 @@ class Options:
         self._whole("stretch_k", 1, "e.g. 5")
         self._whole("draws", 200, "e.g. 2000")
         self._whole("maps", 0, "e.g. 5 (0 for none)")
+        self._scale_reference()
+        self._embed_base_url()
         if self.routes is not None:
             routes = (self.routes,) if isinstance(self.routes, str) else tuple(map(str, self.routes))
             object.__setattr__(self, "routes", routes or None)
@@ -167,6 +188,22 @@ class Options:
         if self.method == "network" and self.network is None:
             raise OptionError("method='network' needs a street network: give network=FILE (GraphML or OSM XML)",
                               param="network")
+
+    def _scale_reference(self) -> None:
+        value = self.scale_reference
+        if isinstance(value, str) and value not in SCALE_REFERENCES:
+            try:
+                value = float(value)
+            except ValueError:
+                value = None
+        if value is None or not (isinstance(value, str) or _is_number(value)):
+            raise OptionError(f"scale_reference={self.scale_reference!r} is not one of {', '.join(SCALE_REFERENCES)} "
+                              "or a number of years, e.g. 80", param="scale_reference")
+        object.__setattr__(self, "scale_reference", value if isinstance(value, str) else float(value))
+
+    def _embed_base_url(self) -> None:
+        if self.embed_base_url is not None:
+            object.__setattr__(self, "embed_base_url", check_base_url(self.embed_base_url))
 
     def _choose(self, name: str, choices: tuple[str, ...]) -> None:
         value = getattr(self, name)
@@ -204,6 +241,30 @@ class Options:
     def level(self) -> str:
         """The interval level as people write it, e.g. ``"95%"``."""
         return f"{100 * (1 - self.alpha):g}%"
+
+
+def check_base_url(url: Any, param: str = "embed_base_url") -> str:
+    """An http(s) address to publish maps under, without its trailing slash.
+
+    Raises
+    ------
+    OptionError
+        If it is not a string with an http or https scheme and a host, or holds
+        spaces, quotes, angle brackets or backticks.
+
+    Examples
+    --------
+    >>> check_base_url("https://example.org/graphics/buses/")
+    'https://example.org/graphics/buses'
+    """
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or any(
+            c.isspace() or c in "\"'<>`" for c in url):
+        raise OptionError(f"{param}={url!r} must be an http:// or https:// address, e.g. "
+                          "https://example.org/graphics/buses", param=param)
+    return url.rstrip("/")
 
 
 def _is_number(value: Any) -> bool:

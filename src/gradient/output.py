@@ -70,7 +70,7 @@ def write_outputs(
     tiles : str or None
         Basemap (:func:`gradient.present.maps.route_map`).
     areas : geopandas.GeoDataFrame, optional
-        Drawn underneath each route map.
+        Drawn underneath each route map; also the table behind ``scale_reference='table'``.
     also : sequence of str
         Pattern ids mapped besides the top ones.
     progress : bool, default False
@@ -86,12 +86,14 @@ def write_outputs(
     The CSVs hold the contract's columns in order, then the additional columns
     documented in ``docs/COLUMNS.md``. For each mapped pattern:
     ``maps/<name>.html`` (a self-contained page), ``maps/<name>.iframe.html``
-    (an ``<iframe>`` snippet), ``maps/<name>.alt.txt`` (alt text) and
-    ``profiles/<name>.png`` and ``.svg``, where ``<name>`` is the pattern id, or for an
-    id too long or not file-name safe a cut of it and a short hash
+    (a responsive ``<iframe>`` snippet pointing at ``options.embed_base_url`` when set),
+    ``maps/<name>.alt.txt`` (alt text), ``profiles/<name>.png`` and ``.svg`` and
+    ``profiles/<name>.portrait.png`` (for phones), where ``<name>`` is the pattern id, or
+    for an id too long or not file-name safe a cut of it and a short hash
     (:func:`gradient.schema.file_stems`: every pattern its own files); plus
-    ``maps/network.html`` with every pattern when any map is written. All maps and
-    profiles share one colour scale.
+    ``maps/network.html`` (with its ``.iframe.html`` and ``.alt.txt``) with every route
+    when any map is written. All maps and profiles share one colour scale, centred on
+    ``options.scale_reference``.
 
     A rerun into the same folder replaces the previous run's outputs whole: the
     files it wrote (listed in ``.gradient-outputs``) that this run does not write are
@@ -119,15 +121,19 @@ def _write_all(result: Result, out: Path, options: Options, *, tiles, areas, als
 
     from .present import charts, colours, embed, maps, netmap
 
-    scale = colours.areas_scale(result.stops)
+    scale = colours.reference_scale(result.stops, options.scale_reference, areas)
+    url = options.embed_base_url
     stems = file_stems(chosen)
     for pid in tqdm(chosen, desc="maps and profiles", unit="route", disable=not progress, leave=False):
         name = stems[pid]
         m = maps.route_map(result, pid, tiles=tiles, areas=areas, scale=scale)
-        written["maps"] += embed.save_embed(m, out / "maps" / f"{name}.html")
+        written["maps"] += embed.save_embed(m, out / "maps" / f"{name}.html", base_url=url)
         fig = charts.profile(result, pid, scale=scale, pyplot=False)
         for suffix in (".png", ".svg"):
             written["profiles"].append(charts.save_figure(fig, out / "profiles" / f"{name}{suffix}"))
+        phone = charts.profile(result, pid, scale=scale, pyplot=False, portrait=True)
+        written["profiles"].append(charts.save_figure(phone, out / "profiles" / f"{name}.portrait.png"))
     if options.maps > 0:
-        written["maps"].append(embed.save_html(netmap.network_map(result, tiles=tiles), out / "maps" / "network.html"))
+        written["maps"] += embed.save_embed(netmap.network_map(result, tiles=tiles), out / "maps" / "network.html",
+                                            base_url=url)
     return written

@@ -259,8 +259,8 @@ def run(
         ``Options()``): ``method``, ``radius_m``, ``network``, ``walk_m`` (how stops
         take their areas), ``alpha``, ``correction``, ``family``, ``stretch_k``,
         ``draws`` (what is tested, at what level), ``routes``, ``all_patterns``,
-        ``engine`` (what is read) and ``maps`` (what :func:`gradient.write_outputs`
-        draws).
+        ``engine`` (what is read) and ``maps``, ``scale_reference``, ``embed_base_url``
+        (what :func:`gradient.write_outputs` draws, on what colour scale, for what address).
     route_lines : str or Path, optional
         TfL's route lines, for distances along the roads (TfL only).
     labels : Labels, optional

@@ -9,7 +9,8 @@ them dashed so they do not rely on colour alone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -29,7 +30,11 @@ DIVERGING = LinearSegmentedColormap.from_list(
 SEQUENTIAL = LinearSegmentedColormap.from_list("gradient_sequential", ["#2f8575", "#4a68a8", "#7a3a97", "#4d0a62"])
 """Teal (small) to deep purple (large), for magnitudes such as a route's range."""
 
-PALETTES = {"diverging": DIVERGING, "sequential": SEQUENTIAL}
+EMPHASIS = LinearSegmentedColormap.from_list("gradient_emphasis", ["#b9b9b9", "#b07cc6", "#7a3a97", "#4d0a62"])
+"""Faint grey (small) to deep purple (large), for a network map: the many small values stay
+context and only the large ones draw the eye. Its low end is deliberately faint (below 3:1)."""
+
+PALETTES = {"diverging": DIVERGING, "sequential": SEQUENTIAL, "emphasis": EMPHASIS}
 
 
 def contrast_ratio(a: str, b: str) -> float:
@@ -66,6 +71,9 @@ class Scale:
         ``"diverging"`` or ``"sequential"``.
     clipped : bool
         Whether some values lie beyond the ends (the legend then reads ``≤`` and ``≥``).
+    knee : float
+        Share of the scale (0 to 1, from ``vmin``) that takes the palette's first colour;
+        the palette spreads over the rest. 0 (the default) spreads it over the whole scale.
     """
 
     vmin: float
@@ -74,6 +82,7 @@ class Scale:
     reference_label: str = ""
     palette: str = "diverging"
     clipped: bool = False
+    knee: float = field(default=0.0, repr=False)
 
     @classmethod
     def around(
@@ -115,15 +124,25 @@ class Scale:
         span = (self.vmax - self.vmin) or 1.0
         return np.clip((v - self.vmin) / span, 0.0, 1.0)
 
+    def strength(self, values: np.ndarray | pd.Series | float) -> np.ndarray:
+        """Where values fall on the palette, 0 to 1: :meth:`position` past the ``knee``."""
+        p = self.position(values)
+        if self.knee <= 0:
+            return p
+        return np.clip((p - self.knee) / (1.0 - self.knee), 0.0, 1.0)
+
     def colours(self, values: np.ndarray | pd.Series) -> list[str]:
         """Hex colours of values; missing values get :data:`MISSING_COLOUR`."""
         cmap = PALETTES[self.palette]
-        return [to_hex(cmap(p)) if np.isfinite(p) else MISSING_COLOUR for p in np.atleast_1d(self.position(values))]
+        return [to_hex(cmap(p)) if np.isfinite(p) else MISSING_COLOUR for p in np.atleast_1d(self.strength(values))]
 
     def css_gradient(self, n: int = 11) -> str:
         """A CSS ``linear-gradient`` of the palette, left (``vmin``) to right (``vmax``)."""
         cmap = PALETTES[self.palette]
-        return "linear-gradient(to right, " + ", ".join(to_hex(cmap(p)) for p in np.linspace(0, 1, n)) + ")"
+        stops = [f"{to_hex(cmap(p))} {100 * (self.knee + (1 - self.knee) * p):.1f}%" for p in np.linspace(0, 1, n)]
+        if self.knee <= 0:
+            stops = [to_hex(cmap(p)) for p in np.linspace(0, 1, n)]
+        return "linear-gradient(to right, " + ", ".join(stops) + ")"
 
 
 def areas_scale(stops: pd.DataFrame, label: str = "areas", coverage: float = 0.95) -> Scale:
@@ -153,3 +172,72 @@ def areas_scale(stops: pd.DataFrame, label: str = "areas", coverage: float = 0.9
     """
     used = stops.loc[stops["area_id"].notna() & stops["le"].notna(), ["area_id", "le"]].drop_duplicates("area_id")
     return Scale.around(used["le"], reference_label=f"median of the {len(used)} {label} served", coverage=coverage)
+
+
+def reference_scale(stops: pd.DataFrame, reference: str | float = "areas", areas: pd.DataFrame | None = None,
+                    label: str = "areas", coverage: float = 0.95) -> Scale:
+    """The diverging scale of every map and chart of a run, centred on a fixed, named reference.
+
+    Parameters
+    ----------
+    stops : pandas.DataFrame
+        ``area_id`` and ``le`` per stop, as in ``stops.csv``.
+    reference : {'areas', 'table'} or float, default 'areas'
+        ``'areas'``: the median of the distinct areas the stops serve
+        (:func:`areas_scale`). ``'table'``: the median of the whole life expectancy table,
+        ``areas.attrs["national_median"]`` where the table carries it (named by
+        ``areas.attrs["national_median_label"]``, e.g. "median of England's MSOAs"),
+        otherwise the median of ``areas["le"]``. A number: that many years, "set by the
+        publisher". With ``'table'`` or a number the scale's width comes from the whole
+        table too (when given), so maps made by several runs against one table match
+        colour for colour.
+    areas : pandas.DataFrame, optional
+        The life expectancy table (``le`` per area, e.g. from :func:`gradient.load_areas`).
+    label : str
+        What the areas are called, e.g. ``"tracts"``.
+    coverage : float, default 0.95
+        As for :meth:`Scale.around`.
+
+    Returns
+    -------
+    Scale
+        Its ``reference_label`` says what the reference is.
+
+    Warns
+    -----
+    GradientWarning
+        If ``reference='table'`` but no ``areas`` are given: the scale falls back to the
+        median of the areas served, and says so.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"area_id": ["a", "b", "c"], "le": [70.0, 76.0, 80.0]})
+    >>> reference_scale(s, 80).reference_label
+    'reference set by the publisher'
+    """
+    from ..errors import GradientWarning
+
+    table = None
+    if areas is not None and "le" in areas:
+        table = pd.to_numeric(areas["le"], errors="coerce").to_numpy(float)
+        table = table[np.isfinite(table)]
+    if isinstance(reference, str) and reference == "areas":
+        return areas_scale(stops, label, coverage)
+    if isinstance(reference, str) and reference == "table":
+        attrs = getattr(areas, "attrs", {}) if areas is not None else {}
+        if attrs.get("national_median") is not None and np.isfinite(attrs["national_median"]):
+            value = float(attrs["national_median"])
+            name = attrs.get("national_median_label") or "national median"
+        elif table is not None and len(table):
+            value = float(np.median(table))
+            name = attrs.get("national_median_label") or f"median of all {len(table):,} {label} in the table"
+        else:
+            warnings.warn("scale_reference='table' needs the life expectancy table (areas=); the maps use the "
+                          "median of the areas served instead", GradientWarning, stacklevel=2)
+            return areas_scale(stops, label, coverage)
+    else:
+        value, name = float(reference), "reference set by the publisher"
+    if table is not None and len(table):
+        return Scale.around(table, reference=value, reference_label=name, coverage=coverage)
+    used = stops.loc[stops["area_id"].notna() & stops["le"].notna(), ["area_id", "le"]].drop_duplicates("area_id")
+    return Scale.around(used["le"], reference=value, reference_label=name, coverage=coverage)

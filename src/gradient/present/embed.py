@@ -5,7 +5,9 @@ break when a CDN is blocked, so :func:`save_html` inlines Leaflet's script and
 stylesheet (with its images as data URIs) from the XStatic-Leaflet package on PyPI
 and drops the helpers our maps do not use (jQuery, Bootstrap, Font Awesome,
 awesome-markers). The only requests the saved page makes are for map tiles.
-:func:`save_embed` also writes ``<name>.iframe.html`` and ``<name>.alt.txt``.
+:func:`save_embed` also writes ``<name>.iframe.html`` (a responsive, sandboxed snippet whose
+height follows the article column's width, pointing at the address the map will be
+published at) and ``<name>.alt.txt``.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ from __future__ import annotations
 import base64
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 import folium
 import xstatic.pkg.leaflet as xleaflet
 
 from .._files import write_atomic
 from ..errors import EmbedError
+from ..options import check_base_url
 from .page import esc, plain
 
 _LEAFLET = Path(xleaflet.BASE_DIR)
@@ -106,42 +110,76 @@ def save_html(m: folium.Map, path: str | Path) -> Path:
     return write_atomic(path, map_html(m))
 
 
-def iframe_snippet(src: str, title: str, height: int = 560) -> str:
-    """An ``<iframe>`` element that embeds a saved map, for pasting into an article.
+EMBED_RATIO = 2 / 3
+"""Height of a map's drawing area in an embed, as a share of its width."""
+
+EMBED_CHROME_PX = 230
+"""Height the title, legend and source need above and below the map, CSS pixels."""
+
+
+def iframe_snippet(src: str, title: str, height: int | None = None) -> str:
+    """An embed snippet for pasting into an article: a responsive, sandboxed ``<iframe>``.
 
     Parameters
     ----------
     src : str
         Address of the map file as the article will reach it (a file name next to
-        the article, or a full URL).
+        the article, or a full URL); HTML-escaped here.
     title : str
         Plain text for the ``title`` attribute, which screen readers announce; it is
         HTML-escaped here.
-    height : int, default 560
-        Height in CSS pixels; the width follows the article column (100%).
+    height : int, optional
+        A fixed height in CSS pixels. By default the height follows the width: a
+        wrapper ``<div>`` is :data:`EMBED_RATIO` of the article column's width for the
+        map plus :data:`EMBED_CHROME_PX` for its title, legend and source (about 490 px
+        on a phone, 700 px in a 700 px column).
 
     Returns
     -------
     str
-        One ``<iframe>`` element and a newline. It is sandboxed (scripts run, but
-        the map cannot touch the article page) and loads lazily.
+        The snippet and a newline. The iframe is sandboxed (scripts run, but the map
+        cannot touch the article page) and loads lazily.
 
     Examples
     --------
-    >>> print(iframe_snippet("8-0-1.html", 'Map: "A" & <B>'), end="")
+    >>> print(iframe_snippet("8-0-1.html", 'Map: "A" & <B>', height=560), end="")
     <iframe src="8-0-1.html" title="Map: &quot;A&quot; &amp; &lt;B&gt;" width="100%" height="560" \
 style="border:0;display:block;width:100%" loading="lazy" sandbox="allow-scripts allow-popups"></iframe>
     """
-    if not isinstance(height, int) or height <= 0:
-        raise EmbedError(f"height must be a positive whole number of pixels, got {height!r}")
+    attrs = (f'src="{esc(src)}" title="{esc(plain(title))}"')
+    tail = 'loading="lazy" sandbox="allow-scripts allow-popups"></iframe>'
+    if height is not None:
+        if isinstance(height, bool) or not isinstance(height, int) or height <= 0:
+            raise EmbedError(f"height must be a positive whole number of pixels, got {height!r}")
+        return f'<iframe {attrs} width="100%" height="{height}" style="border:0;display:block;width:100%" {tail}\n'
+    pad = f"calc({100 * EMBED_RATIO:.2f}% + {EMBED_CHROME_PX}px)"
     return (
-        f'<iframe src="{esc(src)}" title="{esc(plain(title))}" width="100%" height="{height}" '
-        'style="border:0;display:block;width:100%" loading="lazy" sandbox="allow-scripts allow-popups"></iframe>\n'
+        f'<div class="gradient-embed" style="position:relative;width:100%;height:0;padding-top:{pad}">'
+        f'<iframe {attrs} style="position:absolute;top:0;left:0;width:100%;height:100%;border:0" {tail}</div>\n'
     )
 
 
+def embed_src(name: str, base_url: str | None = None) -> str:
+    """The address of a saved map in its snippet: ``base_url/name`` (name percent-encoded), or ``name``.
+
+    Raises
+    ------
+    OptionError
+        If ``base_url`` is not an http(s) address (:func:`gradient.options.check_base_url`).
+
+    Examples
+    --------
+    >>> embed_src("25-0-1.html", "https://example.org/buses/")
+    'https://example.org/buses/25-0-1.html'
+    """
+    if base_url is None:
+        return name
+    return f"{check_base_url(base_url, 'base_url')}/{quote(name)}"
+
+
 def save_embed(
-    m: folium.Map, path: str | Path, *, title: str | None = None, alt: str | None = None, src: str | None = None
+    m: folium.Map, path: str | Path, *, title: str | None = None, alt: str | None = None, src: str | None = None,
+    base_url: str | None = None,
 ) -> list[Path]:
     """Save a map page with its iframe snippet and alt text, each atomically.
 
@@ -155,7 +193,10 @@ def save_embed(
     title, alt : str, optional
         Plain text; default the map's ``title_text`` and ``alt_text``.
     src : str, optional
-        Address of the page in the snippet; default its file name.
+        Address of the page in the snippet; default :func:`embed_src` of its file name.
+    base_url : str, optional
+        The http(s) address the page will be published under (the ``embed_base_url``
+        option): the snippet points at ``base_url/<file name>``.
 
     Returns
     -------
@@ -166,15 +207,18 @@ def save_embed(
     ------
     EmbedError
         If no title or alt text is given and the map carries none.
+    OptionError
+        If ``base_url`` is not an http(s) address.
     """
     path = Path(path)
     title = title if title is not None else getattr(m, "title_text", None)
     alt = alt if alt is not None else getattr(m, "alt_text", None)
     if not title or not alt:
         raise EmbedError("save_embed needs a title and alt text: pass title= and alt=, or a map from gradient.maps")
+    src = src or embed_src(path.name, base_url)
     stem = path.name[: -len(path.suffix)] if path.suffix else path.name
     return [
         save_html(m, path),
-        write_atomic(path.with_name(f"{stem}.iframe.html"), iframe_snippet(src or path.name, f"Map: {title}")),
+        write_atomic(path.with_name(f"{stem}.iframe.html"), iframe_snippet(src, f"Map: {title}")),
         write_atomic(path.with_name(f"{stem}.alt.txt"), plain(alt) + "\n"),
     ]

@@ -2,10 +2,13 @@
 
 :func:`route_map` draws the route along its real geometry, each stretch coloured by
 the life expectancy of the nearest stop on a scale centred on a stated reference
-(by default the median of the areas the network serves); stop markers with a
-tooltip and popup; the steepest stretch (the largest fall between consecutive
-stops) highlighted and labelled; optionally the small areas underneath, toggled by
-a layer control; title, legend and source line around the map.
+(:func:`gradient.present.colours.reference_scale`); stop markers with a tooltip and
+popup (display names, the area's name, doubts about its estimate); start and end
+marked and named; the stretch the printed sentence cites (or, without one, the
+biggest fall between consecutive stops) highlighted and labelled, every label kept
+inside the map; optionally the small areas underneath, toggled by a layer control;
+title, legend and source line around the map, place names on the basemap, and no
+scroll trap (:mod:`gradient.present._interact`).
 
 Feed and table strings (stop, route and area names) reach the page only as JSON
 data put into the document with ``textContent``, or as HTML-escaped text (see
@@ -15,153 +18,27 @@ self-contained file with its iframe snippet and alt text.
 
 from __future__ import annotations
 
-import json
-
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from jinja2 import Template
-from pyproj import Transformer
 
-from ..options import DEFAULT_TILES, Z95
-from ..schema import WGS84, metric_crs
+from ..names import display_name
+from ..options import DEFAULT_TILES
+from ._interact import add_basemap
+from ._route import COORD_DECIMALS, Lines, area_layer, pieces, stop_lines
 from .colours import MISSING_COLOUR, Scale
 from .embed import Map
 from .page import DataLayer, add_page, esc, fmt, missing_key, plain, safe_json, scale_html, units_text
+from .story import Stretch, route_title, steepest, stop_names, stretch
 
 __all__ = ["DEFAULT_TILES", "MISSING_COLOUR", "describe_route", "draw_route_map", "route_map", "safe_json", "steepest"]
 
 
-COORD_DECIMALS = 5
-"""Degrees are rounded to 5 decimals (about 1 m) in the page."""
-
-
-def _ci(value: float, se: float) -> str:
-    if np.isfinite(value) and np.isfinite(se):
-        return f" (95% CI {fmt(value - Z95 * se)} to {fmt(value + Z95 * se)})"
-    return ""
-
-
-def steepest(stops: pd.DataFrame) -> int | None:
-    """Position (0-based, in stop order) of the stop that ends the largest fall, or None.
-
-    The largest fall is the most negative ``le_delta`` (the first one on a tie), the
-    stretch ``max_drop_from`` to ``max_drop_to`` of ``patterns.csv``; None when life
-    expectancy never falls from one stop to the next.
-    """
-    delta = stops["le_delta"].to_numpy(float)
-    if not np.isfinite(delta).any() or np.nanmin(delta) >= 0:
-        return None
-    return int(np.nanargmin(delta))
-
-
-def _stop_lines(stops: pd.DataFrame) -> list[list[str]]:
-    """Tooltip lines per stop: name, value with 95% interval, change, area, position."""
-    n = len(stops)
-    delta_se = stops["le_delta_se"].to_numpy(float) if "le_delta_se" in stops else np.full(n, np.nan)
-    out = []
-    for i, (name, le, se, delta, dse, area, dist) in enumerate(zip(
-        stops["stop_name"].fillna("(unnamed stop)"),
-        stops["le"].to_numpy(float),
-        stops["le_se"].to_numpy(float),
-        stops["le_delta"].to_numpy(float),
-        delta_se,
-        stops["area_id"].fillna(""),
-        stops["dist_m"].to_numpy(float),
-    )):
-        lines = [plain(name), f"Life expectancy: {fmt(le)} years{_ci(le, se)}"]
-        if i == 0:
-            lines.append("First stop of the route")
-        else:
-            lines.append(f"Change from previous stop: {fmt(delta, sign=True)} years{_ci(delta, dse)}")
-        if area:
-            lines.append(f"Area: {plain(area)}")
-        lines.append(f"Stop {i + 1} of {n}, {dist / 1000:.1f} km from the start")
-        out.append(lines)
-    return out
-
-
-class _Lines:
-    """A route line in metres, cut by distance and returned as rounded [lat, lon] lists."""
-
-    def __init__(self, stops: pd.DataFrame, line: shapely.LineString) -> None:
-        crs = metric_crs(stops["lon"], stops["lat"])
-        fwd = Transformer.from_crs(WGS84, crs, always_xy=True)
-        self.back = Transformer.from_crs(crs, WGS84, always_xy=True)
-        self.line = shapely.transform(line, lambda c: np.column_stack(fwd.transform(c[:, 0], c[:, 1])))
-        self.crs = crs
-
-    def latlon(self, coords: np.ndarray) -> list[list[float]]:
-        lon, lat = self.back.transform(coords[:, 0], coords[:, 1])
-        return np.round(np.column_stack([lat, lon]), COORD_DECIMALS).tolist()
-
-    def cut(self, a: float, b: float) -> list[list[float]] | None:
-        a, b = max(a, 0.0), min(b, self.line.length)
-        if b <= a:
-            return None
-        piece = shapely.ops.substring(self.line, a, b)
-        coords = np.asarray(piece.coords) if piece.geom_type == "LineString" else np.empty((0, 2))
-        return self.latlon(coords) if len(coords) >= 2 else None
-
-    def point(self, d: float) -> list[float]:
-        p = self.line.interpolate(min(max(d, 0.0), self.line.length))
-        return self.latlon(np.array([[p.x, p.y]]))[0]
-
-
-def _pieces(stops: pd.DataFrame, lines: _Lines, colours: list[str]) -> list[dict]:
-    """The line split halfway between stops; each part takes its nearest stop's colour.
-
-    Consecutive stops with the same colour share one piece. ``m`` is 1 for pieces
-    without a value (drawn dashed grey).
-    """
-    dist = stops["dist_m"].to_numpy(float)
-    mids = (dist[:-1] + dist[1:]) / 2
-    starts = np.r_[dist[0], mids]
-    ends = np.r_[mids, dist[-1]]
-    out: list[dict] = []
-    i = 0
-    while i < len(dist):
-        j = i
-        while j + 1 < len(dist) and colours[j + 1] == colours[i]:
-            j += 1
-        coords = lines.cut(starts[i], ends[j])
-        if coords:
-            out.append({"c": coords, "k": colours[i], "m": int(colours[i] == MISSING_COLOUR)})
-        i = j + 1
-    return out
-
-
-def _area_layer(areas: gpd.GeoDataFrame, lines: _Lines, stops: pd.DataFrame, scale: Scale,
-                buffer_m: float, tolerance_m: float) -> dict:
-    """GeoJSON of the areas within ``buffer_m`` of the route (and those its stops use), simplified."""
-    near = areas.to_crs(lines.crs)
-    keep = near.intersects(lines.line.buffer(buffer_m)) | near["area_id"].isin(stops["area_id"].dropna())
-    near = near[keep & near.geometry.notna()]
-    geoms = near.geometry.to_numpy()
-    try:
-        geoms = shapely.coverage_simplify(geoms, tolerance_m)
-    except (AttributeError, shapely.errors.GEOSException):
-        geoms = shapely.simplify(geoms, tolerance_m, preserve_topology=True)
-    back = lines.back
-    geoms = shapely.transform(
-        geoms, lambda c: np.round(np.column_stack(back.transform(c[:, 0], c[:, 1])), COORD_DECIMALS)
-    )
-    name_col = "area_name" if "area_name" in near.columns else "area_id"
-    features = []
-    for geom, name, le, se, k in zip(geoms, near[name_col], near["le"].to_numpy(float),
-                                     near["le_se"].to_numpy(float), scale.colours(near["le"])):
-        if geom is None or geom.is_empty:
-            continue
-        lines_ = [plain(name), f"Life expectancy: {fmt(le)} years{_ci(le, se)}"]
-        features.append({"type": "Feature", "geometry": json.loads(shapely.to_geojson(geom)),
-                         "properties": {"k": k, "m": int(not np.isfinite(le)), "lines": lines_}})
-    return {"type": "FeatureCollection", "features": features}
-
-
 class _RouteLayer(DataLayer):
-    """Areas, route, steepest stretch and stop markers, drawn from one JSON blob by one script."""
+    """Areas, route, highlighted stretch, ends and stop markers, drawn from one JSON blob by one script."""
 
     _template = Template(
         """
@@ -191,21 +68,20 @@ class _RouteLayer(DataLayer):
                 L.polyline(p.c, {color: p.k, weight: 5, opacity: 1, interactive: false,
                                  dashArray: p.m ? "5 5" : null}).addTo(route);
             });
-            if (d.steep) {
-                var label = document.createElement("span");
-                label.textContent = d.steep.text;
-                L.tooltip({permanent: true, direction: d.steep.dir, offset: d.steep.dir === "top" ? [0, -10] : [10, 0],
-                           className: "gradient-steepest", interactive: false})
-                    .setLatLng(d.steep.at).setContent(label).addTo(map);
-            }
             var stops = L.featureGroup().addTo(map);
             function radius() { var z = map.getZoom(); return z >= 14 ? 6 : z >= 13 ? 5 : z >= 12 ? 4 : 3; }
+            var rings = d.ends.map(function (e) {
+                return L.circleMarker(e.at, {radius: 9, color: "#1a1a1a", weight: 2.5, fillOpacity: 1,
+                                             fillColor: e.kind === "start" ? "#ffffff" : "#1a1a1a",
+                                             interactive: false, className: "gradient-ring gradient-" + e.kind})
+                    .addTo(stops);
+            });
             d.stops.forEach(function (s) {
                 var marker = L.circleMarker([s.y, s.x], {
                     radius: 5, color: "#1a1a1a", weight: 1.5, fillColor: s.k, fillOpacity: 1,
                     className: "gradient-stop"
                 });
-                if (!L.Browser.mobile) { marker.bindTooltip(box(s.lines)); }  // a tap opens the popup alone
+                if (!touch) { marker.bindTooltip(box(s.lines)); }  // a tap opens the popup alone
                 marker.bindPopup(box(s.lines), {maxWidth: 260});
                 marker.addTo(stops);
             });
@@ -214,10 +90,21 @@ class _RouteLayer(DataLayer):
             L.control.layers(null, overlays, {collapsed: true, position: "topright"}).addTo(map);
             var bounds = route.getBounds();
             if (stops.getLayers().length) { bounds.extend(stops.getBounds()); }
-            if (bounds.isValid()) { map.fitBounds(bounds, {padding: [16, 16], maxZoom: 16}); }
-            function resize() { var r = radius(); stops.eachLayer(function (m) { m.setRadius(r); }); }
+            if (bounds.isValid()) { map.fitBounds(bounds, {padding: [30, 30], maxZoom: 16}); }
+            var labels = [];
+            if (d.steep) { labels.push(label(d.steep.at, d.steep.text, "gradient-steepest", d.steep.sides)); }
+            d.ends.forEach(function (e) {
+                if (e.text) { labels.push(label(e.at, e.text, "gradient-end", ["right", "left", "bottom", "top"])); }
+            });
+            function resize() {
+                var r = radius();
+                stops.eachLayer(function (m) { m.setRadius(rings.indexOf(m) >= 0 ? r + 4 : r); });
+            }
             map.on("zoomend", resize);
+            var dots = d.stops.map(function (s) { return [s.y, s.x]; });
+            map.on("moveend resize", function () { placeLabels(labels, dots); });
             resize();
+            placeLabels(labels, dots);
         })();
         {% endmacro %}
         """
@@ -228,7 +115,7 @@ class _RouteLayer(DataLayer):
 
 
 def describe_route(stops: pd.DataFrame, *, route: str = "", sex: str = "", period: str = "",
-                   source: str = "") -> str:
+                   source: str = "", pattern: pd.Series | None = None) -> str:
     """One plain-text paragraph describing a route map, for alt text and screen readers.
 
     Parameters
@@ -239,16 +126,20 @@ def describe_route(stops: pd.DataFrame, *, route: str = "", sex: str = "", perio
         How to call the route, e.g. ``"Route 8"``.
     sex, period, source : str
         As on the map, e.g. ``"persons"``, ``"2010-2015"``, ``"Sources: ..."``.
+    pattern : pandas.Series, optional
+        The pattern's row of ``patterns.csv``: the stretch its sentence cites
+        (:func:`gradient.present.story.stretch`) is described instead of the biggest
+        stop-to-stop fall.
 
     Returns
     -------
     str
         Route, ends, length, the range of life expectancy and where its ends are,
-        where the biggest fall between consecutive stops is, period and source. Plain
-        text (not HTML): escape it where it goes into a page.
+        the highlighted stretch, period and source, with display names. Plain text
+        (not HTML): escape it where it goes into a page.
     """
     s = stops.sort_values("stop_sequence", kind="stable")
-    names = [plain(n) for n in s["stop_name"].fillna("(unnamed stop)")]
+    names = stop_names(s)
     le = s["le"].to_numpy(float)
     dist = s["dist_m"].to_numpy(float)
     detail = ", ".join(p for p in (sex, period) if p)
@@ -267,12 +158,19 @@ def describe_route(stops: pd.DataFrame, *, route: str = "", sex: str = "", perio
             f"{names[hi]}, a difference of {fmt(le[hi] - le[lo])} years, over the {int(ok.sum())} stops "
             "with an estimate."
         )
-        i = steepest(s)
-        if i is None:
+        st = stretch(s, pattern)
+        if st is None:
             text.append("Life expectancy never falls from one stop to the next.")
-        else:
+        elif st.cited:
+            i, j = st.start, st.end
             text.append(
-                f"The biggest fall between consecutive stops is {fmt(-s['le_delta'].iloc[i])} years, from "
+                f"The highlighted stretch ({plain(st.label)}) runs from {fmt(le[i])} years at {names[i]} to "
+                f"{fmt(le[j])} at {names[j]}, {dist[i] / 1000:.1f} to {dist[j] / 1000:.1f} km from {names[0]}."
+            )
+        else:
+            i = st.end
+            text.append(
+                f"The biggest fall between consecutive stops is {fmt(-st.change)} years, from "
                 f"{fmt(le[i - 1])} at {names[i - 1]} to {fmt(le[i])} at {names[i]}, "
                 f"{dist[i] / 1000:.1f} km from {names[0]}."
             )
@@ -291,7 +189,7 @@ def route_map(
     areas: gpd.GeoDataFrame | None = None,
     scale: Scale | None = None,
 ) -> folium.Map:
-    """Map one pattern of a run: :func:`draw_route_map`, titled and sourced.
+    """Map one pattern of a run: :func:`draw_route_map`, titled, sourced, its sentence's stretch highlighted.
 
     Parameters
     ----------
@@ -301,32 +199,57 @@ def route_map(
     tiles : str or None
         Basemap, as for :func:`draw_route_map`.
     areas : geopandas.GeoDataFrame, optional
-        The areas (e.g. from :func:`gradient.load_areas`), drawn underneath.
+        The areas (e.g. from :func:`gradient.load_areas`), drawn underneath; also the
+        table behind ``scale_reference='table'``.
     scale : Scale, optional
-        Default :func:`gradient.present.colours.areas_scale` of the whole run, so every
-        map shares one scale centred on the median of the areas served.
+        Default :func:`gradient.present.colours.reference_scale` of the whole run with
+        the run's ``scale_reference`` option, so every map shares one scale and reference.
 
     Returns
     -------
     folium.Map
     """
-    from ..pipeline import pattern_title
-    from .colours import areas_scale
+    from .colours import reference_scale
 
     row = result.pattern(pattern_id)
     labels = result.labels
+    reference = getattr(result.options, "scale_reference", "areas")
     return draw_route_map(
         result.stops_of(row["pattern_id"]),
         result.line(row["pattern_id"]),
-        title=pattern_title(row),
+        title=route_title(row),
         source=labels.source_line,
         period=labels.period,
         sex=labels.sex,
-        route=f"route {row['route_name']}",
+        route=f"route {display_name(row['route_name'])}",
         tiles=tiles,
-        scale=scale or areas_scale(result.stops),
+        scale=scale or reference_scale(result.stops, reference, areas),
         areas=areas,
+        pattern=row,
     )
+
+
+def _ends(stops: pd.DataFrame, names: list[str]) -> list[dict]:
+    """The start and end markers and their labels (one label for a loop that ends where it starts)."""
+    at = [[round(float(stops["lat"].iloc[k]), COORD_DECIMALS), round(float(stops["lon"].iloc[k]), COORD_DECIMALS)]
+          for k in (0, -1)]
+    if len(stops) < 2:
+        return [{"kind": "start", "at": at[0], "text": names[0]}]
+    if names[0] == names[-1]:  # a loop: one label
+        return [{"kind": "start", "at": at[0], "text": f"{names[0]} (start and end)"},
+                {"kind": "end", "at": at[1], "text": ""}]
+    return [{"kind": "start", "at": at[0], "text": names[0]}, {"kind": "end", "at": at[1], "text": names[-1]}]
+
+
+def _steep(stops: pd.DataFrame, lines: Lines, st: Stretch) -> dict:
+    dist = stops["dist_m"].to_numpy(float)
+    i, j = st.start, st.end
+    coords = lines.cut(dist[i], dist[j]) or [
+        [float(stops["lat"].iloc[k]), float(stops["lon"].iloc[k])] for k in (i, j)]
+    dlat, dlon = np.ptp(np.asarray(coords), axis=0) * [1.0, np.cos(np.radians(coords[0][0]))]
+    across = ["top", "bottom", "right", "left"] if dlon >= dlat else ["right", "left", "top", "bottom"]
+    return {"c": coords, "at": lines.point((dist[i] + dist[j]) / 2), "text": st.label, "cited": st.cited,
+            "sides": across}  # beside the stretch, not along it
 
 
 def draw_route_map(
@@ -345,15 +268,16 @@ def draw_route_map(
     show_areas: bool = True,
     areas_buffer_m: float = 1000.0,
     tolerance_m: float = 15.0,
+    pattern: pd.Series | None = None,
 ) -> folium.Map:
-    """Map one pattern: its route coloured by life expectancy, its stops and steepest stretch.
+    """Map one pattern: its route coloured by life expectancy, its stops, ends and highlighted stretch.
 
     Parameters
     ----------
     stops : pandas.DataFrame
         One pattern's rows of :func:`gradient.gradient.stop_table` (``stop_name``,
         ``lon``, ``lat``, ``dist_m``, ``area_id``, ``le``, ``le_se``, ``le_delta``;
-        ``le_delta_se`` is shown when present).
+        ``le_delta_se``, ``area_name`` and ``area_doubt`` are shown when present).
     line : shapely.LineString, optional
         The route geometry (EPSG:4326) from the first to the last stop, as in the
         ``patterns`` table; default straight lines between the stops.
@@ -366,10 +290,11 @@ def draw_route_map(
     route : str
         The route's name for the description, e.g. ``"Route 8"``.
     tiles : str or None, default ``"Esri.WorldGrayCanvas"``
-        A folium tile name or URL; ``None`` for no basemap.
+        A folium tile name or URL; ``None`` for no basemap. The default comes with
+        Esri's layer of place names above the route.
     scale : Scale, optional
         Colour scale; default :meth:`gradient.colours.Scale.around` the median of
-        this route's stops. Pass :func:`gradient.colours.areas_scale` of the whole
+        this route's stops. Pass :func:`gradient.colours.reference_scale` of the whole
         network so every map of an article shares one scale and reference.
     areas : geopandas.GeoDataFrame, optional
         ``AREA_COLUMNS`` (and ``area_name`` if present): the areas within
@@ -379,6 +304,10 @@ def draw_route_map(
         Name of that layer in the layer control.
     show_areas : bool, default True
         Whether the area layer is on when the page opens.
+    pattern : pandas.Series, optional
+        The pattern's row of ``patterns.csv``: the stretch its sentence cites
+        (``story_from_seq``, ``story_to_seq``, ``story_label``) is highlighted; without
+        it, the biggest stop-to-stop fall.
 
     Returns
     -------
@@ -394,17 +323,17 @@ def draw_route_map(
     le = stops["le"].to_numpy(float)
     scale = scale or Scale.around(le, reference_label="median of this route's stops")
     colours = scale.colours(le)
-    lines = _Lines(stops, line)
-    dist = stops["dist_m"].to_numpy(float)
-    casing = lines.latlon(np.asarray(lines.line.coords))
+    lines = Lines(stops, line)
+    names = stop_names(stops)
     data: dict = {
         "label": f"Map: {plain(title)}" if title else "Map",
-        "pieces": _pieces(stops, lines, colours),
-        "casing": casing,
+        "pieces": pieces(stops, lines, colours),
+        "casing": lines.latlon(np.asarray(lines.line.coords)),
         "steep": None,
+        "ends": _ends(stops, names),
         "stops": [
             {"x": round(float(x), COORD_DECIMALS), "y": round(float(y), COORD_DECIMALS), "k": k, "lines": lines_}
-            for x, y, k, lines_ in zip(stops["lon"], stops["lat"], colours, _stop_lines(stops))
+            for x, y, k, lines_ in zip(stops["lon"], stops["lat"], colours, stop_lines(stops))
         ],
         "areas": None,
         "areasName": esc(areas_name),  # Leaflet's layer control writes names as HTML
@@ -412,23 +341,14 @@ def draw_route_map(
         "stopsName": "Stops",
         "showAreas": bool(show_areas),
     }
-    i = steepest(stops)
-    notes = [missing_key("no estimate")]
-    if i is not None:
-        drop = -float(stops["le_delta"].iloc[i])
-        coords = lines.cut(dist[i - 1], dist[i]) or [
-            [float(stops["lat"][k]), float(stops["lon"][k])] for k in (i - 1, i)]
-        dlat, dlon = np.ptp(np.asarray(coords), axis=0) * [1.0, np.cos(np.radians(coords[0][0]))]
-        data["steep"] = {"c": coords, "at": lines.point((dist[i - 1] + dist[i]) / 2),
-                         "text": f"Biggest stop-to-stop fall: {fmt(-drop)} years",
-                         "dir": "top" if dlon >= dlat else "right"}  # beside the stretch, not along it
-        notes.append(
-            '<div><span class="gradient-sw" style="border-top:9px solid rgba(0,0,0,.28)"></span>'
-            f"Biggest stop-to-stop fall, {fmt(-drop)} years: {esc(plain(stops['stop_name'].iloc[i - 1]))} to "
-            f"{esc(plain(stops['stop_name'].iloc[i]))}</div>"
-        )
+    st = stretch(stops, pattern)
+    notes = [missing_key("no estimate"), _ends_key()]
+    if st is not None:
+        data["steep"] = _steep(stops, lines, st)
+        notes.append(f'<div><span class="gradient-sw" style="border-top:9px solid rgba(0,0,0,.28)"></span>'
+                     f"{esc(st.note(names))}</div>")
     if areas is not None and len(areas):
-        data["areas"] = _area_layer(areas, lines, stops, scale, areas_buffer_m, tolerance_m)
+        data["areas"] = area_layer(areas, lines, stops, scale, areas_buffer_m, tolerance_m)
     ok = np.isfinite(le)
     span = (float(np.nanmin(le)), float(np.nanmax(le))) if ok.any() else None
     if span:
@@ -437,10 +357,18 @@ def draw_route_map(
     if scale.palette == "diverging" and scale.reference_label:
         notes.append(f"<div>\u25b2 {fmt(scale.reference)}: {esc(plain(scale.reference_label))}</div>")
     centre = [float(stops["lat"].mean()), float(stops["lon"].mean())]
-    m = Map(location=centre, zoom_start=12, tiles=tiles, control_scale=False, zoom_snap=0.25,
-                   font_size="12px")
+    m = Map(location=centre, zoom_start=12, tiles=tiles, control_scale=False, zoom_snap=0.25, font_size="12px",
+            scroll_wheel_zoom=False)
+    add_basemap(m, tiles)
     _RouteLayer(data).add_to(m)
     legend = scale_html(scale, units_text("Life expectancy at birth, years", sex, period), span, "this route")
-    description = describe_route(stops, route=route or title, sex=sex, period=period, source=source)
+    description = describe_route(stops, route=route or title, sex=sex, period=period, source=source, pattern=pattern)
     add_page(m, title=title, legend=legend, notes="".join(notes), source=source, description=description)
     return m
+
+
+def _ends_key() -> str:
+    """Legend line for the start and end markers."""
+    ring = ('<span class="gradient-sw" style="width:10px;height:10px;border-radius:50%;border:2.5px solid #1a1a1a;'
+            'box-sizing:border-box;background:{}"></span>')
+    return f"<div>{ring.format('#fff')}start {ring.format('#1a1a1a')}end</div>"

@@ -19,6 +19,7 @@ import folium
 import numpy as np
 from branca.element import Element, MacroElement
 
+from ._interact import ENGAGE_JS, INTERACT_CSS, LABELS_JS
 from .colours import MISSING_COLOUR, Scale
 
 MINUS = "\u2212"
@@ -57,15 +58,28 @@ body > .folium-map { order: 1; flex: 1 1 auto; height: auto !important; min-heig
 
 
 def esc(text: object) -> str:
-    """HTML-escaped text (quotes too, so it is safe in attribute values)."""
-    return html.escape(str(text), quote=True)
+    """HTML-escaped text (quotes too, so it is safe in attribute values; braces too, see below).
+
+    branca renders every page element as a Jinja template, so a ``{{ ... }}`` or
+    ``{% ... %}`` in a stop name would run as template code when the page is written.
+    Braces are therefore written as character references, which the browser shows as
+    braces and Jinja never reads.
+
+    Examples
+    --------
+    >>> esc('<b> & "{{ 7*7 }}"')
+    '&lt;b&gt; &amp; &quot;&#123;&#123; 7*7 &#125;&#125;&quot;'
+    """
+    return html.escape(str(text), quote=True).replace("{", "&#123;").replace("}", "&#125;")
 
 
 def safe_json(value: object) -> str:
-    r"""JSON that is safe inside an HTML ``<script>`` element.
+    r"""JSON that is safe inside an HTML ``<script>`` element and inside a branca (Jinja) template.
 
     ``<``, ``>``, ``&`` and the two JavaScript line separators are written as
-    ``\u`` escapes so no string can close the script or open markup.
+    ``\u`` escapes so no string can close the script or open markup; so is a ``{``
+    that would open a Jinja tag (``{{``, ``{%``, ``{#``), so no string runs as template
+    code when branca renders the page (structural braces of JSON never do).
 
     Examples
     --------
@@ -76,7 +90,7 @@ def safe_json(value: object) -> str:
     escapes = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
     for char, code in escapes:
         text = text.replace(char, code)
-    return text
+    return re.sub(r"\{(?=[{%#])", r"\\u007b", text)
 
 
 def plain(text: object) -> str:
@@ -141,17 +155,20 @@ def units_text(what: str, sex: str = "", period: str = "") -> str:
     return what + (f" ({detail})" if detail else "")
 
 
-def add_page(m: folium.Map, *, title: str, legend: str, notes: str, source: str, description: str) -> None:
+def add_page(m: folium.Map, *, title: str, legend: str, notes: str, source: str, description: str,
+             header: str = "", css: str = "") -> None:
     """Put the header (title), footer (legend, notes, source) and description around a map.
 
-    ``legend`` and ``notes`` are HTML built by this package with every outside string
-    escaped; ``title``, ``source`` and ``description`` are plain text and are escaped
-    here. The description is for screen readers (the map region points to it).
+    ``legend``, ``notes`` and ``header`` (more of the header under the title, e.g. a
+    route finder) are HTML built by this package with every outside string escaped, and
+    ``css`` its style; ``title``, ``source`` and ``description`` are plain text and are
+    escaped here. The description is for screen readers (the map region points to it).
     """
     root = m.get_root()
-    root.header.add_child(Element(f"<style>{PAGE_CSS}</style>"), name="gradient_css")
+    root.header.add_child(Element(f"<style>{PAGE_CSS}{INTERACT_CSS}{css}</style>"), name="gradient_css")
     root.html.add_child(
-        Element(f'<header class="gradient-head"><h1 class="gradient-title">{esc(plain(title))}</h1></header>'),
+        Element(f'<header class="gradient-head"><h1 class="gradient-title">{esc(plain(title))}</h1>{header}'
+                "</header>"),
         name="gradient_head",
     )
     source_html = f'<div class="gradient-source">{esc(plain(source))}</div>' if source else ""
@@ -170,7 +187,7 @@ def add_page(m: folium.Map, *, title: str, legend: str, notes: str, source: str,
 
 COMMON_JS = """
             var el = map.getContainer();
-            L.control.scale({position: "topleft", maxWidth: 90}).addTo(map);
+            L.control.scale({position: "bottomleft", maxWidth: 90}).addTo(map);
             el.setAttribute("role", "region");
             el.setAttribute("aria-label", d.label);
             el.setAttribute("aria-describedby", "gradient-desc");
@@ -185,10 +202,11 @@ COMMON_JS = """
                 });
                 return div;
             }
-"""
+""" + ENGAGE_JS + LABELS_JS
 """Script shared by the route and network map layers (needs ``map`` and ``d`` in scope):
-scale bar, accessible name and description of the map region, and ``box(lines)``, the
-tooltip and popup content built with ``textContent``."""
+scale bar, accessible name and description of the map region, ``box(lines)`` (the
+tooltip and popup content built with ``textContent``), no scroll trap and permanent
+labels kept inside the map (:mod:`gradient.present._interact`)."""
 
 
 class DataLayer(MacroElement):
