@@ -210,7 +210,7 @@ def test_network_map_of_700_patterns(visit, network_page):
     expect(tip).to_have_count(1)
     lines = tip.locator(".gradient-tip > *").all_inner_texts()
     assert lines[0].startswith("Route 8") and " towards " in lines[0]
-    assert lines[2] == "Life expectancy 64.1 to 80.2 years (range 16.1)"
+    assert lines[2] == "Life expectancy 64.1 to 80.2 years (range 16.1, within the margins of error)"
 
 
 @pytest.mark.parametrize("width", [390, 1280])

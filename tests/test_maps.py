@@ -35,12 +35,20 @@ from gradient.schema import metric_crs
 HOSTILE = "<img src=x onerror=alert(1)> & `${alert(2)}` </script><script>alert(3)</script>"
 NAMES = (HOSTILE, "B's stop #2", "C & D <depot>")
 LABELS = pipeline.Labels("test LE", "2010-2015", "persons", "test feed")
-ALT = (
+ALT_UNTESTED = (  # stops alone: nothing to test a difference with, so none is claimed
     f"Map of route R from {HOSTILE} to C & D <depot> (2.0 km, 3 stops), coloured stop by stop by the life "
     "expectancy at birth (persons, 2010-2015) of the small area each stop stands in. Along the route it ranges "
-    f"from 76.0 years at C & D <depot> to 80.0 years at {HOSTILE}, a difference of 4.0 years, over the 3 stops "
-    f"with an estimate. The biggest fall between consecutive stops is 2.0 years, from 80.0 at {HOSTILE} to 78.0 "
-    f"at B's stop #2, 1.0 km from {HOSTILE}. Sources: test LE 2010-2015; test feed."
+    f"from 76.0 years at C & D <depot> to 80.0 years at {HOSTILE} over the 3 stops with an estimate (the "
+    "difference is not tested here). The biggest fall between consecutive stops is 2.0 years, from 80.0 at "
+    f"{HOSTILE} to 78.0 at B's stop #2, 1.0 km from {HOSTILE}. Sources: test LE 2010-2015; test feed."
+)
+ALT = (  # with the pattern's row: what its intervals allow (gradient.claims)
+    f"Map of route R from {HOSTILE} to C & D <depot> (2.0 km, 3 stops), coloured stop by stop by the life "
+    "expectancy at birth (persons, 2010-2015) of the small area each stop stands in. Along the route it ranges "
+    f"from 76.0 years at C & D <depot> to 80.0 years at {HOSTILE} over the 3 stops with an estimate; the two "
+    "cannot be told apart from the estimates' margins of error. The biggest fall between consecutive stops is "
+    f"2.0 years, from 80.0 at {HOSTILE} to 78.0 at B's stop #2, 1.0 km from {HOSTILE}, within the estimates' "
+    "margins of error. Sources: test LE 2010-2015; test feed."
 )
 
 
@@ -244,7 +252,8 @@ def test_route_map_highlights_the_stretch_the_sentence_cites(hostile_result):
     empty = story_row(hostile_result).copy()
     empty["story_from_seq"] = empty["story_to_seq"] = pd.NA
     d = page_data(embed.map_html(draw_route_map(stops, pattern=empty, tiles=None)))
-    assert d["steep"]["text"] == "Biggest stop-to-stop fall: \u22122.0 years" and d["steep"]["cited"] is False
+    assert d["steep"]["text"] == "Biggest stop-to-stop fall: \u22122.0 years, within the margins of error"
+    assert d["steep"]["cited"] is False
     alt = describe_route(stops, route="route R", pattern=story_row(hostile_result))
     assert f"The highlighted stretch (\u22124.0 years over 2 stops) runs from 80.0 years at {HOSTILE}" in alt
 
@@ -322,7 +331,7 @@ def test_embed_snippet_points_at_the_published_address(hostile_result, tmp_path)
 
 def test_describe_route(hostile_stops):
     assert describe_route(hostile_stops, route="route R", sex="persons", period="2010-2015",
-                          source=LABELS.source_line) == ALT
+                          source=LABELS.source_line) == ALT_UNTESTED
     nothing = hostile_stops.assign(le=np.nan, le_delta=np.nan)
     assert describe_route(nothing, route="route R").endswith("None of its stops has a life expectancy estimate.")
 
@@ -363,8 +372,8 @@ def test_network_map_data(hostile_result):
     # one line per route: its pattern with the larger range, named by the way it runs
     assert [p["t"][0] for p in d["p"]] == ["Route R towards C & D <depot>"]
     assert d["p"][0]["t"][1:] == [
-        f"{HOSTILE} to C & D <depot>", "Life expectancy 76.0 to 80.0 years (range 4.0)",
-        f"Biggest stop-to-stop fall 2.0 years: {HOSTILE} to B's stop #2",
+        f"{HOSTILE} to C & D <depot>", "Life expectancy 76.0 to 80.0 years (range 4.0, within the margins of error)",
+        f"Biggest stop-to-stop fall 2.0 years, within the margins of error: {HOSTILE} to B's stop #2",
         "Trend \u22122.00 years per km (95% CI \u22123.96 to \u22120.04)",
     ]
     assert d["p"][0]["r"] == "R" and d["names"] == ["R"] and d["example"] == "R"

@@ -279,6 +279,7 @@ def _ordinal(n) -> str:
 
 def _summary(result, written, seconds: float, top: int = 5) -> None:
     from .claims import known
+    from .names import display_name
     from .output import top_stories
 
     p = result.patterns
@@ -293,7 +294,8 @@ def _summary(result, written, seconds: float, top: int = 5) -> None:
         place = f"{_ordinal(row['rank'])}"
         if known(row["rank_low"]) and row["rank_low"] != row["rank_high"]:
             place += f", somewhere from {_ordinal(row['rank_low'])} to {_ordinal(row['rank_high'])}"
-        print(f"  {place}: route {row['route_name']} ({row['first_stop']} to {row['last_stop']})")
+        print(f"  {place}: route {row['route_name']} ({display_name(row['first_stop'])} to "
+              f"{display_name(row['last_stop'])})")
         print(f"    {row['headline']}")
     for kind, paths in written.items():
         if paths:

@@ -13,11 +13,11 @@ separate credit line (:func:`credit`), never inside the sentence.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
 from . import claims
 from .claims import Claim, known
+from .names import display_name
 
 MAX_WORDS = 40
 """A sentence a sub-editor keeps: the stretch sentence drops its rate, then its minutes, to fit."""
@@ -26,8 +26,8 @@ WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
 
 
 def _clean(text) -> str:
-    """A name as one line of plain text (the display cleaner goes here once names are cleaned for print)."""
-    return re.sub(r"\s+", " ", str(text)).strip() if known(text) else "an unnamed stop"
+    """A name as readers see it (:func:`gradient.names.display_name`), or "an unnamed stop"."""
+    return display_name(text) if known(text) and str(text).strip() else "an unnamed stop"
 
 
 def _num(value: float) -> str:

@@ -292,5 +292,8 @@ def run(
 
 
 def pattern_title(row: pd.Series) -> str:
-    """A title for one pattern: route name and its end stops, as written in the source."""
-    return f"Route {row['route_name']}: {row['first_stop']} to {row['last_stop']}"
+    """A title for one pattern: route name and its end stops, as readers see them."""
+    from .names import display_name
+
+    ends = f"{display_name(row['first_stop'])} to {display_name(row['last_stop'])}"
+    return f"Route {display_name(row['route_name'])}: {ends}"

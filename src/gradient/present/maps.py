@@ -155,8 +155,7 @@ def describe_route(stops: pd.DataFrame, *, route: str = "", sex: str = "", perio
         lo, hi = int(np.nanargmin(le)), int(np.nanargmax(le))
         text.append(
             f"Along the route it ranges from {fmt(le[lo])} years at {names[lo]} to {fmt(le[hi])} years at "
-            f"{names[hi]}, a difference of {fmt(le[hi] - le[lo])} years, over the {int(ok.sum())} stops "
-            "with an estimate."
+            f"{names[hi]} over the {int(ok.sum())} stops with an estimate{_range_words(pattern)}."
         )
         st = stretch(s, pattern)
         if st is None:
@@ -172,13 +171,38 @@ def describe_route(stops: pd.DataFrame, *, route: str = "", sex: str = "", perio
             text.append(
                 f"The biggest fall between consecutive stops is {fmt(-st.change)} years, from "
                 f"{fmt(le[i - 1])} at {names[i - 1]} to {fmt(le[i])} at {names[i]}, "
-                f"{dist[i] / 1000:.1f} km from {names[0]}."
+                f"{dist[i] / 1000:.1f} km from {names[0]}{_drop_words(pattern)}."
             )
     else:
         text.append("None of its stops has a life expectancy estimate.")
     if source:
         text.append(plain(source).rstrip(".") + ".")
     return " ".join(text)
+
+
+def _range_words(pattern: pd.Series | None) -> str:
+    """Whether the highest and lowest estimates can be told apart (:func:`gradient.claims.range_`)."""
+    if pattern is None:
+        return " (the difference is not tested here)"
+    from ..claims import range_
+
+    c = range_(pattern)
+    if c.supported:
+        return f"; allowing for the estimates' margins of error the difference is at least {fmt(c.low)} years"
+    if c.verdict == "cannot_tell":
+        return "; the two cannot be told apart from the estimates' margins of error"
+    return ""
+
+
+def _drop_words(pattern: pd.Series | None) -> str:
+    from ..claims import drop
+
+    if pattern is None:
+        return ""
+    c = drop(pattern)
+    if c.supported:
+        return f" (95% interval {fmt(c.low)} to {fmt(c.high)} years)"
+    return ", within the estimates' margins of error" if c.verdict == "cannot_tell" else ""
 
 
 def route_map(

@@ -109,7 +109,15 @@ def encode(geoms: np.ndarray, crs, tolerance_m: float) -> list[str]:
 
 
 def one_per_route(patterns: pd.DataFrame, value: str) -> pd.DataFrame:
-    """Each route's pattern with the largest ``value`` (absolute, for the trend); ranking order on ties."""
+    """Each route's story pattern (``route_story``, the one its sentence is about), else its largest ``value``.
+
+    Without ``route_story`` (tables from elsewhere), the pattern with the largest ``value``
+    (absolute, for the trend), in ranking order on ties.
+    """
+    if "route_story" in patterns and patterns["route_story"].any():
+        story = patterns[patterns["route_story"].astype(bool)]
+        rest = patterns[~patterns["route_name"].isin(story["route_name"])]
+        return pd.concat([story, one_per_route(rest.drop(columns="route_story"), value)]) if len(rest) else story
     key = patterns[value].abs() if value == "slope_per_km" else patterns[value]
     order = pd.DataFrame({"key": key.to_numpy(float), "pos": np.arange(len(patterns))}, index=patterns.index)
     order = order.sort_values(["key", "pos"], ascending=[False, True], na_position="last", kind="stable")
@@ -117,19 +125,38 @@ def one_per_route(patterns: pd.DataFrame, value: str) -> pd.DataFrame:
     return patterns.loc[patterns.index.isin(chosen.index)]
 
 
+def _range_words(row: pd.Series) -> str:
+    """The range's claim in words (:func:`gradient.claims.range_`); nothing where untested."""
+    from ..claims import range_
+
+    c = range_(row)
+    if c.supported:
+        return f"; at least {fmt(c.low)} given the margins of error"
+    return ", within the margins of error" if c.verdict == "cannot_tell" else ""
+
+
+def _drop_words(row: pd.Series) -> str:
+    from ..claims import drop
+
+    c = drop(row)
+    if c.supported:
+        return f" (95% interval {fmt(c.low)} to {fmt(c.high)})"
+    return ", within the margins of error" if c.verdict == "cannot_tell" else ""
+
+
 def _tooltip(row: pd.Series) -> list[str]:
     lines = [towards(row), f"{display_name(row['first_stop'])} to {display_name(row['last_stop'])}"]
     if np.isfinite(row["le_range"]):
         lines.append(f"Life expectancy {fmt(row['le_min'])} to {fmt(row['le_max'])} years "
-                     f"(range {fmt(row['le_range'])})")
+                     f"(range {fmt(row['le_range'])}{_range_words(row)})")
     else:
         lines.append("No life expectancy estimate along this route")
     label = row.get("story_label")
     if isinstance(label, str) and label:
         lines.append(f"Highlighted in its story: {plain(label)}")
     elif np.isfinite(row["max_drop"]) and row["max_drop"] > 0:
-        lines.append(f"Biggest stop-to-stop fall {fmt(row['max_drop'])} years: {display_name(row['max_drop_from'])} "
-                     f"to {display_name(row['max_drop_to'])}")
+        lines.append(f"Biggest stop-to-stop fall {fmt(row['max_drop'])} years{_drop_words(row)}: "
+                     f"{display_name(row['max_drop_from'])} to {display_name(row['max_drop_to'])}")
     if np.isfinite(row["slope_per_km"]):
         ci = ""
         if np.isfinite(row["slope_ci_low"]):

@@ -52,7 +52,8 @@ class Stretch:
         where = f"{names[self.start]} to {names[self.end]}"
         if self.cited:
             return f"Highlighted: {self.label}, {where}"
-        return f"Biggest stop-to-stop fall, {fmt(-abs(self.change))} years: {where}"
+        words = self.label.split(" years", 1)[1] if " years" in self.label else ""
+        return f"Biggest stop-to-stop fall, {fmt(-abs(self.change))} years{words}: {where}"
 
 
 def stop_names(stops: pd.DataFrame) -> list[str]:
@@ -119,7 +120,16 @@ def stretch(stops: pd.DataFrame, row: pd.Series | None = None) -> Stretch | None
     if k is None:
         return None
     change = float(le[k] - le[k - 1])
-    return Stretch(k - 1, k, f"Biggest stop-to-stop fall: {fmt(change)} years", False, change)
+    return Stretch(k - 1, k, f"Biggest stop-to-stop fall: {fmt(change)} years{_drop_words(row)}", False, change)
+
+
+def _drop_words(row: pd.Series | None) -> str:
+    """What the biggest stop-to-stop fall's simultaneous interval allows (``gradient.claims.drop``)."""
+    if row is None or _value(row, "max_drop_significant") is None:
+        return ""
+    if bool(row["max_drop_significant"]):
+        return f" (95% interval {fmt(row['max_drop_ci_low'])} to {fmt(row['max_drop_ci_high'])})"
+    return ", within the margins of error"
 
 
 def route_label(row: pd.Series) -> str:
