@@ -41,12 +41,16 @@ def area_label(stops: pd.DataFrame) -> list[str]:
     return [display_name(n) or str(c) for n, c in zip(names, codes)]
 
 
-def stop_lines(stops: pd.DataFrame) -> list[list[str]]:
-    """Tooltip lines per stop: name, value with 95% interval, doubt, change, area, interchange, position."""
+def stop_lines(stops: pd.DataFrame, context_name: str = "") -> list[list[str]]:
+    """Tooltip lines per stop: name, value and interval, doubt, change, second measure, area, interchange, place.
+
+    ``context_name`` names the second measure (``context`` column) with its units.
+    """
     n = len(stops)
     nan = np.full(n, np.nan)
     delta_se = stops["le_delta_se"].to_numpy(float) if "le_delta_se" in stops else nan
     doubts = stops["area_doubt"].tolist() if "area_doubt" in stops else [""] * n
+    context = stops["context"].to_numpy(float) if "context" in stops else nan
     out = []
     for i, (name, raw, le, se, delta, dse, area, doubt, dist) in enumerate(zip(
         stop_names(stops), stops["stop_name"], stops["le"].to_numpy(float), stops["le_se"].to_numpy(float),
@@ -58,8 +62,12 @@ def stop_lines(stops: pd.DataFrame) -> list[list[str]]:
             lines.append(doubt)
         if i == 0:
             lines.append("First stop of the route")
+        elif dse == 0 and delta == 0:
+            lines.append("Same small area as the previous stop")
         else:
             lines.append(f"Change from previous stop: {fmt(delta, sign=True)} years{ci(delta, dse)}")
+        if np.isfinite(context[i]):
+            lines.append(f"{context_name or 'Second measure'}: {fmt(context[i])}")
         if area:
             lines.append(f"Area: {area}")
         modes = interchanges(raw)

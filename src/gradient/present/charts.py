@@ -286,8 +286,28 @@ def _figure(size: tuple[float, float], pyplot: bool) -> Figure:
     return Figure(figsize=size, layout="constrained")
 
 
+def context_panel(name: str) -> Panel:
+    """A panel drawing the second measure (``context``) stop by stop, named with its units.
+
+    The same stops and distances as the profile above it, in grey steps: the reader can
+    see where the two move together; the chart does not say why.
+    """
+
+    def draw(ax, stops: pd.DataFrame) -> None:
+        km = stops["dist_m"].to_numpy(float) / 1000.0
+        values = stops["context"].to_numpy(float)
+        ax.step(km, values, where="mid", color="0.35", linewidth=1.2)
+        ax.plot(km, values, "o", color="0.35", markersize=2.2)
+        ax.set_ylabel(wrap(text(name.split(" (")[0]), 1.3, size=7.5), fontsize=7.5)
+        ax.tick_params(axis="x", labelbottom=False)
+        ax.tick_params(axis="y", labelsize=7.5)
+        ax.grid(axis="y", color="0.92")
+
+    return draw
+
+
 def profile(result, pattern_id: str | None = None, *, scale=None, pyplot: bool = True, portrait: bool = False,
-            areas=None, panels: Sequence[Panel] = ()) -> Figure:
+            areas=None, panels: Sequence[Panel] | None = None) -> Figure:
     """:func:`profile_chart` of one pattern of a run, titled, sourced, its sentence's stretch highlighted.
 
     Parameters
@@ -305,13 +325,18 @@ def profile(result, pattern_id: str | None = None, *, scale=None, pyplot: bool =
     areas : geopandas.GeoDataFrame, optional
         The life expectancy table, for ``scale_reference='table'``.
     panels : sequence of callables, optional
-        As for :func:`profile_chart`.
+        As for :func:`profile_chart`; default the second measure (:func:`context_panel`)
+        where the run has one (not on the phone chart).
     """
     from .colours import reference_scale
     from .page import units_text
     from .story import route_title, takeaway
 
     row = result.pattern(pattern_id)
+    if panels is None:
+        context = getattr(result.labels, "context", "")
+        # the phone chart keeps to one message; the landscape one shows the second measure under it
+        panels = [context_panel(context)] if context and "context" in result.stops and not portrait else []
     scale = scale or reference_scale(result.stops, getattr(result.options, "scale_reference", "areas"), areas)
     labels = result.labels
     title = takeaway(row) if portrait else route_title(row)

@@ -250,6 +250,7 @@ def route_map(
         scale=scale or reference_scale(result.stops, reference, areas),
         areas=areas,
         pattern=row,
+        context_name=getattr(labels, "context", ""),
     )
 
 
@@ -293,6 +294,7 @@ def draw_route_map(
     areas_buffer_m: float = 1000.0,
     tolerance_m: float = 15.0,
     pattern: pd.Series | None = None,
+    context_name: str = "",
 ) -> folium.Map:
     """Map one pattern: its route coloured by life expectancy, its stops, ends and highlighted stretch.
 
@@ -332,6 +334,9 @@ def draw_route_map(
         The pattern's row of ``patterns.csv``: the stretch its sentence cites
         (``story_from_seq``, ``story_to_seq``, ``story_label``) is highlighted; without
         it, the biggest stop-to-stop fall.
+    context_name : str
+        What a ``context`` column of ``stops`` is (a second measure, with its units),
+        shown by name in every popup.
 
     Returns
     -------
@@ -357,7 +362,7 @@ def draw_route_map(
         "ends": _ends(stops, names),
         "stops": [
             {"x": round(float(x), COORD_DECIMALS), "y": round(float(y), COORD_DECIMALS), "k": k, "lines": lines_}
-            for x, y, k, lines_ in zip(stops["lon"], stops["lat"], colours, stop_lines(stops))
+            for x, y, k, lines_ in zip(stops["lon"], stops["lat"], colours, stop_lines(stops, context_name))
         ],
         "areas": None,
         "areasName": esc(areas_name),  # Leaflet's layer control writes names as HTML
