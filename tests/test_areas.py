@@ -188,7 +188,9 @@ def test_msoa_boundaries_from_topojson(msoas):
     assert list(msoas.columns) == ["area_id", "le", "le_se", "geometry", "population", "area_name"]
     assert msoas["le"].isna().sum() == 67  # England's suppressed persons estimates
     assert msoas.attrs == {"period": "2016-2020", "source": "ONS MSOA life expectancy (REQ3292)", "sex": "persons",
-                           "names_source": "House of Commons Library MSOA Names 1.10"}
+                           "names_source": "House of Commons Library MSOA Names 1.10",
+                           "national_median": pytest.approx(84.13, abs=0.01),
+                           "national_median_label": "median of the 6,724 MSOAs in the table"}
     # neighbourhood names readers know, from the bundled House of Commons Library table
     names = msoas.set_index("area_id")["area_name"]
     assert names["E02000585"] == "Holland Park" and names.notna().all()

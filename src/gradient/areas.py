@@ -433,6 +433,10 @@ def load_areas(
     if le_format == "usaleep":
         bounds["area_id"] = _pad_tract(bounds["area_id"])
     joined = join_areas(bounds, le, boundaries, table)
+    known = joined["le"].dropna()
+    unit = {"ons-msoa": "MSOAs", "usaleep": "tracts"}.get(le_format, "areas")
+    joined.attrs.update(national_median=float(known.median()),
+                        national_median_label=f"median of the {len(known):,} {unit} in the table")
     return _with_bundled(joined, le_format) if bundled else joined
 
 

@@ -113,7 +113,7 @@ def run_feed(feed: str, areas: gpd.GeoDataFrame, out_dir: str | Path, options: O
             labels.le_source = le_source or labels.le_source
             labels.period = period or labels.period
             result = pipeline.run_patterns(patterns, stops, areas, options, labels)
-            write_outputs(result, out_dir)
+            write_outputs(result, out_dir, areas=areas)
             outcome.n_patterns = len(result.patterns)
         except GradientError as exc:
             message = " ".join(str(exc).split())
