@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from ._tables import finite_floats
 from .errors import FeedError
 
 TABLES = ("agency", "routes", "trips", "stops", "stop_times", "shapes")
@@ -82,10 +83,32 @@ def read_text_table(fh: IO[bytes]) -> pd.DataFrame:
     """A GTFS table with every field as text (``string`` dtype); empty fields missing."""
     data = fh.read()
     text = data.decode("utf-8-sig")
-    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""],
-                        skipinitialspace=False)
+    frame = _arrow_text_table(text)
+    if frame is None:  # ragged rows and the like: pandas' parser reads what it can, as before
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""],
+                            skipinitialspace=False)
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame.astype("string")
+
+
+def _arrow_text_table(text: str) -> pd.DataFrame | None:
+    """The table parsed by pyarrow, every field text and empty fields missing; None where it cannot."""
+    lines = text.split("\n", 1)
+    names = next(csv.reader([lines[0].rstrip("\r")]), [])
+    if not names or len(set(names)) != len(names) or len(lines) < 2:
+        return None
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 strings_can_be_null=True, quoted_strings_can_be_null=True,
+                                                 null_values=[""]),
+        )
+    except (pa.ArrowInvalid, ValueError):
+        return None
+    return table.to_pandas()
 
 
 def read_stop_times(fh: IO[bytes], opener: Callable[[], IO[bytes]]) -> pd.DataFrame:
@@ -151,6 +174,10 @@ def numbers(col: pd.Series, table: str, column: str, *, whole: bool = False, pat
     """
     text = col.astype("string").str.strip()
     text = text.mask(text == "")
+    if not whole:
+        fast = finite_floats(text)
+        if fast is not None:
+            return pd.Series(fast, index=col.index)
     nums = pd.to_numeric(text, errors="coerce", dtype_backend="numpy_nullable")
     bad = np.array(nums.isna() & text.notna(), dtype=bool)
     what = "numbers"

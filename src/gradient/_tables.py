@@ -235,26 +235,61 @@ def _text_frame(path: Path, wanted: Sequence[str], encoding: str | None, id_col:
         if _is_header(next(csv.reader([line], delimiter=delim), []), wanted):
             row, sep = i, delim
             break
-    try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, skiprows=row, dtype=str, keep_default_na=False,
-                            na_filter=False, skip_blank_lines=False, engine="c")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
-        return None
+    frame = _arrow_frame(text, sep, row)
+    if frame is None:
+        try:
+            frame = pd.read_csv(io.StringIO(text), sep=sep, skiprows=row, dtype=str, keep_default_na=False,
+                                na_filter=False, skip_blank_lines=False, engine="c")
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+            return None
     frame.columns = [str(c).strip() for c in frame.columns]
-    if any(str(c).startswith("Unnamed: ") for c in frame.columns) or frame.columns.duplicated().any():
+    if any(c == "" or c.startswith("Unnamed: ") for c in frame.columns) or frame.columns.duplicated().any():
         return None  # blank or repeated header cells: the careful reading names them as written
     info = {"encoding": used, "header_row": row, "notes": 0}
-    empty = (frame.apply(lambda c: c.str.strip()) == "").all(axis=1).to_numpy()
+    empty = np.ones(len(frame), dtype=bool)
+    for name in frame.columns:
+        empty &= (frame[name].str.strip() == "").to_numpy(bool)
     if empty.any() and value_col in frame.columns:
         cut = int(np.argmax(empty))
         below = frame.iloc[cut:][~empty[cut:]]
         if (below[value_col].str.strip() == "").all():
             info["notes"] = len(below)
             frame, empty = frame.iloc[:cut], empty[:cut]
-    frame = frame[~empty].reset_index(drop=True).astype(object)
+    frame = frame[~empty].reset_index(drop=True)
     if id_col in frame:
-        frame[id_col] = frame[id_col].map(_as_text).astype("string")
+        frame[id_col] = frame[id_col].astype("string")
     return frame, info
+
+
+def _arrow_frame(text: str, sep: str, skip: int) -> pd.DataFrame | None:
+    """Every cell as text, parsed by pyarrow (several times faster than pandas' C parser).
+
+    None where pyarrow cannot parse the table as a rectangle (for example blank
+    lines or ragged rows), so that pandas' parser, which keeps blank lines, reads it.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    data = text.encode("utf-8")
+    try:
+        header = pacsv.read_csv(pa.BufferReader(data), read_options=pacsv.ReadOptions(skip_rows=skip, block_size=1 << 16),
+                                parse_options=pacsv.ParseOptions(delimiter=sep), convert_options=pacsv.ConvertOptions(
+                                    include_columns=[]))
+        names = header.schema.names
+    except (pa.ArrowInvalid, ValueError):
+        return None
+    if len(set(names)) != len(names):
+        return None
+    options = pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False,
+                                   quoted_strings_can_be_null=False, null_values=[])
+    try:
+        table = pacsv.read_csv(pa.BufferReader(data), read_options=pacsv.ReadOptions(skip_rows=skip),
+                               parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True,
+                                                                ignore_empty_lines=False),
+                               convert_options=options)
+    except (pa.ArrowInvalid, ValueError):
+        return None
+    return table.to_pandas()
 
 
 def _text_rows(path: Path, wanted: Sequence[str], encoding: str | None) -> tuple[list[list], dict]:
@@ -320,7 +355,7 @@ def numbers(col: pd.Series, name: str, path: Path | None) -> tuple[pd.Series, Co
     """
     text = col.astype("string").str.strip()
     blank = (text.isna() | (text == "")).to_numpy(bool)
-    nums = pd.to_numeric(text.mask(blank), errors="coerce")
+    nums = _as_floats(text.mask(blank))
     failed = nums.isna().to_numpy(bool)
     marker = ~blank & failed & is_marker(text)
     bad = ~blank & ~marker & failed
@@ -332,6 +367,32 @@ def numbers(col: pd.Series, name: str, path: Path | None) -> tuple[pd.Series, Co
         )
     values = pd.Series(nums.to_numpy(dtype=float, na_value=np.nan), index=col.index)
     return values, Counter(text[marker]), int(blank.sum())
+
+
+def _as_floats(text: pd.Series) -> pd.Series:
+    """Text to floats, NaN where blank or not a number."""
+    fast = finite_floats(text)
+    if fast is not None:
+        return pd.Series(fast, index=text.index)
+    return pd.to_numeric(text, errors="coerce")
+
+
+def finite_floats(text: pd.Series) -> np.ndarray | None:
+    """Text cells (trimmed; missing where blank) as floats by pyarrow's cast, NaN where missing.
+
+    None unless every present cell is a finite number, so that the caller's slower
+    reading can say what is wrong (or read markers).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        values = pc.cast(pa.array(text, from_pandas=True, type=pa.string()), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+    if pc.any(pc.is_nan(values)).as_py() or pc.any(pc.is_inf(values)).as_py():
+        return None
+    return values.to_numpy(zero_copy_only=False)
 
 
 def is_marker(col: pd.Series) -> np.ndarray:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Sequence
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from ._boundaries import clean_geometries, crs_of, settle_crs
@@ -324,16 +325,17 @@ def join_areas(
             f"{dup.nunique()} area id(s) appear on more than one feature (e.g. {', '.join(dup.unique()[:3])})",
             boundaries_path,
         )
+    # Sets of the few boundary ids, never of the (often national) table's: its ids stay in arrays.
     left = set(boundaries["area_id"].dropna())
-    right = set(table["area_id"].dropna())
-    both = left & right
+    right = pd.Index(table["area_id"].dropna().unique())
+    both = left & set(right[right.isin(list(left))])
     if not both:
         raise AreasError(
             f"no area id matches the boundaries (boundary ids look like {sorted(left)[:2]}, "
-            f"table ids like {sorted(right)[:2]}); check the id columns",
+            f"table ids like {list(np.sort(right.to_numpy(dtype=object))[:2])}); check the id columns",
             table_path,
         )
-    only_b, only_t = sorted(left - right), sorted(right - left)
+    only_b = sorted(left - both)
     if only_b:
         warnings.warn(
             f"{len(only_b)} of {len(left)} areas in {boundaries_path or 'the boundaries'} have no row in "
@@ -341,7 +343,8 @@ def join_areas(
             GradientWarning,
             stacklevel=2,
         )
-    if only_t and len(only_t) < len(right):
+    if log.isEnabledFor(logging.INFO) and len(right) > len(both):
+        only_t = np.sort(right[~right.isin(list(both))].to_numpy(dtype=object))
         log.info("%d table rows have no boundary (e.g. %s)", len(only_t), ", ".join(only_t[:3]))
     out = boundaries.merge(table, on="area_id", how="left")
     say_lost_values(out, both, table.attrs.get("suppressed_ids", ()), boundaries_path, table_path)

@@ -248,7 +248,7 @@ def _range_test(s: pd.DataFrame, weights: pd.DataFrame, alpha: float, network: b
     The bound is simultaneous over every pair of the pattern's distinct values (over every
     pair of every pattern with ``network``), so it holds for the pair that the range picks.
     """
-    valued = s[s["le"].notna()]
+    valued = s.loc[s["le"].notna(), ["pattern_id", "stop_id", "stop_name", "stop_sequence", "le"]]
     g = valued.groupby("pattern_id", sort=False)
     hi = valued.loc[g["le"].idxmax()].set_index("pattern_id")
     lo = valued.loc[g["le"].idxmin()].set_index("pattern_id")

@@ -56,20 +56,43 @@ def combination_se(weights: pd.DataFrame, terms: pd.DataFrame) -> pd.Series:
         where the area coefficients cancel.
     """
     combos = pd.unique(terms["combo"])
-    w = weights[["stop_id", "area_id", "weight", "le_se"]]
-    long = terms[["combo", "stop_id", "coef"]].merge(w, on="stop_id", how="left")
-    missing = long["area_id"].isna().groupby(long["combo"]).any()
-    long = long.dropna(subset=["area_id"])
-    long = long.assign(dw=long["coef"].to_numpy(float) * long["weight"].to_numpy(float))
-    d = long.groupby(["combo", "area_id"], sort=False).agg(dw=("dw", "sum"), se=("le_se", "first"))
-    dw = d["dw"].where(d["dw"].abs() > 1e-12, 0.0)
-    v = dw**2 * d["se"] ** 2
-    unknown = (v.isna() & (dw != 0)).groupby(level="combo").any()
-    var = v.fillna(0.0).groupby(level="combo").sum()
-    var[unknown[unknown].index] = np.nan
-    out = np.sqrt(var.reindex(combos))
-    out[missing.reindex(combos).fillna(True).to_numpy()] = np.nan
-    return out
+    combo_of = pd.Index(combos).get_indexer(terms["combo"])
+    stops = pd.Index(pd.unique(weights["stop_id"]))
+    stop_of = stops.get_indexer(weights["stop_id"])
+    known = weights["area_id"].notna().to_numpy(bool)
+    # A stop with any weight row but no area (or no row at all) has no value.
+    no_value = np.bincount(stop_of[~known], minlength=len(stops)) > 0
+    area_of, areas = pd.factorize(weights["area_id"][known])
+    area_se = pd.Series(weights["le_se"][known].to_numpy(float)).groupby(area_of).first().to_numpy(float)
+    rows_known = np.flatnonzero(known)
+    stop_k = stop_of[known]
+    order = np.argsort(stop_k, kind="stable")
+    per_stop = np.bincount(stop_k, minlength=len(stops))
+    start = np.r_[0, np.cumsum(per_stop)[:-1]]
+
+    term_stop = stops.get_indexer(terms["stop_id"])
+    found = term_stop >= 0
+    safe = np.where(found, term_stop, 0)
+    missing_term = ~found | no_value[safe]
+    missing = np.bincount(combo_of[missing_term], minlength=len(combos)) > 0
+    # Each term expanded into its stop's weight rows: (combination, area, coef * weight).
+    n = np.where(found, per_stop[safe], 0)
+    term = np.repeat(np.arange(len(terms)), n)
+    offset = np.arange(len(term)) - np.repeat(np.cumsum(n) - n, n)
+    k = order[start[safe[term]] + offset]
+    weight = weights["weight"].to_numpy(float)[rows_known]
+    dw = terms["coef"].to_numpy(float)[term] * weight[k]
+    key = combo_of[term].astype(np.int64) * max(len(areas), 1) + area_of[k]
+    cell, inverse = np.unique(key, return_inverse=True)
+    cell_dw = np.bincount(inverse, weights=np.nan_to_num(dw, nan=0.0), minlength=len(cell))
+    cell_dw[np.abs(cell_dw) <= 1e-12] = 0.0  # coefficients that cancel: exactly no error
+    v = cell_dw**2 * area_se[cell % max(len(areas), 1)] ** 2
+    combo = cell // max(len(areas), 1)
+    var = np.bincount(combo, weights=np.where(np.isnan(v), 0.0, v), minlength=len(combos))
+    unknown = np.bincount(combo[np.isnan(v) & (cell_dw != 0)], minlength=len(combos)) > 0
+    out = np.sqrt(var)
+    out[unknown | missing] = np.nan
+    return pd.Series(out, index=pd.Index(combos, name="combo"))
 
 
 def pair_se(weights: pd.DataFrame, first: np.ndarray, second: np.ndarray) -> np.ndarray:
