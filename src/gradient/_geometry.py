@@ -50,7 +50,8 @@ def segment_projection(
 
 
 def monotone_along(
-    points: np.ndarray, line: np.ndarray, max_segment_m: float = 25.0
+    points: np.ndarray, line: np.ndarray, max_segment_m: float = 25.0,
+    nearest: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Distance along ``line`` of each of the ordered ``points``, never decreasing.
 
@@ -64,6 +65,9 @@ def monotone_along(
         The line is first cut into pieces no longer than this, so that order is
         enforced within long straight segments too (a stop may not be matched more
         than one piece behind the previous one).
+    nearest : tuple of ndarray, optional
+        Each point's distance along ``line`` of its nearest point, and its distance to
+        the line, if already computed (:func:`nearest_along` does many lines at once).
 
     Returns
     -------
@@ -84,10 +88,11 @@ def monotone_along(
     to the same segment in reverse order are set to the same position.
     """
     geom = shapely.LineString(line)
-    pts = shapely.points(points)
-    nearest = shapely.line_locate_point(geom, pts)
-    if np.all(np.diff(nearest) >= 0):
-        return nearest, shapely.distance(geom, pts)
+    if nearest is None:
+        pts = shapely.points(points)
+        nearest = shapely.line_locate_point(geom, pts), shapely.distance(geom, pts)
+    if np.all(np.diff(nearest[0]) >= 0):
+        return nearest
     line = shapely.get_coordinates(shapely.segmentize(geom, max_segment_m))
     dist, along_all = segment_projection(points, line)
     m = len(points)
@@ -102,6 +107,24 @@ def monotone_along(
     rows = np.arange(m)
     along = np.maximum.accumulate(along_all[rows, choice])
     return along, dist[rows, choice]
+
+
+def nearest_along(lines: list[np.ndarray], points: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each line and its points, every point's distance along the line of its nearest point, and to the line.
+
+    The same as :func:`shapely.line_locate_point` and :func:`shapely.distance` line by line,
+    in one vectorised call for all of them.
+    """
+    if not lines:
+        return []
+    counts = np.array([len(p) for p in points])
+    vertices = np.array([len(c) for c in lines])
+    geoms = shapely.linestrings(np.concatenate(lines), indices=np.repeat(np.arange(len(lines)), vertices))
+    each = np.repeat(geoms, counts)
+    pts = shapely.points(np.concatenate(points))
+    along, offset = shapely.line_locate_point(each, pts), shapely.distance(each, pts)
+    cut = np.cumsum(counts)[:-1]
+    return list(zip(np.split(along, cut), np.split(offset, cut)))
 
 
 def straight_along(points: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ from typing import IO, Callable, Iterator
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ._tables import finite_floats
@@ -120,9 +121,8 @@ def read_stop_times(fh: IO[bytes], opener: Callable[[], IO[bytes]]) -> pd.DataFr
     header = fh.readline().decode("utf-8-sig")
     names = [n.strip() for n in next(csv.reader([header]), [])]
     keep = [c for c in STOP_TIMES_COLUMNS if c in names]
-    text = pa.dictionary(pa.int32(), pa.string())
-    types = {"trip_id": text, "stop_id": text, "arrival_time": text, "departure_time": text,
-             "stop_sequence": pa.int64()}
+    types = {"trip_id": pa.string(), "stop_id": pa.string(), "arrival_time": pa.string(),
+             "departure_time": pa.string(), "stop_sequence": pa.int64()}
 
     def read(seq_type: pa.DataType) -> pa.Table:
         with opener() as whole:
@@ -138,13 +138,24 @@ def read_stop_times(fh: IO[bytes], opener: Callable[[], IO[bytes]]) -> pd.DataFr
             )
 
     try:
-        frame = read(pa.int64()).unify_dictionaries().to_pandas()
+        table = read(pa.int64())
     except pa.ArrowInvalid:
-        frame = read(pa.string()).unify_dictionaries().to_pandas()
-        frame["stop_sequence"] = numbers(frame["stop_sequence"], "stop_times", "stop_sequence", whole=True)
-    if "stop_sequence" in frame and frame["stop_sequence"].dtype == float:  # blanks: nullable integers
-        frame["stop_sequence"] = frame["stop_sequence"].astype("Int64")
+        table = read(pa.string())
+    frame = pd.DataFrame({c: _categorical(table.column(c)) if c != "stop_sequence" else table.column(c).to_pandas()
+                          for c in keep})
+    if "stop_sequence" in frame:
+        if table.schema.field("stop_sequence").type == pa.string():
+            frame["stop_sequence"] = numbers(frame["stop_sequence"], "stop_times", "stop_sequence", whole=True)
+        elif frame["stop_sequence"].dtype == float:  # blanks: nullable integers
+            frame["stop_sequence"] = frame["stop_sequence"].astype("Int64")
     return frame
+
+
+def _categorical(column: pa.ChunkedArray) -> pd.Categorical:
+    """Text as a pandas categorical by one dictionary encoding of the whole column (codes -1 where blank)."""
+    encoded = column.combine_chunks().dictionary_encode()
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(encoded.dictionary.to_pandas()), validate=False)
 
 
 def numbers(col: pd.Series, table: str, column: str, *, whole: bool = False, path: Path | None = None) -> pd.Series:
@@ -178,6 +189,11 @@ def numbers(col: pd.Series, table: str, column: str, *, whole: bool = False, pat
         fast = finite_floats(text)
         if fast is not None:
             return pd.Series(fast, index=col.index)
+    elif not text.isna().any():
+        try:  # plain digits, the usual case: pyarrow's exact cast (anything else is read below, and named)
+            return pd.Series(pc.cast(pa.array(text, type=pa.string()), pa.int64()).to_numpy(), index=col.index)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
     nums = pd.to_numeric(text, errors="coerce", dtype_backend="numpy_nullable")
     bad = np.array(nums.isna() & text.notna(), dtype=bool)
     what = "numbers"

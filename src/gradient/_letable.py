@@ -137,6 +137,8 @@ def check_table(
 
 def _one_row_per_id(out: pd.DataFrame, id_col: str, le_col: str, path: Path) -> pd.DataFrame:
     """Keep an id repeated with identical values once (warned); refuse one with different values."""
+    if _tables.all_distinct(out["area_id"]):
+        return out
     repeated = out["area_id"].duplicated(keep=False) & out["area_id"].notna()
     if not repeated.any():
         return out

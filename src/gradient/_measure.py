@@ -15,7 +15,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from ._geometry import monotone_along, straight_along, substring
+from ._geometry import monotone_along, nearest_along, straight_along, substring
 from ._trips import isin
 from .schema import WGS84
 
@@ -31,9 +31,16 @@ def shape_fit(lines: list[np.ndarray | None]) -> Fit:
         line = lines[i]
         if line is None:
             return None
-        along, offset = monotone_along(pts, line)
+        along, offset = monotone_along(pts, line, nearest=fit.nearest.pop(i, None))
         return along, offset, line
 
+    def prepare(xy: np.ndarray, bounds: np.ndarray) -> None:
+        """Every pattern's nearest positions on its line at once (most patterns need nothing more)."""
+        have = [i for i in range(len(bounds)) if lines[i] is not None and len(lines[i]) >= 2]
+        found = nearest_along([lines[i] for i in have], [xy[a:b] for a, b in bounds[have]])
+        fit.nearest = dict(zip(have, found))
+
+    fit.nearest, fit.prepare = {}, prepare
     return fit
 
 
@@ -64,6 +71,8 @@ def along_lines(
     sources : list of str
         Per pattern, ``source`` or ``"straight_line"``.
     """
+    if hasattr(fit, "prepare"):
+        fit.prepare(xy, bounds)
     dist = np.empty(len(xy))
     offset = np.zeros(len(xy))
     geoms: list[shapely.LineString] = []

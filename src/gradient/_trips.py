@@ -45,7 +45,7 @@ def unique_seconds(uniques: pd.Index) -> np.ndarray:
     secs = np.full(len(uniques) + 1, np.nan)
     if len(uniques) == 0:
         return secs
-    text = pa.array(np.asarray(uniques, dtype=object), type=pa.string(), from_pandas=True)
+    text = pa.array(uniques.astype("string"), type=pa.string(), from_pandas=True)
     plain = pc.fill_null(pc.match_substring_regex(text, r"^[0-9]{1,6}:[0-9]{1,2}:[0-9]{1,2}$"), False)
     plain = plain.to_numpy(zero_copy_only=False)
     if plain.any():

@@ -38,6 +38,21 @@ def _stop_points(stops: pd.DataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(s, geometry=gpd.points_from_xy(s["lon"], s["lat"]), crs=WGS84)
 
 
+def _areas_near(areas: gpd.GeoDataFrame, points: gpd.GeoDataFrame, metres: float) -> gpd.GeoDataFrame:
+    """The areas that come within a box of ``metres`` (with room to spare) around any of the points (WGS84).
+
+    Every area within ``metres`` of a point meets its box, so the nearest one is among them;
+    only these few are then projected.
+    """
+    lat = np.radians(np.clip(np.abs(points["lat"].to_numpy(float)), 0, 85))
+    dy = 1.5 * metres / 111_000.0
+    dx = dy / np.cos(lat)
+    x, y = points["lon"].to_numpy(float), points["lat"].to_numpy(float)
+    boxes = shapely.box(x - dx, y - dy, x + dx, y + dy)
+    hit = np.unique(areas.sindex.query(boxes, predicate="intersects")[1])
+    return areas.iloc[hit][["area_id", "geometry"]]
+
+
 def assign_point(
     stops: pd.DataFrame,
     areas: gpd.GeoDataFrame,
@@ -84,9 +99,9 @@ def assign_point(
     n_near = 0
     if n_out and nearest_m > 0:
         crs = crs or metric_crs(pts["lon"], pts["lat"])
-        lost = pts[outside.to_numpy()].to_crs(crs)
+        lost = pts[outside.to_numpy()]
         near = gpd.sjoin_nearest(
-            lost, areas[["area_id", "geometry"]].to_crs(crs), how="left", max_distance=nearest_m
+            lost.to_crs(crs), _areas_near(areas, lost, nearest_m).to_crs(crs), how="left", max_distance=nearest_m
         )
         near = near.sort_values(["stop_id", "area_id"], kind="stable").drop_duplicates("stop_id")
         near = near.set_index("stop_id")["area_id"].dropna().astype("string")

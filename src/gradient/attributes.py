@@ -87,6 +87,8 @@ def read_area_values(path: str | Path, id_col: str, value_col: str, *, numeric: 
 
 
 def _once(out: pd.DataFrame, id_col: str, value_col: str, path: Path) -> pd.DataFrame:
+    if _tables.all_distinct(out["area_id"]):
+        return out.reset_index(drop=True)
     repeated = out["area_id"].duplicated(keep=False)
     if not repeated.any():
         return out.reset_index(drop=True)
