@@ -71,17 +71,21 @@ def test_nothing_supported_says_so():
     r = row(le_change_significant=False, le_change_ci_low=-15.0, le_change_ci_high=1.0,
             steepest_fall_significant=False, steepest_fall_ci_low=-1.0, le_range_significant=False)
     assert claims.lead(r) is None
-    assert headline.headline(r) == ("On route 25, from Oxford Circus to Ilford, no change in life expectancy can be "
-                                    "told apart from the estimates' margins of error.")
+    assert headline.headline(r) == ("On route 25, from Oxford Circus to Ilford, neither the change in life expectancy "
+                                    "from end to end nor any fall over a few stops can be told apart from the "
+                                    "estimates' margins of error.")
     assert headline.story_label(r) is None
     assert headline.takeaway(r) == "No clear change in life expectancy along route 25"
 
 
-def test_the_range_leads_where_nothing_else_is_supported():
+def test_the_range_is_never_stated_as_a_change():
+    # The contract: a change in words only where le_change_significant or steepest_fall_significant holds.
     r = row(le_change_significant=False, le_change_ci_low=-15.0, le_change_ci_high=1.0,
-            steepest_fall_significant=False, steepest_fall_ci_low=-1.0)
-    assert headline.headline(r) == ("On route 25, life expectancy is 12.0 years lower at Maryland than at Holborn "
-                                    "(at least 4.0 years, at 95% confidence).")
+            steepest_fall_significant=False, steepest_fall_ci_low=-1.0, le_range_significant=True)
+    assert claims.lead(r) is None
+    text = headline.headline(r)
+    assert not any(w in text for w in ("falls by", "rises by", " lower ", " higher ")), text
+    assert headline.story_label(r) is None
 
 
 def test_both_ends_in_one_area_and_loops_are_worded_as_such():
@@ -125,3 +129,24 @@ def test_credit_line():
 def test_every_claim_kind_has_a_verdict(kind):
     got = claims.claims(row())[kind]
     assert got.verdict in ("falls", "rises", "cannot_tell", "same_area", "untested", "never_falls", "no_data")
+
+
+CHANGE_WORDS = ("falls by", "rises by", " lower ", " higher ", " falls ", " rises ")
+
+
+@pytest.mark.parametrize("family", ["pattern", "network"])
+def test_real_headlines_state_a_change_only_where_the_contract_flags_support_it(hart_patterns, tracts, family):
+    # ../shared/CONTRACT.md: `headline` states a change in words only where le_change_significant or
+    # steepest_fall_significant supports it; the range's own test is never printed as a change.
+    import warnings
+
+    from gradient import Options, pipeline
+    from gradient.errors import GradientWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GradientWarning)
+        table = pipeline.run_patterns(*hart_patterns, tracts, Options(draws=400, family=family)).patterns
+    supported = table["le_change_significant"].fillna(False) | table["steepest_fall_significant"].fillna(False)
+    says = table["headline"].map(lambda t: any(w in t for w in CHANGE_WORDS))
+    assert not (says & ~supported).any(), table.loc[says & ~supported, "headline"].tolist()[:3]
+    assert (says == supported).all()  # and a supported change is stated

@@ -173,15 +173,13 @@ def lead(row) -> Claim | None:
 
     Between a steep stretch and the end-to-end change, the one whose interval lies further
     from 0 (its bound nearest 0 is larger) leads, a tie going to the stretch, the genre's
-    "for every stop you pass"; where neither is supported, the range (the widest
-    difference between two of its stops, what the ranking is about) when it is. None when
-    nothing is supported.
+    "for every stop you pass". None when neither is supported: the sentence then states no
+    change, as the contract's ``headline`` requires (it may state one only where
+    ``le_change_significant`` or ``steepest_fall_significant`` supports it). The range's
+    own test (``le_range_significant``) stays a column and is never printed as a change.
     """
     candidates = [c for c in (stretch(row), change(row)) if c.supported]
-    if candidates:
-        return max(candidates, key=lambda c: c.strength)
-    r = range_(row)
-    return r if r.supported else None
+    return max(candidates, key=lambda c: c.strength) if candidates else None
 
 
 def decide(patterns, index=None) -> pd.DataFrame:
@@ -197,7 +195,7 @@ def decide(patterns, index=None) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Indexed like ``patterns``: ``lead`` (``stretch``, ``change``, ``range`` or
+        Indexed like ``patterns``: ``lead`` (``stretch``, ``change`` or
         ``none``), ``story_from_seq`` and ``story_to_seq`` (the stop sequences of the
         stretch the sentence cites: the ends for a change, the two stops of the range;
         NA for ``none``) and ``lead_strength`` (the bound of its interval nearest 0, years).

@@ -147,10 +147,6 @@ def headline(row, story: Story | None = None, level: str = "95%", lead: Claim | 
             if len(text.split()) <= MAX_WORDS:
                 break
         return text
-    if c is not None and c.kind == "range":
-        lower = "lower" if c.verdict == "falls" else "higher"
-        return (f"On {route}, life expectancy is {_num(c.value)} years {lower} at {_clean(c.to_name)} than at "
-                f"{_clean(c.from_name)} (at least {_num(c.low)} years, at {level} confidence){_caveat(story)}.")
     if c is not None:  # the end-to-end change
         verb = "falls" if c.value < 0 else "rises"
         return (f"On {route}, life expectancy {verb} by {_num(c.value)} years from {_clean(c.from_name)} to "
@@ -168,9 +164,12 @@ def _nothing_supported(row, route: str) -> str:
         return (f"On {route}, life expectancy is {_num(row['le_first'])} years at {_clean(end.from_name)} and "
                 f"{_num(row['le_last'])} at {_clean(end.to_name)}; the source gives no margins of error, so the "
                 "difference is untested.")
-    same = " (both ends lie in the same small area)" if end.verdict == "same_area" and first != last else ""
-    return (f"On {route}, {ends}{same}, no change in life expectancy can be told apart from the estimates' "
-            "margins of error.")
+    if first == last or end.verdict == "same_area":
+        same = " (both ends lie in the same small area)" if first != last else ""
+        return (f"On {route}, {ends}{same}, no fall in life expectancy over a few stops can be told apart from "
+                "the estimates' margins of error.")
+    return (f"On {route}, {ends}, neither the change in life expectancy from end to end nor any fall over a few "
+            "stops can be told apart from the estimates' margins of error.")
 
 
 def story_label(row, story: Story | None = None, lead: Claim | None | bool = False) -> str | None:
@@ -184,9 +183,6 @@ def story_label(row, story: Story | None = None, lead: Claim | None | bool = Fal
         span = (f"in {story.metres:.0f} m" if math.isfinite(story.metres) else "to the next stop") if hops <= 1 \
             else f"over {hops} stops"
         return f"\u2212{_num(c.value)} years {span}"
-    if c.kind == "range":
-        sign = "\u2212" if c.verdict == "falls" else "+"
-        return f"{sign}{_num(c.value)} years between these stops"
     return f"{_signed(c.value) if c.value < 0 else '+' + _num(c.value)} years end to end"
 
 
@@ -200,8 +196,6 @@ def takeaway(row, lead: Claim | None | bool = False) -> str:
         hops = int(row.get("steepest_fall_stops") or 0)
         span = "between two stops" if hops <= 1 else f"over {_count(hops, 'stop')}"
         return f"Life expectancy falls {_num(c.value)} years {span} on {route}"
-    if c.kind == "range":
-        return f"Life expectancy {c.verdict} {_num(c.value)} years along {route}"
     verb = "falls" if c.value < 0 else "rises"
     return f"Life expectancy {verb} {_num(c.value)} years along {route}"
 
