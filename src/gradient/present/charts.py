@@ -223,8 +223,7 @@ def profile_chart(
     st = stretch(s, pattern)
     if st is not None:
         i, j = st.start, st.end
-        what = st.note(names) if st.cited else (f"biggest stop-to-stop fall: {fmt(st.change)} years, "
-                                                f"{names[i]} to {names[j]}")
+        what = st.note(names)  # the fallback says whether its fall can be told apart from noise
         ax.plot(km[i: j + 1], le[i: j + 1], linestyle=(0, (3, 1.5)), color="0.15", linewidth=3.2 if not portrait
                 else 2.4, label=what[0].lower() + what[1:])
     idx = thin_labels(km, max_labels or look["labels"])
@@ -238,7 +237,8 @@ def profile_chart(
     ax.grid(axis="y", color="0.9")
     pad = 0.01 * (km[-1] - km[0] or 1)
     ax.set_xlim(km[0] - pad, km[-1] + pad)
-    if st is not None:
+    if st is not None and (st.cited or _value_true(pattern, "max_drop_significant")):
+        # an unsupported fall gets no number on the plot: the legend says it is within the margins of error
         _label_stretch(ax, km, le, st.start, st.end, st.label if st.cited else f"{fmt(st.change)} years",
                        look["note"])
     for panel, pax in zip(panels, axes[1:-2]):
@@ -275,6 +275,14 @@ def _label_stretch(ax, km: np.ndarray, le: np.ndarray, i: int, j: int, label: st
                        va="bottom" if above else "top", ha=ha,
                        bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
     note.set_in_layout(False)
+
+
+def _value_true(row, column: str) -> bool:
+    """Whether a row (Series or dict, or None) holds True in ``column``."""
+    if row is None or column not in row:
+        return False
+    value = row[column]
+    return bool(value) if not pd.isna(value) else False
 
 
 def _figure(size: tuple[float, float], pyplot: bool) -> Figure:
