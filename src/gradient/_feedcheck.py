@@ -152,8 +152,8 @@ def _matches(values: np.ndarray, pattern: str) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = np.array([v if isinstance(v, str) else None for v in values], dtype=object)
-    found = pc.match_substring_regex(pa.array(text, type=pa.string()), pattern)
+    found = pc.match_substring_regex(pa.array(pd.Index(values).astype("string"), type=pa.string(), from_pandas=True),
+                                     pattern)
     return np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 

@@ -25,6 +25,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .._files import write_atomic
+from ..claims import drop
 from ..errors import ChartError
 from ..options import Z95
 from .page import fmt, plain
@@ -237,7 +238,7 @@ def profile_chart(
     ax.grid(axis="y", color="0.9")
     pad = 0.01 * (km[-1] - km[0] or 1)
     ax.set_xlim(km[0] - pad, km[-1] + pad)
-    if st is not None and (st.cited or _value_true(pattern, "max_drop_significant")):
+    if st is not None and (st.cited or (pattern is not None and drop(pattern).supported)):
         # an unsupported fall gets no number on the plot: the legend says it is within the margins of error
         _label_stretch(ax, km, le, st.start, st.end, st.label if st.cited else f"{fmt(st.change)} years",
                        look["note"])
@@ -275,14 +276,6 @@ def _label_stretch(ax, km: np.ndarray, le: np.ndarray, i: int, j: int, label: st
                        va="bottom" if above else "top", ha=ha,
                        bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
     note.set_in_layout(False)
-
-
-def _value_true(row, column: str) -> bool:
-    """Whether a row (Series or dict, or None) holds True in ``column``."""
-    if row is None or column not in row:
-        return False
-    value = row[column]
-    return bool(value) if not pd.isna(value) else False
 
 
 def _figure(size: tuple[float, float], pyplot: bool) -> Figure:

@@ -38,7 +38,7 @@ from .colours import MISSING_COLOUR, Scale
 from .embed import Map
 from .maps import DEFAULT_TILES
 from .page import DataLayer, add_page, fmt, missing_key, plain, scale_html, units_text
-from .story import route_label, towards
+from .story import drop_words, route_label, towards
 
 VALUES = {
     "le_range": "Range of life expectancy along the route, years",
@@ -135,15 +135,6 @@ def _range_words(row: pd.Series) -> str:
     return ", within the margins of error" if c.verdict == "cannot_tell" else ""
 
 
-def _drop_words(row: pd.Series) -> str:
-    from ..claims import drop
-
-    c = drop(row)
-    if c.supported:
-        return f" (95% interval {fmt(c.low)} to {fmt(c.high)})"
-    return ", within the margins of error" if c.verdict == "cannot_tell" else ""
-
-
 def _tooltip(row: pd.Series) -> list[str]:
     lines = [towards(row), f"{display_name(row['first_stop'])} to {display_name(row['last_stop'])}"]
     if np.isfinite(row["le_range"]):
@@ -155,7 +146,7 @@ def _tooltip(row: pd.Series) -> list[str]:
     if isinstance(label, str) and label:
         lines.append(f"Highlighted in its story: {plain(label)}")
     elif np.isfinite(row["max_drop"]) and row["max_drop"] > 0:
-        lines.append(f"Biggest stop-to-stop fall {fmt(row['max_drop'])} years{_drop_words(row)}: "
+        lines.append(f"Biggest stop-to-stop fall {fmt(row['max_drop'])} years{drop_words(row)}: "
                      f"{display_name(row['max_drop_from'])} to {display_name(row['max_drop_to'])}")
     if np.isfinite(row["slope_per_km"]):
         ci = ""

@@ -120,16 +120,19 @@ def stretch(stops: pd.DataFrame, row: pd.Series | None = None) -> Stretch | None
     if k is None:
         return None
     change = float(le[k] - le[k - 1])
-    return Stretch(k - 1, k, f"Biggest stop-to-stop fall: {fmt(change)} years{_drop_words(row)}", False, change)
+    return Stretch(k - 1, k, f"Biggest stop-to-stop fall: {fmt(change)} years{drop_words(row)}", False, change)
 
 
-def _drop_words(row: pd.Series | None) -> str:
-    """What the biggest stop-to-stop fall's simultaneous interval allows (``gradient.claims.drop``)."""
-    if row is None or _value(row, "max_drop_significant") is None:
+def drop_words(row: pd.Series | None) -> str:
+    """What the biggest stop-to-stop fall's simultaneous interval allows (:func:`gradient.claims.drop`)."""
+    if row is None:
         return ""
-    if bool(row["max_drop_significant"]):
-        return f" (95% interval {fmt(row['max_drop_ci_low'])} to {fmt(row['max_drop_ci_high'])})"
-    return ", within the margins of error"
+    from ..claims import drop
+
+    c = drop(row)
+    if c.supported:
+        return f" (95% interval {fmt(c.low)} to {fmt(c.high)})"
+    return ", within the margins of error" if c.verdict == "cannot_tell" else ""
 
 
 def route_label(row: pd.Series) -> str:
