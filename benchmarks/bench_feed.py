@@ -32,6 +32,7 @@ import argparse
 import io
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -117,8 +118,19 @@ gk.append_dist_to_stop_times(feed)
 
 
 def processes(repeat: int) -> dict[str, float]:
-    """Whole processes, start-up and imports included: ``gradient run --maps 0`` against gtfs-kit's path."""
+    """Whole processes, start-up and imports included: ``gradient run --maps 0`` against gtfs-kit's path.
+
+    Both run from bytecode: gtfs-kit's wheel was compiled when pip installed it, and an
+    editable install of gradient is compiled here first (``PYTHONDONTWRITEBYTECODE``
+    would otherwise make every run compile gradient's modules again, as no installed
+    wheel does).
+    """
+    import compileall
+
+    import gradient
     from gradient import datasets
+
+    compileall.compile_dir(Path(gradient.__file__).parent, quiet=1)
 
     path = datasets.get_path("hart_gtfs")
     out = Path(tempfile.mkdtemp(prefix="bench_process_"))
@@ -128,11 +140,20 @@ def processes(repeat: int) -> dict[str, float]:
     kit = [sys.executable, "-c", GTFS_KIT_PROCESS, str(path)]
     imports = [sys.executable, "-c", "import gradient.cli"]
 
-    def timed(cmd: list[str]) -> None:
+    def timed(cmd: list[str]) -> float:
+        start = time.perf_counter()
         subprocess.run(cmd, check=True, capture_output=True)
+        return time.perf_counter() - start
 
-    return {"run": best(lambda: timed(run), repeat), "gtfs_kit": best(lambda: timed(kit), repeat),
-            "start": best(lambda: timed(imports), repeat)}
+    timed(run), timed(kit)  # warm the file cache for both
+    ours = [timed(run)]
+    kits = []
+    for _ in range(repeat):  # in turn, so that a shared machine's drift falls on both alike
+        kits.append(timed(kit))
+        ours.append(timed(run))
+    pairs = [k / ((a + b) / 2) for k, a, b in zip(kits, ours, ours[1:])]  # each gtfs-kit run against the two beside it
+    return {"run": min(ours), "gtfs_kit": min(kits), "pair_ratio": statistics.median(pairs),
+            "pair_low": min(pairs), "pair_high": max(pairs), "start": best(lambda: timed(imports), repeat)}
 
 
 def child(kind: str, path: Path) -> dict:
@@ -198,11 +219,14 @@ def main() -> None:
             print(f"  {r['copies']}x vs {first['copies']}x: time per stop time {growth:.2f}x")
     if not args.skip_processes:
         p = processes(args.repeat)
-        print(f"whole processes on HART, fastest of {args.repeat}:")
+        print(f"whole processes on HART, fastest of {args.repeat} (gtfs-kit's) and {args.repeat + 1} (gradient's), "
+              "run in turn:")
         print(f"  python -c 'import gradient.cli'           {p['start']:6.2f} s")
         print(f"  gradient run --maps 0 (tracts, CSVs)       {p['run']:6.2f} s")
         print(f"  gtfs-kit read + patterns + distances       {p['gtfs_kit']:6.2f} s  "
               f"({p['gtfs_kit'] / p['run']:.1f}x the whole gradient run)")
+        print(f"  gtfs-kit / gradient, run by run: median {p['pair_ratio']:.1f}x "
+              f"(from {p['pair_low']:.1f}x to {p['pair_high']:.1f}x)")
     if not args.skip_hart:
         t = hart(args.repeat)
         print(f"HART, fastest of {args.repeat}:")

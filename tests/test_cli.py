@@ -83,7 +83,8 @@ def test_run_on_hart_writes_the_contract(hart_run):
 
 
 def test_two_runs_give_identical_csvs(hart_run, tmp_path):
-    _, first = hart_run
+    """The command (the feed read in a forked child) and ``main`` in this process (in turn) agree byte for byte."""
+    first_proc, first = hart_run
     proc = gradient(
         "run", "--gtfs", str(datasets.get_path("hart_gtfs")),
         "--areas", str(datasets.get_path("hillsborough_tracts")),
@@ -93,6 +94,11 @@ def test_two_runs_give_identical_csvs(hart_run, tmp_path):
     assert proc.returncode == 0, proc.stderr
     for name in ("stops.csv", "patterns.csv"):
         assert (tmp_path / name).read_bytes() == (first / name).read_bytes()
+
+    def warned(text: str) -> list[str]:
+        return [line for line in text.splitlines() if line.startswith("gradient: warning")]
+
+    assert warned(proc.stderr) == warned(first_proc.stderr) and len(warned(proc.stderr)) == 2
 
 
 def test_route_filter(tmp_path):

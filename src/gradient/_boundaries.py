@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS
-from pyproj.exceptions import CRSError
 
 from .errors import AreasError, GradientWarning
 from .schema import WGS84
@@ -20,17 +19,6 @@ WGS84_BY_SPEC = {".geojson", ".json", ".topojson"}
 
 POLYGON_TYPES = (3, 6)
 """Shapely type ids of the geometries a boundary may be: Polygon and MultiPolygon."""
-
-
-def crs_of(crs: str | None, param: str) -> CRS | None:
-    """The CRS the caller named, or None; an unknown one is an error naming the parameter."""
-    if crs is None:
-        return None
-    try:
-        return CRS.from_user_input(crs)
-    except (CRSError, TypeError, ValueError) as exc:
-        raise AreasError(f"{param}={crs!r} is not a CRS pyproj knows ({exc}); give e.g. EPSG:27700 or EPSG:4326",
-                         param=param) from exc
 
 
 def settle_crs(gdf: gpd.GeoDataFrame, given: CRS | None, crs: str | None, path: Path) -> gpd.GeoDataFrame:

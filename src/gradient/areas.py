@@ -22,7 +22,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._boundaries import clean_geometries, crs_of, settle_crs
+from ._boundaries import clean_geometries, settle_crs
+from ._crs import crs_of
 from ._letable import check_table, say_encoding, say_lost_values
 from ._tables import SUPPRESSION_MARKERS, read_table  # noqa: F401  (SUPPRESSION_MARKERS: documented here)
 from .errors import AreasError, GradientWarning

@@ -175,7 +175,7 @@ def _check_area_options(args: argparse.Namespace) -> None:
     """Refuse an unknown CRS or encoding before anything is read (the same words as the readers')."""
     import codecs
 
-    from ._boundaries import crs_of
+    from ._crs import crs_of
     from .errors import AreasError
 
     crs_of(args.areas_crs, "areas_crs")
@@ -235,12 +235,25 @@ def _run(args: argparse.Namespace) -> int:
                   "no such file; give TfL's bus-sequences file (tab-separated)", source),
                  ("no such file; give route lines with a 'line' property, e.g. TfL's route-lines GeoJSON",
                   args.tfl_route_lines), *_input_paths(args))
+    from ._background import side_by_side
+
+    def read_feed():
+        from . import pipeline
+
+        return pipeline.read_source(source, route_lines=args.tfl_route_lines, options=options,
+                                    kind="gtfs" if args.gtfs else "tfl")
+
+    def load_areas():
+        areas = _load_areas(args)
+        from . import assign, ranking, tables  # noqa: F401  (what measuring needs, imported while the feed is read)
+
+        return areas
+
+    # the feed in a second process where there is a second core; errors and warnings as if in turn
+    (patterns, pattern_stops, name), areas = side_by_side(read_feed, load_areas)
     from . import pipeline
     from .output import write_outputs
 
-    patterns, pattern_stops, name = pipeline.read_source(
-        source, route_lines=args.tfl_route_lines, options=options, kind="gtfs" if args.gtfs else "tfl")
-    areas = _load_areas(args)
     result = pipeline.run_patterns(patterns, pattern_stops, areas, options, _labels(args, areas, name))
     written = write_outputs(result, args.out, areas=areas)
     _summary(result, written, time.perf_counter() - start)
