@@ -17,6 +17,15 @@ each timed ``--repeat`` times and the fastest kept (the machine is shared):
   the feed gtfs-kit has already read (its reading is not counted);
 - *floor*: pyarrow parsing ``stop_times.txt`` out of the zip, nothing else.
 
+Whole-process part (first, unless ``--skip-processes``): ``python -m gradient run --maps 0``
+on HART against the bundled tracts, and gtfs-kit's path from the feed file to stop
+patterns with distances, each a fresh process, start-up and imports included, run in
+turn (gradient, gtfs-kit, gradient, ...) so that a shared machine's drift falls on both;
+it prints the fastest of each and the median of the run-by-run ratios (each gtfs-kit
+run against the mean of the two gradient runs beside it). Run it under ``taskset -c 0``
+for one core: ``gradient run`` then reads the feed and the areas in turn instead of side
+by side.
+
 The scaling curve, when asked for, runs first (see :func:`scaling`).
 
 Scaling part: feeds of 1, 10, 30, 60... copies of HART (``make_feed.py``; made under

@@ -10,7 +10,10 @@ The flags of ``run`` and ``batch`` are made from :class:`gradient.options.Option
 (flag, help, choices and default of each field) and from :data:`AREA_FLAGS`; library
 messages name parameters (``radius_m=``) and :func:`cli_message` turns them into flags
 with :data:`FLAGS`, the one table that maps the two. Options and paths are checked
-before anything heavy is imported or read.
+before anything heavy is imported or read. With two cores, ``run`` reads the feed in a
+forked child while it loads the areas, with the errors and warnings of reading them in
+turn (:func:`gradient._background.side_by_side`); the command (:func:`console`) tunes
+the garbage collector for a short process.
 """
 
 from __future__ import annotations
