@@ -6,6 +6,7 @@ process has a single thread (this test runner has more).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -46,7 +47,8 @@ def run(body: str) -> list[str]:
     return proc.stdout.splitlines()
 
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks only on Linux")
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux") or len(os.sched_getaffinity(0)) < 2,
+                                reason="forks only on Linux with a second core")
 
 
 def test_both_succeed_the_first_in_a_child_warnings_in_order():
