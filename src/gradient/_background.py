@@ -71,8 +71,7 @@ def side_by_side(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]
             except Exception as exc:  # reported only if the first succeeds
                 error = exc
         a = child.result()
-        for w in caught:
-            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+        _show(_records(caught))
         if error is not None:
             raise error
         return a, b
@@ -100,8 +99,7 @@ class _Child:
         if payload is None:
             return self._load()
         value, caught = payload
-        for message, category, filename, lineno in caught:
-            warnings.showwarning(message, category, filename, lineno)
+        _show(caught)
         return value
 
     def close(self) -> None:
@@ -139,6 +137,17 @@ class _Child:
             self._pid = None
 
 
+def _records(caught: list[warnings.WarningMessage]) -> list[tuple]:
+    """Caught warnings as (message, category, filename, lineno): what showing them needs, and picklable."""
+    return [(w.message, w.category, w.filename, w.lineno) for w in caught]
+
+
+def _show(records: list[tuple]) -> None:
+    """Show caught warnings now, as they would have been shown when given (the filters have passed them)."""
+    for message, category, filename, lineno in records:
+        warnings.showwarning(message, category, filename, lineno)
+
+
 def _child(load: Callable[[], object], write_fd: int) -> None:
     """Run ``load`` and send its value and warnings (nothing on any failure); exit without cleaning up."""
     status = 1
@@ -147,8 +156,7 @@ def _child(load: Callable[[], object], write_fd: int) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         with warnings.catch_warnings(record=True) as caught:  # the filters stay the parent's
             value = load()
-        data = pickle.dumps((value, [(w.message, w.category, w.filename, w.lineno) for w in caught]),
-                            protocol=pickle.HIGHEST_PROTOCOL)
+        data = pickle.dumps((value, _records(caught)), protocol=pickle.HIGHEST_PROTOCOL)
         with os.fdopen(write_fd, "wb") as fh:
             fh.write(data)
         status = 0

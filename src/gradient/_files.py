@@ -53,7 +53,7 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """
     out = frame.copy()
     for col in out.columns:
-        if pd.api.types.is_string_dtype(out[col]) or out[col].dtype == object:
+        if _is_text(out[col]):
             text = out[col].astype("string")
             risky = text.str.startswith(FORMULA_START).fillna(False)
             if risky.any():
@@ -92,12 +92,15 @@ def _cells(col: pd.Series) -> list:
     if isinstance(dtype, np.dtype) and dtype.kind in "iub":  # never missing
         return col.to_numpy().tolist()
     cells = col.astype(object).to_numpy()
-    out = cells.tolist()
-    for i in np.flatnonzero(pd.isna(cells)).tolist():
-        out[i] = None
-    if pd.api.types.is_string_dtype(col) or pd.api.types.is_object_dtype(dtype):  # as neutralise_formulas decides
+    out = np.where(pd.isna(cells), None, cells).tolist()
+    if _is_text(col):
         out = [("'" + v) if isinstance(v, str) and v.startswith(FORMULA_START) else v for v in out]
     return out
+
+
+def _is_text(col: pd.Series) -> bool:
+    """Whether a column is text, whose cells formulas are looked for in (numbers never are)."""
+    return pd.api.types.is_string_dtype(col) or pd.api.types.is_object_dtype(col.dtype)
 
 
 MANIFEST = ".gradient-outputs"

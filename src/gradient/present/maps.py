@@ -32,7 +32,7 @@ from ._route import COORD_DECIMALS, Lines, area_layer, pieces, stop_lines
 from .colours import MISSING_COLOUR, Scale
 from .embed import Map
 from .page import DataLayer, add_page, esc, fmt, missing_key, plain, safe_json, scale_html, units_text
-from .story import Stretch, route_title, steepest, stop_names, stretch
+from .story import Stretch, drop_words, route_title, steepest, stop_names, stretch
 
 __all__ = ["DEFAULT_TILES", "MISSING_COLOUR", "describe_route", "draw_route_map", "route_map", "safe_json", "steepest"]
 
@@ -114,6 +114,10 @@ class _RouteLayer(DataLayer):
         super().__init__(data, "RouteLayer")
 
 
+_ESTIMATES_MARGINS = "the estimates' margins of error"
+"""How the alt text names what a difference that cannot be told apart is within."""
+
+
 def describe_route(stops: pd.DataFrame, *, route: str = "", sex: str = "", period: str = "",
                    source: str = "", pattern: pd.Series | None = None) -> str:
     """One plain-text paragraph describing a route map, for alt text and screen readers.
@@ -171,7 +175,7 @@ def describe_route(stops: pd.DataFrame, *, route: str = "", sex: str = "", perio
             text.append(
                 f"The biggest fall between consecutive stops is {fmt(-st.change)} years, from "
                 f"{fmt(le[i - 1])} at {names[i - 1]} to {fmt(le[i])} at {names[i]}, "
-                f"{dist[i] / 1000:.1f} km from {names[0]}{_drop_words(pattern)}."
+                f"{dist[i] / 1000:.1f} km from {names[0]}{drop_words(pattern, ' years', _ESTIMATES_MARGINS)}."
             )
     else:
         text.append("None of its stops has a life expectancy estimate.")
@@ -188,21 +192,10 @@ def _range_words(pattern: pd.Series | None) -> str:
 
     c = range_(pattern)
     if c.supported:
-        return f"; allowing for the estimates' margins of error the difference is at least {fmt(c.low)} years"
+        return f"; allowing for {_ESTIMATES_MARGINS} the difference is at least {fmt(c.low)} years"
     if c.verdict == "cannot_tell":
-        return "; the two cannot be told apart from the estimates' margins of error"
+        return f"; the two cannot be told apart from {_ESTIMATES_MARGINS}"
     return ""
-
-
-def _drop_words(pattern: pd.Series | None) -> str:
-    from ..claims import drop
-
-    if pattern is None:
-        return ""
-    c = drop(pattern)
-    if c.supported:
-        return f" (95% interval {fmt(c.low)} to {fmt(c.high)} years)"
-    return ", within the estimates' margins of error" if c.verdict == "cannot_tell" else ""
 
 
 def route_map(

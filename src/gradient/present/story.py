@@ -123,16 +123,20 @@ def stretch(stops: pd.DataFrame, row: pd.Series | None = None) -> Stretch | None
     return Stretch(k - 1, k, f"Biggest stop-to-stop fall: {fmt(change)} years{drop_words(row)}", False, change)
 
 
-def drop_words(row: pd.Series | None) -> str:
-    """What the biggest stop-to-stop fall's simultaneous interval allows (:func:`gradient.claims.drop`)."""
+def drop_words(row: pd.Series | None, unit: str = "", margins: str = "the margins of error") -> str:
+    """What the biggest stop-to-stop fall's simultaneous interval allows (:func:`gradient.claims.drop`).
+
+    ``unit`` follows the interval's limits (``" years"`` in sentences) and ``margins``
+    names what a fall that cannot be told apart is within.
+    """
     if row is None:
         return ""
     from ..claims import drop
 
     c = drop(row)
     if c.supported:
-        return f" (95% interval {fmt(c.low)} to {fmt(c.high)})"
-    return ", within the margins of error" if c.verdict == "cannot_tell" else ""
+        return f" (95% interval {fmt(c.low)} to {fmt(c.high)}{unit})"
+    return f", within {margins}" if c.verdict == "cannot_tell" else ""
 
 
 def route_label(row: pd.Series) -> str:
