@@ -20,7 +20,7 @@ import pandas as pd
 from pyproj import Transformer
 
 from gradient import areas, datasets
-from gradient.assign import assign_buffer, assign_point
+from gradient.assign.catchments import assign_buffer, assign_point
 
 
 def london_stops(path) -> pd.DataFrame:

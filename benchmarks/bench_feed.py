@@ -65,7 +65,7 @@ def floor(path: Path) -> int:
 
 def patterns_stage(path: Path) -> int:
     """Feed to stop patterns with distances; returns the stop times read."""
-    from gradient import gtfs
+    from gradient.sources import gtfs
 
     feed = gtfs.read_feed(path, engine="pyarrow")
     gtfs.stop_patterns(feed, path=path)
@@ -84,8 +84,9 @@ def best(fn, repeat: int) -> float:
 def hart(repeat: int) -> dict[str, float]:
     import gtfs_kit as gk
 
-    from gradient import Options, areas, datasets, gtfs, pipeline
+    from gradient import Options, areas, datasets, pipeline
     from gradient.output import write_outputs
+    from gradient.sources import gtfs
 
     path = datasets.get_path("hart_gtfs")
     tracts = areas.load_areas(datasets.get_path("hillsborough_tracts"), datasets.get_path("usaleep"), "usaleep")
@@ -170,7 +171,7 @@ def child(kind: str, path: Path) -> dict:
     code = (
         "import json, sys, time, warnings; warnings.simplefilter('ignore');"
         f"sys.path.insert(0, {str(HERE)!r}); import bench_feed as b; from pathlib import Path;"
-        "import pyarrow.csv; import gradient.gtfs;"
+        "import pyarrow.csv; import gradient.sources.gtfs;"
         f"t = time.perf_counter(); n = b.{kind}(Path({str(path)!r}));"
         "print(json.dumps({'seconds': time.perf_counter() - t, 'rows': n}))"
     )

@@ -14,7 +14,8 @@ import platform
 import time
 import warnings
 
-from gradient import Options, areas, datasets, gtfs, pipeline
+from gradient import Options, areas, datasets, pipeline
+from gradient.sources import gtfs
 
 
 def main() -> None:

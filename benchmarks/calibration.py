@@ -40,9 +40,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from gradient import Options, datasets, load_areas, pipeline, ranking, tables
-from gradient.assign import assign
-from gradient.trends import area_meta_regression, area_positions
+from gradient import Options, datasets, load_areas, pipeline
+from gradient.assign.catchments import assign
+from gradient.stats import ranking
+from gradient.stats.trends import area_meta_regression, area_positions
+from gradient.story import tables
 
 
 @dataclass
@@ -175,7 +177,7 @@ def coverage(c: City, reps: int, options: Options, rng: np.random.Generator) -> 
 
 def _true_slope(st: pd.DataFrame, weights: pd.DataFrame, truth: pd.Series) -> pd.Series:
     """The estimand of ``slope_per_km``: the same weighted least squares applied to the true values."""
-    from gradient.trends import slope_coefficients
+    from gradient.stats.trends import slope_coefficients
 
     ok = st["le"].notna() & st["dist_m"].notna()
     sub = st[ok]

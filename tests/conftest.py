@@ -13,7 +13,8 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-from gradient import areas, datasets, gtfs
+from gradient import areas, datasets
+from gradient.sources import gtfs
 
 matplotlib.use("Agg")  # the tests draw into files; the library itself never picks a backend
 

@@ -10,7 +10,7 @@ import shapely
 from conftest import squares, to_lonlat
 
 from gradient import GradientWarning, InputError
-from gradient.assign import assign, assign_buffer, assign_point
+from gradient.assign.catchments import assign, assign_buffer, assign_point
 
 
 def test_each_hart_stop_takes_the_value_of_its_tract(hart_patterns, tracts):

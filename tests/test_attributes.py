@@ -10,7 +10,9 @@ import pandas as pd
 import pytest
 from conftest import line_feed, squares
 
-from gradient import AreasError, GradientWarning, Options, attributes, cli, datasets, gtfs, pipeline
+from gradient import AreasError, GradientWarning, Options, cli, datasets, pipeline
+from gradient.areas import attributes
+from gradient.sources import gtfs
 
 
 @pytest.fixture(scope="module")

@@ -35,14 +35,14 @@ from gradient import (
     areas,
     cli,
     datasets,
-    gtfs,
     pipeline,
     schema,
-    tfl,
 )
-from gradient import _feedcheck as feedcheck
 from gradient._files import neutralise_formulas
+from gradient.areas.load import ONS_COLUMNS
 from gradient.output import write_outputs
+from gradient.sources import _feedcheck as feedcheck
+from gradient.sources import gtfs, tfl
 
 ROUTES = ["8", "34", "39"]
 
@@ -733,7 +733,7 @@ def with_values(hills_le: Path, tmp_path: Path, values: dict[int, str], column: 
     return path
 
 
-@pytest.mark.parametrize("marker", areas.SUPPRESSION_MARKERS + ("[C]", " X "))
+@pytest.mark.parametrize("marker", _tables.SUPPRESSION_MARKERS + ("[C]", " X "))
 def test_suppression_markers_read_as_missing_and_counted(hills_le, tmp_path, marker):
     path = with_values(hills_le, tmp_path, {0: marker, 5: marker, 9: marker})
     with pytest.warns(GradientWarning, match=rf"FL_A\.CSV: 3 of 266 values in 'e\(0\)' are suppression markers "
@@ -806,7 +806,7 @@ def test_no_matched_area_has_a_value(hills_le, tmp_path):
         areas.load_areas(datasets.get_path("hillsborough_tracts"), path, "usaleep")
 
 
-ONS_HEADER = list(areas.ONS_COLUMNS.values())
+ONS_HEADER = list(ONS_COLUMNS.values())
 
 
 @pytest.fixture(scope="session")

@@ -21,10 +21,11 @@ from mapdata import HART_LABELS, hart, replicate
 from PIL import Image
 from playwright.sync_api import expect, sync_playwright  # a test extra; drives Debian's chromium
 
-from gradient import gtfs, pipeline
+from gradient import pipeline
 from gradient.present import embed
 from gradient.present.maps import route_map
 from gradient.present.netmap import draw_network_map
+from gradient.sources import gtfs
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 from conftest import line_feed, squares
 
-from gradient import gtfs, pipeline
+from gradient import pipeline
 from gradient.options import Z95
 from gradient.schema import PATTERNS_CSV_COLUMNS, PATTERNS_EXTRA_COLUMNS, STOPS_CSV_COLUMNS, STOPS_EXTRA_COLUMNS
+from gradient.sources import gtfs
 
 
 @pytest.fixture()

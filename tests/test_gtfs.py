@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from conftest import line_feed
 
-from gradient import FeedError, GradientWarning, gtfs
-from gradient._geometry import monotone_along, straight_along
+from gradient import FeedError, GradientWarning
 from gradient.schema import PATTERN_COLUMNS, PATTERN_STOP_COLUMNS
+from gradient.sources import gtfs
+from gradient.sources._geometry import monotone_along, straight_along
 
 
 def test_hart_every_route_and_direction_has_a_pattern(hart_feed, hart_patterns):

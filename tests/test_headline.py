@@ -7,7 +7,8 @@ import math
 import pandas as pd
 import pytest
 
-from gradient import claims, headline
+from gradient.stats import claims
+from gradient.story import headline
 
 BASE = {"route_name": "25", "first_stop": "Oxford Circus", "last_stop": "Ilford", "le_first": 85.0, "le_last": 74.0,
         "le_change": -11.0, "le_change_se": 2.0, "le_change_ci_low": -14.9, "le_change_ci_high": -7.1,

@@ -13,7 +13,7 @@ from conftest import line_feed, squares
 from mapdata import HART_LABELS, hart, replicate
 from matplotlib.colors import to_hex
 
-from gradient import GradientWarning, OptionError, Options, gtfs, pipeline
+from gradient import GradientWarning, OptionError, Options, pipeline
 from gradient.output import write_outputs
 from gradient.present import embed
 from gradient.present.charts import ChartError, profile, profile_chart, save_figure, text, thin_labels
@@ -31,6 +31,7 @@ from gradient.present.maps import describe_route, draw_route_map, route_map, saf
 from gradient.present.netmap import NetworkMapError, draw_network_map, encode, network_map, one_per_route
 from gradient.present.page import esc
 from gradient.schema import metric_crs
+from gradient.sources import gtfs
 
 HOSTILE = "<img src=x onerror=alert(1)> & `${alert(2)}` </script><script>alert(3)</script>"
 NAMES = (HOSTILE, "B's stop #2", "C & D <depot>")
@@ -42,7 +43,7 @@ ALT_UNTESTED = (  # stops alone: nothing to test a difference with, so none is c
     "difference is not tested here). The biggest fall between consecutive stops is 2.0 years, from 80.0 at "
     f"{HOSTILE} to 78.0 at B's stop #2, 1.0 km from {HOSTILE}. Sources: test LE 2010-2015; test feed."
 )
-ALT = (  # with the pattern's row: what its intervals allow (gradient.claims)
+ALT = (  # with the pattern's row: what its intervals allow (gradient.stats.claims)
     f"Map of route R from {HOSTILE} to C & D <depot> (2.0 km, 3 stops), coloured stop by stop by the life "
     "expectancy at birth (persons, 2010-2015) of the small area each stop stands in. Along the route it ranges "
     f"from 76.0 years at C & D <depot> to 80.0 years at {HOSTILE} over the 3 stops with an estimate; the two "
@@ -129,7 +130,7 @@ def test_route_map_data(hostile_stops):
     assert [s["lines"][1:] for s in d["stops"]] == [
         ["Life expectancy: 80.0 years (95% CI 78.0 to 82.0)", "First stop of the route", "Area: A0",
          "Stop 1 of 3, 0.0 km from the start"],
-        # the change's interval: 2 +- 1.96 sqrt(1 + 1) and 2 +- 1.96 sqrt(1 + 4) (gradient.stats)
+        # the change's interval: 2 +- 1.96 sqrt(1 + 1) and 2 +- 1.96 sqrt(1 + 4) (gradient.stats.figures)
         ["Life expectancy: 78.0 years (95% CI 76.0 to 80.0)",
          "Change from previous stop: \u22122.0 years (95% CI \u22124.8 to 0.8)",
          "Area: A1", "Stop 2 of 3, 1.0 km from the start"],

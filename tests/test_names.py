@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from gradient import datasets
-from gradient.names import ACRONYMS, display_name, display_names, interchanges
+from gradient.story.names import ACRONYMS, display_name, display_names, interchanges
 
 
 def tfl_names() -> list[str]:
@@ -126,6 +126,6 @@ def test_interchanges_in_words():
 
 
 def test_names_import_nothing_heavy():
-    code = "import sys, gradient.names; print(sorted(m for m in ('pandas', 'numpy', 'matplotlib') if m in sys.modules))"
+    code = "import sys, gradient.story.names; print(sorted(m for m in ('pandas', 'numpy', 'matplotlib') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

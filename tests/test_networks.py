@@ -18,10 +18,12 @@ import pytest
 import shapely
 from conftest import UTM17, line_feed, squares, to_lonlat
 
-from gradient import GradientWarning, InputError, NetworkError, Options, datasets, gtfs, networks, tfl
+from gradient import GradientWarning, InputError, NetworkError, Options, datasets
 from gradient._sensitivity import sensitivity
-from gradient.assign import assign, assign_network
+from gradient.assign import streets as networks
+from gradient.assign.catchments import assign, assign_network
 from gradient.pipeline import run_patterns
+from gradient.sources import gtfs, tfl
 
 X0, Y0 = 360000.0, 3090000.0  # the origin of conftest's squares (A0 80±1, A1 78±1, A2 76±2)
 

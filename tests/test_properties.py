@@ -11,9 +11,10 @@ from conftest import line_feed, squares, to_lonlat
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gradient import gtfs, pipeline
-from gradient._geometry import monotone_along
-from gradient.assign import assign_buffer, assign_point
+from gradient import pipeline
+from gradient.assign.catchments import assign_buffer, assign_point
+from gradient.sources import gtfs
+from gradient.sources._geometry import monotone_along
 
 SLOW = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 values = st.floats(min_value=60, max_value=95, allow_nan=False)

@@ -10,8 +10,8 @@ import pytest
 import shapely
 
 from gradient import Options
-from gradient.ranking import between_area_variance, doubtful_areas, rank_routes, shrink
-from gradient.tables import pattern_table, stop_table
+from gradient.stats.ranking import between_area_variance, doubtful_areas, rank_routes, shrink
+from gradient.story.tables import pattern_table, stop_table
 
 
 def test_between_area_variance_known_answer():

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from conftest import line_feed, squares
 
-from gradient import gtfs
 from gradient._sensitivity import sensitivity, sensitivity_summary
+from gradient.sources import gtfs
 
 
 def test_known_answer_across_methods(tmp_path):

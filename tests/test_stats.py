@@ -11,9 +11,9 @@ from statsmodels.stats.multitest import multipletests
 
 from gradient import OptionError, Options
 from gradient.options import Z95
-from gradient.stats import grouped_reject, pattern_stats, stop_tests
-from gradient.trends import area_meta_regression, exact_trend
-from gradient.uncertainty import Family, Model, combination_se, pair_se, simultaneous_quantiles
+from gradient.stats.figures import grouped_reject, pattern_stats, stop_tests
+from gradient.stats.trends import area_meta_regression, exact_trend
+from gradient.stats.uncertainty import Family, Model, combination_se, pair_se, simultaneous_quantiles
 
 # three areas: A (se 1), B (se 2), C (no standard error)
 AREAS_SE = {"A": 1.0, "B": 2.0, "C": np.nan}
@@ -301,7 +301,7 @@ def test_no_gradient_claims_keep_their_error_rates(null_run):
 
 
 def test_a_headline_never_states_a_change_its_flags_do_not_support(null_run):
-    from gradient import headline
+    from gradient.story import headline
 
     _, got, _ = null_run
     for _, row in got.iterrows():

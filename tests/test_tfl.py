@@ -13,9 +13,10 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-from gradient import datasets, pipeline, tfl
+from gradient import datasets, pipeline
 from gradient.errors import FeedError, GradientWarning, InputError
 from gradient.schema import PATTERN_COLUMNS, PATTERN_STOP_COLUMNS
+from gradient.sources import tfl
 
 HEADER = ["Route", "Run", "Sequence", "Stop_Code_LBSL", "Bus_Stop_Code", "Naptan_Atco", "Stop_Name",
           "Location_Easting", "Location_Northing", "Heading", "Virtual_Bus_Stop"]
@@ -155,7 +156,7 @@ def test_direction_of_lines_comes_from_the_stops_not_the_label(small, caplog):
     seq, _ = small
     for label in ("inbound", "outbound"):
         lines = write_lines(seq.parent / f"{label}.geojson", [feature("A", LINE_A, direction=label)])
-        with caplog.at_level(logging.INFO, logger="gradient.tfl"):
+        with caplog.at_level(logging.INFO, logger="gradient.sources.tfl"):
             _, stops = read(seq, lines)
         assert stops.loc[stops["pattern_id"] == "A-0-1", "dist_m"].to_numpy() == pytest.approx([0, 1000, 2000])
         assert (f"{label} reversed for 1 run-1 patterns; {label} as drawn for 1 run-2 patterns"
@@ -163,7 +164,7 @@ def test_direction_of_lines_comes_from_the_stops_not_the_label(small, caplog):
 
 
 def test_virtual_stops_and_short_runs_are_counted_in_the_log(small, caplog):
-    with caplog.at_level(logging.INFO, logger="gradient.tfl"):
+    with caplog.at_level(logging.INFO, logger="gradient.sources.tfl"):
         read(*small)
     assert ("bus-sequences.csv: dropped 1 virtual stops (timing points) of 13 rows, 1 runs with fewer than "
             "two real stops, and 0 routes left with no run") in caplog.text

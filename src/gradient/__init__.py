@@ -52,19 +52,19 @@ _LAZY = {
     "Result": "pipeline",
     "Labels": "pipeline",
     "load_areas": "areas",
-    "read_feed": "gtfs",
-    "stop_patterns": "gtfs",
-    "Feed": "gtfs",
-    "read_tfl_sequences": "tfl",
+    "read_feed": "sources",
+    "stop_patterns": "sources",
+    "Feed": "sources",
+    "read_tfl_sequences": "sources",
     "sensitivity": "_sensitivity",
     "sensitivity_summary": "_sensitivity",
     "write_outputs": "output",
-    "load_network": "networks",
+    "load_network": "assign",
 }
 """Front-door names and the module each comes from (imported on first use)."""
 
-_MODULES = {"areas", "assign", "batch", "datasets", "gtfs", "networks", "output", "pipeline", "present", "schema",
-            "stats", "tables", "tfl", "options", "errors", "cli"}
+_MODULES = {"sources", "areas", "assign", "stats", "story", "present", "pipeline", "output", "batch", "cli",
+            "datasets", "schema", "options", "errors"}
 
 __all__ = [
     "__version__",
@@ -101,12 +101,12 @@ __all__ = [
 if TYPE_CHECKING:  # pragma: no cover
     from . import datasets
     from ._sensitivity import sensitivity, sensitivity_summary
-    from .areas import load_areas
-    from .gtfs import Feed, read_feed, stop_patterns
-    from .networks import load_network
+    from .areas.load import load_areas
+    from .assign.streets import load_network
     from .output import write_outputs
     from .pipeline import Labels, Result, read_source, run, run_patterns
-    from .tfl import read_tfl_sequences
+    from .sources.gtfs import Feed, read_feed, stop_patterns
+    from .sources.tfl import read_tfl_sequences
 
 
 def __getattr__(name: str):

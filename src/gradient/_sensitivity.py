@@ -43,7 +43,7 @@ def sensitivity(
     Parameters
     ----------
     patterns, pattern_stops
-        As returned by a source (e.g. :func:`gradient.gtfs.stop_patterns`).
+        As returned by a source (e.g. :func:`gradient.sources.gtfs.stop_patterns`).
     areas : geopandas.GeoDataFrame
         ``AREA_COLUMNS``.
     methods : sequence of (method, metres)
@@ -51,9 +51,9 @@ def sensitivity(
         are the walk (e.g. ``("network", 400.0)``); its stops off the network fall
         back to 200 m buffers.
     network : networkx.MultiDiGraph, optional
-        Street network (:func:`gradient.networks.load_network`), needed by ``network``
+        Street network (:func:`gradient.assign.streets.load_network`), needed by ``network``
         methods. Patterns without route geometry are first routed along it once
-        (:func:`gradient.networks.street_geometry`), so every method measures the
+        (:func:`gradient.assign.streets.street_geometry`), so every method measures the
         same distances.
 
     Returns
@@ -65,7 +65,7 @@ def sensitivity(
         ``slope_ci_high`` (years per km).
     """
     if network is not None:
-        from .networks import street_geometry
+        from .assign.streets import street_geometry
 
         patterns, pattern_stops = street_geometry(patterns, pattern_stops, network)
     frames = []

@@ -146,7 +146,7 @@ def run_batch(
     feeds : sequence of str or Path
         GTFS zips or folders.
     areas : geopandas.GeoDataFrame
-        ``AREA_COLUMNS`` (:func:`gradient.areas.load_areas`); sent to every worker once.
+        ``AREA_COLUMNS`` (:func:`gradient.areas.load.load_areas`); sent to every worker once.
     out : str or Path
         Each feed writes ``out/<feed name>/`` (:func:`feed_dirs`).
     scheduler : str, optional

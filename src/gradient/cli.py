@@ -71,7 +71,7 @@ AREA_FLAGS = {
     "context_name": ("--context-name", dict(metavar="TEXT", default="", help="what the measure is, with its "
                                             "units and direction, for legends and sentences")),
 }
-"""Flags of the life expectancy areas (:func:`gradient.areas.load_areas` parameters)."""
+"""Flags of the life expectancy areas (:func:`gradient.areas.load.load_areas` parameters)."""
 
 FLAGS: dict[str, str] = {
     **{f.name: f.metadata["flag"] for f in option_fields()},
@@ -178,7 +178,7 @@ def _check_area_options(args: argparse.Namespace) -> None:
     """Refuse an unknown CRS or encoding before anything is read (the same words as the readers')."""
     import codecs
 
-    from ._crs import crs_of
+    from .areas._crs import crs_of
     from .errors import AreasError
 
     crs_of(args.areas_crs, "areas_crs")
@@ -201,8 +201,8 @@ def _input_paths(args: argparse.Namespace) -> list[tuple[str, str | Sequence[str
 
 
 def _load_areas(args: argparse.Namespace):
-    from . import attributes
-    from .areas import load_areas
+    from .areas import attributes
+    from .areas.load import load_areas
 
     areas = load_areas(
         args.boundaries, args.table, args.le_format, area_id=args.area_id, areas_crs=args.areas_crs,
@@ -248,7 +248,7 @@ def _run(args: argparse.Namespace) -> int:
 
     def load_areas():
         areas = _load_areas(args)
-        from . import assign, ranking, tables  # noqa: F401  (what measuring needs, imported while the feed is read)
+        from .assign import catchments as assign  # noqa: F401  (what measuring needs, imported while the feed is read)
 
         return areas
 
@@ -295,9 +295,9 @@ def _ordinal(n) -> str:
 
 
 def _summary(result, written, seconds: float, top: int = 5) -> None:
-    from .claims import known
-    from .names import display_name
     from .output import top_stories
+    from .stats.claims import known
+    from .story.names import display_name
 
     p = result.patterns
     n_routes = p["route_id"].nunique()  # names repeat across routes (two agencies' route 1)
@@ -331,8 +331,8 @@ def _demo(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from . import datasets, pipeline
-    from .areas import load_areas
-    from .attributes import add_context
+    from .areas.attributes import add_context
+    from .areas.load import load_areas
     from .output import write_outputs
 
     out = Path(args.out)

@@ -48,7 +48,7 @@ SEED = 20261201
 """Seed of every simulation: the same inputs always give the same numbers."""
 
 METHODS = ("point", "buffer", "network")
-"""How a stop takes its areas (:func:`gradient.assign.assign`)."""
+"""How a stop takes its areas (:func:`gradient.assign.catchments.assign`)."""
 
 CORRECTIONS = ("holm", "fdr_by", "fdr_bh", "none")
 """Multiple-comparison corrections of the stop-to-stop tests (``docs/METHODS.md``)."""
@@ -60,7 +60,7 @@ DEFAULT_TILES = "Esri.WorldGrayCanvas"
 """Default basemap of the maps: light grey, no API key; folium adds its attribution."""
 
 ENGINES = ("pyarrow", "gtfs-kit")
-"""GTFS readers (:func:`gradient.gtfs.read_feed`)."""
+"""GTFS readers (:func:`gradient.sources.gtfs.read_feed`)."""
 
 SCALE_REFERENCES = ("areas", "table")
 """Named references of the maps' colour scale (:func:`gradient.present.colours.reference_scale`);
@@ -83,14 +83,14 @@ class Options:
     Parameters
     ----------
     method : {'point', 'buffer', 'network'}, default 'point'
-        How a stop takes life expectancy (:func:`gradient.assign.assign`): the area it
+        How a stop takes life expectancy (:func:`gradient.assign.catchments.assign`): the area it
         stands in, the areas within ``radius_m``, or the areas along the streets within
         ``walk_m`` of walking (needs ``network``).
     radius_m : float, default 200
         Buffer radius, metres (``buffer``, and the fallback of ``network``).
     network : path, sequence of paths, or networkx.MultiDiGraph, optional
         A street network (osmnx GraphML or OSM XML files, or a loaded graph,
-        :func:`gradient.networks.load_network`): walking catchments for
+        :func:`gradient.assign.streets.load_network`): walking catchments for
         ``method='network'`` and street-following lines for patterns without route
         geometry.
     walk_m : float, default 400
@@ -115,7 +115,7 @@ class Options:
     all_patterns : bool, default False
         Every distinct stop pattern, not only each route and direction's main one.
     engine : {'pyarrow', 'gtfs-kit'}, default 'pyarrow'
-        GTFS reader (:func:`gradient.gtfs.read_feed`).
+        GTFS reader (:func:`gradient.sources.gtfs.read_feed`).
     maps : int, default 5
         Maps and profiles for the top-ranked routes (:func:`gradient.write_outputs`).
     scale_reference : {'areas', 'table'} or float, default 'areas'

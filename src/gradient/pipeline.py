@@ -16,9 +16,9 @@ from typing import Any, Sequence
 import geopandas as gpd
 import pandas as pd
 
-from ._routes import match_routes
 from .errors import InputError
 from .options import Options
+from .sources._routes import match_routes
 
 log = logging.getLogger(__name__)
 
@@ -61,15 +61,15 @@ class Result:
     Attributes
     ----------
     stops : pandas.DataFrame
-        ``stops.csv``: :func:`gradient.tables.stop_table`.
+        ``stops.csv``: :func:`gradient.story.tables.stop_table`.
     patterns : pandas.DataFrame
-        ``patterns.csv``: :func:`gradient.tables.pattern_table`, ordered by ``rank``.
+        ``patterns.csv``: :func:`gradient.story.tables.pattern_table`, ordered by ``rank``.
     geometry : geopandas.GeoDataFrame
         ``pattern_id``, ``geometry_source`` and ``geometry`` (EPSG:4326) per pattern.
     labels : Labels
     weights : pandas.DataFrame
         Which areas each stop's value came from, with what weight
-        (:func:`gradient.assign.assign`).
+        (:func:`gradient.assign.catchments.assign`).
     options : Options
         The options the run was made with.
     """
@@ -110,7 +110,7 @@ def select_routes(patterns: gpd.GeoDataFrame, routes: Sequence[str] | None, path
     """Keep the patterns of the named routes (``route_name``, ``route_long_name`` where present, or ``route_id``).
 
     The sources choose routes themselves before measuring (``routes=`` of
-    :func:`gradient.gtfs.stop_patterns` and :func:`gradient.tfl.read_tfl_sequences`,
+    :func:`gradient.sources.gtfs.stop_patterns` and :func:`gradient.sources.tfl.read_tfl_sequences`,
     where GTFS long names are matched too); this is for patterns from elsewhere.
 
     Raises
@@ -123,7 +123,7 @@ def select_routes(patterns: gpd.GeoDataFrame, routes: Sequence[str] | None, path
 
 
 def labels_from(areas: gpd.GeoDataFrame, feed: str = "") -> Labels:
-    """Labels from the ``attrs`` that :func:`gradient.areas.load_areas` sets."""
+    """Labels from the ``attrs`` that :func:`gradient.areas.load.load_areas` sets."""
     attrs = areas.attrs
     return Labels(attrs.get("source", ""), attrs.get("period", ""), attrs.get("sex", ""), feed,
                   attrs.get("context_name", "") if "context" in areas else "")
@@ -134,7 +134,7 @@ def _network(options: Options):
     net = options.network
     if net is None or hasattr(net, "graph"):
         return net
-    from .networks import load_network
+    from .assign.streets import load_network
 
     return load_network(list(net))
 
@@ -151,9 +151,9 @@ def run_patterns(
     Parameters
     ----------
     patterns, pattern_stops
-        As returned by a source, e.g. :func:`gradient.gtfs.stop_patterns`.
+        As returned by a source, e.g. :func:`gradient.sources.gtfs.stop_patterns`.
     areas : geopandas.GeoDataFrame
-        ``AREA_COLUMNS``, e.g. from :func:`gradient.areas.load_areas`.
+        ``AREA_COLUMNS``, e.g. from :func:`gradient.areas.load.load_areas`.
     options : Options, optional
         ``method``, ``radius_m``, ``network``, ``walk_m``, ``alpha``, ``correction``,
         ``family``, ``stretch_k``, ``draws`` matter here (default :class:`Options`).
@@ -164,16 +164,16 @@ def run_patterns(
     -------
     Result
     """
-    from .assign import assign, context_at_stops
-    from .ranking import doubtful_areas, shrink
-    from .tables import pattern_table, stop_table
+    from .assign.catchments import assign, context_at_stops
+    from .stats.ranking import doubtful_areas, shrink
+    from .story.tables import pattern_table, stop_table
 
     options = options or Options()
     labels = labels or labels_from(areas)
     pattern_stops = pattern_stops[pattern_stops["pattern_id"].isin(patterns["pattern_id"])]
     network = _network(options)
     if network is not None:
-        from .networks import street_geometry
+        from .assign.streets import street_geometry
 
         patterns, pattern_stops = street_geometry(patterns, pattern_stops, network)
     assignment, weights = assign(pattern_stops, areas, method=options.method, radius_m=options.radius_m,
@@ -218,12 +218,12 @@ def read_source(source: str | Path, *, route_lines: str | Path | None = None, op
     if kind == "auto":
         kind = "tfl" if path.is_file() and path.suffix.lower() in {".tsv", ".csv", ".txt"} else "gtfs"
     if kind == "tfl":
-        from .tfl import read_tfl_sequences
+        from .sources.tfl import read_tfl_sequences
 
         patterns, stops = read_tfl_sequences(path, route_lines, routes=options.routes)
         name = path.name
     elif kind == "gtfs":
-        from .gtfs import read_feed, stop_patterns
+        from .sources.gtfs import read_feed, stop_patterns
 
         if route_lines is not None:
             raise InputError("route_lines= is for TfL's bus sequences; a GTFS feed has its own shapes",
@@ -253,7 +253,7 @@ def run(
     source : str or Path
         A GTFS zip or folder, or TfL's bus-sequences file (see :func:`read_source`).
     areas : geopandas.GeoDataFrame
-        ``AREA_COLUMNS``, e.g. from :func:`gradient.areas.load_areas`.
+        ``AREA_COLUMNS``, e.g. from :func:`gradient.areas.load.load_areas`.
     options : Options, optional
         Every option of the run, each a typed field of :class:`Options` (default
         ``Options()``): ``method``, ``radius_m``, ``network``, ``walk_m`` (how stops
@@ -293,7 +293,7 @@ def run(
 
 def pattern_title(row: pd.Series) -> str:
     """A title for one pattern: route name and its end stops, as readers see them."""
-    from .names import display_name
+    from .story.names import display_name
 
     ends = f"{display_name(row['first_stop'])} to {display_name(row['last_stop'])}"
     return f"Route {display_name(row['route_name'])}: {ends}"

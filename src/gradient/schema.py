@@ -9,7 +9,7 @@ Tables that pass between modules
 ``pattern_stops`` (from a source, one row per stop per pattern)
     ``PATTERN_STOP_COLUMNS``: pattern_id, stop_sequence (1..n), stop_id, stop_name,
     lon, lat (WGS84), dist_m (metres from the pattern's first stop, never decreasing).
-``areas`` (from :mod:`gradient.areas`)
+``areas`` (from :mod:`gradient.areas.load`)
     ``AREA_COLUMNS``: area_id (string), le (years), le_se (years), geometry
     (EPSG:4326). Missing life expectancy is NaN, never 0.
 

@@ -6,7 +6,7 @@ so ``import gradient`` and a run without maps never load folium or matplotlib.
 - :func:`route_map` and :func:`network_map` (folium, self-contained pages),
 - :func:`profile` (matplotlib), :func:`save_figure`,
 - :func:`save_embed` and :func:`save_html`, :func:`reference_scale`, :func:`areas_scale` and :class:`Scale`;
-- names shown to readers come from :func:`gradient.names.display_name`, the highlighted stretch
+- names shown to readers come from :func:`gradient.story.names.display_name`, the highlighted stretch
   and titles from :mod:`gradient.present.story`.
 """
 

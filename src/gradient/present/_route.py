@@ -1,7 +1,7 @@
 """The data a route map draws from: the line cut by distance, its coloured pieces, stops and areas.
 
 Every string here is plain text for ``textContent`` (see :mod:`gradient.present.page`);
-names are display names (:func:`gradient.names.display_name`).
+names are display names (:func:`gradient.story.names.display_name`).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from ..names import display_name, interchanges
 from ..options import Z95
 from ..schema import WGS84, metric_crs
+from ..story.names import display_name, interchanges
 from .colours import MISSING_COLOUR, Scale
 from .page import fmt
 from .story import doubt_text, stop_names

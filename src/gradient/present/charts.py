@@ -25,9 +25,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .._files import write_atomic
-from ..claims import drop
 from ..errors import ChartError
 from ..options import Z95
+from ..stats.claims import drop
 from .page import fmt, plain
 from .story import stop_names, stretch
 

@@ -25,8 +25,8 @@ import pandas as pd
 import shapely
 from jinja2 import Template
 
-from ..names import display_name
 from ..options import DEFAULT_TILES
+from ..story.names import display_name
 from ._interact import add_basemap
 from ._route import COORD_DECIMALS, Lines, area_layer, pieces, stop_lines
 from .colours import MISSING_COLOUR, Scale
@@ -185,10 +185,10 @@ def describe_route(stops: pd.DataFrame, *, route: str = "", sex: str = "", perio
 
 
 def _range_words(pattern: pd.Series | None) -> str:
-    """Whether the highest and lowest estimates can be told apart (:func:`gradient.claims.range_`)."""
+    """Whether the highest and lowest estimates can be told apart (:func:`gradient.stats.claims.range_`)."""
     if pattern is None:
         return " (the difference is not tested here)"
-    from ..claims import range_
+    from ..stats.claims import range_
 
     c = range_(pattern)
     if c.supported:

@@ -31,8 +31,8 @@ from jinja2 import Template
 from pyproj import Transformer
 
 from ..errors import NetworkMapError
-from ..names import display_name
 from ..schema import WGS84, metric_crs
+from ..story.names import display_name
 from ._interact import add_basemap
 from .colours import MISSING_COLOUR, Scale
 from .embed import Map
@@ -126,8 +126,8 @@ def one_per_route(patterns: pd.DataFrame, value: str) -> pd.DataFrame:
 
 
 def _range_words(row: pd.Series) -> str:
-    """The range's claim in words (:func:`gradient.claims.range_`); nothing where untested."""
-    from ..claims import range_
+    """The range's claim in words (:func:`gradient.stats.claims.range_`); nothing where untested."""
+    from ..stats.claims import range_
 
     c = range_(row)
     if c.supported:

@@ -8,7 +8,7 @@ chart). Where they are absent or empty, maps and charts fall back to the biggest
 stop-to-stop fall (``max_drop`` of ``patterns.csv``), labelled as what it is, with no
 claim that it is more than noise.
 
-Every name here goes through :func:`gradient.names.display_name`.
+Every name here goes through :func:`gradient.story.names.display_name`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..names import display_name
+from ..story.names import display_name
 from .page import fmt
 
 UNNAMED = "(unnamed stop)"
@@ -124,14 +124,14 @@ def stretch(stops: pd.DataFrame, row: pd.Series | None = None) -> Stretch | None
 
 
 def drop_words(row: pd.Series | None, unit: str = "", margins: str = "the margins of error") -> str:
-    """What the biggest stop-to-stop fall's simultaneous interval allows (:func:`gradient.claims.drop`).
+    """What the biggest stop-to-stop fall's simultaneous interval allows (:func:`gradient.stats.claims.drop`).
 
     ``unit`` follows the interval's limits (``" years"`` in sentences) and ``margins``
     names what a fall that cannot be told apart is within.
     """
     if row is None:
         return ""
-    from ..claims import drop
+    from ..stats.claims import drop
 
     c = drop(row)
     if c.supported:

@@ -3,7 +3,7 @@
 TfL publishes every bus route as an ordered list of stops per *run* (one run per
 direction, plus rarer extra runs). Each run becomes one stop pattern, and
 :func:`read_tfl_sequences` returns exactly the two tables
-:func:`gradient.gtfs.stop_patterns` returns, so assignment, gradients, maps and the
+:func:`gradient.sources.gtfs.stop_patterns` returns, so assignment, gradients, maps and the
 command line are shared. Distances are measured along TfL's route lines where one
 fits the stops, and along straight lines between stops otherwise.
 """
@@ -25,12 +25,12 @@ import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
+from .._tables import decode
+from ..errors import FeedError, GradientWarning, OptionError
+from ..schema import PATTERN_COLUMNS, PATTERN_STOP_COLUMNS, WGS84, pattern_ids
 from ._geometry import monotone_along
 from ._measure import along_lines, to_wgs84
 from ._routes import match_routes
-from ._tables import decode
-from .errors import FeedError, GradientWarning, OptionError
-from .schema import PATTERN_COLUMNS, PATTERN_STOP_COLUMNS, WGS84, pattern_ids
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def read_tfl_sequences(
     patterns : geopandas.GeoDataFrame
         One row per pattern, EPSG:4326, ordered by ``pattern_id``; columns
         ``PATTERN_COLUMNS`` plus ``rank`` and ``geometry``, as from
-        :func:`gradient.gtfs.stop_patterns`:
+        :func:`gradient.sources.gtfs.stop_patterns`:
 
         - ``pattern_id``: ``<route>-<direction_id>-1``, file-name safe
           (:func:`gradient.schema.safe_name`);
@@ -166,9 +166,9 @@ def read_tfl_sequences(
 
     Examples
     --------
-    >>> from gradient import datasets, tfl
-    >>> patterns, stops = tfl.read_tfl_sequences(datasets.get_path("tfl_sequences"),
-    ...                                          datasets.get_path("tfl_route_lines"))  # doctest: +SKIP
+    >>> from gradient import datasets, sources
+    >>> patterns, stops = sources.read_tfl_sequences(datasets.get_path("tfl_sequences"),
+    ...                                              datasets.get_path("tfl_route_lines"))  # doctest: +SKIP
     >>> patterns.loc[patterns.pattern_id == "25-0-1", "geometry_source"].item()  # doctest: +SKIP
     'route_line'
     """

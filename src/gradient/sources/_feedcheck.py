@@ -17,8 +17,8 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 import numpy as np
 import pandas as pd
 
+from ..errors import FeedError, GradientWarning
 from ._gtfs_tables import GTFS_FILES
-from .errors import FeedError, GradientWarning
 
 MAX_UNCOMPRESSED_BYTES = 20 * 2**30
 """A zip whose files would unpack to more than this (20 GiB) is refused before reading."""
@@ -71,7 +71,7 @@ def check_zip(path: Path) -> None:
 def _check_one_feed(infos: list[zipfile.ZipInfo], path: Path) -> None:
     """Refuse a zip holding GTFS files in more than one folder, or one member name twice.
 
-    Only GTFS file names (:data:`gradient._gtfs_tables.GTFS_FILES`) count, and macOS's
+    Only GTFS file names (:data:`gradient.sources._gtfs_tables.GTFS_FILES`) count, and macOS's
     ``__MACOSX/`` copies are ignored, so a readme or a metadata folder beside the feed
     is harmless.
     """

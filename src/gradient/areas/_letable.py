@@ -12,7 +12,7 @@ into ``area_id``, ``le``, ``le_se`` (and ``population``), and says what it did:
 - values outside ``LE_PLAUSIBLE`` and negative standard errors are refused.
 
 The ids of areas whose value was suppressed are left in ``attrs["suppressed_ids"]``
-so that :func:`gradient.areas.join_areas` can say why areas lost their value.
+so that :func:`gradient.areas.load.join_areas` can say why areas lost their value.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import _tables
-from .errors import AreasError, GradientWarning
-from .options import Z95
-from .schema import LE_PLAUSIBLE
+from .. import _tables
+from ..errors import AreasError, GradientWarning
+from ..options import Z95
+from ..schema import LE_PLAUSIBLE
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 ``slope_per_km`` is a weighted least-squares fit of the stops' values on distance (weights
 ``1 / le_se^2`` where every stop used has a standard error, equal weights otherwise). It
 is a fixed linear combination of the stops' values, ``sum_s c_s le_s``, so under the
-uncertainty model (:mod:`gradient.uncertainty`) its standard error is exact: the interval
+uncertainty model (:mod:`gradient.stats.uncertainty`) its standard error is exact: the interval
 covers *the slope of the true values of these particular areas at these stops* at its
 stated level, however the stops share areas (:func:`exact_trend`).
 
@@ -79,7 +79,7 @@ def exact_trend(stops: pd.DataFrame, x: np.ndarray, weights: pd.DataFrame, z: fl
     x : ndarray
         Position of each row (km from the first stop, or tens of scheduled minutes).
     weights : pandas.DataFrame
-        The weights table of :func:`gradient.assign.assign`.
+        The weights table of :func:`gradient.assign.catchments.assign`.
     z : float
         Half-width of the interval in standard errors (e.g. 1.96).
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .options import DRAWS, SEED
+from ..options import DRAWS, SEED
 from .uncertainty import Model
 
 RELIABILITY_MIN = 0.5
@@ -64,7 +64,7 @@ def shrink(areas: pd.DataFrame) -> pd.DataFrame:
     ----------
     areas : pandas.DataFrame
         ``area_id``, ``le``, ``le_se`` (every area of the table, as from
-        :func:`gradient.areas.load_areas`).
+        :func:`gradient.areas.load.load_areas`).
 
     Returns
     -------
@@ -170,7 +170,7 @@ def rank_routes(patterns: pd.DataFrame, stops: pd.DataFrame, weights: pd.DataFra
     stops : pandas.DataFrame
         ``pattern_id``, ``stop_id``, ``le`` rows, patterns contiguous.
     weights : pandas.DataFrame
-        The weights table of :func:`gradient.assign.assign`.
+        The weights table of :func:`gradient.assign.catchments.assign`.
     eb : pandas.DataFrame
         :func:`shrink`.
     draws : int

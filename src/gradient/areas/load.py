@@ -22,12 +22,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .._tables import SUPPRESSION_MARKERS, read_table  # noqa: F401  (SUPPRESSION_MARKERS: documented here)
+from ..errors import AreasError, GradientWarning
+from ..schema import AREA_COLUMNS, OPTIONAL_AREA_COLUMNS, WGS84
 from ._boundaries import clean_geometries, settle_crs
 from ._crs import crs_of
 from ._letable import check_table, say_encoding, say_lost_values
-from ._tables import SUPPRESSION_MARKERS, read_table  # noqa: F401  (SUPPRESSION_MARKERS: documented here)
-from .errors import AreasError, GradientWarning
-from .schema import AREA_COLUMNS, OPTIONAL_AREA_COLUMNS, WGS84
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +172,7 @@ def read_le_table(
         If the file cannot be read or decoded, a column is missing, an id appears
         twice with different values, a value is not a number (nor blank, nor a
         marker), no life expectancy is a number, or one is outside
-        ``LE_PLAUSIBLE`` years (:func:`gradient._letable.check_table`).
+        ``LE_PLAUSIBLE`` years (:func:`gradient.areas._letable.check_table`).
 
     Warns
     -----
@@ -402,7 +402,7 @@ def load_areas(
         Add what the bundled data knows of these areas: England's MSOA names (House of
         Commons Library) for ``ons-msoa``, and the 2010 census population of every US
         tract for ``usaleep`` (USALEEP has no population column); see
-        :mod:`gradient.attributes`.
+        :mod:`gradient.areas.attributes`.
 
     Returns
     -------
@@ -446,7 +446,8 @@ def load_areas(
 
 def _with_bundled(areas: gpd.GeoDataFrame, le_format: str) -> gpd.GeoDataFrame:
     """Bundled names (England's MSOAs) or populations (US tracts) for the formats they fit."""
-    from . import attributes, datasets
+    from .. import datasets
+    from . import attributes
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GradientWarning)  # areas of other countries, or new codes

@@ -2,7 +2,7 @@
 
 GTFS lets a producer leave ``arrival_time`` and ``departure_time`` blank at stops that
 are not timepoints: the consumer is to interpolate. :func:`pattern_minutes` does, by
-distance along the pattern (the metres :func:`gradient.gtfs.stop_patterns` measured on
+distance along the pattern (the metres :func:`gradient.sources.gtfs.stop_patterns` measured on
 the pattern's usual shape: every trip of a pattern runs the same stops), trip by trip
 and before any minute is computed, then takes each stop's median over the pattern's
 trips. A blank ``arrival_time`` takes the stop's ``departure_time``.

@@ -1,4 +1,4 @@
-"""Whole-array helpers behind :func:`gradient.gtfs.stop_patterns`.
+"""Whole-array helpers behind :func:`gradient.sources.gtfs.stop_patterns`.
 
 Integer codes of ids, times in seconds, trips in order, and one key per distinct
 ordered stop list.

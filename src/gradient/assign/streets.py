@@ -7,7 +7,7 @@ Three uses of an OpenStreetMap street network:
   around some stops and caches it (only when asked: tests never download);
 - :func:`catchment_lengths` measures, for each stop, the length of street reachable
   within a walk and how much of it lies in each area (used by
-  :func:`gradient.assign.assign_network`);
+  :func:`gradient.assign.catchments.assign_network`);
 - :func:`street_geometry` routes patterns that have no route geometry along the streets,
   giving both their map lines and ``dist_m``.
 
@@ -38,9 +38,9 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from .errors import GradientWarning, InputError, NetworkError, OptionError
-from .options import SNAP_M, WALK_M
-from .schema import WGS84, metric_crs
+from ..errors import GradientWarning, InputError, NetworkError, OptionError
+from ..options import SNAP_M, WALK_M
+from ..schema import WGS84, metric_crs
 
 log = logging.getLogger(__name__)
 
@@ -189,8 +189,8 @@ def load_network(
 
     Examples
     --------
-    >>> from gradient import datasets, networks
-    >>> G = networks.load_network(datasets.get_path("moorgate_walk"), "walk")  # doctest: +SKIP
+    >>> from gradient import assign, datasets
+    >>> G = assign.load_network(datasets.get_path("moorgate_walk"), "walk")  # doctest: +SKIP
     """
     _check_type(network_type)
     paths = [path] if isinstance(path, (str, PathLike)) else list(path)
@@ -255,7 +255,7 @@ def download_network(
         If the download fails (no internet, Overpass refuses); the message says to
         give a local file with :func:`load_network` instead.
     """
-    from .datasets import data_dir
+    from ..datasets import data_dir
 
     _check_type(network_type)
     lon, lat = stops["lon"].to_numpy(float), stops["lat"].to_numpy(float)
@@ -466,8 +466,8 @@ def street_geometry(
     Parameters
     ----------
     patterns, pattern_stops
-        As returned by a source (:func:`gradient.gtfs.stop_patterns`,
-        :func:`gradient.tfl.read_tfl_sequences`).
+        As returned by a source (:func:`gradient.sources.gtfs.stop_patterns`,
+        :func:`gradient.sources.tfl.read_tfl_sequences`).
     graph : networkx.MultiDiGraph
         A drive network with a ``crs`` (:func:`load_network`).
     snap_m : float, default 100

@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .errors import GradientWarning, OptionError
-from .options import METHODS, NEAREST_M, RADIUS_M, SNAP_M, WALK_M
-from .schema import ASSIGNMENT_COLUMNS, WGS84, metric_crs
+from ..errors import GradientWarning, OptionError
+from ..options import METHODS, NEAREST_M, RADIUS_M, SNAP_M, WALK_M
+from ..schema import ASSIGNMENT_COLUMNS, WGS84, metric_crs
 
 
 def _stop_points(stops: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -72,7 +72,7 @@ def assign_point(
     stops : pandas.DataFrame
         Columns ``stop_id``, ``lon``, ``lat`` (WGS84); repeated stop ids are looked up once.
     areas : geopandas.GeoDataFrame
-        ``AREA_COLUMNS`` as from :func:`gradient.areas.load_areas`.
+        ``AREA_COLUMNS`` as from :func:`gradient.areas.load.load_areas`.
     nearest_m : float, default 250
         Fallback search distance in metres; 0 disables the fallback.
     crs : str, optional
@@ -314,7 +314,7 @@ def assign_network(
     """Give each stop the mean life expectancy of the areas along the streets it can walk to.
 
     A stop's catchment is the street network reachable within ``walk_m`` metres of
-    walking (:func:`gradient.networks.catchment_lengths`: the stop joins its nearest
+    walking (:func:`gradient.assign.streets.catchment_lengths`: the stop joins its nearest
     street, one-way tags are ignored, partly reachable streets count their reachable
     stretch). Area *i* is weighted by the **length of reachable street inside it**
     (``weight="length"``), or that length times the area's population density
@@ -343,7 +343,7 @@ def assign_network(
     areas : geopandas.GeoDataFrame
         ``AREA_COLUMNS`` (plus ``population`` for density weights).
     network : networkx.MultiDiGraph
-        osmnx street network with a ``crs`` (:func:`gradient.networks.load_network`);
+        osmnx street network with a ``crs`` (:func:`gradient.assign.streets.load_network`);
         a walking network is best, a drive network walks along the roads only.
     walk_m : float, default 400
         Walk along the streets, metres.
@@ -380,7 +380,7 @@ def assign_network(
         With the count of stops that fell back to buffers, and of stops whose walk
         reaches no area.
     """
-    from .networks import catchment_lengths
+    from .streets import catchment_lengths
 
     snap_m = SNAP_M if snap_m is None else snap_m
     if not walk_m > 0:
@@ -444,7 +444,7 @@ def context_at_stops(weights: pd.DataFrame, context: pd.Series) -> pd.Series:
     weights : pandas.DataFrame
         The weights table of :func:`assign`.
     context : pandas.Series
-        The measure by area id (``areas["context"]``, :func:`gradient.attributes.add_context`).
+        The measure by area id (``areas["context"]``, :func:`gradient.areas.attributes.add_context`).
 
     Returns
     -------
@@ -478,7 +478,7 @@ def assign(
     and area that contributed a value: ``stop_id``, ``area_id``, ``weight``
     (summing to 1 for each stop), ``area_le`` and ``le_se`` (the area's estimate and
     standard error, years).
-    A stop's ``le`` is ``sum(weight * area le)``; :mod:`gradient.stats` uses the
+    A stop's ``le`` is ``sum(weight * area le)``; :mod:`gradient.stats.figures` uses the
     table to give exact standard errors of differences between stops that share
     areas.
 
@@ -495,7 +495,7 @@ def assign(
     if method == "network":
         if network is None:
             raise OptionError(
-                "method='network' needs a street network: give network=GRAPH (gradient.networks.load_network)",
+                "method='network' needs a street network: give network=GRAPH (gradient.assign.streets.load_network)",
                 param="network",
             )
         return assign_network(stops, areas, network, walk_m=walk_m, radius_m=radius_m, crs=crs,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .errors import AreasError
+from ..errors import AreasError
 
 if TYPE_CHECKING:
     from pyproj import CRS

@@ -1,11 +1,11 @@
-"""Statistics a researcher can cite, every one from the model of :mod:`gradient.uncertainty`.
+"""Statistics a researcher can cite, every one from the model of :mod:`gradient.stats.uncertainty`.
 
 - :func:`stop_tests`: every stop-to-stop change with its exact standard error, z and p, and
   a flag corrected within its family (Holm by default; identical tests, the same areas on
   many routes, count once).
 - :func:`pattern_stats`: per pattern, the end-to-end change with its interval, the
   steepest stretch and the biggest stop-to-stop fall with intervals that are simultaneous
-  over every candidate they were chosen from, and the trends of :mod:`gradient.trends`.
+  over every candidate they were chosen from, and the trends of :mod:`gradient.stats.trends`.
 
 Every interval is ``1 - alpha`` (95% by default). With ``family="network"`` the
 simultaneous intervals, the end-to-end change and the slopes hold over every pattern of the
@@ -19,8 +19,8 @@ import pandas as pd
 from scipy import sparse
 from scipy.special import ndtr
 
-from .errors import OptionError
-from .options import CORRECTIONS, Options
+from ..errors import OptionError
+from ..options import CORRECTIONS, Options
 from .trends import area_meta_regression, area_positions, exact_trend
 from .uncertainty import Family, Model, combination_se, pair_se, simultaneous_quantiles
 
@@ -51,10 +51,10 @@ def stop_tests(stops: pd.DataFrame, weights: pd.DataFrame, options: Options | No
     Parameters
     ----------
     stops : pandas.DataFrame
-        :func:`gradient.tables.stop_table` rows (``pattern_id``, ``stop_id``,
+        :func:`gradient.story.tables.stop_table` rows (``pattern_id``, ``stop_id``,
         ``le_delta``), ordered by pattern and stop sequence.
     weights : pandas.DataFrame
-        The weights table of :func:`gradient.assign.assign`.
+        The weights table of :func:`gradient.assign.catchments.assign`.
     options : Options, optional
         ``alpha``, ``correction`` (``holm``: family-wise error rate, valid under any
         dependence; ``fdr_by``: Benjamini-Yekutieli false discovery rate, valid under any
@@ -203,10 +203,10 @@ def pattern_stats(stops: pd.DataFrame, weights: pd.DataFrame, options: Options |
     Parameters
     ----------
     stops : pandas.DataFrame
-        :func:`gradient.tables.stop_table` rows (with ``minutes`` where the feed has
+        :func:`gradient.story.tables.stop_table` rows (with ``minutes`` where the feed has
         times), ordered by pattern and stop sequence, index ``0..n-1``.
     weights : pandas.DataFrame
-        The weights table of :func:`gradient.assign.assign`.
+        The weights table of :func:`gradient.assign.catchments.assign`.
     options : Options, optional
         ``alpha``, ``family``, ``stretch_k`` and ``draws``.
 
@@ -231,10 +231,10 @@ def pattern_stats(stops: pd.DataFrame, weights: pd.DataFrame, options: Options |
         - ``slope_per_km``, ``slope_ci_low``, ``slope_ci_high``, ``slope_se`` (years per
           km) and ``slope_per_10min``, ``slope_10min_ci_low``, ``slope_10min_ci_high``
           (years per 10 scheduled minutes), exact under the model
-          (:func:`gradient.trends.exact_trend`);
+          (:func:`gradient.stats.trends.exact_trend`);
         - ``gen_slope_per_km``, ``gen_slope_ci_low``, ``gen_slope_ci_high``, ``gen_tau``
           (years) and ``n_areas_le`` (distinct areas with a value and a standard
-          error): :func:`gradient.trends.area_meta_regression`.
+          error): :func:`gradient.stats.trends.area_meta_regression`.
     """
     options = options or Options()
     s = stops.reset_index(drop=True)

@@ -1,9 +1,9 @@
 """The two outward tables, ``stops.csv`` and ``patterns.csv``, one row per stop and per pattern.
 
 Columns are in :mod:`gradient.schema`, meanings in ``docs/CONTRACT.md`` and
-``docs/COLUMNS.md``. Figures come from :mod:`gradient.stats` (the uncertainty model), the
-order from :mod:`gradient.ranking`, and every word from :mod:`gradient.claims` and
-:mod:`gradient.headline`. Everything is computed with grouped operations over all patterns
+``docs/COLUMNS.md``. Figures come from :mod:`gradient.stats.figures` (the uncertainty model), the
+order from :mod:`gradient.stats.ranking`, and every word from :mod:`gradient.stats.claims` and
+:mod:`gradient.story.headline`. Everything is computed with grouped operations over all patterns
 at once.
 """
 
@@ -13,9 +13,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
-from . import claims, headline, ranking, stats
-from .options import Options
-from .schema import (
+from ..options import Options
+from ..schema import (
     CONTEXT_PATTERNS_COLUMNS,
     CONTEXT_PATTERNS_EXTRA_COLUMNS,
     CONTEXT_STOPS_COLUMNS,
@@ -24,8 +23,11 @@ from .schema import (
     STOPS_CSV_COLUMNS,
     STOPS_EXTRA_COLUMNS,
 )
-from .trends import MIN_AREAS
-from .uncertainty import pair_se
+from ..stats import claims, ranking
+from ..stats import figures as stats
+from ..stats.trends import MIN_AREAS
+from ..stats.uncertainty import pair_se
+from . import headline
 
 
 def point_weights(assignment: pd.DataFrame) -> pd.DataFrame:
@@ -63,21 +65,21 @@ def stop_table(
         ``PATTERN_STOP_COLUMNS`` (one row per stop per pattern).
     assignment : pandas.DataFrame
         ``stop_id``, ``area_id``, ``le``, ``le_se`` (and ``n_areas``, ``weighting``) per
-        distinct stop, as from :func:`gradient.assign.assign`.
+        distinct stop, as from :func:`gradient.assign.catchments.assign`.
     weights : pandas.DataFrame, optional
-        The weights table of :func:`gradient.assign.assign`; default: each stop takes
+        The weights table of :func:`gradient.assign.catchments.assign`; default: each stop takes
         its ``area_id`` alone (right for the point method).
     options : Options, optional
         ``alpha``, ``correction`` and ``family`` of the stop-to-stop tests
-        (:func:`gradient.stats.stop_tests`).
+        (:func:`gradient.stats.figures.stop_tests`).
     eb : pandas.DataFrame, optional
-        :func:`gradient.ranking.shrink` of the areas, for ``le_eb``.
+        :func:`gradient.stats.ranking.shrink` of the areas, for ``le_eb``.
     doubt : pandas.Series, optional
-        :func:`gradient.ranking.doubtful_areas`, for ``area_doubt``.
+        :func:`gradient.stats.ranking.doubtful_areas`, for ``area_doubt``.
     area_names : pandas.Series, optional
         Area id to a name readers know, for ``area_name``.
     context : pandas.Series, optional
-        Stop id to its value of a second measure (:func:`gradient.assign.context_at_stops`),
+        Stop id to its value of a second measure (:func:`gradient.assign.catchments.context_at_stops`),
         for ``context``.
 
     Returns
@@ -94,11 +96,11 @@ def stop_table(
           combined (``point``, ``nearest``, ``area``, ``population``, ``length``,
           ``length x population``);
         - ``le_delta_se``, ``le_delta_z``, ``le_delta_p``, ``le_delta_significant``:
-          :func:`gradient.stats.stop_tests`;
+          :func:`gradient.stats.figures.stop_tests`;
         - ``le_eb``: the stop's value with each area's estimate shrunk towards the
-          table's mean (years, :func:`gradient.ranking.shrink`);
+          table's mean (years, :func:`gradient.stats.ranking.shrink`);
         - ``area_doubt``: why the estimate of the stop's area (``area_id``) deserves a
-          warning, or empty (:func:`gradient.ranking.doubtful_areas`).
+          warning, or empty (:func:`gradient.stats.ranking.doubtful_areas`).
     """
     options = options or Options()
     meta = patterns[["pattern_id", "route_id", "route_name", "direction_id"]]
@@ -156,7 +158,7 @@ def pattern_table(
     labels : gradient.pipeline.Labels, optional
         Sex, period, sources named in ``credit``.
     eb : pandas.DataFrame, optional
-        :func:`gradient.ranking.shrink` of the areas (default: of the areas the stops use).
+        :func:`gradient.stats.ranking.shrink` of the areas (default: of the areas the stops use).
     area_names : pandas.Series, optional
         Area id to a name readers know, for the doubts a sentence names.
     area_context : pandas.Series, optional
@@ -176,15 +178,15 @@ def pattern_table(
           simultaneous over every pair of stops (Bonferroni), and whether it is above 0;
           ``le_range_from``/``_to`` and ``_from_seq``/``_to_seq``: its two stops in route order;
         - the change, stretch, drop and trend columns of
-          :func:`gradient.stats.pattern_stats`;
+          :func:`gradient.stats.figures.pattern_stats`;
         - ``eb_range``, ``rank``, ``rank_low``, ``rank_high``, ``route_story``:
-          :func:`gradient.ranking.rank_routes`; ``rank_range``, ``rank_fall``,
-          ``rank_slope``: :func:`gradient.ranking.rank_evidence`;
+          :func:`gradient.stats.ranking.rank_routes`; ``rank_range``, ``rank_fall``,
+          ``rank_slope``: :func:`gradient.stats.ranking.rank_evidence`;
         - with a second measure, ``context_first`` and ``context_last`` (its first and last
           values along the pattern) and ``context_le_corr`` (Pearson's correlation of the
           measure with life expectancy over the pattern's distinct areas, 3 or more);
-        - ``lead``, ``story_from_seq``, ``story_to_seq``: :func:`gradient.claims.decide`;
-          ``headline``, ``story_label``, ``takeaway``, ``credit``: :mod:`gradient.headline`.
+        - ``lead``, ``story_from_seq``, ``story_to_seq``: :func:`gradient.stats.claims.decide`;
+          ``headline``, ``story_label``, ``takeaway``, ``credit``: :mod:`gradient.story.headline`.
     """
     options = options or Options()
     s = stops.sort_values(["pattern_id", "stop_sequence"], kind="stable").reset_index(drop=True)

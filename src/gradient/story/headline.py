@@ -1,12 +1,12 @@
 """The printable sentence: the strongest thing a pattern's numbers support, in one sentence.
 
-Each sentence asks :mod:`gradient.claims` what may be said and leads with the strongest
+Each sentence asks :mod:`gradient.stats.claims` what may be said and leads with the strongest
 supported claim (a steep stretch, with its distance in metres and its minutes where the
 feed has times, or the end-to-end change), in one sentence of about 40 words a sub-editor
 would keep, with the genre's per-stop rate where the fall is spread over the stretch
 ("about a year for every two stops"). Where nothing is supported it says so; both ends
 in one small area, loops, untested sources and missing data each get their own words; an
-estimate flagged as doubtful (:mod:`gradient.ranking`) is named. The sources go in a
+estimate flagged as doubtful (:mod:`gradient.stats.ranking`) is named. The sources go in a
 separate credit line (:func:`credit`), never inside the sentence.
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from . import claims
-from .claims import Claim, known
+from ..stats import claims
+from ..stats.claims import Claim, known
 from .names import display_name
 
 MAX_WORDS = 40
@@ -26,7 +26,7 @@ WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
 
 
 def _clean(text) -> str:
-    """A name as readers see it (:func:`gradient.names.display_name`), or "an unnamed stop"."""
+    """A name as readers see it (:func:`gradient.story.names.display_name`), or "an unnamed stop"."""
     return display_name(text) if known(text) and str(text).strip() else "an unnamed stop"
 
 
@@ -105,20 +105,20 @@ def headline(row, story: Story | None = None, level: str = "95%", lead: Claim | 
     Parameters
     ----------
     row : pandas.Series
-        A row of :func:`gradient.tables.pattern_table`.
+        A row of :func:`gradient.story.tables.pattern_table`.
     story : Story, optional
-        Length and doubts of the cited stretch (:func:`gradient.tables.pattern_table`
+        Length and doubts of the cited stretch (:func:`gradient.story.tables.pattern_table`
         gives them).
     level : str
         The interval level, e.g. ``"95%"``.
     lead : Claim or None, optional
-        :func:`gradient.claims.lead` of the row, if already known.
+        :func:`gradient.stats.claims.lead` of the row, if already known.
 
     Returns
     -------
     str
         One sentence, no source or dataset code in it: a fall or rise only where
-        :func:`gradient.claims.lead` finds one supported; otherwise that no change can be
+        :func:`gradient.stats.claims.lead` finds one supported; otherwise that no change can be
         told apart (or why nothing can be said).
 
     Examples

@@ -26,15 +26,15 @@ import pandas as pd
 import pyarrow as pa
 from pyproj import Transformer
 
+from ..errors import FeedError, GradientWarning, OptionError
+from ..options import ENGINES
+from ..schema import PATTERN_COLUMNS, PATTERN_STOP_COLUMNS, WGS84, metric_crs, pattern_ids
 from . import _directions, _feedcheck, _gtfs_read, _times, _trips
 from ._directions import infer_directions
 from ._gtfs_read import REQUIRED  # noqa: F401  (documented here)
 from ._gtfs_tables import DAMAGED
 from ._measure import along_lines, shape_fit, shape_lines, to_wgs84
 from ._routes import match_routes
-from .errors import FeedError, GradientWarning, OptionError
-from .options import ENGINES
-from .schema import PATTERN_COLUMNS, PATTERN_STOP_COLUMNS, WGS84, metric_crs, pattern_ids
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ def read_feed(path: str | Path, engine: str = "pyarrow") -> Feed:
     FeedError
         If the path does not exist, is not a GTFS feed, is not UTF-8, lacks a
         required table or column (see ``REQUIRED``), has a field that should be a
-        number and is not, or fails a check of :mod:`gradient._feedcheck` (unsafe or
+        number and is not, or fails a check of :mod:`gradient.sources._feedcheck` (unsafe or
         absurd zip, duplicate ids, impossible or swapped coordinates). Times that are
         not ``H:MM:SS`` only warn.
     OptionError
@@ -196,7 +196,7 @@ def stop_patterns(
     Notes
     -----
     **Directions.** Where ``direction_id`` is absent or blank (GTFS makes it
-    optional), directions are inferred by :func:`gradient._directions.infer_directions`:
+    optional), directions are inferred by :func:`gradient.sources._directions.infer_directions`:
     trips are grouped by their ordered stop lists, and each list runs the way of its
     route's busiest list or the other way according to the order in which it passes
     that list's stops. Both directions are kept, and a warning says how many routes
@@ -204,7 +204,7 @@ def stop_patterns(
 
     **Times.** Blank times at stops that are not timepoints are interpolated by
     distance along the pattern, trip by trip, before minutes are computed
-    (:mod:`gradient._times`); ``departure_time`` stands in for a blank
+    (:mod:`gradient.sources._times`); ``departure_time`` stands in for a blank
     ``arrival_time``.
     """
     path = path if path is not None else getattr(feed, "path", None)

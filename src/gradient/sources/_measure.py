@@ -2,7 +2,7 @@
 
 A source (GTFS shapes, TfL route lines, or none) says which line each pattern should be
 measured on; :func:`along_lines` measures the stops on it with
-:func:`gradient._geometry.monotone_along` (or along straight lines between the stops
+:func:`gradient.sources._geometry.monotone_along` (or along straight lines between the stops
 where there is none) and cuts the line to the first and last stop.
 """
 
@@ -15,9 +15,9 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from ..schema import WGS84
 from ._geometry import monotone_along, nearest_along, straight_along, substring
 from ._trips import isin
-from .schema import WGS84
 
 Fit = Callable[[int, np.ndarray], "tuple[np.ndarray, np.ndarray, np.ndarray] | None"]
 """``fit(i, pts)``: for pattern ``i`` with metric stop coordinates ``pts``, ``(along, offset,

@@ -1,7 +1,7 @@
 """What else is known about each small area: a name readers know, a population, a second measure.
 
 :func:`add_names`, :func:`add_population` and :func:`add_context` add a column to an
-``areas`` GeoDataFrame (from :func:`gradient.areas.load_areas`) from a table of one value per
+``areas`` GeoDataFrame (from :func:`gradient.areas.load.load_areas`) from a table of one value per
 area, with the same handling as the life expectancy table's: the header found by name on any sheet or
 below a title block, the encoding detected, ids kept as text (digits that lost their leading
 zeros padded back to the areas' width), blanks and suppression markers read as missing
@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import _tables
-from .errors import AreasError, GradientWarning
+from .. import _tables
+from ..errors import AreasError, GradientWarning
 
 
 def pad_like(ids: pd.Series, like: pd.Series) -> pd.Series:
@@ -131,7 +131,7 @@ def add_names(areas, table: str | Path, id_col: str, name_col: str, *, encoding:
     Parameters
     ----------
     areas : geopandas.GeoDataFrame
-        From :func:`gradient.areas.load_areas`.
+        From :func:`gradient.areas.load.load_areas`.
     table : str or Path
         A table of names by area id.
     id_col, name_col : str
@@ -163,7 +163,7 @@ def add_population(areas, table: str | Path, id_col: str | None = None, pop_col:
     Parameters
     ----------
     areas : geopandas.GeoDataFrame
-        From :func:`gradient.areas.load_areas`.
+        From :func:`gradient.areas.load.load_areas`.
     table : str or Path
         A table of population by area id; the US Census Bureau's tract centres of
         population (:data:`CENSUS_TRACT_COLUMNS`) are recognised without ``id_col`` and
@@ -212,7 +212,7 @@ def add_context(areas, table: str | Path, id_col: str, value_col: str, name: str
     Parameters
     ----------
     areas : geopandas.GeoDataFrame
-        From :func:`gradient.areas.load_areas`.
+        From :func:`gradient.areas.load.load_areas`.
     table : str or Path
         A table of one number per area (England's IMD 2019 score by MSOA, income, child
         poverty, a US tract table...).

@@ -188,7 +188,7 @@ def decide(patterns, index=None) -> pd.DataFrame:
     Parameters
     ----------
     patterns : pandas.DataFrame or list of dict
-        The patterns table (:func:`gradient.tables.pattern_table` columns), or its rows.
+        The patterns table (:func:`gradient.story.tables.pattern_table` columns), or its rows.
     index : pandas.Index, optional
         The index of the result (default the table's, or a range).
 

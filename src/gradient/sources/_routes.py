@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from ..errors import InputError
 
 NAME_COLUMNS = ("route_short_name", "route_long_name", "route_name", "route_id")
 """Columns a route may be asked for by, where the table has them."""

@@ -1,7 +1,7 @@
 """Reading a GTFS zip or folder into its tables, by our own reader or by gtfs-kit's.
 
-:func:`gradient.gtfs.read_feed` calls these and checks the result
-(:mod:`gradient._feedcheck`).
+:func:`gradient.sources.gtfs.read_feed` calls these and checks the result
+(:mod:`gradient.sources._feedcheck`).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..errors import FeedError
 from ._gtfs_tables import DAMAGED, numbers, read_tables
-from .errors import FeedError
 
 REQUIRED = {
     "routes": ["route_id"],

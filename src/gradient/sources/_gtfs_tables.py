@@ -4,7 +4,7 @@ Every field is text exactly as written: only an empty field is missing (``NA``,
 ``null`` or ``None`` are ids and names like any other). Numeric fields are converted
 afterwards by :func:`numbers`, whose errors name the table and the column.
 ``stop_times.txt``, by far the largest table, is read by pyarrow's multi-threaded CSV
-reader, only the columns :func:`gradient.gtfs.stop_patterns` uses, with ids and times
+reader, only the columns :func:`gradient.sources.gtfs.stop_patterns` uses, with ids and times
 dictionary-encoded (pandas categoricals of the exact strings).
 """
 
@@ -23,11 +23,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from ._tables import finite_floats
-from .errors import FeedError
+from .._tables import finite_floats
+from ..errors import FeedError
 
 TABLES = ("agency", "routes", "trips", "stops", "stop_times", "shapes")
-"""The GTFS tables :func:`gradient.gtfs.read_feed` reads (others are ignored)."""
+"""The GTFS tables :func:`gradient.sources.gtfs.read_feed` reads (others are ignored)."""
 
 STOP_TIMES_COLUMNS = ["trip_id", "stop_id", "stop_sequence", "arrival_time", "departure_time"]
 """The columns of ``stop_times.txt`` that are kept (where the feed has them)."""

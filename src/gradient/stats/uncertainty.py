@@ -5,7 +5,7 @@ Model
 Each small area's published estimate is its true value plus an independent normal error
 with the published standard error: ``le_hat_a = le_a + e_a``, ``e_a ~ N(0, se_a^2)``.
 Every stop's value is a *fixed* weighted mean of area estimates, ``le_s = sum_a w_sa
-le_hat_a`` (the assignment weights, :func:`gradient.assign.assign`). So every figure that
+le_hat_a`` (the assignment weights, :func:`gradient.assign.catchments.assign`). So every figure that
 is a linear combination of stop values, ``sum_s c_s le_s`` (a change between two stops, an
 end-to-end change, a weighted least-squares slope), is a linear combination of area errors
 with the exact standard error ``sqrt(sum_a (sum_s c_s w_sa)^2 se_a^2)``
@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from .options import DRAWS, SEED
+from ..options import DRAWS, SEED
 
 CHUNK = 250
 """Draws simulated at a time (memory: ``CHUNK`` x stops floats)."""
@@ -41,7 +41,7 @@ def combination_se(weights: pd.DataFrame, terms: pd.DataFrame) -> pd.Series:
     Parameters
     ----------
     weights : pandas.DataFrame
-        The weights table of :func:`gradient.assign.assign`: ``stop_id``, ``area_id``,
+        The weights table of :func:`gradient.assign.catchments.assign`: ``stop_id``, ``area_id``,
         ``weight``, ``le_se`` (the area's standard error, years).
     terms : pandas.DataFrame
         ``combo`` (an integer label of the combination), ``stop_id`` and ``coef``: the
@@ -139,7 +139,7 @@ class Model:
     Parameters
     ----------
     weights : pandas.DataFrame
-        The weights table of :func:`gradient.assign.assign`.
+        The weights table of :func:`gradient.assign.catchments.assign`.
     seed : int
         Seed of the simulations (each area's draws come from ``seed`` and its id).
     """

@@ -1,4 +1,4 @@
-"""Checks on a boundary file once read: its CRS and its geometries (see :func:`gradient.areas.read_boundaries`)."""
+"""Checks on a boundary file once read: its CRS and its geometries (see :func:`gradient.areas.load.read_boundaries`)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from .errors import AreasError, GradientWarning
-from .schema import WGS84
+from ..errors import AreasError, GradientWarning
+from ..schema import WGS84
 
 WGS84_BY_SPEC = {".geojson", ".json", ".topojson"}
 """Formats whose specification fixes WGS84 longitude/latitude when no CRS is declared."""
