@@ -312,27 +312,6 @@ def test_formula_cells_are_neutralised_but_numbers_are_not():
     assert got["le"].tolist()[:2] == [-1.5, 2.0]
 
 
-def test_csv_writer_gives_pandas_bytes(hart_patterns, tracts):
-    """``csv_text`` writes what ``to_csv(float_format="%.10g")`` of the neutralised table would, cell for cell."""
-    from gradient import pipeline
-    from gradient._files import csv_text
-
-    odd = pd.DataFrame({
-        "text": pd.Series(["=1+1", None, 'a "q", b', "line\nbreak", "-3", "@x", "", " lead"], dtype="string"),
-        "mixed": ["x", np.nan, 1 / 3, None, pd.NA, "+", 3, True],
-        "float": [1 / 3, np.nan, -0.0, 1e16, 1e-7, np.inf, -np.inf, 123456789.123],
-        "Int64": pd.array([1, None, 3, 4, 5, 6, 7, 8], dtype="Int64"),
-        "int": np.arange(8), "bool": [True, False] * 4, "boolean": pd.array([True, None] * 4, dtype="boolean"),
-        "category": pd.Categorical(["a", None, "b", "=c", "a", "b", "a", "b"]),
-        "Float64": pd.array([0.1, None, 2, 3, 4, 5, 6, 7], dtype="Float64"),
-        "arrow": pd.Series(["a", None, "=b", "c", "d", "e", "f", "g"], dtype="string[pyarrow]"),
-    })
-    result = pipeline.run_patterns(*hart_patterns, tracts, Options(maps=0))
-    for frame in (odd, result.stops, result.patterns):
-        assert csv_text(frame) == neutralise_formulas(frame).to_csv(index=False, float_format="%.10g",
-                                                                    lineterminator="\n")
-
-
 def test_hostile_route_name_writes_inside_the_output_folder(feed_copy, tmp_path):
     edit(feed_copy, "routes", lambda f: f.assign(route_id=f["route_id"].replace("8", "../../x")))
     edit(feed_copy, "trips", lambda f: f.assign(route_id=f["route_id"].replace("8", "../../x")))

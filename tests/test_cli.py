@@ -170,20 +170,6 @@ def test_usage_errors_exit_2():
     assert proc.returncode == 2 and "required" in proc.stderr
 
 
-def test_collector_settings_belong_to_the_command_only(tmp_path):
-    """``console`` tunes the collector for its own process; ``main`` from Python leaves it alone."""
-    import gc
-
-    before = gc.get_threshold()
-    assert gradient("run", "--gtfs", str(tmp_path / "none.zip"), "--areas", "a", "--le", "b",
-                    "--le-format", "csv").returncode == 2
-    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
-    proc = subprocess.run([sys.executable, "-c", "import gc, sys; from gradient import cli; sys.argv = ['gradient', "
-                           "'--version']\ntry:\n    cli.console()\nexcept SystemExit:\n    pass\n"
-                           "print(gc.get_threshold() == cli.GC_THRESHOLD)"], capture_output=True, text=True)
-    assert proc.stdout.strip().endswith("True"), proc.stderr
-
-
 def test_demo(tmp_path):
     proc = gradient("demo", "--out", str(tmp_path / "demo"))
     assert proc.returncode == 0, proc.stderr

@@ -8,8 +8,6 @@ set of files is staged and put in place of the previous run's whole
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import shutil
 import signal
@@ -18,7 +16,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
-import numpy as np
 import pandas as pd
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -62,40 +59,12 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
-    r"""Write a table as UTF-8 CSV, atomically, formulas neutralised, floats to 10 digits.
+    """Write a table as UTF-8 CSV, atomically, formulas neutralised, floats to 10 significant digits.
 
-    Missing values are empty cells. Two runs on the same data give identical bytes:
-    the bytes of ``neutralise_formulas(frame).to_csv(index=False, float_format="%.10g",
-    lineterminator="\n")`` (the tests hold the two together), written column by column
-    with the standard library's CSV writer, several times faster than pandas' per-cell
-    formatting.
+    Missing values are empty cells; two runs on the same data give identical bytes.
     """
-    return write_atomic(path, csv_text(frame))
-
-
-def csv_text(frame: pd.DataFrame) -> str:
-    """The table as CSV text (see :func:`write_csv`)."""
-    columns = [_cells(frame.iloc[:, i]) for i in range(frame.shape[1])]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([str(c) for c in frame.columns])
-    writer.writerows(zip(*columns))
-    return buffer.getvalue()
-
-
-def _cells(col: pd.Series) -> list:
-    """One column's cells as the CSV writer takes them: floats as ``%.10g``, missing as None, risky text quoted."""
-    dtype = col.dtype
-    if pd.api.types.is_float_dtype(dtype):  # numpy's and pandas' nullable floats alike
-        values = col.to_numpy(dtype=float, na_value=np.nan)
-        return [None if v != v else "%.10g" % v for v in values.tolist()]
-    if isinstance(dtype, np.dtype) and dtype.kind in "iub":  # never missing
-        return col.to_numpy().tolist()
-    cells = col.astype(object).to_numpy()
-    out = np.where(pd.isna(cells), None, cells).tolist()
-    if _is_text(col):
-        out = [("'" + v) if isinstance(v, str) and v.startswith(FORMULA_START) else v for v in out]
-    return out
+    text = neutralise_formulas(frame).to_csv(index=False, float_format="%.10g", lineterminator="\n")
+    return write_atomic(path, text)
 
 
 def _is_text(col: pd.Series) -> bool:

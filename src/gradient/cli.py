@@ -10,16 +10,12 @@ The flags of ``run`` and ``batch`` are made from :class:`gradient.options.Option
 (flag, help, choices and default of each field) and from :data:`AREA_FLAGS`; library
 messages name parameters (``radius_m=``) and :func:`cli_message` turns them into flags
 with :data:`FLAGS`, the one table that maps the two. Options and paths are checked
-before anything heavy is imported or read. With two cores, ``run`` reads the feed in a
-forked child while it loads the areas, with the errors and warnings of reading them in
-turn (:func:`gradient._background.side_by_side`); the command (:func:`console`) tunes
-the garbage collector for a short process.
+before anything heavy is imported or read.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import re
 import signal
 import sys
@@ -238,25 +234,12 @@ def _run(args: argparse.Namespace) -> int:
                   "no such file; give TfL's bus-sequences file (tab-separated)", source),
                  ("no such file; give route lines with a 'line' property, e.g. TfL's route-lines GeoJSON",
                   args.tfl_route_lines), *_input_paths(args))
-    from ._background import side_by_side
-
-    def read_feed():
-        from . import pipeline
-
-        return pipeline.read_source(source, route_lines=args.tfl_route_lines, options=options,
-                                    kind="gtfs" if args.gtfs else "tfl")
-
-    def load_areas():
-        areas = _load_areas(args)
-        from .assign import catchments as assign  # noqa: F401  (what measuring needs, imported while the feed is read)
-
-        return areas
-
-    # the feed in a second process where there is a second core; errors and warnings as if in turn
-    (patterns, pattern_stops, name), areas = side_by_side(read_feed, load_areas)
     from . import pipeline
     from .output import write_outputs
 
+    patterns, pattern_stops, name = pipeline.read_source(source, route_lines=args.tfl_route_lines, options=options,
+                                                         kind="gtfs" if args.gtfs else "tfl")
+    areas = _load_areas(args)
     result = pipeline.run_patterns(patterns, pattern_stops, areas, options, _labels(args, areas, name))
     written = write_outputs(result, args.out, areas=areas)
     _summary(result, written, time.perf_counter() - start)
@@ -441,28 +424,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 128 + int(signum)
 
 
-GC_THRESHOLD = (100_000, 20, 20)
-"""The command's collector thresholds: a collection per 100,000 new container objects, not 700.
-
-Python's default makes the collector walk every tracked object many times while pandas,
-pyarrow and geopandas are imported; measured on HART, ``gradient run --maps 0`` spends
-about 0.1 s less that way, with the same peak memory (``benchmarks/bench_feed.py``).
-"""
-
-
 def console() -> int:
-    """The ``gradient`` command and ``python -m gradient``: :func:`main` in a process of its own.
-
-    It collects garbage less often (:data:`GC_THRESHOLD`), and once :func:`main` has
-    returned (every output written and closed) it freezes what is left, so that the
-    interpreter's shutdown does not walk the tens of thousands of objects of pandas,
-    pyarrow and geopandas again (about 0.2 s on HART). Both change only this process;
-    :func:`main` called from Python changes nothing.
-    """
-    gc.set_threshold(*GC_THRESHOLD)
+    """The ``gradient`` command and ``python -m gradient``: :func:`main` with the process's own arguments."""
     status = main()
     sys.stdout.flush()
-    gc.freeze()
     return status
 
 
