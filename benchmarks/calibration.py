@@ -41,8 +41,8 @@ import numpy as np
 import pandas as pd
 
 from gradient import Options, datasets, load_areas, pipeline
+from gradient.areas import doubt
 from gradient.assign.catchments import assign
-from gradient.stats import ranking
 from gradient.stats.trends import area_meta_regression, area_positions
 from gradient.story import tables
 
@@ -84,7 +84,7 @@ def with_values(c: City, le: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame, pd.
 
 def run_once(c: City, le: pd.Series, options: Options):
     assignment, weights, areas = with_values(c, le)
-    eb = ranking.shrink(areas)
+    eb = doubt.shrink(areas)
     stops = tables.stop_table(c.patterns, c.pattern_stops, assignment, weights, options, eb=eb)
     patterns = tables.pattern_table(c.patterns, stops, weights, options, eb=eb)
     return stops, patterns, weights
@@ -132,7 +132,7 @@ def no_gradient(c: City, reps: int, options: Options, rng: np.random.Generator) 
 
 def coverage(c: City, reps: int, options: Options, rng: np.random.Generator) -> pd.DataFrame:
     """Per replication, the share of intervals that hold the true value, under a realistic truth."""
-    truth = ranking.shrink(c.areas)["le_eb"]
+    truth = doubt.shrink(c.areas)["le_eb"]
     known = c.areas.dropna(subset=["le"]).drop_duplicates("area_id").set_index("area_id")
     truth = truth.reindex(known.index)
     rows = []

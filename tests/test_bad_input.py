@@ -295,7 +295,7 @@ def test_a_failed_rerun_keeps_the_previous_outputs(hart_patterns, tracts, tmp_pa
     out = tmp_path / "out"
     write_outputs(result, out, Options(maps=0))
     before = (out / "stops.csv").read_bytes()
-    from gradient import output
+    from gradient.output import write as output
 
     monkeypatch.setattr(output, "write_csv", lambda *a, **k: (_ for _ in ()).throw(OSError(28, "No space left")))
     with pytest.raises(OSError):
@@ -1047,7 +1047,7 @@ def test_rerun_replaces_the_previous_outputs_whole(small_patterns, tracts, tmp_p
 def test_failed_first_run_leaves_no_folder(small_patterns, tracts, tmp_path, monkeypatch):
     patterns, ps = small_patterns
     result = pipeline.run_patterns(patterns[patterns["route_name"] == "8"], ps, tracts)
-    from gradient import output
+    from gradient.output import write as output
 
     monkeypatch.setattr(output, "write_csv", lambda *a, **k: (_ for _ in ()).throw(OSError(28, "No space left")))
     with pytest.raises(OSError):

@@ -10,7 +10,8 @@ import pytest
 import shapely
 
 from gradient import Options
-from gradient.stats.ranking import between_area_variance, doubtful_areas, rank_routes, shrink
+from gradient.areas.doubt import between_area_variance, doubtful_areas, shrink
+from gradient.stats.ranking import rank_routes
 from gradient.story.tables import pattern_table, stop_table
 
 

@@ -164,8 +164,8 @@ def run_patterns(
     -------
     Result
     """
+    from .areas.doubt import doubtful_areas, shrink
     from .assign.catchments import assign, context_at_stops
-    from .stats.ranking import doubtful_areas, shrink
     from .story.tables import pattern_table, stop_table
 
     options = options or Options()

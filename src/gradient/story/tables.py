@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
+from ..areas import doubt
 from ..options import Options
 from ..schema import (
     CONTEXT_PATTERNS_COLUMNS,
@@ -73,9 +74,9 @@ def stop_table(
         ``alpha``, ``correction`` and ``family`` of the stop-to-stop tests
         (:func:`gradient.stats.figures.stop_tests`).
     eb : pandas.DataFrame, optional
-        :func:`gradient.stats.ranking.shrink` of the areas, for ``le_eb``.
+        :func:`gradient.areas.doubt.shrink` of the areas, for ``le_eb``.
     doubt : pandas.Series, optional
-        :func:`gradient.stats.ranking.doubtful_areas`, for ``area_doubt``.
+        :func:`gradient.areas.doubt.doubtful_areas`, for ``area_doubt``.
     area_names : pandas.Series, optional
         Area id to a name readers know, for ``area_name``.
     context : pandas.Series, optional
@@ -98,9 +99,9 @@ def stop_table(
         - ``le_delta_se``, ``le_delta_z``, ``le_delta_p``, ``le_delta_significant``:
           :func:`gradient.stats.figures.stop_tests`;
         - ``le_eb``: the stop's value with each area's estimate shrunk towards the
-          table's mean (years, :func:`gradient.stats.ranking.shrink`);
+          table's mean (years, :func:`gradient.areas.doubt.shrink`);
         - ``area_doubt``: why the estimate of the stop's area (``area_id``) deserves a
-          warning, or empty (:func:`gradient.stats.ranking.doubtful_areas`).
+          warning, or empty (:func:`gradient.areas.doubt.doubtful_areas`).
     """
     options = options or Options()
     meta = patterns[["pattern_id", "route_id", "route_name", "direction_id"]]
@@ -118,7 +119,7 @@ def stop_table(
     weights = point_weights(assignment) if weights is None else weights
     out = out.join(stats.stop_tests(out, weights, options))
     if eb is None:
-        eb = ranking.shrink(areas_of(weights))
+        eb = doubt.shrink(areas_of(weights))
     out["le_eb"] = ranking.stop_values(weights, eb).reindex(out["stop_id"]).to_numpy()
     flags = pd.Series(dtype=object) if doubt is None else doubt
     out["area_doubt"] = flags.reindex(out["area_id"]).fillna("").to_numpy()
@@ -158,7 +159,7 @@ def pattern_table(
     labels : gradient.pipeline.Labels, optional
         Sex, period, sources named in ``credit``.
     eb : pandas.DataFrame, optional
-        :func:`gradient.stats.ranking.shrink` of the areas (default: of the areas the stops use).
+        :func:`gradient.areas.doubt.shrink` of the areas (default: of the areas the stops use).
     area_names : pandas.Series, optional
         Area id to a name readers know, for the doubts a sentence names.
     area_context : pandas.Series, optional
@@ -192,7 +193,7 @@ def pattern_table(
     s = stops.sort_values(["pattern_id", "stop_sequence"], kind="stable").reset_index(drop=True)
     weights = weights if weights is not None else point_weights(
         s.drop_duplicates("stop_id")[["stop_id", "area_id", "le", "le_se"]])
-    eb = eb if eb is not None else ranking.shrink(areas_of(weights))
+    eb = eb if eb is not None else doubt.shrink(areas_of(weights))
     g = s.groupby("pattern_id", sort=False)
     out = pd.DataFrame({
         "n_stops_le": g["le"].count(),

@@ -1,7 +1,7 @@
 """Writing a run's results to a folder: the two tables, and maps and profiles of its top routes.
 
 Everything is written to a staging folder first and moved into place only when all of
-it has been written (:func:`gradient._files.staged_dir`): an error or an interruption
+it has been written (:func:`gradient.output.folder.staged_dir`): an error or an interruption
 leaves the folder as it was. The presentation stack (folium, matplotlib) is imported
 only when some map or chart is asked for.
 """
@@ -14,10 +14,10 @@ from typing import Sequence
 import geopandas as gpd
 import pandas as pd
 
-from ._files import staged_dir, write_csv
-from .options import DEFAULT_TILES, Options
-from .pipeline import Result
-from .schema import (
+from .._files import write_csv
+from ..options import DEFAULT_TILES, Options
+from ..pipeline import Result
+from ..schema import (
     CONTEXT_PATTERNS_COLUMNS,
     CONTEXT_PATTERNS_EXTRA_COLUMNS,
     CONTEXT_STOPS_COLUMNS,
@@ -27,6 +27,7 @@ from .schema import (
     STOPS_EXTRA_COLUMNS,
     file_stems,
 )
+from .folder import staged_dir
 
 
 def top_stories(result: Result, n: int) -> pd.DataFrame:
@@ -98,7 +99,7 @@ def write_outputs(
     A rerun into the same folder replaces the previous run's outputs whole: the
     files it wrote (listed in ``.gradient-outputs``) that this run does not write are
     removed; files gradient did not write are left alone
-    (:func:`gradient._files.staged_dir`).
+    (:func:`gradient.output.folder.staged_dir`).
     """
     options = options or result.options
     out = Path(out_dir)
@@ -119,7 +120,7 @@ def _write_all(result: Result, out: Path, options: Options, *, tiles, areas, als
         return written
     from tqdm.auto import tqdm
 
-    from .present import charts, colours, embed, maps, netmap
+    from ..present import charts, colours, embed, maps, netmap
 
     scale = colours.reference_scale(result.stops, options.scale_reference, areas)
     url = options.embed_base_url
