@@ -25,12 +25,17 @@ from gradient.assign.catchments import assign_buffer, assign_point
 
 def london_stops(path) -> pd.DataFrame:
     """Distinct real stops (not virtual timing points) of the TfL bus sequences, in WGS84."""
-    raw = pd.read_csv(path, sep="\t", dtype=str, usecols=["Stop_Code_LBSL", "Location_Easting",
-                                                         "Location_Northing", "Virtual_Bus_Stop"])
+    raw = pd.read_csv(
+        path,
+        sep="\t",
+        dtype=str,
+        usecols=["Stop_Code_LBSL", "Location_Easting", "Location_Northing", "Virtual_Bus_Stop"],
+    )
     raw = raw[raw["Virtual_Bus_Stop"].str.strip().eq("0")].dropna()
     raw = raw.drop_duplicates("Stop_Code_LBSL")
     lon, lat = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True).transform(
-        raw["Location_Easting"].astype(float).to_numpy(), raw["Location_Northing"].astype(float).to_numpy())
+        raw["Location_Easting"].astype(float).to_numpy(), raw["Location_Northing"].astype(float).to_numpy()
+    )
     return pd.DataFrame({"stop_id": raw["Stop_Code_LBSL"].to_numpy(), "lon": lon, "lat": lat})
 
 
@@ -77,8 +82,10 @@ def main() -> None:
     print(f"stops: {len(stops)} distinct London bus stops; areas: {len(msoas)} MSOAs")
     print(f"point in polygon:         {t_point:6.2f} s")
     print(f"200 m buffers (area):     {t_buf:6.2f} s   ({t_buf / t_point:.1f} x the point method)")
-    print(f"naive per-stop loop:      {per_stop_naive * len(stops):6.1f} s extrapolated from {len(sample)} stops "
-          f"({per_stop_naive * len(stops) / t_buf:.0f} x slower than the vectorised buffers)")
+    print(
+        f"naive per-stop loop:      {per_stop_naive * len(stops):6.1f} s extrapolated from {len(sample)} stops "
+        f"({per_stop_naive * len(stops) / t_buf:.0f} x slower than the vectorised buffers)"
+    )
     print(f"largest difference between the two on the sample: {agree:.2e} years")
     print(f"stops with a value: point {point['le'].notna().mean():.1%}, buffer {buf['le'].notna().mean():.1%}")
 

@@ -144,9 +144,24 @@ def processes(repeat: int) -> dict[str, float]:
 
     path = datasets.get_path("hart_gtfs")
     out = Path(tempfile.mkdtemp(prefix="bench_process_"))
-    run = [sys.executable, "-m", "gradient", "run", "--gtfs", str(path),
-           "--areas", str(datasets.get_path("hillsborough_tracts")), "--le", str(datasets.get_path("usaleep")),
-           "--le-format", "usaleep", "--maps", "0", "--out", str(out)]
+    run = [
+        sys.executable,
+        "-m",
+        "gradient",
+        "run",
+        "--gtfs",
+        str(path),
+        "--areas",
+        str(datasets.get_path("hillsborough_tracts")),
+        "--le",
+        str(datasets.get_path("usaleep")),
+        "--le-format",
+        "usaleep",
+        "--maps",
+        "0",
+        "--out",
+        str(out),
+    ]
     kit = [sys.executable, "-c", GTFS_KIT_PROCESS, str(path)]
     imports = [sys.executable, "-c", "import gradient.cli"]
 
@@ -162,8 +177,14 @@ def processes(repeat: int) -> dict[str, float]:
         kits.append(timed(kit))
         ours.append(timed(run))
     pairs = [k / ((a + b) / 2) for k, a, b in zip(kits, ours, ours[1:])]  # each gtfs-kit run against the two beside it
-    return {"run": min(ours), "gtfs_kit": min(kits), "pair_ratio": statistics.median(pairs),
-            "pair_low": min(pairs), "pair_high": max(pairs), "start": best(lambda: timed(imports), repeat)}
+    return {
+        "run": min(ours),
+        "gtfs_kit": min(kits),
+        "pair_ratio": statistics.median(pairs),
+        "pair_low": min(pairs),
+        "pair_high": max(pairs),
+        "start": best(lambda: timed(imports), repeat),
+    }
 
 
 def child(kind: str, path: Path) -> dict:
@@ -196,25 +217,42 @@ def scaling(sizes: list[int], feeds_dir: Path) -> list[dict]:
     for copies in sizes:
         path = feeds_dir / f"hart_x{copies}"
         if not (path / "stop_times.txt").exists():
-            subprocess.run([sys.executable, str(HERE / "make_feed.py"), "--copies", str(copies), "--out", str(path)],
-                           check=True)
+            subprocess.run(
+                [sys.executable, str(HERE / "make_feed.py"), "--copies", str(copies), "--out", str(path)], check=True
+            )
         f = child("floor", path)
         s = child("patterns_stage", path)
-        rows.append({"copies": copies, "rows": s["rows"], "floor_s": f["seconds"], "floor_gb": f["peak_gb"],
-                     "stage_s": s["seconds"], "stage_gb": s["peak_gb"]})
+        rows.append(
+            {
+                "copies": copies,
+                "rows": s["rows"],
+                "floor_s": f["seconds"],
+                "floor_gb": f["peak_gb"],
+                "stage_s": s["seconds"],
+                "stage_gb": s["peak_gb"],
+            }
+        )
         r = rows[-1]
-        print(f"{copies:4d}x {r['rows'] / 1e6:7.2f} M stop times | floor {r['floor_s']:6.2f} s {r['floor_gb']:5.2f} GB"
-              f" | feed->patterns {r['stage_s']:6.2f} s {r['stage_gb']:5.2f} GB"
-              f" | {r['stage_s'] / r['floor_s']:4.1f}x floor | {r['stage_s'] / r['rows'] * 1e6:5.2f} s per M",
-              flush=True)
+        print(
+            f"{copies:4d}x {r['rows'] / 1e6:7.2f} M stop times | floor {r['floor_s']:6.2f} s {r['floor_gb']:5.2f} GB"
+            f" | feed->patterns {r['stage_s']:6.2f} s {r['stage_gb']:5.2f} GB"
+            f" | {r['stage_s'] / r['floor_s']:4.1f}x floor | {r['stage_s'] / r['rows'] * 1e6:5.2f} s per M",
+            flush=True,
+        )
     return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=2, help="timings per HART measurement; the fastest is kept")
-    parser.add_argument("--scale", type=int, nargs="*", default=[], metavar="COPIES",
-                        help="copies of HART for the scaling curve, e.g. 1 10 30 60 (default none)")
+    parser.add_argument(
+        "--scale",
+        type=int,
+        nargs="*",
+        default=[],
+        metavar="COPIES",
+        help="copies of HART for the scaling curve, e.g. 1 10 30 60 (default none)",
+    )
     parser.add_argument("--feeds-dir", default="/tmp/gradient_feeds", help="where synthetic feeds go")
     parser.add_argument("--skip-hart", action="store_true", help="only the scaling curve")
     parser.add_argument("--skip-processes", action="store_true", help="no whole-process timings")
@@ -229,24 +267,34 @@ def main() -> None:
             print(f"  {r['copies']}x vs {first['copies']}x: time per stop time {growth:.2f}x")
     if not args.skip_processes:
         p = processes(args.repeat)
-        print(f"whole processes on HART, fastest of {args.repeat} (gtfs-kit's) and {args.repeat + 1} (gradient's), "
-              "run in turn:")
+        print(
+            f"whole processes on HART, fastest of {args.repeat} (gtfs-kit's) and {args.repeat + 1} (gradient's), "
+            "run in turn:"
+        )
         print(f"  python -c 'import gradient.cli'           {p['start']:6.2f} s")
         print(f"  gradient run --maps 0 (tracts, CSVs)       {p['run']:6.2f} s")
-        print(f"  gtfs-kit read + patterns + distances       {p['gtfs_kit']:6.2f} s  "
-              f"({p['gtfs_kit'] / p['run']:.1f}x the whole gradient run)")
-        print(f"  gtfs-kit / gradient, run by run: median {p['pair_ratio']:.1f}x "
-              f"(from {p['pair_low']:.1f}x to {p['pair_high']:.1f}x)")
+        print(
+            f"  gtfs-kit read + patterns + distances       {p['gtfs_kit']:6.2f} s  "
+            f"({p['gtfs_kit'] / p['run']:.1f}x the whole gradient run)"
+        )
+        print(
+            f"  gtfs-kit / gradient, run by run: median {p['pair_ratio']:.1f}x "
+            f"(from {p['pair_low']:.1f}x to {p['pair_high']:.1f}x)"
+        )
     if not args.skip_hart:
         t = hart(args.repeat)
         print(f"HART, fastest of {args.repeat}:")
         print(f"  floor: pyarrow parses stop_times.txt     {t['floor']:6.2f} s")
         print(f"  feed -> stop patterns (read + patterns)  {t['stage']:6.2f} s  ({t['stage'] / t['floor']:.1f}x floor)")
-        print(f"  feed -> patterns.csv (whole pipeline)    {t['pipeline']:6.2f} s  "
-              f"({t['pipeline'] / t['floor']:.1f}x floor)")
-        print(f"  gtfs-kit patterns + distances            {t['gtfs_kit']:6.2f} s  "
-              f"({t['gtfs_kit'] / t['pipeline']:.1f}x the whole pipeline, {t['gtfs_kit'] / t['stage']:.1f}x the "
-              f"feed -> stop patterns stage; gtfs-kit's own reading adds {t['gtfs_kit_read']:.2f} s)")
+        print(
+            f"  feed -> patterns.csv (whole pipeline)    {t['pipeline']:6.2f} s  "
+            f"({t['pipeline'] / t['floor']:.1f}x floor)"
+        )
+        print(
+            f"  gtfs-kit patterns + distances            {t['gtfs_kit']:6.2f} s  "
+            f"({t['gtfs_kit'] / t['pipeline']:.1f}x the whole pipeline, {t['gtfs_kit'] / t['stage']:.1f}x the "
+            f"feed -> stop patterns stage; gtfs-kit's own reading adds {t['gtfs_kit_read']:.2f} s)"
+        )
 
 
 if __name__ == "__main__":

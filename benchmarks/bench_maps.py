@@ -25,8 +25,15 @@ import warnings
 from pathlib import Path
 
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 PAINTED = """() => new Promise(done => {
     const drawn = () => document.querySelector(".folium-map[data-gradient-patterns]");
@@ -45,8 +52,13 @@ def london():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         msoas = areas.load_areas(datasets.get_path("msoa_boundaries"), datasets.get_path("ons_msoa_le"), "ons-msoa")
-        return pipeline.run(datasets.get_path("tfl_sequences"), msoas, route_lines=datasets.get_path("tfl_route_lines"),
-                            labels=pipeline.labels_from(msoas, "TfL bus sequences, July 2018"), kind="tfl")
+        return pipeline.run(
+            datasets.get_path("tfl_sequences"),
+            msoas,
+            route_lines=datasets.get_path("tfl_route_lines"),
+            labels=pipeline.labels_from(msoas, "TfL bus sequences, July 2018"),
+            kind="tfl",
+        )
 
 
 def draw_ms(context, page_path: Path, rate: float, width: int = 1280, height: int = 800) -> float:
@@ -70,8 +82,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="loads at each CPU rate (fastest kept; default 3)")
     parser.add_argument("--keep", type=Path, help="write the page here (default a temporary folder)")
-    parser.add_argument("--also", type=Path, nargs="*", default=[], metavar="PAGE",
-                        help="saved pages to time in the same run, e.g. one made by an earlier version")
+    parser.add_argument(
+        "--also",
+        type=Path,
+        nargs="*",
+        default=[],
+        metavar="PAGE",
+        help="saved pages to time in the same run, e.g. one made by an earlier version",
+    )
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -86,26 +104,32 @@ def main() -> None:
         t2 = time.perf_counter()
         size = page.stat().st_size
         with sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
-            context = pw.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, args=FLAGS,
-                                                            headless=True)
+            context = pw.chromium.launch_persistent_context(
+                profile, executable_path=CHROMIUM, args=FLAGS, headless=True
+            )
             try:
-                timed = {p: {rate: min(draw_ms(context, p, rate) for _ in range(args.repeat)) for rate in (1, 4)}
-                         for p in [page, *args.also]}
+                timed = {
+                    p: {rate: min(draw_ms(context, p, rate) for _ in range(args.repeat)) for rate in (1, 4)}
+                    for p in [page, *args.also]
+                }
             finally:
                 context.close()
     times = timed[page]
     n_routes = result.patterns["route_name"].nunique()
     print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}")
-    print(f"London: {len(result.patterns)} patterns on {n_routes} routes; run {t1 - t0:.1f} s, "
-          f"map built and saved {t2 - t1:.1f} s")
+    print(
+        f"London: {len(result.patterns)} patterns on {n_routes} routes; run {t1 - t0:.1f} s, "
+        f"map built and saved {t2 - t1:.1f} s"
+    )
     print(f"network map: {size:,} bytes ({size / 1e6:.2f} MB)")
     for rate, ms in times.items():
         print(f"draw time at {rate}x CPU slowdown: {ms / 1000:.2f} s (fastest of {args.repeat})")
     print(f"ratio 4x/1x: {times[4] / times[1]:.1f}")
     for other in args.also:
         t = timed[other]
-        print(f"{other.name}: {other.stat().st_size:,} bytes; "
-              f"draw {t[1] / 1000:.2f} s at 1x, {t[4] / 1000:.2f} s at 4x")
+        print(
+            f"{other.name}: {other.stat().st_size:,} bytes; draw {t[1] / 1000:.2f} s at 1x, {t[4] / 1000:.2f} s at 4x"
+        )
 
 
 if __name__ == "__main__":

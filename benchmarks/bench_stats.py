@@ -34,8 +34,10 @@ def main() -> None:
     assert main_res.patterns["headline"].notna().all()
     print(f"machine: {platform.machine()}, python {platform.python_version()}")
     print(f"stop patterns of the feed:                 {t1 - t0:6.2f} s")
-    print(f"assign + statistics + ranking, {len(patterns):4d} patterns: {t2 - t1:6.2f} s "
-          f"({(t2 - t1) / len(patterns) * 1000:.1f} ms a pattern)")
+    print(
+        f"assign + statistics + ranking, {len(patterns):4d} patterns: {t2 - t1:6.2f} s "
+        f"({(t2 - t1) / len(patterns) * 1000:.1f} ms a pattern)"
+    )
     print(f"assign + statistics + ranking, {len(all_p):4d} patterns: {t4 - t3:6.2f} s (all distinct patterns, Holm)")
     print(f"ranking the main patterns takes {(t2 - t1) / (t1 - t0):.2f} x the time to find them")
 

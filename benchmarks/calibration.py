@@ -62,8 +62,9 @@ def city(name: str) -> City:
         warnings.simplefilter("ignore")
         if name == "london":
             areas = load_areas(datasets.get_path("msoa_boundaries"), datasets.get_path("ons_msoa_le"), "ons-msoa")
-            patterns, ps, _ = pipeline.read_source(datasets.get_path("tfl_sequences"),
-                                                   route_lines=datasets.get_path("tfl_route_lines"), kind="tfl")
+            patterns, ps, _ = pipeline.read_source(
+                datasets.get_path("tfl_sequences"), route_lines=datasets.get_path("tfl_route_lines"), kind="tfl"
+            )
         else:
             areas = load_areas(datasets.get_path("hillsborough_tracts"), datasets.get_path("usaleep"), "usaleep")
             patterns, ps, _ = pipeline.read_source(datasets.get_path("hart_gtfs"), kind="gtfs")
@@ -109,24 +110,30 @@ def no_gradient(c: City, reps: int, options: Options, rng: np.random.Generator) 
         valued = p["n_stops_le"] >= 2
         p = p[valued]
         per_pattern_flags = stops["le_delta_significant"].fillna(False).astype(bool).groupby(stops["pattern_id"]).any()
-        rows.append({
-            "steepest stretch flagged": p["steepest_fall_significant"].fillna(False).mean(),
-            "biggest stop-to-stop fall flagged": p["max_drop_significant"].fillna(False).mean(),
-            "end-to-end change flagged": p["le_change_significant"].fillna(False).mean(),
-            "slope interval excludes 0": excludes0(p["slope_ci_low"], p["slope_ci_high"]).mean(),
-            "slope per 10 min excludes 0": excludes0(p["slope_10min_ci_low"], p["slope_10min_ci_high"])[
-                p["slope_10min_ci_low"].notna()].mean() if p["slope_10min_ci_low"].notna().any() else np.nan,
-            "generalisable slope excludes 0": excludes0(p["gen_slope_ci_low"], p["gen_slope_ci_high"])[
-                p["gen_slope_ci_low"].notna()].mean(),
-            "range told apart": p["le_range_significant"].fillna(False).mean(),
-            "headline states a change": (p["lead"] != "none").mean(),
-            "any stop-to-stop flag (Holm)": per_pattern_flags.reindex(p["pattern_id"]).fillna(False).mean(),
-            "top-20 routes' eb_range (true range 0)": p[p["route_story"]].nsmallest(20, "rank")["eb_range"].mean(),
-            "network: any stretch flagged": float(p["steepest_fall_significant"].fillna(False).any()),
-            "network: any change flagged": float(p["le_change_significant"].fillna(False).any()),
-            "network: any slope excludes 0": float(excludes0(p["slope_ci_low"], p["slope_ci_high"]).any()),
-            "network: any stop-to-stop flag": float(per_pattern_flags.any()),
-        })
+        rows.append(
+            {
+                "steepest stretch flagged": p["steepest_fall_significant"].fillna(False).mean(),
+                "biggest stop-to-stop fall flagged": p["max_drop_significant"].fillna(False).mean(),
+                "end-to-end change flagged": p["le_change_significant"].fillna(False).mean(),
+                "slope interval excludes 0": excludes0(p["slope_ci_low"], p["slope_ci_high"]).mean(),
+                "slope per 10 min excludes 0": excludes0(p["slope_10min_ci_low"], p["slope_10min_ci_high"])[
+                    p["slope_10min_ci_low"].notna()
+                ].mean()
+                if p["slope_10min_ci_low"].notna().any()
+                else np.nan,
+                "generalisable slope excludes 0": excludes0(p["gen_slope_ci_low"], p["gen_slope_ci_high"])[
+                    p["gen_slope_ci_low"].notna()
+                ].mean(),
+                "range told apart": p["le_range_significant"].fillna(False).mean(),
+                "headline states a change": (p["lead"] != "none").mean(),
+                "any stop-to-stop flag (Holm)": per_pattern_flags.reindex(p["pattern_id"]).fillna(False).mean(),
+                "top-20 routes' eb_range (true range 0)": p[p["route_story"]].nsmallest(20, "rank")["eb_range"].mean(),
+                "network: any stretch flagged": float(p["steepest_fall_significant"].fillna(False).any()),
+                "network: any change flagged": float(p["le_change_significant"].fillna(False).any()),
+                "network: any slope excludes 0": float(excludes0(p["slope_ci_low"], p["slope_ci_high"]).any()),
+                "network: any stop-to-stop flag": float(per_pattern_flags.any()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -163,15 +170,17 @@ def coverage(c: City, reps: int, options: Options, rng: np.random.Generator) -> 
         ch = pd.Series(change.to_numpy(), index=p.loc[change.index, "pattern_id"])
         fa = pd.Series(fall.to_numpy(), index=p.loc[fall.index, "pattern_id"])
         dr = pd.Series(drop.to_numpy(), index=p.loc[drop.index, "pattern_id"])
-        rows.append({
-            "end-to-end change": covered(p_["le_change_ci_low"], p_["le_change_ci_high"], ch),
-            "steepest stretch (simultaneous)": covered(p_["steepest_fall_ci_low"], p_["steepest_fall_ci_high"], fa),
-            "biggest stop-to-stop fall (simultaneous)": covered(p_["max_drop_ci_low"], p_["max_drop_ci_high"], dr),
-            "slope per km": covered(p_["slope_ci_low"], p_["slope_ci_high"], slope_true),
-            "naive top-20 le_range over true range": _overstatement(p, at, "le_range"),
-            "top-20 eb_range over true range": _overstatement(p, at, "eb_range"),
-            "rank interval holds the true rank": _rank_coverage(p, at),
-        })
+        rows.append(
+            {
+                "end-to-end change": covered(p_["le_change_ci_low"], p_["le_change_ci_high"], ch),
+                "steepest stretch (simultaneous)": covered(p_["steepest_fall_ci_low"], p_["steepest_fall_ci_high"], fa),
+                "biggest stop-to-stop fall (simultaneous)": covered(p_["max_drop_ci_low"], p_["max_drop_ci_high"], dr),
+                "slope per km": covered(p_["slope_ci_low"], p_["slope_ci_high"], slope_true),
+                "naive top-20 le_range over true range": _overstatement(p, at, "le_range"),
+                "top-20 eb_range over true range": _overstatement(p, at, "eb_range"),
+                "rank interval holds the true rank": _rank_coverage(p, at),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -184,8 +193,9 @@ def _true_slope(st: pd.DataFrame, weights: pd.DataFrame, truth: pd.Series) -> pd
     codes, labels = pd.factorize(sub["pattern_id"])
     coef, _ = slope_coefficients(codes, sub["dist_m"].to_numpy(float) / 1000, sub["le_se"].to_numpy(float))
     good = np.isfinite(coef)
-    return pd.Series(np.bincount(codes[good], weights=coef[good] * sub["true"].to_numpy()[good],
-                                 minlength=len(labels)), index=labels)
+    return pd.Series(
+        np.bincount(codes[good], weights=coef[good] * sub["true"].to_numpy()[good], minlength=len(labels)), index=labels
+    )
 
 
 def _true_ranges(p: pd.DataFrame, at: pd.Series) -> pd.Series:
@@ -211,8 +221,9 @@ def _rank_coverage(p: pd.DataFrame, at: pd.Series) -> float:
 
 def generalisable(c: City, reps: int, rng: np.random.Generator, slope: float = -0.5, tau: float = 2.0) -> pd.DataFrame:
     """Coverage of the generalisable gradient's interval when each pattern's areas follow a known line."""
-    _, p, weights = run_once(c, c.areas.dropna(subset=["le"]).drop_duplicates("area_id").set_index("area_id")["le"],
-                             Options())
+    _, p, weights = run_once(
+        c, c.areas.dropna(subset=["le"]).drop_duplicates("area_id").set_index("area_id")["le"], Options()
+    )
     stops = tables.stop_table(c.patterns, c.pattern_stops, c.assignment, c.weights, Options(draws=200))
     along = area_positions(stops, c.weights, stops["dist_m"].to_numpy(float) / 1000)
     labels = pd.Index(pd.unique(stops["pattern_id"]))
@@ -222,8 +233,9 @@ def generalisable(c: City, reps: int, rng: np.random.Generator, slope: float = -
         est = along.assign(le=truth + along["le_se"] * rng.standard_normal(len(along)))
         fit = area_meta_regression(est, labels).dropna(subset=["ci_low"])
         inside = (fit["ci_low"] <= slope) & (slope <= fit["ci_high"])
-        rows.append({"generalisable slope (known line)": float(inside.mean()),
-                     "patterns with 6 or more areas": len(fit)})
+        rows.append(
+            {"generalisable slope (known line)": float(inside.mean()), "patterns with 6 or more areas": len(fit)}
+        )
     return pd.DataFrame(rows)
 
 
@@ -245,8 +257,9 @@ def main() -> None:
         c = city(name)
         print(f"\n== {name}: {len(c.patterns)} patterns, {c.weights['area_id'].nunique()} areas used ==")
         for label, options in (("pattern family", Options()), ("network family", Options(family="network"))):
-            print(f"-- no gradient, {label} (should be: stretch and stop-to-stop falls about 2.5%, "
-                  "two-sided flags 5%) --")
+            print(
+                f"-- no gradient, {label} (should be: stretch and stop-to-stop falls about 2.5%, two-sided flags 5%) --"
+            )
             print(summarise(no_gradient(c, args.reps, options, rng)).round(4).to_string())
         print("-- realistic truth (empirical-Bayes means): coverage, should be at least 0.95 --")
         print(summarise(coverage(c, args.reps, Options(), rng)).round(4).to_string())

@@ -27,16 +27,23 @@ def to_lonlat(x, y):
     return Transformer.from_crs(UTM17, "EPSG:4326", always_xy=True).transform(x, y)
 
 
-def write_feed(folder: Path, stops: pd.DataFrame, stop_times: pd.DataFrame, trips: pd.DataFrame,
-               shapes: pd.DataFrame | None = None, routes: pd.DataFrame | None = None) -> Path:
+def write_feed(
+    folder: Path,
+    stops: pd.DataFrame,
+    stop_times: pd.DataFrame,
+    trips: pd.DataFrame,
+    shapes: pd.DataFrame | None = None,
+    routes: pd.DataFrame | None = None,
+) -> Path:
     """Write a GTFS folder from tables."""
     folder.mkdir(parents=True, exist_ok=True)
     if routes is None:
         routes = pd.DataFrame({"route_id": sorted(trips["route_id"].unique())})
         routes["route_short_name"] = routes["route_id"]
         routes["route_type"] = 3
-    pd.DataFrame({"agency_name": ["Test"], "agency_url": ["http://example.org"],
-                  "agency_timezone": ["America/New_York"]}).to_csv(folder / "agency.txt", index=False)
+    pd.DataFrame(
+        {"agency_name": ["Test"], "agency_url": ["http://example.org"], "agency_timezone": ["America/New_York"]}
+    ).to_csv(folder / "agency.txt", index=False)
     routes.to_csv(folder / "routes.txt", index=False)
     stops.to_csv(folder / "stops.txt", index=False)
     trips.to_csv(folder / "trips.txt", index=False)
@@ -46,8 +53,9 @@ def write_feed(folder: Path, stops: pd.DataFrame, stop_times: pd.DataFrame, trip
     return folder
 
 
-def line_feed(folder: Path, xs=(0.0, 1000.0, 2000.0), names=("A", "B", "C"), n_trips=(3, 1),
-              with_shape: bool = True) -> Path:
+def line_feed(
+    folder: Path, xs=(0.0, 1000.0, 2000.0), names=("A", "B", "C"), n_trips=(3, 1), with_shape: bool = True
+) -> Path:
     """A straight east-west route R with stops at metres ``xs``.
 
     Direction 0 runs west to east on ``n_trips[0]`` trips; direction 1 runs back on
@@ -62,12 +70,20 @@ def line_feed(folder: Path, xs=(0.0, 1000.0, 2000.0), names=("A", "B", "C"), n_t
         order = ids if direction == 0 else ids[::-1]
         for k in range(count):
             tid = f"t{direction}{k}"
-            trips.append({"route_id": "R", "service_id": "S", "trip_id": tid, "direction_id": direction,
-                          "shape_id": f"sh{direction}" if with_shape else ""})
+            trips.append(
+                {
+                    "route_id": "R",
+                    "service_id": "S",
+                    "trip_id": tid,
+                    "direction_id": direction,
+                    "shape_id": f"sh{direction}" if with_shape else "",
+                }
+            )
             for seq, sid in enumerate(order, start=1):
                 t = f"{6 + k}:{seq * 2:02d}:00"
-                times.append({"trip_id": tid, "arrival_time": t, "departure_time": t,
-                              "stop_id": sid, "stop_sequence": seq})
+                times.append(
+                    {"trip_id": tid, "arrival_time": t, "departure_time": t, "stop_id": sid, "stop_sequence": seq}
+                )
     shapes = None
     if with_shape:
         sx = np.linspace(xs[0] - 100, xs[-1] + 100, 25) + x0
@@ -75,8 +91,15 @@ def line_feed(folder: Path, xs=(0.0, 1000.0, 2000.0), names=("A", "B", "C"), n_t
         rows = []
         for direction in (0, 1):
             o = range(len(sx)) if direction == 0 else range(len(sx) - 1, -1, -1)
-            rows += [{"shape_id": f"sh{direction}", "shape_pt_lat": slat[i], "shape_pt_lon": slon[i],
-                      "shape_pt_sequence": n + 1} for n, i in enumerate(o)]
+            rows += [
+                {
+                    "shape_id": f"sh{direction}",
+                    "shape_pt_lat": slat[i],
+                    "shape_pt_lon": slon[i],
+                    "shape_pt_sequence": n + 1,
+                }
+                for n, i in enumerate(o)
+            ]
         shapes = pd.DataFrame(rows)
     return write_feed(folder, stops, pd.DataFrame(times), pd.DataFrame(trips), shapes)
 
@@ -85,8 +108,11 @@ def squares(values=(80.0, 78.0, 76.0), ses=(1.0, 1.0, 2.0), xs=(0.0, 1000.0, 200
     """One 1 km square area centred on each stop of :func:`line_feed`, as ``areas``."""
     x0, y0 = 360000.0, 3090000.0
     boxes = [shapely.box(x0 + x - 500, y0 - 500, x0 + x + 500, y0 + 500) for x in xs]
-    gdf = gpd.GeoDataFrame({"area_id": [f"A{i}" for i in range(len(xs))], "le": list(values),
-                            "le_se": list(ses)}, geometry=boxes, crs=UTM17).to_crs("EPSG:4326")
+    gdf = gpd.GeoDataFrame(
+        {"area_id": [f"A{i}" for i in range(len(xs))], "le": list(values), "le_se": list(ses)},
+        geometry=boxes,
+        crs=UTM17,
+    ).to_crs("EPSG:4326")
     gdf["area_id"] = gdf["area_id"].astype("string")
     return gdf
 

@@ -30,8 +30,9 @@ def hart() -> tuple[pipeline.Result, gpd.GeoDataFrame]:
     return result, tracts
 
 
-def replicate(patterns: pd.DataFrame, geometry: gpd.GeoDataFrame, n: int = 700,
-              step_deg: float = 0.35) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+def replicate(
+    patterns: pd.DataFrame, geometry: gpd.GeoDataFrame, n: int = 700, step_deg: float = 0.35
+) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
     """``n`` patterns: HART's, then copies shifted by ``step_deg`` on a grid, ids made unique.
 
     Returns

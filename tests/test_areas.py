@@ -61,10 +61,13 @@ def write_table(tmp_path, rows, name="le.csv"):
 
 
 def test_generic_table_with_confidence_limits(tmp_path, boundary_file):
-    table = write_table(tmp_path, {"id": ["A0", "A1", "A2"], "e0": [80, 78, 76],
-                                   "lo": [78.04, 76.04, 72.08], "hi": [81.96, 79.96, 79.92]})
-    got = areas.load_areas(boundary_file, table, "csv", area_id="code", le_id="id", le_col="e0",
-                           le_ci_cols=("lo", "hi"))
+    table = write_table(
+        tmp_path,
+        {"id": ["A0", "A1", "A2"], "e0": [80, 78, 76], "lo": [78.04, 76.04, 72.08], "hi": [81.96, 79.96, 79.92]},
+    )
+    got = areas.load_areas(
+        boundary_file, table, "csv", area_id="code", le_id="id", le_col="e0", le_ci_cols=("lo", "hi")
+    )
     assert got["le"].tolist() == [80, 78, 76]
     np.testing.assert_allclose(got["le_se"], [1.0, 1.0, 2.0], atol=1e-3)
 
@@ -78,8 +81,11 @@ def test_generic_table_without_errors_leaves_se_empty(tmp_path, boundary_file):
 def test_suppressed_blank_values_stay_missing(tmp_path, boundary_file):
     path = tmp_path / "le.csv"
     path.write_text("id,e0,se\nA0,80,1\nA1,,\nA2,76,2\n")
-    with pytest.warns(GradientWarning, match=r"1 of 3 areas in .* have a row in .* but no value \(1 blank\) and "
-                                             r"stay missing \(e\.g\. A1\)"):
+    with pytest.warns(
+        GradientWarning,
+        match=r"1 of 3 areas in .* have a row in .* but no value \(1 blank\) and "
+        r"stay missing \(e\.g\. A1\)",
+    ):
         got = areas.load_areas(boundary_file, path, "csv", area_id="code", le_id="id", le_col="e0", le_se_col="se")
     assert np.isnan(got["le"].iloc[1]) and got["le"].iloc[0] == 80
 
@@ -87,8 +93,14 @@ def test_suppressed_blank_values_stay_missing(tmp_path, boundary_file):
 @pytest.mark.parametrize(
     ("rows", "message"),
     [
-        ({"id": ["A0", "A0", "A2"], "e0": [80, 78, 76]}, r"1 area id\(s\) appear more than once in 'id' with different values \(e\.g\. A0: 80 and 78 in 'e0'\)"),
-        ({"id": ["A0", "A1", "A2"], "e0": [80, "78 years", 76]}, r"1 value\(s\) in 'e0' are not numbers \(e\.g\. '78 years'\)"),
+        (
+            {"id": ["A0", "A0", "A2"], "e0": [80, 78, 76]},
+            r"1 area id\(s\) appear more than once in 'id' with different values \(e\.g\. A0: 80 and 78 in 'e0'\)",
+        ),
+        (
+            {"id": ["A0", "A1", "A2"], "e0": [80, "78 years", 76]},
+            r"1 value\(s\) in 'e0' are not numbers \(e\.g\. '78 years'\)",
+        ),
         ({"id": ["A0", "A1", "A2"], "e0": [80, 0, 76]}, r"1 value\(s\) in 'e0' are implausible for life expectancy"),
         ({"id": ["X0", "X1", "X2"], "e0": [80, 78, 76]}, r"no area id matches the boundaries"),
         ({"code": ["A0"], "e0": [80]}, r"no column\(s\) 'id'"),
@@ -143,8 +155,11 @@ def test_unknown_id_column_lists_columns(boundary_file):
 
 
 def test_invalid_polygons_are_repaired(tmp_path):
-    bowtie = gpd.GeoDataFrame({"area_id": ["B"]}, geometry=gpd.GeoSeries.from_wkt(
-        ["POLYGON((-82.5 27.9, -82.4 28.0, -82.4 27.9, -82.5 28.0, -82.5 27.9))"]), crs="EPSG:4326")
+    bowtie = gpd.GeoDataFrame(
+        {"area_id": ["B"]},
+        geometry=gpd.GeoSeries.from_wkt(["POLYGON((-82.5 27.9, -82.4 28.0, -82.4 27.9, -82.5 28.0, -82.5 27.9))"]),
+        crs="EPSG:4326",
+    )
     path = tmp_path / "bowtie.geojson"
     bowtie.to_file(path)
     with pytest.warns(GradientWarning, match=r"bowtie\.geojson: repaired 1 of 1 polygons that were invalid"):
@@ -153,6 +168,7 @@ def test_invalid_polygons_are_repaired(tmp_path):
 
 
 # --- England: the ONS MSOA release and boundaries, as published ---
+
 
 def test_ons_release_by_sex():
     path = datasets.get_path("ons_msoa_le")
@@ -187,10 +203,14 @@ def test_msoa_boundaries_from_topojson(msoas):
     assert msoas.crs == "EPSG:4326" and msoas.is_valid.all()
     assert list(msoas.columns) == ["area_id", "le", "le_se", "geometry", "population", "area_name"]
     assert msoas["le"].isna().sum() == 67  # England's suppressed persons estimates
-    assert msoas.attrs == {"period": "2016-2020", "source": "ONS MSOA life expectancy (REQ3292)", "sex": "persons",
-                           "names_source": "House of Commons Library MSOA Names 1.10",
-                           "national_median": pytest.approx(84.13, abs=0.01),
-                           "national_median_label": "median of the 6,724 MSOAs in the table"}
+    assert msoas.attrs == {
+        "period": "2016-2020",
+        "source": "ONS MSOA life expectancy (REQ3292)",
+        "sex": "persons",
+        "names_source": "House of Commons Library MSOA Names 1.10",
+        "national_median": pytest.approx(84.13, abs=0.01),
+        "national_median_label": "median of the 6,724 MSOAs in the table",
+    }
     # neighbourhood names readers know, from the bundled House of Commons Library table
     names = msoas.set_index("area_id")["area_name"]
     assert names["E02000585"] == "Holland Park" and names.notna().all()

@@ -23,7 +23,9 @@ def test_each_hart_stop_takes_the_value_of_its_tract(hart_patterns, tracts):
     by_id = tracts.set_index("area_id")
     polys = by_id.geometry.reindex(got.loc[inside, "area_id"]).to_numpy()
     assert shapely.intersects(polys, points[inside]).all()
-    np.testing.assert_array_equal(got.loc[inside, "le"].to_numpy(), by_id["le"].reindex(got.loc[inside, "area_id"]).to_numpy())
+    np.testing.assert_array_equal(
+        got.loc[inside, "le"].to_numpy(), by_id["le"].reindex(got.loc[inside, "area_id"]).to_numpy()
+    )
     # 87% of HART stops sit in a tract with an estimate; the rest are missing, never 0
     assert got["le"].notna().mean() == pytest.approx(0.87, abs=0.01)
     assert not (got["le"] == 0).any()
@@ -33,7 +35,10 @@ def test_stop_just_outside_takes_nearest_within_limit():
     areas = squares()
     lon, lat = to_lonlat(np.array([360000.0, 360000.0, 360000.0]), np.array([3090000.0, 3090600.0, 3091000.0]))
     stops = pd.DataFrame({"stop_id": ["in", "near", "far"], "lon": lon, "lat": lat})
-    with pytest.warns(GradientWarning, match=r"2 of 3 stops fall outside every area: 1 took the nearest area within 250 m, 1 stay missing"):
+    with pytest.warns(
+        GradientWarning,
+        match=r"2 of 3 stops fall outside every area: 1 took the nearest area within 250 m, 1 stay missing",
+    ):
         got = assign_point(stops, areas).set_index("stop_id")
     assert got.loc["in", "area_id"] == "A0" and got.loc["in", "method"] == "point"
     assert got.loc["near", "area_id"] == "A0" and got.loc["near", "method"] == "nearest"
@@ -52,6 +57,7 @@ def test_stop_on_a_border_takes_the_smaller_id():
 
 
 # --- buffers: known answers on the 1 km squares of conftest (A0 80±1, A1 78±1, A2 76±2) ---
+
 
 def stops_at(xs, y=3090000.0):
     lon, lat = to_lonlat(np.asarray(xs, dtype=float) + 360000.0, np.full(len(xs), y))

@@ -19,15 +19,21 @@ from gradient.sources import gtfs
 def route25(msoas_with_imd):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GradientWarning)
-        return pipeline.run(datasets.get_path("tfl_sequences"), msoas_with_imd,
-                            route_lines=datasets.get_path("tfl_route_lines"), kind="tfl", routes=["25"],
-                            options=Options(draws=400))
+        return pipeline.run(
+            datasets.get_path("tfl_sequences"),
+            msoas_with_imd,
+            route_lines=datasets.get_path("tfl_route_lines"),
+            kind="tfl",
+            routes=["25"],
+            options=Options(draws=400),
+        )
 
 
 @pytest.fixture(scope="module")
 def msoas_with_imd(msoas):
-    return attributes.add_context(msoas, datasets.get_path("imd2019_msoa"), "msoa_code", "Score",
-                                  "IMD 2019 score (higher = more deprived)")
+    return attributes.add_context(
+        msoas, datasets.get_path("imd2019_msoa"), "msoa_code", "Score", "IMD 2019 score (higher = more deprived)"
+    )
 
 
 def context_table(tmp_path, rows):
@@ -41,9 +47,13 @@ def test_known_values_and_correlation(tmp_path):
     xs = tuple(float(i) * 1000 for i in range(5))
     folder = line_feed(tmp_path / "feed", xs=xs, names=tuple("ABCDE"))
     areas = squares(values=(80.0, 78.0, 76.0, 74.0, 72.0), ses=(1.0,) * 5, xs=xs)
-    areas = attributes.add_context(areas, context_table(tmp_path, [(f"A{i}", v) for i, v in enumerate([10, 30, 20,
-                                                                                                     40, 50])]),
-                                   "code", "value", "a score")
+    areas = attributes.add_context(
+        areas,
+        context_table(tmp_path, [(f"A{i}", v) for i, v in enumerate([10, 30, 20, 40, 50])]),
+        "code",
+        "value",
+        "a score",
+    )
     patterns, ps = gtfs.stop_patterns(gtfs.read_feed(folder))
     res = pipeline.run_patterns(patterns, ps, areas, Options(draws=200))
     east = res.stops[res.stops["pattern_id"] == "R-0-1"]
@@ -54,8 +64,11 @@ def test_known_values_and_correlation(tmp_path):
     assert row["context_n_areas"] == 5
     assert res.labels.context == "a score"
     cols = res.patterns.columns.tolist()
-    assert cols[cols.index("headline") + 1:cols.index("headline") + 4] == ["context_first", "context_last",
-                                                                           "context_le_corr"]
+    assert cols[cols.index("headline") + 1 : cols.index("headline") + 4] == [
+        "context_first",
+        "context_last",
+        "context_le_corr",
+    ]
 
 
 def test_route_25_takes_each_stops_msoa_score_and_the_measure_falls_as_life_expectancy_rises(route25):
@@ -69,12 +82,18 @@ def test_route_25_takes_each_stops_msoa_score_and_the_measure_falls_as_life_expe
     assert route25.stops["area_name"].notna().all() and "Holborn" in " ".join(route25.stops["area_name"])
 
 
-@pytest.mark.parametrize(("rows", "message"), [
-    ([("X1", 10), ("X2", 20)], r"no area id of the context table matches the areas"),
-    ([("A0", 10), ("A1", "ten"), ("A2", 30)], r"1 value\(s\) in 'value' are not numbers \(e\.g\. 'ten'\)"),
-    ([("A0", 10), ("A0", 11), ("A1", 20)], r"area id A0 appears more than once in 'code' with different values "
-                                           r"\(10\.0 and 11\.0 in 'value'\)"),
-])
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([("X1", 10), ("X2", 20)], r"no area id of the context table matches the areas"),
+        ([("A0", 10), ("A1", "ten"), ("A2", 30)], r"1 value\(s\) in 'value' are not numbers \(e\.g\. 'ten'\)"),
+        (
+            [("A0", 10), ("A0", 11), ("A1", 20)],
+            r"area id A0 appears more than once in 'code' with different values "
+            r"\(10\.0 and 11\.0 in 'value'\)",
+        ),
+    ],
+)
 def test_a_bad_context_table_gets_the_same_clear_errors(tmp_path, rows, message):
     with pytest.raises(AreasError, match=message):
         attributes.add_context(squares(), context_table(tmp_path, rows), "code", "value")
@@ -99,8 +118,9 @@ def test_us_tracts_are_weighted_by_their_census_population(tracts, hart_patterns
     patterns, ps = hart_patterns
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GradientWarning)
-        res = pipeline.run_patterns(patterns[patterns["route_name"] == "8"], ps, tracts,
-                                    Options(method="buffer", draws=200))
+        res = pipeline.run_patterns(
+            patterns[patterns["route_name"] == "8"], ps, tracts, Options(method="buffer", draws=200)
+        )
     counts = res.stops.drop_duplicates("stop_id")["weighting"].value_counts().to_dict()
     assert set(counts) <= {"population", "area"} and counts["population"] > 0.9 * sum(counts.values())
 
@@ -114,18 +134,55 @@ def test_buffers_without_population_say_so(tmp_path):
 
 
 def test_the_command_line_takes_context_and_names(tmp_path, capsys):
-    code = cli.main(["run", "--tfl-sequences", str(datasets.get_path("tfl_sequences")),
-                     "--areas", str(datasets.get_path("msoa_boundaries")), "--le", str(datasets.get_path("ons_msoa_le")),
-                     "--le-format", "ons-msoa", "--route", "25", "--maps", "0", "--draws", "200",
-                     "--context", str(datasets.get_path("imd2019_msoa")), "--context-id", "msoa_code",
-                     "--context-col", "Score", "--context-name", "IMD 2019 score", "--out", str(tmp_path / "out")])
+    code = cli.main(
+        [
+            "run",
+            "--tfl-sequences",
+            str(datasets.get_path("tfl_sequences")),
+            "--areas",
+            str(datasets.get_path("msoa_boundaries")),
+            "--le",
+            str(datasets.get_path("ons_msoa_le")),
+            "--le-format",
+            "ons-msoa",
+            "--route",
+            "25",
+            "--maps",
+            "0",
+            "--draws",
+            "200",
+            "--context",
+            str(datasets.get_path("imd2019_msoa")),
+            "--context-id",
+            "msoa_code",
+            "--context-col",
+            "Score",
+            "--context-name",
+            "IMD 2019 score",
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     stops = pd.read_csv(tmp_path / "out" / "stops.csv")
     assert "context" in stops.columns and stops["context"].notna().any()
     assert stops["area_name"].notna().any()
-    code = cli.main(["run", "--tfl-sequences", str(datasets.get_path("tfl_sequences")),
-                     "--areas", str(datasets.get_path("msoa_boundaries")), "--le", str(datasets.get_path("ons_msoa_le")),
-                     "--le-format", "ons-msoa", "--context", str(datasets.get_path("imd2019_msoa")),
-                     "--out", str(tmp_path / "o2")])
+    code = cli.main(
+        [
+            "run",
+            "--tfl-sequences",
+            str(datasets.get_path("tfl_sequences")),
+            "--areas",
+            str(datasets.get_path("msoa_boundaries")),
+            "--le",
+            str(datasets.get_path("ons_msoa_le")),
+            "--le-format",
+            "ons-msoa",
+            "--context",
+            str(datasets.get_path("imd2019_msoa")),
+            "--out",
+            str(tmp_path / "o2"),
+        ]
+    )
     assert code == 2
     assert capsys.readouterr().err.strip().endswith("--context needs --context-id and --context-col")

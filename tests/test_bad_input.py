@@ -79,10 +79,26 @@ def edit(folder: Path, table: str, change) -> None:
 
 def run_cli(feed: Path, out: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "gradient", "run", "--gtfs", str(feed),
-         "--areas", str(datasets.get_path("hillsborough_tracts")), "--le", str(datasets.get_path("usaleep")),
-         "--le-format", "usaleep", "--maps", "0", "--out", str(out)],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "gradient",
+            "run",
+            "--gtfs",
+            str(feed),
+            "--areas",
+            str(datasets.get_path("hillsborough_tracts")),
+            "--le",
+            str(datasets.get_path("usaleep")),
+            "--le-format",
+            "usaleep",
+            "--maps",
+            "0",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
     )
 
 
@@ -103,16 +119,20 @@ def test_the_small_real_feed_is_fine(feed_copy, tmp_path):
 
 # --- GTFS: errors ---------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("table", ["stops", "stop_times", "trips"])
 def test_missing_table(feed_copy, tmp_path, table):
     (feed_copy / f"{table}.txt").unlink()
-    assert_one_line_error(run_cli(feed_copy, tmp_path / "out"), rf"feed: the feed has no {table}\.txt", tmp_path / "out")
+    assert_one_line_error(
+        run_cli(feed_copy, tmp_path / "out"), rf"feed: the feed has no {table}\.txt", tmp_path / "out"
+    )
 
 
 def test_missing_column(feed_copy, tmp_path):
     edit(feed_copy, "stop_times", lambda f: f.drop(columns="stop_sequence"))
-    assert_one_line_error(run_cli(feed_copy, tmp_path / "out"),
-                          r"stop_times\.txt lacks the column\(s\) stop_sequence", tmp_path / "out")
+    assert_one_line_error(
+        run_cli(feed_copy, tmp_path / "out"), r"stop_times\.txt lacks the column\(s\) stop_sequence", tmp_path / "out"
+    )
 
 
 def test_unknown_trip_in_stop_times(feed_copy):
@@ -123,13 +143,21 @@ def test_unknown_trip_in_stop_times(feed_copy):
 
 def test_duplicate_stop_ids(feed_copy, tmp_path):
     edit(feed_copy, "stops", lambda f: pd.concat([f, f.iloc[[0, 1]]]))
-    assert_one_line_error(run_cli(feed_copy, tmp_path / "out"),
-                          r"stops\.txt has 2 stop_id\(s\) more than once \(e\.g\. ", tmp_path / "out")
+    assert_one_line_error(
+        run_cli(feed_copy, tmp_path / "out"),
+        r"stops\.txt has 2 stop_id\(s\) more than once \(e\.g\. ",
+        tmp_path / "out",
+    )
 
 
 def test_stops_at_zero_zero(feed_copy, tmp_path):
-    edit(feed_copy, "stops", lambda f: f.assign(stop_lat=f["stop_lat"].where(f.index > 0, "0"),
-                                               stop_lon=f["stop_lon"].where(f.index > 0, "0")))
+    edit(
+        feed_copy,
+        "stops",
+        lambda f: f.assign(
+            stop_lat=f["stop_lat"].where(f.index > 0, "0"), stop_lon=f["stop_lon"].where(f.index > 0, "0")
+        ),
+    )
     with pytest.raises(FeedError, match=r"1 stop\(s\) in use sit at latitude 0, longitude 0"):
         gtfs.read_feed(feed_copy)
 
@@ -143,8 +171,11 @@ def test_swapped_coordinates(feed_copy, tmp_path):
         return f
 
     edit(feed_copy, "stops", swap)
-    assert_one_line_error(run_cli(feed_copy, tmp_path / "out"),
-                          r"stops\.txt: 2 stop\(s\) in use have latitude and longitude swapped", tmp_path / "out")
+    assert_one_line_error(
+        run_cli(feed_copy, tmp_path / "out"),
+        r"stops\.txt: 2 stop\(s\) in use have latitude and longitude swapped",
+        tmp_path / "out",
+    )
 
 
 def test_coordinates_out_of_range(feed_copy):
@@ -157,11 +188,13 @@ def test_non_utf8_text(feed_copy, tmp_path):
     path = feed_copy / "stops.txt"
     text = path.read_text(encoding="utf-8").replace("Marion Transit Center", "Marión Transit Center")
     path.write_bytes(text.encode("latin-1"))
-    assert_one_line_error(run_cli(feed_copy, tmp_path / "out"),
-                          r"feed: is not UTF-8 text .*re-save them as UTF-8", tmp_path / "out")
+    assert_one_line_error(
+        run_cli(feed_copy, tmp_path / "out"), r"feed: is not UTF-8 text .*re-save them as UTF-8", tmp_path / "out"
+    )
 
 
 # --- GTFS: warnings, rows kept ---------------------------------------------------------
+
 
 def test_times_written_as_seconds(feed_copy):
     def seconds(f):
@@ -171,8 +204,11 @@ def test_times_written_as_seconds(feed_copy):
         return f
 
     edit(feed_copy, "stop_times", seconds)
-    with pytest.warns(GradientWarning, match=r"of \d+ arrival_time values in stop_times\.txt are not H:MM:SS "
-                                             r"\(e\.g\. \d+.*\); scheduled minutes stay missing"):
+    with pytest.warns(
+        GradientWarning,
+        match=r"of \d+ arrival_time values in stop_times\.txt are not H:MM:SS "
+        r"\(e\.g\. \d+.*\); scheduled minutes stay missing",
+    ):
         feed = gtfs.read_feed(feed_copy)
     _, ps = gtfs.stop_patterns(feed)
     assert ps["minutes"].notna().mean() > 0.9  # the other trips still give minutes
@@ -198,6 +234,7 @@ def test_byte_order_mark(feed_copy):
 
 # --- GTFS zips ----------------------------------------------------------------------------
 
+
 def zip_folder(folder: Path, archive: Path, prefix: str = "") -> Path:
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
         for f in sorted(folder.iterdir()):
@@ -219,13 +256,31 @@ def test_zip_with_paths_leaving_the_folder(hart_small, tmp_path):
         zf.writestr("../../escaped.txt", "owned")
     (tmp_path / "work").mkdir()
     proc = subprocess.run(
-        [sys.executable, "-m", "gradient", "run", "--gtfs", str(archive),
-         "--areas", str(datasets.get_path("hillsborough_tracts")), "--le", str(datasets.get_path("usaleep")),
-         "--le-format", "usaleep", "--out", str(tmp_path / "work" / "out")],
-        capture_output=True, text=True, cwd=tmp_path / "work",
+        [
+            sys.executable,
+            "-m",
+            "gradient",
+            "run",
+            "--gtfs",
+            str(archive),
+            "--areas",
+            str(datasets.get_path("hillsborough_tracts")),
+            "--le",
+            str(datasets.get_path("usaleep")),
+            "--le-format",
+            "usaleep",
+            "--out",
+            str(tmp_path / "work" / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path / "work",
     )
-    assert_one_line_error(proc, r"evil\.zip: the zip holds '\.\./\.\./escaped\.txt', a path that leaves its folder",
-                          tmp_path / "work" / "out")
+    assert_one_line_error(
+        proc,
+        r"evil\.zip: the zip holds '\.\./\.\./escaped\.txt', a path that leaves its folder",
+        tmp_path / "work" / "out",
+    )
     assert not list(tmp_path.rglob("escaped.txt"))
 
 
@@ -248,6 +303,7 @@ def test_zip_member_with_absurd_ratio(tmp_path, monkeypatch):
 
 # --- boundaries ----------------------------------------------------------------------------
 
+
 def squares_file(tmp_path, name, crs="EPSG:4326", empty=False):
     geoms = [shapely.box(-82.5, 27.9, -82.4, 28.0), shapely.box(-82.4, 27.9, -82.3, 28.0)]
     if empty:
@@ -260,7 +316,9 @@ def squares_file(tmp_path, name, crs="EPSG:4326", empty=False):
 
 def test_crs_that_does_not_match_the_coordinates(tmp_path):
     path = squares_file(tmp_path, "declared_bng.gpkg", crs="EPSG:27700")
-    with pytest.raises(AreasError, match=r"coordinates look like longitude/latitude degrees, but the CRS is EPSG:27700"):
+    with pytest.raises(
+        AreasError, match=r"coordinates look like longitude/latitude degrees, but the CRS is EPSG:27700"
+    ):
         areas.read_boundaries(path, "code")
 
 
@@ -272,6 +330,7 @@ def test_empty_polygons_are_dropped_and_counted(tmp_path):
 
 
 # --- nothing half-written, nothing injected ---------------------------------------------------
+
 
 def test_an_error_while_writing_leaves_nothing(hart_patterns, tracts, tmp_path, monkeypatch):
     patterns, ps = hart_patterns
@@ -305,10 +364,11 @@ def test_a_failed_rerun_keeps_the_previous_outputs(hart_patterns, tracts, tmp_pa
 
 
 def test_formula_cells_are_neutralised_but_numbers_are_not():
-    frame = pd.DataFrame({"stop_name": ["=HYPERLINK(\"x\")", "+1", "-2 Rd", "@home", "Main St"],
-                          "le": [-1.5, 2.0, np.nan, 80.0, 81.0]})
+    frame = pd.DataFrame(
+        {"stop_name": ['=HYPERLINK("x")', "+1", "-2 Rd", "@home", "Main St"], "le": [-1.5, 2.0, np.nan, 80.0, 81.0]}
+    )
     got = neutralise_formulas(frame)
-    assert got["stop_name"].tolist() == ["'=HYPERLINK(\"x\")", "'+1", "'-2 Rd", "'@home", "Main St"]
+    assert got["stop_name"].tolist() == ['\'=HYPERLINK("x")', "'+1", "'-2 Rd", "'@home", "Main St"]
     assert got["le"].tolist()[:2] == [-1.5, 2.0]
 
 
@@ -316,9 +376,28 @@ def test_hostile_route_name_writes_inside_the_output_folder(feed_copy, tmp_path)
     edit(feed_copy, "routes", lambda f: f.assign(route_id=f["route_id"].replace("8", "../../x")))
     edit(feed_copy, "trips", lambda f: f.assign(route_id=f["route_id"].replace("8", "../../x")))
     out = tmp_path / "deep" / "out"
-    subprocess.run([sys.executable, "-m", "gradient", "run", "--gtfs", str(feed_copy),
-                    "--areas", str(datasets.get_path("hillsborough_tracts")), "--le", str(datasets.get_path("usaleep")),
-                    "--le-format", "usaleep", "--maps", "6", "--out", str(out)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gradient",
+            "run",
+            "--gtfs",
+            str(feed_copy),
+            "--areas",
+            str(datasets.get_path("hillsborough_tracts")),
+            "--le",
+            str(datasets.get_path("usaleep")),
+            "--le-format",
+            "usaleep",
+            "--maps",
+            "6",
+            "--out",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+    )
     written = [p.resolve() for p in (tmp_path / "deep").rglob("*") if p.is_file()]
     assert all(out.resolve() in p.parents for p in written)
     assert any(p.name.startswith("x-0-1") for p in written)
@@ -340,6 +419,7 @@ def test_unwritable_output_folder(feed_copy, tmp_path):
 # bundled files and asserts the exact outcome: the exit status and the one line for bad
 # input; for valid but unusual input, the same answer as the plain reading.
 # =========================================================================================
+
 
 @dataclass
 class Ran:
@@ -377,8 +457,22 @@ def hills_le(tmp_path_factory) -> Path:
 
 
 def run_args(feed, out, *extra, le=None, fmt="usaleep", areas_file=None) -> list:
-    return ["run", "--gtfs", feed, "--areas", areas_file or datasets.get_path("hillsborough_tracts"),
-            "--le", le, "--le-format", fmt, "--maps", "0", *extra, "--out", out]
+    return [
+        "run",
+        "--gtfs",
+        feed,
+        "--areas",
+        areas_file or datasets.get_path("hillsborough_tracts"),
+        "--le",
+        le,
+        "--le-format",
+        fmt,
+        "--maps",
+        "0",
+        *extra,
+        "--out",
+        out,
+    ]
 
 
 def assert_refused(ran: Ran, pattern: str, out: Path | None = None) -> None:
@@ -405,11 +499,17 @@ def small_patterns(hart_small):
 
 # --- 1. GTFS by the specification -----------------------------------------------------
 
+
 @pytest.mark.parametrize("token", ["NA", "null", "None", "N/A"])
 def test_ids_and_names_that_read_like_missing_values(feed_copy, small_patterns, token):
     used = pd.read_csv(feed_copy / "stop_times.txt", dtype=str)["stop_id"].iloc[0]
-    edit(feed_copy, "stops", lambda f: f.assign(stop_id=f["stop_id"].replace(used, token),
-                                               stop_name=f["stop_name"].where(f["stop_id"] != used, token)))
+    edit(
+        feed_copy,
+        "stops",
+        lambda f: f.assign(
+            stop_id=f["stop_id"].replace(used, token), stop_name=f["stop_name"].where(f["stop_id"] != used, token)
+        ),
+    )
     edit(feed_copy, "stop_times", lambda f: f.assign(stop_id=f["stop_id"].replace(used, token)))
     edit(feed_copy, "routes", lambda f: f.assign(route_short_name=f["route_short_name"].replace("8", token)))
     patterns, ps = gtfs.stop_patterns(gtfs.read_feed(feed_copy))
@@ -422,33 +522,52 @@ def test_ids_and_names_that_read_like_missing_values(feed_copy, small_patterns, 
 
 @pytest.mark.parametrize("offset", [2**31, 2**62])
 def test_stop_sequence_beyond_2_to_the_31(feed_copy, small_patterns, offset):
-    edit(feed_copy, "stop_times", lambda f: f.assign(stop_sequence=(f["stop_sequence"].astype("int64") + offset)
-                                                     .astype(str)).sample(frac=1, random_state=1))
+    edit(
+        feed_copy,
+        "stop_times",
+        lambda f: f.assign(stop_sequence=(f["stop_sequence"].astype("int64") + offset).astype(str)).sample(
+            frac=1, random_state=1
+        ),
+    )
     patterns, ps = gtfs.stop_patterns(gtfs.read_feed(feed_copy))
     pd.testing.assert_frame_equal(ps, small_patterns[1])
     pd.testing.assert_frame_equal(patterns, small_patterns[0])
 
 
 def test_stop_sequence_beyond_int64_is_refused_naming_the_value(feed_copy, tmp_path):
-    edit(feed_copy, "stop_times", lambda f: f.assign(stop_sequence=f["stop_sequence"].where(f.index > 0,
-                                                                                          "9223372036854775808")))
-    assert_refused(gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)),
-                   r"feed: stop_times\.txt: 1 value\(s\) in column stop_sequence are not whole numbers of at most "
-                   r"2\*\*63 - 1 \(9223372036854775807\) \(e\.g\. '9223372036854775808'\)$", tmp_path / "out")
+    edit(
+        feed_copy,
+        "stop_times",
+        lambda f: f.assign(stop_sequence=f["stop_sequence"].where(f.index > 0, "9223372036854775808")),
+    )
+    assert_refused(
+        gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)),
+        r"feed: stop_times\.txt: 1 value\(s\) in column stop_sequence are not whole numbers of at most "
+        r"2\*\*63 - 1 \(9223372036854775807\) \(e\.g\. '9223372036854775808'\)$",
+        tmp_path / "out",
+    )
 
 
 def test_gtfs_kit_engine_names_its_limit(feed_copy, tmp_path):
-    edit(feed_copy, "stop_times", lambda f: f.assign(stop_sequence=(f["stop_sequence"].astype("int64") + 2**31)
-                                                     .astype(str)))
-    assert_refused(gradient(*run_args(feed_copy, tmp_path / "out", "--engine", "gtfs-kit", le=tmp_path)),
-                   r"feed: --engine gtfs-kit cannot read this feed \(.*int32.*\); the default --engine pyarrow "
-                   r"reads every GTFS integer")
+    edit(
+        feed_copy,
+        "stop_times",
+        lambda f: f.assign(stop_sequence=(f["stop_sequence"].astype("int64") + 2**31).astype(str)),
+    )
+    assert_refused(
+        gradient(*run_args(feed_copy, tmp_path / "out", "--engine", "gtfs-kit", le=tmp_path)),
+        r"feed: --engine gtfs-kit cannot read this feed \(.*int32.*\); the default --engine pyarrow "
+        r"reads every GTFS integer",
+    )
 
 
 def test_feed_without_direction_id_keeps_both_directions(feed_copy, small_patterns):
     edit(feed_copy, "trips", lambda f: f.drop(columns="direction_id"))
-    with pytest.warns(GradientWarning, match=r"^trips\.txt has no direction_id: the directions of all 3 routes "
-                                             r"\(1130 trips\) were inferred from the order"):
+    with pytest.warns(
+        GradientWarning,
+        match=r"^trips\.txt has no direction_id: the directions of all 3 routes "
+        r"\(1130 trips\) were inferred from the order",
+    ):
         patterns, ps = gtfs.stop_patterns(gtfs.read_feed(feed_copy))
     assert stop_lists(patterns, ps) == stop_lists(*small_patterns)
     assert sorted(patterns["direction_id"]) == [0, 0, 0, 1, 1, 1]
@@ -456,8 +575,11 @@ def test_feed_without_direction_id_keeps_both_directions(feed_copy, small_patter
 
 def test_direction_id_blank_for_one_route(feed_copy, hart_small):
     edit(feed_copy, "trips", lambda f: f.assign(direction_id=f["direction_id"].where(f["route_id"] != "34", "")))
-    with pytest.warns(GradientWarning, match=r"^direction_id is blank for \d+ trips on 1 of 3 routes, 1 of them "
-                                             r"with none given: their directions were inferred"):
+    with pytest.warns(
+        GradientWarning,
+        match=r"^direction_id is blank for \d+ trips on 1 of 3 routes, 1 of them "
+        r"with none given: their directions were inferred",
+    ):
         patterns, ps = gtfs.stop_patterns(gtfs.read_feed(feed_copy), all_patterns=True)
     plain = gtfs.stop_patterns(gtfs.read_feed(hart_small), all_patterns=True)
     assert stop_lists(patterns, ps) == stop_lists(*plain)
@@ -485,8 +607,10 @@ def test_hart_without_direction_id_gives_its_85_main_patterns(hart_feed, hart_pa
 
 def test_direction_id_other_than_0_or_1_is_refused(feed_copy, tmp_path):
     edit(feed_copy, "trips", lambda f: f.assign(direction_id=f["direction_id"].where(f.index > 0, "2")))
-    assert_refused(gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)),
-                   r"feed: trips\.txt: column direction_id must be 0, 1 or blank; 1 value\(s\) are not \(e\.g\. 2\)$")
+    assert_refused(
+        gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)),
+        r"feed: trips\.txt: column direction_id must be 0, 1 or blank; 1 value\(s\) are not \(e\.g\. 2\)$",
+    )
 
 
 def blank_non_timepoints(f: pd.DataFrame) -> pd.DataFrame:
@@ -516,11 +640,19 @@ def test_trips_without_a_first_time_or_going_backwards_are_left_out(feed_copy, s
     trips = st["trip_id"].unique()
     first = st.index[(st["trip_id"] == trips[0])][0]
     back = st.index[(st["trip_id"] == trips[1])][3]
-    edit(feed_copy, "stop_times", lambda f: f.assign(
-        arrival_time=f["arrival_time"].where(f.index != first, "").where(f.index != back, "0:01:00"),
-        departure_time=f["departure_time"].where(f.index != first, "").where(f.index != back, "0:01:00")))
-    with pytest.warns(GradientWarning, match=r"^1 have no time at their first or last stop and 1 have times that go "
-                                             r"backwards \(of 1130 trips on the patterns measured\): they are left out"):
+    edit(
+        feed_copy,
+        "stop_times",
+        lambda f: f.assign(
+            arrival_time=f["arrival_time"].where(f.index != first, "").where(f.index != back, "0:01:00"),
+            departure_time=f["departure_time"].where(f.index != first, "").where(f.index != back, "0:01:00"),
+        ),
+    )
+    with pytest.warns(
+        GradientWarning,
+        match=r"^1 have no time at their first or last stop and 1 have times that go "
+        r"backwards \(of 1130 trips on the patterns measured\): they are left out",
+    ):
         _, ps = gtfs.stop_patterns(gtfs.read_feed(feed_copy))
     assert (ps.groupby("pattern_id")["minutes"].diff().dropna() >= 0).all()
     assert ps["minutes"].notna().all()
@@ -528,14 +660,18 @@ def test_trips_without_a_first_time_or_going_backwards_are_left_out(feed_copy, s
 
 # --- 2. Refusals, exact ------------------------------------------------------------------
 
+
 def test_zip_holding_two_feeds_in_two_folders(hart_small, tmp_path):
     archive = zip_folder(hart_small, tmp_path / "two.zip", prefix="hart_a/")
     with zipfile.ZipFile(archive, "a") as zf:
         for f in sorted(hart_small.iterdir()):
             zf.write(f, "hart_b/" + f.name)
-    assert_refused(gradient(*run_args(archive, tmp_path / "out", le=tmp_path)),
-                   r"two\.zip: the zip holds GTFS files in 2 folders \(hart_a/, hart_b/\): more than one feed\? "
-                   r"Give each feed as its own zip or folder$", tmp_path / "out")
+    assert_refused(
+        gradient(*run_args(archive, tmp_path / "out", le=tmp_path)),
+        r"two\.zip: the zip holds GTFS files in 2 folders \(hart_a/, hart_b/\): more than one feed\? "
+        r"Give each feed as its own zip or folder$",
+        tmp_path / "out",
+    )
 
 
 def test_zip_holding_one_member_twice(hart_small, tmp_path):
@@ -544,8 +680,10 @@ def test_zip_holding_one_member_twice(hart_small, tmp_path):
         warnings.simplefilter("ignore")  # zipfile warns of the duplicate name: that is the point
         with zipfile.ZipFile(archive, "a") as zf:
             zf.write(hart_small / "stops.txt", "stops.txt")
-    assert_refused(gradient(*run_args(archive, tmp_path / "out", le=tmp_path)),
-                   r"twice\.zip: the zip holds 'stops\.txt' 2 times; which one is the feed's cannot be told")
+    assert_refused(
+        gradient(*run_args(archive, tmp_path / "out", le=tmp_path)),
+        r"twice\.zip: the zip holds 'stops\.txt' 2 times; which one is the feed's cannot be told",
+    )
 
 
 def test_zip_with_a_macos_metadata_folder_is_one_feed(hart_small, small_patterns, tmp_path):
@@ -560,7 +698,7 @@ def damage(archive: Path, member: str) -> None:
     with zipfile.ZipFile(archive) as zf:
         info = zf.getinfo(member)
     start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra) + 100
-    data[start:start + 16] = bytes(b ^ 0x55 for b in data[start:start + 16])
+    data[start : start + 16] = bytes(b ^ 0x55 for b in data[start : start + 16])
     archive.write_bytes(bytes(data))
 
 
@@ -568,73 +706,97 @@ def damage(archive: Path, member: str) -> None:
 def test_damaged_zip_member(hart_small, tmp_path, engine):
     archive = zip_folder(hart_small, tmp_path / "damaged.zip")
     damage(archive, "stop_times.txt")
-    assert_refused(gradient(*run_args(archive, tmp_path / "out", "--engine", engine, le=tmp_path)),
-                   r"damaged\.zip: stop_times\.txt in the zip is damaged \(.+\); download the feed again$")
+    assert_refused(
+        gradient(*run_args(archive, tmp_path / "out", "--engine", engine, le=tmp_path)),
+        r"damaged\.zip: stop_times\.txt in the zip is damaged \(.+\); download the feed again$",
+    )
 
 
 def test_trips_naming_a_route_missing_from_routes_txt(feed_copy, tmp_path):
     edit(feed_copy, "routes", lambda f: f[f["route_id"] != "39"])
-    assert_refused(gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)),
-                   r"feed: trips\.txt: \d+ trip\(s\) name a route_id missing from routes\.txt \(e\.g\. 39\)")
+    assert_refused(
+        gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)),
+        r"feed: trips\.txt: \d+ trip\(s\) name a route_id missing from routes\.txt \(e\.g\. 39\)",
+    )
 
 
 def test_trip_with_a_blank_route_id(feed_copy, tmp_path):
     edit(feed_copy, "trips", lambda f: f.assign(route_id=f["route_id"].where(f.index > 0, "")))
-    assert_refused(gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)),
-                   r"feed: trips\.txt: 1 trip\(s\) have a blank route_id \(e\.g\. trip \d+\)")
+    assert_refused(
+        gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)),
+        r"feed: trips\.txt: 1 trip\(s\) have a blank route_id \(e\.g\. trip \d+\)",
+    )
 
 
 def test_stop_sequence_twice_in_a_trip_names_the_trip_and_value(feed_copy, tmp_path):
     st = pd.read_csv(feed_copy / "stop_times.txt", dtype=str)
     trip, seq = st["trip_id"].iloc[0], st["stop_sequence"].iloc[0]
     edit(feed_copy, "stop_times", lambda f: f.assign(stop_sequence=f["stop_sequence"].where(f.index != 1, seq)))
-    assert_refused(gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)),
-                   rf"feed: stop_times\.txt: trip {trip} has stop_sequence {seq} on more than one stop \(1 trip\(s\) "
-                   r"repeat a stop_sequence\); the order of their stops cannot be told$")
+    assert_refused(
+        gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)),
+        rf"feed: stop_times\.txt: trip {trip} has stop_sequence {seq} on more than one stop \(1 trip\(s\) "
+        r"repeat a stop_sequence\); the order of their stops cannot be told$",
+    )
 
 
 @pytest.mark.parametrize(("value", "what"), [("", "blank"), ("-3", "negative")])
 def test_blank_or_negative_stop_sequence(feed_copy, tmp_path, value, what):
     edit(feed_copy, "stop_times", lambda f: f.assign(stop_sequence=f["stop_sequence"].where(f.index > 0, value)))
-    assert_refused(gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)),
-                   rf"feed: stop_times\.txt: 1 row\(s\) have a {what} stop_sequence \(e\.g\. trip \d+\); it must be "
-                   r"a whole number 0 or more$")
+    assert_refused(
+        gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)),
+        rf"feed: stop_times\.txt: 1 row\(s\) have a {what} stop_sequence \(e\.g\. trip \d+\); it must be "
+        r"a whole number 0 or more$",
+    )
 
 
-@pytest.mark.parametrize(("table", "column", "value"), [
-    ("stops", "stop_lat", "north"), ("stops", "stop_lon", "82.4 W"), ("stop_times", "stop_sequence", "first"),
-    ("shapes", "shape_pt_lat", "27,95"), ("trips", "direction_id", "inbound"),
-])
+@pytest.mark.parametrize(
+    ("table", "column", "value"),
+    [
+        ("stops", "stop_lat", "north"),
+        ("stops", "stop_lon", "82.4 W"),
+        ("stop_times", "stop_sequence", "first"),
+        ("shapes", "shape_pt_lat", "27,95"),
+        ("trips", "direction_id", "inbound"),
+    ],
+)
 def test_parse_failures_name_the_table_the_column_and_the_value(feed_copy, tmp_path, table, column, value):
     edit(feed_copy, table, lambda f: f.assign(**{column: f[column].where(f.index > 0, value)}))
     whole = "whole " if column in ("stop_sequence", "direction_id") else ""
-    assert_refused(gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)),
-                   rf"feed: {table}\.txt: 1 value\(s\) in column {column} are not {whole}numbers "
-                   rf"\(e\.g\. '{re.escape(value)}'\)$")
+    assert_refused(
+        gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)),
+        rf"feed: {table}\.txt: 1 value\(s\) in column {column} are not {whole}numbers "
+        rf"\(e\.g\. '{re.escape(value)}'\)$",
+    )
 
 
 def test_blank_stop_id_is_named_as_blank(feed_copy, tmp_path):
     edit(feed_copy, "stops", lambda f: f.assign(stop_id=f["stop_id"].where(f.index > 0, "")))
-    assert_refused(gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)),
-                   r"feed: stops\.txt has 1 row\(s\) with a blank stop_id$")
+    assert_refused(
+        gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)),
+        r"feed: stops\.txt has 1 row\(s\) with a blank stop_id$",
+    )
 
 
 def test_required_table_with_a_header_but_no_rows(feed_copy, tmp_path):
     edit(feed_copy, "trips", lambda f: f.iloc[:0])
-    assert_refused(gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)),
-                   r"feed: trips\.txt has a header but no rows$")
+    assert_refused(
+        gradient(*run_args(feed_copy, tmp_path / "out", le=tmp_path)), r"feed: trips\.txt has a header but no rows$"
+    )
 
 
-@pytest.mark.parametrize(("flag", "value", "message"), [
-    ("--alpha", "5", r"--alpha 5\.0 must be a number between 0 and 1 \(exclusive\), e\.g\. 0\.05$"),
-    ("--alpha", "0", r"--alpha 0\.0 must be a number between 0 and 1"),
-    ("--alpha", "nan", r"--alpha nan must be a number between 0 and 1"),
-    ("--stretch-k", "0", r"--stretch-k 0 must be a whole number of at least 1, e\.g\. 5$"),
-    ("--draws", "10", r"--draws 10 must be a whole number of at least 200"),
-    ("--radius-m", "-50", r"--radius-m -50\.0 must be a positive number of metres"),
-    ("--walk-m", "inf", r"--walk-m inf must be a positive number of metres"),
-    ("--maps", "-1", r"--maps -1 must be a whole number of at least 0"),
-])
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--alpha", "5", r"--alpha 5\.0 must be a number between 0 and 1 \(exclusive\), e\.g\. 0\.05$"),
+        ("--alpha", "0", r"--alpha 0\.0 must be a number between 0 and 1"),
+        ("--alpha", "nan", r"--alpha nan must be a number between 0 and 1"),
+        ("--stretch-k", "0", r"--stretch-k 0 must be a whole number of at least 1, e\.g\. 5$"),
+        ("--draws", "10", r"--draws 10 must be a whole number of at least 200"),
+        ("--radius-m", "-50", r"--radius-m -50\.0 must be a positive number of metres"),
+        ("--walk-m", "inf", r"--walk-m inf must be a positive number of metres"),
+        ("--maps", "-1", r"--maps -1 must be a whole number of at least 0"),
+    ],
+)
 def test_options_outside_their_range(tmp_path, flag, value, message):
     ran = gradient(*run_args(tmp_path / "nofeed", tmp_path / "out", flag, value, le=tmp_path))
     assert_refused(ran, r"^gradient: error: " + message, tmp_path / "out")
@@ -642,17 +804,26 @@ def test_options_outside_their_range(tmp_path, flag, value, message):
 
 # --- 3. Tables as published --------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def welsh_table(tmp_path_factory):
     """REQ3292's persons estimates for Welsh MSOAs with their Welsh names (MSOA Names 1.10), as text."""
-    rows = pd.DataFrame(python_calamine.CalamineWorkbook.from_path(str(datasets.get_path("ons_msoa_le")))
-                        .get_sheet_by_name("Data").to_python())
+    rows = pd.DataFrame(
+        python_calamine.CalamineWorkbook.from_path(str(datasets.get_path("ons_msoa_le")))
+        .get_sheet_by_name("Data")
+        .to_python()
+    )
     rows = rows.iloc[1:].set_axis(rows.iloc[0].tolist(), axis=1)
     rows = rows[(rows["Sex"] == "Persons") & rows["Code"].str.startswith("W")]
     names = pd.read_csv(datasets.get_path("msoa_names"), dtype=str).set_index("msoa11cd")
     enw = names["msoa11hclnmw"].fillna(names["msoa11nmw"]).reindex(rows["Code"]).to_numpy()
-    frame = pd.DataFrame({"Cod": rows["Code"].to_numpy(), "Enw": enw,
-                          "Disgwyliad oes": rows["Life Expectancy at birth (in years)"].to_numpy()})
+    frame = pd.DataFrame(
+        {
+            "Cod": rows["Code"].to_numpy(),
+            "Enw": enw,
+            "Disgwyliad oes": rows["Life Expectancy at birth (in years)"].to_numpy(),
+        }
+    )
     return frame[[name == name.encode("latin-1", "ignore").decode("latin-1") for name in frame["Enw"]]]  # no ŵ
 
 
@@ -661,10 +832,16 @@ def write_text(path: Path, frame: pd.DataFrame, encoding: str, sep: str = ",") -
     return path
 
 
-@pytest.mark.parametrize(("encoding", "sep", "warned"), [
-    ("utf-8", ",", False), ("utf-8-sig", ",", False), ("cp1252", ",", True), ("utf-16", "\t", False),
-    ("utf-16-le", "\t", False),
-])
+@pytest.mark.parametrize(
+    ("encoding", "sep", "warned"),
+    [
+        ("utf-8", ",", False),
+        ("utf-8-sig", ",", False),
+        ("cp1252", ",", True),
+        ("utf-16", "\t", False),
+        ("utf-16-le", "\t", False),
+    ],
+)
 def test_le_table_in_the_encoding_it_was_saved_in(welsh_table, tmp_path, encoding, sep, warned):
     path = write_text(tmp_path / "le.csv", welsh_table, encoding, sep)
     plain = areas.read_le_table(write_text(tmp_path / "plain.csv", welsh_table, "utf-8"), "Cod", "Disgwyliad oes")
@@ -672,8 +849,11 @@ def test_le_table_in_the_encoding_it_was_saved_in(welsh_table, tmp_path, encodin
         warnings.simplefilter("always")
         got = areas.read_le_table(path, "Cod", "Disgwyliad oes")
     said = [str(w.message) for w in caught if issubclass(w.category, GradientWarning)]
-    assert said == ([f"{path}: is not UTF-8; read as Windows-1252. If names look wrong, give its encoding with "
-                     "le_encoding="] if warned else [])
+    assert said == (
+        [f"{path}: is not UTF-8; read as Windows-1252. If names look wrong, give its encoding with le_encoding="]
+        if warned
+        else []
+    )
     pd.testing.assert_frame_equal(got, plain)
     raw, _ = _tables.read_table(path, ["Cod", "Enw"], id_col="Cod")
     assert "Y Pîl, Mynydd Cynffig a Chefncribwr" in set(raw["Enw"])  # names decoded exactly
@@ -689,14 +869,21 @@ def test_le_encoding_given(welsh_table, tmp_path):
 
 def test_unknown_le_encoding_is_refused_before_reading(tmp_path, hills_le):
     ran = gradient(*run_args(tmp_path / "nofeed", tmp_path / "out", "--le-encoding", "klingon", le=hills_le))
-    assert_refused(ran, r"^gradient: error: --le-encoding klingon is not an encoding Python knows \(e\.g\. utf-8, "
-                        r"cp1252, latin-1, utf-16\)$", tmp_path / "out")
+    assert_refused(
+        ran,
+        r"^gradient: error: --le-encoding klingon is not an encoding Python knows \(e\.g\. utf-8, "
+        r"cp1252, latin-1, utf-16\)$",
+        tmp_path / "out",
+    )
 
 
 def test_wrong_le_encoding_says_where_decoding_failed(welsh_table, tmp_path):
     path = write_text(tmp_path / "le.csv", welsh_table, "cp1252")
-    with pytest.raises(AreasError, match=r"le\.csv: is not utf-8 text \(invalid continuation byte at byte \d+\); "
-                                         r"check le_encoding='utf-8'$"):
+    with pytest.raises(
+        AreasError,
+        match=r"le\.csv: is not utf-8 text \(invalid continuation byte at byte \d+\); "
+        r"check le_encoding='utf-8'$",
+    ):
         areas.read_le_table(path, "Cod", "Disgwyliad oes", le_encoding="utf-8")
 
 
@@ -715,8 +902,11 @@ def with_values(hills_le: Path, tmp_path: Path, values: dict[int, str], column: 
 @pytest.mark.parametrize("marker", _tables.SUPPRESSION_MARKERS + ("[C]", " X "))
 def test_suppression_markers_read_as_missing_and_counted(hills_le, tmp_path, marker):
     path = with_values(hills_le, tmp_path, {0: marker, 5: marker, 9: marker})
-    with pytest.warns(GradientWarning, match=rf"FL_A\.CSV: 3 of 266 values in 'e\(0\)' are suppression markers "
-                                             rf"\({re.escape(repr(marker.strip()))} 3\); read as missing$"):
+    with pytest.warns(
+        GradientWarning,
+        match=rf"FL_A\.CSV: 3 of 266 values in 'e\(0\)' are suppression markers "
+        rf"\({re.escape(repr(marker.strip()))} 3\); read as missing$",
+    ):
         got = areas.read_usaleep(path)
     plain = areas.read_usaleep(hills_le)
     assert got["le"].isna().tolist() == [i in (0, 5, 9) for i in range(266)]
@@ -730,15 +920,24 @@ def test_areas_that_lose_their_value_are_counted_by_reason(hills_le, tmp_path):
         areas.load_areas(datasets.get_path("hillsborough_tracts"), path, "usaleep")
     said = [str(w.message) for w in caught]
     assert any(re.search(r"55 of 321 areas in .* have no row in .*FL_A\.CSV and stay missing", m) for m in said)
-    assert any(re.search(r"3 of 321 areas in .* have a row in .*FL_A\.CSV but no value \(2 suppressed by a marker, "
-                         r"1 blank\) and stay missing \(e\.g\. 12057", m) for m in said), said
+    assert any(
+        re.search(
+            r"3 of 321 areas in .* have a row in .*FL_A\.CSV but no value \(2 suppressed by a marker, "
+            r"1 blank\) and stay missing \(e\.g\. 12057",
+            m,
+        )
+        for m in said
+    ), said
 
 
 def test_text_that_is_no_marker_is_refused(hills_le, tmp_path):
     path = with_values(hills_le, tmp_path, {3: "about 80"})
-    with pytest.raises(AreasError, match=r"FL_A\.CSV: 1 value\(s\) in 'e\(0\)' are not numbers \(e\.g\. 'about 80'\); "
-                                         r"only blanks and suppression markers such as ':', 'x', '\.\.', '\[c\]' read "
-                                         r"as missing$"):
+    with pytest.raises(
+        AreasError,
+        match=r"FL_A\.CSV: 1 value\(s\) in 'e\(0\)' are not numbers \(e\.g\. 'about 80'\); "
+        r"only blanks and suppression markers such as ':', 'x', '\.\.', '\[c\]' read "
+        r"as missing$",
+    ):
         areas.read_usaleep(path)
 
 
@@ -747,9 +946,12 @@ def test_identical_repeated_rows_are_kept_once(hills_le, tmp_path):
     path = tmp_path / "FL_A.CSV"
     path.write_text("\n".join(lines[:4] + [lines[1], lines[2]] + lines[4:]) + "\n")
     ids = ", ".join(line.split(",")[0] for line in lines[1:3])
-    with pytest.warns(GradientWarning, match=r"FL_A\.CSV: 2 area id\(s\) appear more than once in 'Tract ID' with "
-                                             rf"identical values, 2 extra row\(s\) in all \(e\.g\. {ids}\); each "
-                                             r"is kept once$"):
+    with pytest.warns(
+        GradientWarning,
+        match=r"FL_A\.CSV: 2 area id\(s\) appear more than once in 'Tract ID' with "
+        rf"identical values, 2 extra row\(s\) in all \(e\.g\. {ids}\); each "
+        r"is kept once$",
+    ):
         got = areas.read_usaleep(path)
     pd.testing.assert_frame_equal(got, areas.read_usaleep(hills_le))
 
@@ -760,18 +962,25 @@ def test_conflicting_repeated_rows_are_refused_naming_both(hills_le, tmp_path):
     cells[4] = "70.1"
     path = tmp_path / "FL_A.CSV"
     path.write_text("\n".join(lines + [",".join(cells)]) + "\n")
-    with pytest.raises(AreasError, match=rf"1 area id\(s\) appear more than once in 'Tract ID' with different values "
-                                         rf"\(e\.g\. {cells[0]}: {lines[1].split(',')[4]} and 70\.1 in 'e\(0\)'\); "
-                                         r"which is meant cannot be told$"):
+    with pytest.raises(
+        AreasError,
+        match=rf"1 area id\(s\) appear more than once in 'Tract ID' with different values "
+        rf"\(e\.g\. {cells[0]}: {lines[1].split(',')[4]} and 70\.1 in 'e\(0\)'\); "
+        r"which is meant cannot be told$",
+    ):
         areas.read_usaleep(path)
 
 
-@pytest.mark.parametrize(("value", "counts"), [("", "266 blank, 0 suppression markers"),
-                                               (":", "0 blank, 266 suppression markers")])
+@pytest.mark.parametrize(
+    ("value", "counts"), [("", "266 blank, 0 suppression markers"), (":", "0 blank, 266 suppression markers")]
+)
 def test_a_table_without_any_value_is_refused(hills_le, tmp_path, value, counts):
     path = with_values(hills_le, tmp_path, dict.fromkeys(range(266), value))
-    with pytest.raises(AreasError, match=rf"FL_A\.CSV: no value in 'e\(0\)' is a number \(266 rows: {counts}\); "
-                                         "there is nothing to measure$"):
+    with pytest.raises(
+        AreasError,
+        match=rf"FL_A\.CSV: no value in 'e\(0\)' is a number \(266 rows: {counts}\); "
+        "there is nothing to measure$",
+    ):
         areas.read_usaleep(path)
 
 
@@ -779,9 +988,14 @@ def test_no_matched_area_has_a_value(hills_le, tmp_path):
     path = with_values(hills_le, tmp_path, dict.fromkeys(range(266), ""))
     with open(path, "a") as fh:
         fh.write("01001020100,01,001,020100,73.1,2.2348,3\n")  # Alabama: a value, but no Hillsborough boundary
-    with pytest.raises(AreasError, match=r"FL_A\.CSV: none of the 266 areas of .*hillsborough_tracts_2010\.geojson "
-                                         r"found in the table has a value \(all are blank or suppressed\)"), \
-            pytest.warns(GradientWarning, match=r"55 of 321 areas in .* have no row in .*FL_A\.CSV"):
+    with (
+        pytest.raises(
+            AreasError,
+            match=r"FL_A\.CSV: none of the 266 areas of .*hillsborough_tracts_2010\.geojson "
+            r"found in the table has a value \(all are blank or suppressed\)",
+        ),
+        pytest.warns(GradientWarning, match=r"55 of 321 areas in .* have no row in .*FL_A\.CSV"),
+    ):
         areas.load_areas(datasets.get_path("hillsborough_tracts"), path, "usaleep")
 
 
@@ -791,8 +1005,11 @@ ONS_HEADER = list(ONS_COLUMNS.values())
 @pytest.fixture(scope="session")
 def ons_rows():
     """The first 1,000 MSOAs (3,000 rows) of REQ3292 as published: header and cells as calamine reads them."""
-    rows = python_calamine.CalamineWorkbook.from_path(str(datasets.get_path("ons_msoa_le"))) \
-        .get_sheet_by_name("Data").to_python()
+    rows = (
+        python_calamine.CalamineWorkbook.from_path(str(datasets.get_path("ons_msoa_le")))
+        .get_sheet_by_name("Data")
+        .to_python()
+    )
     return rows[0], rows[1:3001]
 
 
@@ -802,8 +1019,12 @@ def ons_workbook(path: Path, header, rows, *, marker: str | None = "[c]", data_s
 
     book = openpyxl.Workbook(write_only=True)
     cover = book.create_sheet("Cover")
-    for line in (["Life expectancy at birth for MSOAs, England and Wales, 2016 to 2020"], [],
-                 ["Source: Office for National Statistics (REQ3292)"], ["Contact: health.data@ons.gov.uk"]):
+    for line in (
+        ["Life expectancy at birth for MSOAs, England and Wales, 2016 to 2020"],
+        [],
+        ["Source: Office for National Statistics (REQ3292)"],
+        ["Contact: health.data@ons.gov.uk"],
+    ):
         cover.append(line)
     notes = book.create_sheet("Notes")
     notes.append(["Note number", "Note text"])
@@ -836,10 +1057,13 @@ def test_ons_workbook_with_cover_notes_and_a_title_block(ons_rows, tmp_path, sex
     n_rows = sum(r[5] == label for r in rows)
     n_marked = sum(r[5] == label and r[8] == "" for r in rows)
     assert n_marked > 0
-    with pytest.warns(GradientWarning, match=rf"le\.xlsx: {n_marked} of {n_rows} values in 'Life Expectancy at birth "
-                                             rf"\(in years\)' are suppression markers \('\[c\]' {n_marked}\); and "
-                                             rf"{n_marked} in 'Lower 95% confidence interval'; and {n_marked} in "
-                                             r"'Upper 95% confidence interval'; read as missing$"):
+    with pytest.warns(
+        GradientWarning,
+        match=rf"le\.xlsx: {n_marked} of {n_rows} values in 'Life Expectancy at birth "
+        rf"\(in years\)' are suppression markers \('\[c\]' {n_marked}\); and "
+        rf"{n_marked} in 'Lower 95% confidence interval'; and {n_marked} in "
+        r"'Upper 95% confidence interval'; read as missing$",
+    ):
         got = areas.read_ons_msoa(path, sex)
     pd.testing.assert_frame_equal(got, plain_ons(tmp_path, header, rows, sex))
     assert got.attrs["period"] == "2016-2020"
@@ -849,15 +1073,20 @@ def test_ons_csv_export_with_title_lines_and_notes_below(ons_rows, tmp_path):
     header, rows = ons_rows
     body = pd.DataFrame(rows, columns=header).to_csv(index=False)
     path = tmp_path / "le.csv"
-    path.write_text("Life expectancy at birth for MSOAs,,,\nSource: ONS,,,\n\n" + body + "\n,,\nNotes:\n[c] suppressed\n")
+    path.write_text(
+        "Life expectancy at birth for MSOAs,,,\nSource: ONS,,,\n\n" + body + "\n,,\nNotes:\n[c] suppressed\n"
+    )
     pd.testing.assert_frame_equal(areas.read_ons_msoa(path), plain_ons(tmp_path, header, rows, "persons"))
 
 
 def test_two_sheets_holding_the_table_are_refused(ons_rows, tmp_path):
     header, rows = ons_rows
     path = ons_workbook(tmp_path / "le.xlsx", header, rows[:30], data_sheets=("2016 to 2020", "2015 to 2019"))
-    with pytest.raises(AreasError, match=r"le\.xlsx: 2 sheets hold a table with the columns .* \('2016 to 2020', "
-                                         r"'2015 to 2019'\); which one is meant cannot be told: save it alone$"):
+    with pytest.raises(
+        AreasError,
+        match=r"le\.xlsx: 2 sheets hold a table with the columns .* \('2016 to 2020', "
+        r"'2015 to 2019'\); which one is meant cannot be told: save it alone$",
+    ):
         areas.read_ons_msoa(path)
 
 
@@ -885,36 +1114,54 @@ def test_generic_workbook_with_a_cover_sheet_and_numeric_ids(hills_le, tmp_path)
 
 # --- boundaries -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("shape", "kind"), [(lambda g: g.representative_point(), "Point"),
-                                             (lambda g: g.boundary, "LineString")])
+
+@pytest.mark.parametrize(
+    ("shape", "kind"), [(lambda g: g.representative_point(), "Point"), (lambda g: g.boundary, "LineString")]
+)
 def test_boundaries_that_are_not_polygons(tmp_path, shape, kind):
     tracts = gpd.read_file(datasets.get_path("hillsborough_tracts"))
     path = tmp_path / "tracts.geojson"
     tracts.set_geometry(shape(tracts.geometry)).to_file(path)
-    with pytest.raises(AreasError, match=rf"tracts\.geojson: 321 of 321 features are not polygons \(321 {kind}\); "
-                                         r"boundaries must be areas \(Polygon or MultiPolygon\)$"):
+    with pytest.raises(
+        AreasError,
+        match=rf"tracts\.geojson: 321 of 321 features are not polygons \(321 {kind}\); "
+        r"boundaries must be areas \(Polygon or MultiPolygon\)$",
+    ):
         areas.read_boundaries(path, "census_tract_GEOID")
 
 
 def test_a_csv_given_as_boundaries(feed_copy, hills_le, tmp_path):
     ran = gradient(*run_args(feed_copy, tmp_path / "out", le=hills_le, areas_file=hills_le))
-    assert_refused(ran, r"FL_A\.CSV: not a boundary file: it holds no geometries \(columns: Tract ID, STATE2KX, "
-                        r".*\); give polygons, e\.g\. GeoJSON or GeoPackage$", tmp_path / "out")
+    assert_refused(
+        ran,
+        r"FL_A\.CSV: not a boundary file: it holds no geometries \(columns: Tract ID, STATE2KX, "
+        r".*\); give polygons, e\.g\. GeoJSON or GeoPackage$",
+        tmp_path / "out",
+    )
 
 
 def test_unknown_areas_crs_is_refused_before_reading(tmp_path, hills_le):
     ran = gradient(*run_args(tmp_path / "nofeed", tmp_path / "out", "--areas-crs", "EPSG:99999", le=hills_le))
-    assert_refused(ran, r"^gradient: error: --areas-crs EPSG:99999 is not a CRS pyproj knows \(.*\); give e\.g\. "
-                        r"EPSG:27700 or EPSG:4326$", tmp_path / "out")
+    assert_refused(
+        ran,
+        r"^gradient: error: --areas-crs EPSG:99999 is not a CRS pyproj knows \(.*\); give e\.g\. "
+        r"EPSG:27700 or EPSG:4326$",
+        tmp_path / "out",
+    )
 
 
 def test_areas_crs_that_contradicts_the_file(feed_copy, tmp_path, hills_le):
     ran = gradient(*run_args(feed_copy, tmp_path / "out", "--areas-crs", "EPSG:27700", le=hills_le))
-    assert_refused(ran, r"hillsborough_tracts_2010\.geojson: declares the CRS EPSG:4326, but --areas-crs EPSG:27700 "
-                        r"was given; give none \(the file's is used\) or fix the file$", tmp_path / "out")
+    assert_refused(
+        ran,
+        r"hillsborough_tracts_2010\.geojson: declares the CRS EPSG:4326, but --areas-crs EPSG:27700 "
+        r"was given; give none \(the file's is used\) or fix the file$",
+        tmp_path / "out",
+    )
 
 
 # --- TfL as published ------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def tfl_25():
@@ -939,13 +1186,21 @@ def test_tfl_route_that_does_not_exist(tmp_path):
 
 # --- 5. Names and words from real feeds ------------------------------------------------------
 
+
 def test_route_name_falls_back_to_the_long_name(feed_copy, small_patterns):
-    edit(feed_copy, "routes", lambda f: f.assign(route_short_name=f["route_short_name"].where(f["route_id"] != "34",
-                                                                                              "")))
+    edit(
+        feed_copy, "routes", lambda f: f.assign(route_short_name=f["route_short_name"].where(f["route_id"] != "34", ""))
+    )
     patterns, _ = gtfs.stop_patterns(gtfs.read_feed(feed_copy))
     names = dict(zip(patterns["pattern_id"], patterns["route_name"]))
-    assert names == {"34-0-1": "Hillsborough Avenue", "34-1-1": "Hillsborough Avenue", "39-0-1": "39",
-                     "39-1-1": "39", "8-0-1": "8", "8-1-1": "8"}
+    assert names == {
+        "34-0-1": "Hillsborough Avenue",
+        "34-1-1": "Hillsborough Avenue",
+        "39-0-1": "39",
+        "39-1-1": "39",
+        "8-0-1": "8",
+        "8-1-1": "8",
+    }
 
 
 def test_route_chosen_by_its_long_name(feed_copy, small_patterns):
@@ -971,8 +1226,11 @@ def test_straight_line_warning_counts_only_the_routes_asked_for(feed_copy):
 
 
 def test_unknown_route_is_refused_with_the_routes_there_are(feed_copy, tmp_path, hills_le):
-    assert_refused(gradient(*run_args(feed_copy, tmp_path / "out", "--route", "Nowhere Avenue", le=hills_le)),
-                   r"feed: no route named Nowhere Avenue \(routes include 34, 39, 8\)$", tmp_path / "out")
+    assert_refused(
+        gradient(*run_args(feed_copy, tmp_path / "out", "--route", "Nowhere Avenue", le=hills_le)),
+        r"feed: no route named Nowhere Avenue \(routes include 34, 39, 8\)$",
+        tmp_path / "out",
+    )
 
 
 def test_other_libraries_warnings_are_not_dressed_as_gradients(capsys):
@@ -988,6 +1246,7 @@ def test_other_libraries_warnings_are_not_dressed_as_gradients(capsys):
 
 # --- 4. Outputs that are what they say --------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def small_run(tmp_path_factory, hart_small, hills_le):
     out = tmp_path_factory.mktemp("small_run") / "out"
@@ -999,14 +1258,25 @@ def small_run(tmp_path_factory, hart_small, hills_le):
 def test_summary_counts_say_what_they_count(small_run):
     ran, out = small_run
     stops = pd.read_csv(out / "stops.csv", dtype={"stop_id": str})
-    assert re.search(rf"^6 patterns on 3 routes serving {stops['stop_id'].nunique()} distinct stops "
-                     rf"\({len(stops)} rows in stops\.csv\), in ", ran.stdout, re.M), ran.stdout
+    assert re.search(
+        rf"^6 patterns on 3 routes serving {stops['stop_id'].nunique()} distinct stops "
+        rf"\({len(stops)} rows in stops\.csv\), in ",
+        ran.stdout,
+        re.M,
+    ), ran.stdout
     assert stops["stop_id"].nunique() < len(stops)
 
 
 def test_file_names_are_unique_for_ids_cut_alike():
-    ids = ["X" * 70 + "-0-1", "X" * 70 + "-1-1", "N1 Night/Express-0-1", "N1_Night_Express-0-1", "8-0-1", "a-0-1",
-           "A-0-1"]
+    ids = [
+        "X" * 70 + "-0-1",
+        "X" * 70 + "-1-1",
+        "N1 Night/Express-0-1",
+        "N1_Night_Express-0-1",
+        "8-0-1",
+        "a-0-1",
+        "A-0-1",
+    ]
     stems = schema.file_stems(ids)
     assert len({s.lower() for s in stems.values()}) == len(ids)
     assert stems["8-0-1"] == "8-0-1" and all(len(s) <= 60 for s in stems.values())
@@ -1015,16 +1285,22 @@ def test_file_names_are_unique_for_ids_cut_alike():
 
 def test_long_route_ids_get_a_map_each(small_patterns, tracts, tmp_path):
     patterns, ps = small_patterns
-    long_ids = {"8": "Hillsborough-Area-Regional-Transit-Local-Route-Number-0008-Weekday-A",
-                "34": "Hillsborough-Area-Regional-Transit-Local-Route-Number-0008-Weekday-B"}
+    long_ids = {
+        "8": "Hillsborough-Area-Regional-Transit-Local-Route-Number-0008-Weekday-A",
+        "34": "Hillsborough-Area-Regional-Transit-Local-Route-Number-0008-Weekday-B",
+    }
     patterns = patterns.assign(route_id=patterns["route_id"].replace(long_ids))
     patterns["pattern_id"] = schema.pattern_ids(patterns)
     ps = ps.assign(pattern_id=ps["pattern_id"].map(dict(zip(small_patterns[0]["pattern_id"], patterns["pattern_id"]))))
     result = pipeline.run_patterns(patterns[patterns["route_id"].isin(long_ids.values())], ps, tracts)
-    written = write_outputs(result, tmp_path / "out", Options(maps=4), tiles=None,
-                            also=list(result.patterns["pattern_id"]))  # both directions of each route
-    pages = [p for p in written["maps"] if p.name.endswith(".html") and not p.name.endswith(".iframe.html")
-             and p.name != "network.html"]
+    written = write_outputs(
+        result, tmp_path / "out", Options(maps=4), tiles=None, also=list(result.patterns["pattern_id"])
+    )  # both directions of each route
+    pages = [
+        p
+        for p in written["maps"]
+        if p.name.endswith(".html") and not p.name.endswith(".iframe.html") and p.name != "network.html"
+    ]
     assert len(pages) == len({p.name for p in pages}) == 4
     assert len({p.name for p in written["profiles"]}) == 12  # png, svg and the phone png each
 
@@ -1036,8 +1312,9 @@ def test_rerun_replaces_the_previous_outputs_whole(small_patterns, tracts, tmp_p
     first = write_outputs(result, out, Options(maps=1), tiles=None)
     (out / "maps" / "my-notes.txt").write_text("mine")
     (out / "README.md").write_text("mine too")
-    second = write_outputs(pipeline.run_patterns(patterns[patterns["route_name"] == "39"], ps, tracts), out,
-                           Options(maps=0))
+    second = write_outputs(
+        pipeline.run_patterns(patterns[patterns["route_name"] == "39"], ps, tracts), out, Options(maps=0)
+    )
     left = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert left == [".gradient-outputs", "README.md", "maps/my-notes.txt", "patterns.csv", "stops.csv"]
     assert first["maps"] and not second["maps"]
@@ -1056,8 +1333,12 @@ def test_failed_first_run_leaves_no_folder(small_patterns, tracts, tmp_path, mon
 
 
 def start_run(feed: Path, out: Path, le: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "gradient", *map(str, run_args(feed, out, "--maps", "6", le=le))],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "gradient", *map(str, run_args(feed, out, "--maps", "6", le=le))],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def signal_while_writing(proc: subprocess.Popen, out: Path, signum: int) -> tuple[str, str]:
@@ -1089,6 +1370,8 @@ def test_sigint_during_a_rerun_keeps_the_previous_outputs(hart_small, hills_le, 
     proc = start_run(hart_small, out, hills_le)
     _, stderr = signal_while_writing(proc, out, signal.SIGINT)
     assert proc.returncode == 130, stderr
-    assert "Traceback" not in stderr and stderr.strip().splitlines()[-1] == \
-        "gradient: stopped by SIGINT; nothing was left half-written"
+    assert (
+        "Traceback" not in stderr
+        and stderr.strip().splitlines()[-1] == "gradient: stopped by SIGINT; nothing was left half-written"
+    )
     assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before

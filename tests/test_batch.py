@@ -66,8 +66,9 @@ def test_no_feeds():
 
 def test_unreachable_scheduler(tmp_path):
     with pytest.raises(InputError, match=r"cannot reach the dask scheduler .*check --scheduler"):
-        run_batch([line_feed(tmp_path / "f")], squares(), tmp_path / "o", scheduler="tcp://127.0.0.1:9",
-                  connect_timeout=1)
+        run_batch(
+            [line_feed(tmp_path / "f")], squares(), tmp_path / "o", scheduler="tcp://127.0.0.1:9", connect_timeout=1
+        )
 
 
 def test_cli_batch_exit_status_and_one_line_per_failure(tmp_path):
@@ -78,13 +79,31 @@ def test_cli_batch_exit_status_and_one_line_per_failure(tmp_path):
     sq[["area_id", "le", "le_se"]].to_csv(tmp_path / "le.csv", index=False)
     bad = tmp_path / "bad.zip"
     bad.write_text("hello")
-    args = ["--areas", str(areas_file), "--le", str(tmp_path / "le.csv"), "--le-format", "csv",
-            "--area-id", "area_id", "--le-id", "area_id", "--le-col", "le", "--le-se-col", "le_se",
-            "--workers", "1", "--out", str(tmp_path / "out")]
+    args = [
+        "--areas",
+        str(areas_file),
+        "--le",
+        str(tmp_path / "le.csv"),
+        "--le-format",
+        "csv",
+        "--area-id",
+        "area_id",
+        "--le-id",
+        "area_id",
+        "--le-col",
+        "le",
+        "--le-se-col",
+        "le_se",
+        "--workers",
+        "1",
+        "--out",
+        str(tmp_path / "out"),
+    ]
 
     def gradient(*feeds):
-        return subprocess.run([sys.executable, "-m", "gradient", "batch", *map(str, feeds), *args],
-                              capture_output=True, text=True)
+        return subprocess.run(
+            [sys.executable, "-m", "gradient", "batch", *map(str, feeds), *args], capture_output=True, text=True
+        )
 
     some = gradient(feed, bad)
     assert some.returncode == 3, some.stderr

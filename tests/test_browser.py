@@ -28,8 +28,15 @@ from gradient.present.netmap import draw_network_map
 from gradient.sources import gtfs
 
 CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 HOSTILE = "<img src=x onerror=alert(1)>"
 TILE_HOST = "https://server.arcgisonline.com/ArcGIS/rest/services/Canvas/World_Light_Gray_"  # Base and Reference
 MAP = "window[document.querySelector('.folium-map').id]"
@@ -76,8 +83,14 @@ def browser():
 def visit(browser):
     pages = []
 
-    def open_page(path: Path, width: int = 1000, height: int = 700, *, touch: bool = False,
-                  ready: str = "window.L && document.querySelector('.folium-map.leaflet-container')") -> Visit:
+    def open_page(
+        path: Path,
+        width: int = 1000,
+        height: int = 700,
+        *,
+        touch: bool = False,
+        ready: str = "window.L && document.querySelector('.folium-map.leaflet-container')",
+    ) -> Visit:
         page = browser.new_page()
         pages.append(page)
         page.set_viewport_size({"width": width, "height": height})
@@ -92,8 +105,10 @@ def visit(browser):
 
         page.route(lambda url: not url.startswith("file:"), block)
         page.on("pageerror", lambda exc: v.errors.append(f"page error: {exc}"))
-        page.on("console", lambda msg: v.errors.append(f"{msg.location.get('url', '')}: {msg.text}")
-                if msg.type == "error" else None)
+        page.on(
+            "console",
+            lambda msg: v.errors.append(f"{msg.location.get('url', '')}: {msg.text}") if msg.type == "error" else None,
+        )
 
         def dialog(d):
             v.dialogs.append(d.message)
@@ -134,7 +149,9 @@ def test_route_map_loads_leaflet_and_draws_route_and_stops(visit, hart_route_pag
     assert v.page.locator(".gradient-stop").count() == 68
     assert v.page.locator(".gradient-steepest").inner_text() == hart_story_label()  # the sentence's stretch
     assert v.page.locator(".leaflet-control-layers-overlays label").all_inner_texts() == [
-        " Small areas", " Route", " Stops"
+        " Small areas",
+        " Route",
+        " Stops",
     ]
     assert v.coloured_pixels() > 3000  # not blank: the route, its casing and markers are drawn
     # the only outside requests are basemap tiles (blocked here), and their failures the only console errors
@@ -253,8 +270,12 @@ def article(page: Path, name: str = "article.html") -> Path:
 
 @pytest.mark.parametrize("width", [390, 1280])
 def test_the_wheel_scrolls_the_article_around_an_embedded_map(visit, hart_route_page, width):
-    v = visit(article(hart_route_page), width=width, height=844 if width == 390 else 800,
-              ready="document.querySelector('iframe')")
+    v = visit(
+        article(hart_route_page),
+        width=width,
+        height=844 if width == 390 else 800,
+        ready="document.querySelector('iframe')",
+    )
     frame = v.page.locator("iframe")
     frame.scroll_into_view_if_needed()
     v.page.wait_for_timeout(200)
@@ -302,16 +323,19 @@ def test_labels_and_text_stay_inside_and_show_display_names(visit, hart_route_pa
     height = 844 if width == 390 else 800
     v = visit(hart_route_page, width=width, height=height)
     labels = v.page.locator(".gradient-label")
-    assert labels.all_inner_texts() == [hart_story_label(), "Marion Transit Center",
-                                        "Westfield Brandon Mall"]
+    assert labels.all_inner_texts() == [hart_story_label(), "Marion Transit Center", "Westfield Brandon Mall"]
     m = v.map_box()
     boxes = [labels.nth(k).bounding_box() for k in range(labels.count())]
     for b in boxes:  # inside the map ...
         assert m["x"] - 0.5 <= b["x"] and b["x"] + b["width"] <= m["x"] + m["width"] + 0.5
         assert m["y"] - 0.5 <= b["y"] and b["y"] + b["height"] <= m["y"] + m["height"] + 0.5
     for a, b in itertools.combinations(boxes, 2):  # ... and clear of each other
-        assert (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"] or a["y"] + a["height"] <= b["y"]
-                or b["y"] + b["height"] <= a["y"])
+        assert (
+            a["x"] + a["width"] <= b["x"]
+            or b["x"] + b["width"] <= a["x"]
+            or a["y"] + a["height"] <= b["y"]
+            or b["y"] + b["height"] <= a["y"]
+        )
     # no text anywhere on the page lies outside the viewport
     outside = v.page.evaluate(
         """([w, h]) => Array.from(document.querySelectorAll('body *')).filter(e => {
@@ -321,7 +345,9 @@ def test_labels_and_text_stay_inside_and_show_display_names(visit, hart_route_pa
                if (s.visibility === 'hidden' || s.display === 'none' || r.width === 0 || e.closest('.gradient-sr')) {
                    return false; }
                return r.left < -0.5 || r.top < -0.5 || r.right > w + 0.5 || r.bottom > h + 0.5;
-           }).map(e => e.textContent.slice(0, 40))""", [width, height])
+           }).map(e => e.textContent.slice(0, 40))""",
+        [width, height],
+    )
     assert outside == []
     # popups and tooltips show display names: HART's "@" reads "at"
     stop = v.page.locator(".gradient-stop").nth(20)

@@ -47,10 +47,19 @@ def gradient_process(*args: str, cwd=None) -> subprocess.CompletedProcess:
 def hart_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("hart")
     proc = gradient_process(
-        "run", "--gtfs", str(datasets.get_path("hart_gtfs")),
-        "--areas", str(datasets.get_path("hillsborough_tracts")),
-        "--le", str(datasets.get_path("usaleep")), "--le-format", "usaleep",
-        "--maps", "2", "--out", str(out),
+        "run",
+        "--gtfs",
+        str(datasets.get_path("hart_gtfs")),
+        "--areas",
+        str(datasets.get_path("hillsborough_tracts")),
+        "--le",
+        str(datasets.get_path("usaleep")),
+        "--le-format",
+        "usaleep",
+        "--maps",
+        "2",
+        "--out",
+        str(out),
     )
     return proc, out
 
@@ -86,10 +95,19 @@ def test_two_runs_give_identical_csvs(hart_run, tmp_path):
     """The command (the feed read in a forked child) and ``main`` in this process (in turn) agree byte for byte."""
     first_proc, first = hart_run
     proc = gradient(
-        "run", "--gtfs", str(datasets.get_path("hart_gtfs")),
-        "--areas", str(datasets.get_path("hillsborough_tracts")),
-        "--le", str(datasets.get_path("usaleep")), "--le-format", "usaleep",
-        "--maps", "0", "--out", str(tmp_path),
+        "run",
+        "--gtfs",
+        str(datasets.get_path("hart_gtfs")),
+        "--areas",
+        str(datasets.get_path("hillsborough_tracts")),
+        "--le",
+        str(datasets.get_path("usaleep")),
+        "--le-format",
+        "usaleep",
+        "--maps",
+        "0",
+        "--out",
+        str(tmp_path),
     )
     assert proc.returncode == 0, proc.stderr
     for name in ("stops.csv", "patterns.csv"):
@@ -103,10 +121,22 @@ def test_two_runs_give_identical_csvs(hart_run, tmp_path):
 
 def test_route_filter(tmp_path):
     proc = gradient(
-        "run", "--gtfs", str(datasets.get_path("hart_gtfs")),
-        "--areas", str(datasets.get_path("hillsborough_tracts")),
-        "--le", str(datasets.get_path("usaleep")), "--le-format", "usaleep",
-        "--route", "8", "34", "--maps", "0", "--out", str(tmp_path),
+        "run",
+        "--gtfs",
+        str(datasets.get_path("hart_gtfs")),
+        "--areas",
+        str(datasets.get_path("hillsborough_tracts")),
+        "--le",
+        str(datasets.get_path("usaleep")),
+        "--le-format",
+        "usaleep",
+        "--route",
+        "8",
+        "34",
+        "--maps",
+        "0",
+        "--out",
+        str(tmp_path),
     )
     assert proc.returncode == 0, proc.stderr
     assert sorted(pd.read_csv(tmp_path / "patterns.csv")["route_name"].astype(str)) == ["34", "34", "8", "8"]
@@ -118,8 +148,23 @@ def bad_input_cases(tmp_path):
     squares()[["area_id", "geometry"]].to_file(areas_file)
     table = tmp_path / "le.csv"
     table.write_text("id,e0\nA0,80\nA1,78\nA2,76\n")
-    base = ["run", "--gtfs", str(feed), "--areas", str(areas_file), "--le", str(table),
-            "--le-format", "csv", "--le-id", "id", "--le-col", "e0", "--area-id", "area_id"]
+    base = [
+        "run",
+        "--gtfs",
+        str(feed),
+        "--areas",
+        str(areas_file),
+        "--le",
+        str(table),
+        "--le-format",
+        "csv",
+        "--le-id",
+        "id",
+        "--le-col",
+        "e0",
+        "--area-id",
+        "area_id",
+    ]
     return base, feed, areas_file, table
 
 
@@ -176,8 +221,11 @@ def test_demo(tmp_path):
     london = pd.read_csv(tmp_path / "demo" / "london" / "patterns.csv")
     assert london["route_name"].nunique() == 724  # every TfL route with real stops
     assert {"25-0-1", "25-1-1"} <= set(london["pattern_id"])
-    maps = sorted(p.stem for p in (tmp_path / "demo" / "london" / "maps").glob("*-*-*.html")
-                  if not p.name.endswith(".iframe.html"))
+    maps = sorted(
+        p.stem
+        for p in (tmp_path / "demo" / "london" / "maps").glob("*-*-*.html")
+        if not p.name.endswith(".iframe.html")
+    )
     stories = london[london["route_story"]]
     # the five top-ranked routes, one pattern each, and route 25's story
     assert set(stories["pattern_id"][:5]) | set(stories.loc[stories["route_name"] == "25", "pattern_id"]) == set(maps)
@@ -195,10 +243,23 @@ def test_demo(tmp_path):
 
 def test_run_tfl_sequences(tmp_path):
     proc = gradient(
-        "run", "--tfl-sequences", str(datasets.get_path("tfl_sequences")),
-        "--tfl-route-lines", str(datasets.get_path("tfl_route_lines")),
-        "--areas", str(datasets.get_path("msoa_boundaries")), "--le", str(datasets.get_path("ons_msoa_le")),
-        "--le-format", "ons-msoa", "--route", "25", "--maps", "1", "--out", str(tmp_path),
+        "run",
+        "--tfl-sequences",
+        str(datasets.get_path("tfl_sequences")),
+        "--tfl-route-lines",
+        str(datasets.get_path("tfl_route_lines")),
+        "--areas",
+        str(datasets.get_path("msoa_boundaries")),
+        "--le",
+        str(datasets.get_path("ons_msoa_le")),
+        "--le-format",
+        "ons-msoa",
+        "--route",
+        "25",
+        "--maps",
+        "1",
+        "--out",
+        str(tmp_path),
     )
     assert proc.returncode == 0, proc.stderr
     patterns = pd.read_csv(tmp_path / "patterns.csv")
@@ -213,8 +274,17 @@ def test_run_tfl_sequences(tmp_path):
 
 def test_tfl_missing_file(tmp_path):
     proc = gradient(
-        "run", "--tfl-sequences", str(tmp_path / "nope.tsv"), "--areas", str(datasets.get_path("msoa_boundaries")),
-        "--le", str(datasets.get_path("ons_msoa_le")), "--le-format", "ons-msoa", "--out", str(tmp_path / "o"),
+        "run",
+        "--tfl-sequences",
+        str(tmp_path / "nope.tsv"),
+        "--areas",
+        str(datasets.get_path("msoa_boundaries")),
+        "--le",
+        str(datasets.get_path("ons_msoa_le")),
+        "--le-format",
+        "ons-msoa",
+        "--out",
+        str(tmp_path / "o"),
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines()[-1].startswith("gradient: error: ") and "nope.tsv" in proc.stderr
@@ -225,11 +295,23 @@ def london_feed(folder):
     from conftest import write_feed
 
     lons = [-0.1586, -0.1419, -0.1310, -0.1170, -0.0990, -0.0890]
-    stops = pd.DataFrame({"stop_id": [f"L{i}" for i in range(6)], "stop_name": [f"Stop {i}" for i in range(6)],
-                          "stop_lat": [51.5136, 51.5152, 51.5165, 51.5170, 51.5147, 51.5138], "stop_lon": lons})
+    stops = pd.DataFrame(
+        {
+            "stop_id": [f"L{i}" for i in range(6)],
+            "stop_name": [f"Stop {i}" for i in range(6)],
+            "stop_lat": [51.5136, 51.5152, 51.5165, 51.5170, 51.5147, 51.5138],
+            "stop_lon": lons,
+        }
+    )
     trips = pd.DataFrame({"route_id": ["25"], "service_id": ["S"], "trip_id": ["t"], "direction_id": [0]})
-    times = pd.DataFrame({"trip_id": "t", "stop_id": stops["stop_id"], "stop_sequence": range(1, 7),
-                          "arrival_time": [f"7:{m:02d}:00" for m in range(0, 12, 2)]})
+    times = pd.DataFrame(
+        {
+            "trip_id": "t",
+            "stop_id": stops["stop_id"],
+            "stop_sequence": range(1, 7),
+            "arrival_time": [f"7:{m:02d}:00" for m in range(0, 12, 2)],
+        }
+    )
     times["departure_time"] = times["arrival_time"]
     return write_feed(folder, stops, times, trips)
 
@@ -238,9 +320,20 @@ def london_feed(folder):
 def test_run_on_england_msoas(tmp_path, extra):
     feed = london_feed(tmp_path / "feed")
     proc = gradient(
-        "run", "--gtfs", str(feed), "--areas", str(datasets.get_path("msoa_boundaries")),
-        "--le", str(datasets.get_path("ons_msoa_le")), "--le-format", "ons-msoa", *extra,
-        "--maps", "1", "--out", str(tmp_path / "out"),
+        "run",
+        "--gtfs",
+        str(feed),
+        "--areas",
+        str(datasets.get_path("msoa_boundaries")),
+        "--le",
+        str(datasets.get_path("ons_msoa_le")),
+        "--le-format",
+        "ons-msoa",
+        *extra,
+        "--maps",
+        "1",
+        "--out",
+        str(tmp_path / "out"),
     )
     assert proc.returncode == 0, proc.stderr
     assert "warning: 1 of 1 patterns have no shape in the feed" in proc.stderr

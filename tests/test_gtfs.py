@@ -148,8 +148,13 @@ def test_unknown_stop_in_stop_times(tmp_path):
 @pytest.mark.parametrize("all_patterns", [False, True])
 def test_gtfs_kit_reader_gives_identical_patterns(hart_path, hart_feed, all_patterns):
     kit = gtfs.read_feed(hart_path, engine="gtfs-kit")
-    assert list(hart_feed.stop_times.columns) == ["trip_id", "stop_id", "stop_sequence", "arrival_time",
-                                                  "departure_time"]
+    assert list(hart_feed.stop_times.columns) == [
+        "trip_id",
+        "stop_id",
+        "stop_sequence",
+        "arrival_time",
+        "departure_time",
+    ]
     assert len(kit.stop_times) == len(hart_feed.stop_times) == 435507
     a = gtfs.stop_patterns(kit, all_patterns=all_patterns)
     b = gtfs.stop_patterns(hart_feed, all_patterns=all_patterns)

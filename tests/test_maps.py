@@ -128,16 +128,27 @@ def test_route_map_data(hostile_stops):
     d = page_data(page)
     assert [s["k"] for s in d["stops"]] == scale.colours([80.0, 78.0, 76.0])
     assert [s["lines"][1:] for s in d["stops"]] == [
-        ["Life expectancy: 80.0 years (95% CI 78.0 to 82.0)", "First stop of the route", "Area: A0",
-         "Stop 1 of 3, 0.0 km from the start"],
+        [
+            "Life expectancy: 80.0 years (95% CI 78.0 to 82.0)",
+            "First stop of the route",
+            "Area: A0",
+            "Stop 1 of 3, 0.0 km from the start",
+        ],
         # the change's interval: 2 +- 1.96 sqrt(1 + 1) and 2 +- 1.96 sqrt(1 + 4) (gradient.stats.figures)
-        ["Life expectancy: 78.0 years (95% CI 76.0 to 80.0)",
-         "Change from previous stop: \u22122.0 years (95% CI \u22124.8 to 0.8)",
-         "Area: A1", "Stop 2 of 3, 1.0 km from the start"],
+        [
+            "Life expectancy: 78.0 years (95% CI 76.0 to 80.0)",
+            "Change from previous stop: \u22122.0 years (95% CI \u22124.8 to 0.8)",
+            "Area: A1",
+            "Stop 2 of 3, 1.0 km from the start",
+        ],
         # A2's error (2 years) is larger than the spread between these three areas: flagged imprecise
-        ["Life expectancy: 76.0 years (95% CI 72.1 to 79.9)", "Estimate uncertain: its 95% interval spans 8 years",
-         "Change from previous stop: \u22122.0 years (95% CI \u22126.4 to 2.4)",
-         "Area: A2", "Stop 3 of 3, 2.0 km from the start"],
+        [
+            "Life expectancy: 76.0 years (95% CI 72.1 to 79.9)",
+            "Estimate uncertain: its 95% interval spans 8 years",
+            "Change from previous stop: \u22122.0 years (95% CI \u22126.4 to 2.4)",
+            "Area: A2",
+            "Stop 3 of 3, 2.0 km from the start",
+        ],
     ]
     assert [p["k"] for p in d["pieces"]] == scale.colours([80.0, 78.0, 76.0])  # halfway between stops
     assert d["steep"]["text"] == "Biggest stop-to-stop fall: \u22122.0 years"
@@ -260,8 +271,12 @@ def test_route_map_highlights_the_stretch_the_sentence_cites(hostile_result):
 
 
 def test_popups_name_the_area_and_say_when_its_estimate_is_in_doubt(hostile_stops):
-    stops = hostile_stops.assign(area_name=["Hackney Central", None, ""], area_doubt=["", "imprecise", "implausible"],
-                                 le_se=[1.0, 4.6, 1.0], stop_name=["STRATFORD BUS STATION <>#[DLR]", "B", "C"])
+    stops = hostile_stops.assign(
+        area_name=["Hackney Central", None, ""],
+        area_doubt=["", "imprecise", "implausible"],
+        le_se=[1.0, 4.6, 1.0],
+        stop_name=["STRATFORD BUS STATION <>#[DLR]", "B", "C"],
+    )
     d = page_data(embed.map_html(draw_route_map(stops, title="R", tiles=None)))
     lines = [s["lines"] for s in d["stops"]]
     assert lines[0][0] == "Stratford Bus Station" and "Area: Hackney Central" in lines[0]
@@ -331,8 +346,10 @@ def test_embed_snippet_points_at_the_published_address(hostile_result, tmp_path)
 
 
 def test_describe_route(hostile_stops):
-    assert describe_route(hostile_stops, route="route R", sex="persons", period="2010-2015",
-                          source=LABELS.source_line) == ALT_UNTESTED
+    assert (
+        describe_route(hostile_stops, route="route R", sex="persons", period="2010-2015", source=LABELS.source_line)
+        == ALT_UNTESTED
+    )
     nothing = hostile_stops.assign(le=np.nan, le_delta=np.nan)
     assert describe_route(nothing, route="route R").endswith("None of its stops has a life expectancy estimate.")
 
@@ -341,8 +358,10 @@ def test_save_embed_writes_page_snippet_and_alt_text(hostile_result, tmp_path):
     paths = embed.save_embed(route_map(hostile_result, "R-0-1"), tmp_path / "maps" / "R-0-1.html")
     assert [p.name for p in paths] == ["R-0-1.html", "R-0-1.iframe.html", "R-0-1.alt.txt"]
     assert paths[2].read_text(encoding="utf-8") == ALT + "\n"
-    title = ("Map: Route R: &lt;img src=x onerror=alert(1)&gt; &amp; `$&#123;alert(2)&#125;` "
-             "&lt;/script&gt;&lt;script&gt;alert(3)&lt;/script&gt; to C &amp; D &lt;depot&gt;")
+    title = (
+        "Map: Route R: &lt;img src=x onerror=alert(1)&gt; &amp; `$&#123;alert(2)&#125;` "
+        "&lt;/script&gt;&lt;script&gt;alert(3)&lt;/script&gt; to C &amp; D &lt;depot&gt;"
+    )
     assert paths[1].read_text(encoding="utf-8") == (
         '<div class="gradient-embed" style="position:relative;width:100%;height:0;padding-top:calc(66.67% + 230px)">'
         f'<iframe src="R-0-1.html" title="{title}" style="position:absolute;top:0;left:0;width:100%;height:100%;'
@@ -373,7 +392,8 @@ def test_network_map_data(hostile_result):
     # one line per route: its pattern with the larger range, named by the way it runs
     assert [p["t"][0] for p in d["p"]] == ["Route R towards C & D <depot>"]
     assert d["p"][0]["t"][1:] == [
-        f"{HOSTILE} to C & D <depot>", "Life expectancy 76.0 to 80.0 years (range 4.0, within the margins of error)",
+        f"{HOSTILE} to C & D <depot>",
+        "Life expectancy 76.0 to 80.0 years (range 4.0, within the margins of error)",
         f"Biggest stop-to-stop fall 2.0 years, within the margins of error: {HOSTILE} to B's stop #2",
         "Trend \u22122.00 years per km (95% CI \u22123.96 to \u22120.04)",
     ]
@@ -384,8 +404,13 @@ def test_network_map_data(hostile_result):
 
 
 def test_one_line_per_route_keeps_the_larger_value_in_ranking_order():
-    p = pd.DataFrame({"pattern_id": ["a0", "a1", "b0", "b1", "c0"], "route_name": ["A", "A", "B", "B", "C"],
-                      "le_range": [3.0, 5.0, 2.0, 2.0, np.nan]})
+    p = pd.DataFrame(
+        {
+            "pattern_id": ["a0", "a1", "b0", "b1", "c0"],
+            "route_name": ["A", "A", "B", "B", "C"],
+            "le_range": [3.0, 5.0, 2.0, 2.0, np.nan],
+        }
+    )
     assert one_per_route(p, "le_range")["pattern_id"].tolist() == ["a1", "b0", "c0"]
     p["slope_per_km"] = [0.1, -0.3, 0.2, -0.2, np.nan]
     assert one_per_route(p, "slope_per_km")["pattern_id"].tolist() == ["a1", "b0", "c0"]
@@ -465,8 +490,14 @@ def test_network_maps_fit_the_budget(tmp_path):
 
 def test_write_outputs_writes_maps_embeds_profiles_and_network(hostile_result, tmp_path):
     written = write_outputs(hostile_result, tmp_path, Options(maps=1), tiles=None)
-    assert [p.name for p in written["maps"]] == ["R-0-1.html", "R-0-1.iframe.html", "R-0-1.alt.txt", "network.html",
-                                                  "network.iframe.html", "network.alt.txt"]
+    assert [p.name for p in written["maps"]] == [
+        "R-0-1.html",
+        "R-0-1.iframe.html",
+        "R-0-1.alt.txt",
+        "network.html",
+        "network.iframe.html",
+        "network.alt.txt",
+    ]
     assert [p.name for p in written["profiles"]] == ["R-0-1.png", "R-0-1.svg", "R-0-1.portrait.png"]
     assert write_outputs(hostile_result, tmp_path / "none", Options(maps=0))["maps"] == []
 
@@ -500,7 +531,9 @@ def test_profile_chart_content(hostile_result):
     assert labels == [text(HOSTILE, 28), "B's stop #2", "C & D <depot>"]
     legend = [t.get_text().replace("\n", " ") for t in key.get_legend().get_texts()]
     assert legend == [
-        "95% interval", "life expectancy at the stop", "estimate in doubt (see the map)",
+        "95% interval",
+        "life expectancy at the stop",
+        "estimate in doubt (see the map)",
         "78.0: median of the 3 areas served",
         text(f"biggest stop-to-stop fall, \u22122.0 years, within the margins of error: {HOSTILE} to B's stop #2"),
     ]
@@ -531,22 +564,35 @@ def long_route(n: int = 120) -> pd.DataFrame:
     le = 80 + np.cumsum(rng.normal(0, 0.8, n))
     le[n - 3] = le[n - 4] - 9.0
     le[40:44] = np.nan
-    return pd.DataFrame({
-        "pattern_id": "L", "stop_sequence": np.arange(1, n + 1),
-        "stop_name": [f"VERY LONG STOP NAME NUMBER {k} / HIGH STREET STN <> #" for k in range(n)],
-        "dist_m": np.arange(n) * 410.0, "le": le, "le_se": np.full(n, 1.2),
-        "le_delta": np.r_[np.nan, np.diff(le)], "area_id": [f"E{k // 3}" for k in range(n)],
-        "area_doubt": ["imprecise" if k == 10 else "" for k in range(n)],
-    })
+    return pd.DataFrame(
+        {
+            "pattern_id": "L",
+            "stop_sequence": np.arange(1, n + 1),
+            "stop_name": [f"VERY LONG STOP NAME NUMBER {k} / HIGH STREET STN <> #" for k in range(n)],
+            "dist_m": np.arange(n) * 410.0,
+            "le": le,
+            "le_se": np.full(n, 1.2),
+            "le_delta": np.r_[np.nan, np.diff(le)],
+            "area_id": [f"E{k // 3}" for k in range(n)],
+            "area_doubt": ["imprecise" if k == 10 else "" for k in range(n)],
+        }
+    )
 
 
 @pytest.mark.parametrize("portrait", [False, True], ids=["landscape", "portrait"])
 @pytest.mark.parametrize("route", ["short", "long"])
 def test_every_chart_text_stays_inside_the_figure_and_the_plot_keeps_its_width(hostile_stops, route, portrait):
     stops = hostile_stops if route == "short" else long_route()
-    fig = profile_chart(stops, title="Route 8: " + "A very long title indeed " * 3, subtitle="persons, 2010-2015",
-                        source="Sources: " + "a long source line " * 8, reference=78.0,
-                        reference_label="median of the 184 tracts served", pyplot=False, portrait=portrait)
+    fig = profile_chart(
+        stops,
+        title="Route 8: " + "A very long title indeed " * 3,
+        subtitle="persons, 2010-2015",
+        source="Sources: " + "a long source line " * 8,
+        reference=78.0,
+        reference_label="median of the 184 tracts served",
+        pyplot=False,
+        portrait=portrait,
+    )
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(fig)
@@ -580,8 +626,7 @@ def test_chart_highlights_the_stretch_the_sentence_cites(hostile_result):
     assert [t.get_text() for t in fig.axes[0].texts] == ["\u22124.0 years over 2 stops"]
     legend = [t.get_text().replace("\n", " ") for t in fig.axes[1].get_legend().get_texts()]
     assert legend[-1] == text(f"highlighted: \u22124.0 years over 2 stops, {HOSTILE} to C & D <depot>")
-    result = pipeline.Result(hostile_result.stops, pd.DataFrame([row]), hostile_result.geometry,
-                             hostile_result.labels)
+    result = pipeline.Result(hostile_result.stops, pd.DataFrame([row]), hostile_result.geometry, hostile_result.labels)
     phone = profile(result, "R-0-1", portrait=True, pyplot=False)
     assert phone.get_suptitle().replace("\n", " ") == "Life expectancy falls 4 years over two stops on route R"
 

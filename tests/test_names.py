@@ -30,8 +30,13 @@ def leftovers(name: str) -> list[str]:
     found = re.findall(r"[<>#@\[\]]|  ", name)
     for word in re.findall(r"[^\s/()\-]+", name):
         letters = re.sub(r"[^A-Za-z]", "", word)
-        if len(letters) >= 2 and letters.isupper() and word.strip(".,'") not in ACRONYMS \
-                and "." not in word and not re.search(r"\d", word):
+        if (
+            len(letters) >= 2
+            and letters.isupper()
+            and word.strip(".,'") not in ACRONYMS
+            and "." not in word
+            and not re.search(r"\d", word)
+        ):
             found.append(word)
     return found
 

@@ -33,8 +33,7 @@ def no_internet(monkeypatch):
     def refuse(*args, **kwargs):
         raise ConnectionError("tests never download")
 
-    for name in ("graph_from_polygon", "graph_from_bbox", "graph_from_place", "graph_from_point",
-                 "graph_from_address"):
+    for name in ("graph_from_polygon", "graph_from_bbox", "graph_from_place", "graph_from_point", "graph_from_address"):
         monkeypatch.setattr(ox, name, refuse)
     monkeypatch.setattr(ox.settings, "requests_timeout", 0.001)
 
@@ -96,8 +95,11 @@ def test_area_without_estimate_is_left_out_not_zero():
 
 def test_stop_off_the_network_falls_back_to_a_buffer():
     stops = stops_xy([(300, 5), (2000, 0)])  # the second is 600 m from the nearest street
-    with pytest.warns(GradientWarning, match=r"1 of 2 stops are over 100 m from the street network and take "
-                                             r"200 m buffers instead"):
+    with pytest.warns(
+        GradientWarning,
+        match=r"1 of 2 stops are over 100 m from the street network and take "
+        r"200 m buffers instead",
+    ):
         got, w = assign_network(stops, squares(), grid(EDGES, NODES), return_weights=True)
     assert got["stop_id"].tolist() == ["s0", "s1"]
     assert got["method"].tolist() == ["network", "buffer"]
@@ -132,8 +134,11 @@ def test_straight_patterns_follow_the_streets(tmp_path):
     with pytest.warns(GradientWarning, match=r"2 of 2 patterns have no shape in the feed"):
         patterns, ps = gtfs.stop_patterns(gtfs.read_feed(line_feed(tmp_path / "f", with_shape=False)))
     G = grid([("n0", "n1"), ("n1", "n2"), ("n2", "n3"), ("n3", "n4")], ZIGZAG)  # one way, eastbound
-    with pytest.warns(GradientWarning, match=r"1 of 2 patterns without route geometry now follow the street "
-                                             r"network \(0 of their stop-to-stop hops stay straight.*1 stay straight"):
+    with pytest.warns(
+        GradientWarning,
+        match=r"1 of 2 patterns without route geometry now follow the street "
+        r"network \(0 of their stop-to-stop hops stay straight.*1 stay straight",
+    ):
         new, new_ps = networks.street_geometry(patterns, ps, G)
     assert new.columns.tolist() == patterns.columns.tolist() and new_ps.columns.tolist() == ps.columns.tolist()
     src = new.set_index("pattern_id")["geometry_source"]
@@ -207,8 +212,11 @@ def test_missing_file_and_unknown_type(tmp_path):
 
 def test_download_is_cached_and_fails_clearly_offline(tmp_path, monkeypatch):
     stops = stops_xy([(0, 0), (1000, 0)])
-    with pytest.raises(NetworkError, match=r"could not download the drive network from OpenStreetMap "
-                                           r"\(ConnectionError: tests never download\); without internet"):
+    with pytest.raises(
+        NetworkError,
+        match=r"could not download the drive network from OpenStreetMap "
+        r"\(ConnectionError: tests never download\); without internet",
+    ):
         networks.download_network(stops, cache_dir=tmp_path)
     G = ox.project_graph(nx.convert_node_labels_to_integers(grid(EDGES, NODES)), to_latlong=True)
     monkeypatch.setattr(ox, "graph_from_polygon", lambda *a, **k: G)  # a stand-in download
@@ -280,12 +288,35 @@ def test_pipeline_and_sensitivity_with_a_network(central, msoas, route_25):
 def test_command_line_network_method(tmp_path):
     osm = datasets.get_path("westminster_drive").parent
     proc = subprocess.run(
-        [sys.executable, "-m", "gradient", "run", "--tfl-sequences", str(datasets.get_path("tfl_sequences")),
-         "--areas", str(datasets.get_path("msoa_boundaries")), "--le", str(datasets.get_path("ons_msoa_le")),
-         "--le-format", "ons-msoa", "--route", "390", "--maps", "0", "--out", str(tmp_path),
-         "--method", "network", "--network", str(osm / "westminster_drive_2024-02.graphml"),
-         str(osm / "city_of_london_drive_2024-02.osm"), "--walk-m", "400"],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "gradient",
+            "run",
+            "--tfl-sequences",
+            str(datasets.get_path("tfl_sequences")),
+            "--areas",
+            str(datasets.get_path("msoa_boundaries")),
+            "--le",
+            str(datasets.get_path("ons_msoa_le")),
+            "--le-format",
+            "ons-msoa",
+            "--route",
+            "390",
+            "--maps",
+            "0",
+            "--out",
+            str(tmp_path),
+            "--method",
+            "network",
+            "--network",
+            str(osm / "westminster_drive_2024-02.graphml"),
+            str(osm / "city_of_london_drive_2024-02.osm"),
+            "--walk-m",
+            "400",
+        ],
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 0, proc.stderr
     patterns = pd.read_csv(tmp_path / "patterns.csv")
@@ -295,10 +326,26 @@ def test_command_line_network_method(tmp_path):
 
 def test_command_line_network_method_needs_a_network(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "gradient", "run", "--tfl-sequences", str(datasets.get_path("tfl_sequences")),
-         "--areas", str(datasets.get_path("msoa_boundaries")), "--le", str(datasets.get_path("ons_msoa_le")),
-         "--le-format", "ons-msoa", "--out", str(tmp_path), "--method", "network"],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "gradient",
+            "run",
+            "--tfl-sequences",
+            str(datasets.get_path("tfl_sequences")),
+            "--areas",
+            str(datasets.get_path("msoa_boundaries")),
+            "--le",
+            str(datasets.get_path("ons_msoa_le")),
+            "--le-format",
+            "ons-msoa",
+            "--out",
+            str(tmp_path),
+            "--method",
+            "network",
+        ],
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1] == (

@@ -102,8 +102,21 @@ def test_import_gradient_loads_no_plotting_or_statistics_stack():
 def test_front_door_names_everything_a_researcher_needs():
     import gradient
 
-    for name in ("run", "load_areas", "read_feed", "stop_patterns", "read_tfl_sequences", "sensitivity",
-                 "write_outputs", "datasets", "Options", "Result", "GradientError", "OptionError", "FeedError"):
+    for name in (
+        "run",
+        "load_areas",
+        "read_feed",
+        "stop_patterns",
+        "read_tfl_sequences",
+        "sensitivity",
+        "write_outputs",
+        "datasets",
+        "Options",
+        "Result",
+        "GradientError",
+        "OptionError",
+        "FeedError",
+    ):
         assert name in gradient.__all__ and getattr(gradient, name) is not None, name
     assert set(gradient.__all__) <= set(dir(gradient))
 
@@ -120,11 +133,13 @@ def test_every_error_lives_in_errors():
 def test_options_are_checked_when_made():
     from gradient import OptionError, Options
 
-    for bad, message in [({"alpha": 5}, r"alpha=5 must be a number between 0 and 1"),
-                         ({"stretch_k": 0}, r"stretch_k=0 must be a whole number of at least 1"),
-                         ({"radius_m": -1}, r"radius_m=-1 must be a positive number"),
-                         ({"method": "walk"}, r"method='walk' is not one of point, buffer, network"),
-                         ({"method": "network"}, r"method='network' needs a street network")]:
+    for bad, message in [
+        ({"alpha": 5}, r"alpha=5 must be a number between 0 and 1"),
+        ({"stretch_k": 0}, r"stretch_k=0 must be a whole number of at least 1"),
+        ({"radius_m": -1}, r"radius_m=-1 must be a positive number"),
+        ({"method": "walk"}, r"method='walk' is not one of point, buffer, network"),
+        ({"method": "network"}, r"method='network' needs a street network"),
+    ]:
         with pytest.raises(OptionError, match=message):
             Options(**bad)
     with pytest.raises(OptionError, match=r"unknown option\(s\) radius; options are method, radius_m"):
@@ -150,21 +165,52 @@ def test_a_mistyped_feed_is_refused_before_any_boundary_is_read(monkeypatch, cap
         raise AssertionError("the boundaries were read before the feed was checked")
 
     monkeypatch.setattr(areas, "read_boundaries", never)
-    code = cli.main(["run", "--gtfs", str(tmp_path / "hart.zp"), "--areas", str(ROOT / "data/raw/tampa/hillsborough_tracts_2010.geojson"),
-                     "--le", str(ROOT / "data/raw/usa/US_A.CSV"), "--le-format", "usaleep", "--out", str(tmp_path / "o")])
+    code = cli.main(
+        [
+            "run",
+            "--gtfs",
+            str(tmp_path / "hart.zp"),
+            "--areas",
+            str(ROOT / "data/raw/tampa/hillsborough_tracts_2010.geojson"),
+            "--le",
+            str(ROOT / "data/raw/usa/US_A.CSV"),
+            "--le-format",
+            "usaleep",
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
     assert code == 2
     assert capsys.readouterr().err.strip().endswith("hart.zp: no such file or folder; give a GTFS zip or folder")
 
 
 def test_lint_with_the_numpydoc_docstring_rules():
-    proc = subprocess.run([sys.executable, "-m", "ruff", "check", "src", "tests", "benchmarks", "docs"],
-                          capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "src", "tests", "benchmarks", "docs"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_code_is_formatted_as_ruff_formats_it():
+    proc = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "src", "tests", "benchmarks", "docs"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_the_api_reference_builds_from_the_docstrings(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(tmp_path / "site")],
-                          capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(tmp_path / "site")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     page = (tmp_path / "site" / "api" / "index.html").read_text()
     assert "gradient.pipeline.run" in page and "Options" in page
@@ -172,13 +218,19 @@ def test_the_api_reference_builds_from_the_docstrings(tmp_path):
 
 @pytest.mark.slow
 def test_an_installed_wheel_carries_its_data_and_runs_outside_the_checkout(tmp_path):
-    build = subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "-o", str(tmp_path / "dist"),
-                            str(ROOT)], capture_output=True, text=True)
+    build = subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "-o", str(tmp_path / "dist"), str(ROOT)],
+        capture_output=True,
+        text=True,
+    )
     assert build.returncode == 0, build.stdout[-2000:] + build.stderr[-2000:]
     wheel = next((tmp_path / "dist").glob("gradient-*.whl"))
     target = tmp_path / "site"
-    pip = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target),
-                          str(wheel)], capture_output=True, text=True)
+    pip = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target), str(wheel)],
+        capture_output=True,
+        text=True,
+    )
     assert pip.returncode == 0, pip.stderr
     code = (
         "import warnings, pydoc, gradient; warnings.simplefilter('ignore');"

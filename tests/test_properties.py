@@ -53,8 +53,12 @@ def test_relabelling_area_ids_changes_nothing(labels, xs):
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(values, min_size=3, max_size=3), st.floats(-600, 2600), st.floats(-400, 400),
-       st.floats(min_value=50, max_value=900))
+@given(
+    st.lists(values, min_size=3, max_size=3),
+    st.floats(-600, 2600),
+    st.floats(-400, 400),
+    st.floats(min_value=50, max_value=900),
+)
 def test_a_stop_value_lies_within_its_areas_values(le, x, y, radius):
     lon, lat = to_lonlat(np.array([x + 360000.0]), np.array([y + 3090000.0]))
     stops = pd.DataFrame({"stop_id": ["s"], "lon": lon, "lat": lat})
@@ -71,8 +75,10 @@ coords = st.floats(min_value=-1000, max_value=1000, allow_nan=False)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(coords, coords), min_size=2, max_size=12, unique=True),
-       st.lists(st.tuples(coords, coords), min_size=1, max_size=15))
+@given(
+    st.lists(st.tuples(coords, coords), min_size=2, max_size=12, unique=True),
+    st.lists(st.tuples(coords, coords), min_size=1, max_size=15),
+)
 def test_distances_never_decrease(line, points):
     line = np.array(line, dtype=float)
     if np.all(np.hypot(*np.diff(line, axis=0).T) < 1e-6):

@@ -26,8 +26,9 @@ def test_between_area_variance_known_answer():
 
 
 def test_shrink_pulls_imprecise_estimates_further():
-    areas = pd.DataFrame({"area_id": list("abcde"), "le": [78.0, 80.0, 82.0, 84.0, 96.0],
-                          "le_se": [1.0, 1.0, 1.0, 1.0, 6.0]})
+    areas = pd.DataFrame(
+        {"area_id": list("abcde"), "le": [78.0, 80.0, 82.0, 84.0, 96.0], "le_se": [1.0, 1.0, 1.0, 1.0, 6.0]}
+    )
     eb = shrink(areas)
     tau2 = eb.attrs["tau"] ** 2
     assert eb.loc["a", "reliability"] == pytest.approx(tau2 / (tau2 + 1))
@@ -43,8 +44,9 @@ def grid(values, ses, n=6):
 
     x0, y0 = 360000.0, 3090000.0
     boxes = [shapely.box(x0 + 1000 * i, y0, x0 + 1000 * (i + 1), y0 + 1000) for i in range(n)]
-    return gpd.GeoDataFrame({"area_id": [f"A{i}" for i in range(n)], "le": values, "le_se": ses},
-                            geometry=boxes, crs=UTM17).to_crs("EPSG:4326")
+    return gpd.GeoDataFrame(
+        {"area_id": [f"A{i}" for i in range(n)], "le": values, "le_se": ses}, geometry=boxes, crs=UTM17
+    ).to_crs("EPSG:4326")
 
 
 def test_doubtful_areas_flag_imprecise_and_implausible_estimates():
@@ -73,14 +75,41 @@ def network(noisy_top: bool):
         areas = list(range(r, r + 6)) if r < 5 else [6, 7, 8, 9, 10, 11]
         for direction in (0, 1):
             pid = f"R{r}-{direction}-1"
-            rows.append({"pattern_id": pid, "route_id": f"R{r}", "route_name": f"R{r}", "direction_id": direction,
-                         "n_trips": 1, "n_stops": 6, "geometry_source": "straight_line"})
+            rows.append(
+                {
+                    "pattern_id": pid,
+                    "route_id": f"R{r}",
+                    "route_name": f"R{r}",
+                    "direction_id": direction,
+                    "n_trips": 1,
+                    "n_stops": 6,
+                    "geometry_source": "straight_line",
+                }
+            )
             order = areas if direction == 0 else areas[::-1]
             for k, a in enumerate(order):
-                stop_rows.append({"pattern_id": pid, "stop_sequence": k + 1, "stop_id": f"s{a}", "stop_name": f"S{a}",
-                                  "lon": 0.0, "lat": 0.0, "dist_m": 500.0 * k, "minutes": np.nan})
-    assignment = pd.DataFrame({"stop_id": [f"s{a}" for a in range(n)], "area_id": [f"A{a}" for a in range(n)],
-                               "le": values, "le_se": ses, "n_areas": 1, "weighting": "point"})
+                stop_rows.append(
+                    {
+                        "pattern_id": pid,
+                        "stop_sequence": k + 1,
+                        "stop_id": f"s{a}",
+                        "stop_name": f"S{a}",
+                        "lon": 0.0,
+                        "lat": 0.0,
+                        "dist_m": 500.0 * k,
+                        "minutes": np.nan,
+                    }
+                )
+    assignment = pd.DataFrame(
+        {
+            "stop_id": [f"s{a}" for a in range(n)],
+            "area_id": [f"A{a}" for a in range(n)],
+            "le": values,
+            "le_se": ses,
+            "n_areas": 1,
+            "weighting": "point",
+        }
+    )
     weights = assignment.assign(weight=1.0, area_le=values)[["stop_id", "area_id", "weight", "area_le", "le_se"]]
     areas = pd.DataFrame({"area_id": assignment["area_id"], "le": values, "le_se": ses})
     return pd.DataFrame(rows), pd.DataFrame(stop_rows), assignment, weights, areas
@@ -119,10 +148,16 @@ def test_no_gradient_top_twenty_barely_overstates_the_true_range():
             for a in rng.choice(n_areas, 8, replace=False):
                 stops_rows.append({"pattern_id": f"R{r}", "stop_id": f"s{a}", "le": values[a]})
         stops = pd.DataFrame(stops_rows)
-        weights = pd.DataFrame({"stop_id": [f"s{a}" for a in range(n_areas)], "area_id": areas["area_id"],
-                                "weight": 1.0, "le_se": ses})
-        patterns = pd.DataFrame({"pattern_id": [f"R{r}" for r in range(n_routes)],
-                                 "route_id": [f"R{r}" for r in range(n_routes)], "direction_id": 0})
+        weights = pd.DataFrame(
+            {"stop_id": [f"s{a}" for a in range(n_areas)], "area_id": areas["area_id"], "weight": 1.0, "le_se": ses}
+        )
+        patterns = pd.DataFrame(
+            {
+                "pattern_id": [f"R{r}" for r in range(n_routes)],
+                "route_id": [f"R{r}" for r in range(n_routes)],
+                "direction_id": 0,
+            }
+        )
         ranked = rank_routes(patterns, stops, weights, eb, draws=200)
         overstate.append(ranked.nsmallest(20, "rank")["eb_range"].mean())
     assert np.mean(overstate) <= 0.5

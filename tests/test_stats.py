@@ -43,8 +43,9 @@ def test_pair_se_shared_buffer_areas():
 
 def test_combination_se_of_any_linear_combination():
     w = weights([("s1", "A", 1.0), ("s2", "B", 1.0), ("s3", "A", 0.5), ("s3", "B", 0.5)])
-    terms = pd.DataFrame({"combo": [0, 0, 0, 1, 1], "stop_id": ["s1", "s2", "s3", "s1", "s3"],
-                          "coef": [0.5, 0.5, -1.0, 2.0, -2.0]})
+    terms = pd.DataFrame(
+        {"combo": [0, 0, 0, 1, 1], "stop_id": ["s1", "s2", "s3", "s1", "s3"], "coef": [0.5, 0.5, -1.0, 2.0, -2.0]}
+    )
     got = combination_se(w, terms)
     # combo 0: 0.5 A + 0.5 B - (0.5 A + 0.5 B) = 0 exactly; combo 1: 2 A - A - B = A - B
     assert got[0] == 0.0
@@ -73,7 +74,8 @@ def single_contrasts(n_groups: int, n_per: int):
 
 def test_simultaneous_quantiles_match_known_distributions():
     model, a, b, se, g = single_contrasts(3, 10)
-    (per_group, overall), = simultaneous_quantiles(model, [Family(se, g, a, b)], (0.95,), draws=4000)
+    ((per_group, overall),) = simultaneous_quantiles(model, [Family(se, g, a, b)], (0.95,), draws=4000)
+
     def sidak(m):
         return float(__import__("scipy.stats", fromlist=["norm"]).norm.ppf(1 - (1 - 0.95 ** (1 / m)) / 2))
 
@@ -88,8 +90,12 @@ def test_simultaneous_quantiles_are_deterministic_and_do_not_depend_on_other_pat
     again = simultaneous_quantiles(model, [fam], (0.95,), draws=500)[0][0]
     pd.testing.assert_frame_equal(first, again)
     alone = g == "g1"
-    only = simultaneous_quantiles(Model(model_weights_of(a[alone], b[alone])),
-                                  [Family(se[alone], g[alone], a[alone], b[alone])], (0.95,), draws=500)[0][0]
+    only = simultaneous_quantiles(
+        Model(model_weights_of(a[alone], b[alone])),
+        [Family(se[alone], g[alone], a[alone], b[alone])],
+        (0.95,),
+        draws=500,
+    )[0][0]
     assert only.loc["g1", 0.95] == pytest.approx(first.loc["g1", 0.95], abs=1e-6)
 
 
@@ -101,15 +107,30 @@ def model_weights_of(a, b):
 def pattern(le, se, names=None, areas=None, pid="P", dist_step=500.0):
     n = len(le)
     areas = areas or [f"{pid}a{i}" for i in range(n)]
-    stops = pd.DataFrame({
-        "pattern_id": pid, "stop_sequence": np.arange(1, n + 1), "stop_id": [f"{pid}{i}" for i in range(n)],
-        "stop_name": names or [f"S{i}" for i in range(n)], "dist_m": np.arange(n) * dist_step,
-        "minutes": np.arange(n) * 2.0, "le": le, "le_se": se, "area_id": areas,
-    })
+    stops = pd.DataFrame(
+        {
+            "pattern_id": pid,
+            "stop_sequence": np.arange(1, n + 1),
+            "stop_id": [f"{pid}{i}" for i in range(n)],
+            "stop_name": names or [f"S{i}" for i in range(n)],
+            "dist_m": np.arange(n) * dist_step,
+            "minutes": np.arange(n) * 2.0,
+            "le": le,
+            "le_se": se,
+            "area_id": areas,
+        }
+    )
     stops["le_delta"] = stops.groupby("pattern_id")["le"].diff()
     valued = stops[stops["le"].notna()]
-    w = pd.DataFrame({"stop_id": valued["stop_id"], "area_id": valued["area_id"], "weight": 1.0,
-                      "area_le": valued["le"], "le_se": valued["le_se"]})
+    w = pd.DataFrame(
+        {
+            "stop_id": valued["stop_id"],
+            "area_id": valued["area_id"],
+            "weight": 1.0,
+            "area_le": valued["le"],
+            "le_se": valued["le_se"],
+        }
+    )
     return stops, w
 
 

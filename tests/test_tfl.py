@@ -18,8 +18,19 @@ from gradient.errors import FeedError, GradientWarning, InputError
 from gradient.schema import PATTERN_COLUMNS, PATTERN_STOP_COLUMNS
 from gradient.sources import tfl
 
-HEADER = ["Route", "Run", "Sequence", "Stop_Code_LBSL", "Bus_Stop_Code", "Naptan_Atco", "Stop_Name",
-          "Location_Easting", "Location_Northing", "Heading", "Virtual_Bus_Stop"]
+HEADER = [
+    "Route",
+    "Run",
+    "Sequence",
+    "Stop_Code_LBSL",
+    "Bus_Stop_Code",
+    "Naptan_Atco",
+    "Stop_Name",
+    "Location_Easting",
+    "Location_Northing",
+    "Heading",
+    "Virtual_Bus_Stop",
+]
 N0 = 180000  # the hand-made route A runs east-west along this northing (British National Grid)
 TO_DEG = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
 TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
@@ -57,12 +68,17 @@ def write_tsv(path, rows=ROWS, header=HEADER, eof="\x1a" + "\t" * 10 + "\n"):
 
 def feature(route, coords_bng, direction="inbound", kind="LineString"):
     """A GeoJSON feature from British National Grid vertices (a list of parts for MultiLineString)."""
+
     def deg(part):
         x, y = TO_DEG.transform([c[0] for c in part], [c[1] for c in part])
         return [[a, b] for a, b in zip(x, y)]
+
     coords = deg(coords_bng) if kind == "LineString" else [deg(p) for p in coords_bng]
-    return {"type": "Feature", "properties": {"line": route, "direction": direction},
-            "geometry": {"type": kind, "coordinates": coords}}
+    return {
+        "type": "Feature",
+        "properties": {"line": route, "direction": direction},
+        "geometry": {"type": kind, "coordinates": coords},
+    }
 
 
 def write_lines(path, features):
@@ -94,10 +110,14 @@ def bng(lon, lat):
 
 # --- hand-made files ---------------------------------------------------------------------------
 
+
 def test_patterns_table(small):
-    with pytest.warns(GradientWarning, match=r"^1 of 4 patterns have no route line and 1 more fit theirs "
-                                             r"badly \(median stop offset over 100 m, or over 10% of stops "
-                                             r"more than 250 m away\); their distances and lines are straight"):
+    with pytest.warns(
+        GradientWarning,
+        match=r"^1 of 4 patterns have no route line and 1 more fit theirs "
+        r"badly \(median stop offset over 100 m, or over 10% of stops "
+        r"more than 250 m away\); their distances and lines are straight",
+    ):
         patterns, _ = tfl.read_tfl_sequences(*small)
     assert list(patterns.columns) == PATTERN_COLUMNS + ["rank", "geometry"]
     assert patterns.crs == "EPSG:4326"
@@ -148,8 +168,7 @@ def test_route_line_geometry_runs_between_first_and_last_stop(small):
     # run 1 uses the line reversed, from the first stop's point on it to the last one's
     assert coords["A-0-1"][[0, -1]] == pytest.approx(np.array([[530000, N0 + 5], [532000, N0 + 5]]), abs=1e-2)
     assert coords["A-1-1"][[0, -1]] == pytest.approx(np.array([[532000, N0 + 5], [530000, N0 + 5]]), abs=1e-2)
-    assert coords["B-0-1"] == pytest.approx(np.array([[530000, 181000], [530300, 181400], [530300, 182400]]),
-                                            abs=1e-2)
+    assert coords["B-0-1"] == pytest.approx(np.array([[530000, 181000], [530300, 181400], [530300, 182400]]), abs=1e-2)
 
 
 def test_direction_of_lines_comes_from_the_stops_not_the_label(small, caplog):
@@ -159,15 +178,16 @@ def test_direction_of_lines_comes_from_the_stops_not_the_label(small, caplog):
         with caplog.at_level(logging.INFO, logger="gradient.sources.tfl"):
             _, stops = read(seq, lines)
         assert stops.loc[stops["pattern_id"] == "A-0-1", "dist_m"].to_numpy() == pytest.approx([0, 1000, 2000])
-        assert (f"{label} reversed for 1 run-1 patterns; {label} as drawn for 1 run-2 patterns"
-                in caplog.text)
+        assert f"{label} reversed for 1 run-1 patterns; {label} as drawn for 1 run-2 patterns" in caplog.text
 
 
 def test_virtual_stops_and_short_runs_are_counted_in_the_log(small, caplog):
     with caplog.at_level(logging.INFO, logger="gradient.sources.tfl"):
         read(*small)
-    assert ("bus-sequences.csv: dropped 1 virtual stops (timing points) of 13 rows, 1 runs with fewer than "
-            "two real stops, and 0 routes left with no run") in caplog.text
+    assert (
+        "bus-sequences.csv: dropped 1 virtual stops (timing points) of 13 rows, 1 runs with fewer than "
+        "two real stops, and 0 routes left with no run"
+    ) in caplog.text
 
 
 def test_the_end_of_file_line_may_be_missing_or_glued_to_the_last_row(tmp_path):
@@ -180,8 +200,11 @@ def test_the_end_of_file_line_may_be_missing_or_glued_to_the_last_row(tmp_path):
 
 def test_without_route_lines_everything_is_straight(small):
     seq, _ = small
-    with pytest.warns(GradientWarning, match=r"^4 of 4 patterns have no route line \(no route-lines file given\) "
-                                             r"and 0 more"):
+    with pytest.warns(
+        GradientWarning,
+        match=r"^4 of 4 patterns have no route line \(no route-lines file given\) "
+        r"and 0 more",
+    ):
         patterns, stops = tfl.read_tfl_sequences(seq)
     assert set(patterns["geometry_source"]) == {"straight_line"}
     a0 = stops[stops["pattern_id"] == "A-0-1"]
@@ -223,8 +246,14 @@ def test_loops_are_matched_in_order(tmp_path):
     stops = [(530500, N0), (531005, N0 + 500), (530500, N0 + 1005), (529995, N0 + 500), (530500, N0)]
     rows = [row("L", 1, i + 1, "L0" if i in (0, 4) else f"L{i}", f"STOP {i}", e, n) for i, (e, n) in enumerate(stops)]
     seq = write_tsv(tmp_path / "loop.tsv", rows=rows)
-    loop = [(530000, N0 + 5), (531000, N0 + 5), (531000, N0 + 1000), (530000, N0 + 1000), (530000, N0 + 5),
-            (530800, N0 + 5)]
+    loop = [
+        (530000, N0 + 5),
+        (531000, N0 + 5),
+        (531000, N0 + 1000),
+        (530000, N0 + 1000),
+        (530000, N0 + 5),
+        (530800, N0 + 5),
+    ]
     patterns, stops = read(seq, write_lines(tmp_path / "loop.geojson", [feature("L", loop)]))
     assert patterns["geometry_source"].tolist() == ["route_line"]
     assert stops["dist_m"].to_numpy() == pytest.approx([0, 995, 1995, 2995, 3990], abs=1e-2)
@@ -248,6 +277,7 @@ def test_same_dtypes_as_gtfs(small, hart_patterns):
 
 # --- errors -------------------------------------------------------------------------------------
 
+
 def replace(rows, index, **changes):
     out = [list(r) for r in rows]
     for col, value in changes.items():
@@ -264,8 +294,10 @@ def replace(rows, index, **changes):
         (replace(ROWS, 11, Run="0"), r"route B: Run '0' is not a whole number 1 or more"),
         (replace(ROWS, 11, Run="1.5"), r"route B: Run '1.5' is not a whole number"),
         (replace(ROWS, 11, Virtual_Bus_Stop="yes"), r"route B, run 1: Virtual_Bus_Stop 'yes' is neither 0 nor 1"),
-        (replace(ROWS, 11, Location_Easting="n/a"),
-         r"route B, run 1, Sequence 1: Location_Easting/Location_Northing 'n/a'/'181000' are not numbers"),
+        (
+            replace(ROWS, 11, Location_Easting="n/a"),
+            r"route B, run 1, Sequence 1: Location_Easting/Location_Northing 'n/a'/'181000' are not numbers",
+        ),
         (replace(ROWS, 11, Stop_Code_LBSL=" "), r"route B, run 1, Sequence 1: Stop_Code_LBSL is blank"),
         (replace(ROWS, 1, Route=""), r"data row 2 has no Route"),
         ([replace(ROWS, 0, Virtual_Bus_Stop=1)[0], ROWS[1]], r"no run has two or more real \(non-virtual\) stops"),
@@ -285,8 +317,11 @@ def test_virtual_stops_may_have_blank_codes_and_coordinates(tmp_path):
 def test_missing_columns(tmp_path):
     header = [c for c in HEADER if c not in ("Sequence", "Virtual_Bus_Stop")]
     rows = [[v for c, v in zip(HEADER, r) if c in header] for r in ROWS]
-    with pytest.raises(FeedError, match=r"lacks the column\(s\) Sequence, Virtual_Bus_Stop; TfL's bus-sequences "
-                                        r"file is tab-separated"):
+    with pytest.raises(
+        FeedError,
+        match=r"lacks the column\(s\) Sequence, Virtual_Bus_Stop; TfL's bus-sequences "
+        r"file is tab-separated",
+    ):
         tfl.read_tfl_sequences(write_tsv(tmp_path / "cols.tsv", rows=rows, header=header))
 
 
@@ -312,7 +347,9 @@ def test_empty_file(tmp_path):
 
 def test_data_after_the_end_of_file_character(tmp_path):
     path = write_tsv(tmp_path / "cut.tsv", eof="\x1a\nA\t1\t5\tX\t1\t\tLATE\t530000\t180000\t0\t0\n")
-    with pytest.raises(FeedError, match=r"data follows the end-of-file character \(\\x1a\) on line 16"):  # row 4's quoted NaPTAN code spans two lines
+    with pytest.raises(
+        FeedError, match=r"data follows the end-of-file character \(\\x1a\) on line 16"
+    ):  # row 4's quoted NaPTAN code spans two lines
         tfl.read_tfl_sequences(path)
 
 
@@ -347,12 +384,14 @@ def test_crs_must_be_metric(small):
 
 # --- the real July 2018 file, end to end ---------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def london():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        patterns, stops = tfl.read_tfl_sequences(datasets.get_path("tfl_sequences"),
-                                                 datasets.get_path("tfl_route_lines"))
+        patterns, stops = tfl.read_tfl_sequences(
+            datasets.get_path("tfl_sequences"), datasets.get_path("tfl_route_lines")
+        )
     return patterns, stops, [str(w.message) for w in caught if issubclass(w.category, GradientWarning)]
 
 
@@ -381,9 +420,11 @@ def test_real_file_every_route_with_stops_has_patterns(london, raw, served):
     assert set(stops["stop_id"]) == set(served["Stop_Code_LBSL"])
     assert patterns["direction_id"].value_counts().sort_index().to_dict() == {0: 724, 1: 710, 2: 10, 3: 9}
     assert patterns["geometry_source"].value_counts().to_dict() == {"route_line": 1290, "straight_line": 163}
-    assert messages == ["124 of 1453 patterns have no route line and 39 more fit theirs badly (median stop offset "
-                        "over 100 m, or over 10% of stops more than 250 m away); their distances and lines are "
-                        "straight lines between stops"]
+    assert messages == [
+        "124 of 1453 patterns have no route line and 39 more fit theirs badly (median stop offset "
+        "over 100 m, or over 10% of stops more than 250 m away); their distances and lines are "
+        "straight lines between stops"
+    ]
 
 
 def test_real_file_route_25_runs_between_oxford_circus_and_ilford(london):
@@ -418,9 +459,12 @@ def test_real_file_route_lines_fit_the_stops(london):
 def test_real_file_stop_names_survive_unchanged(london, served):
     _, stops, _ = london
     assert stops["stop_name"].notna().all()  # the 9 blank names are all on virtual stops
-    assert stops["stop_name"].tolist() == served.sort_values(  # same rows, same order, same text
-        ["Route", "Run", "Sequence"], key=lambda c: pd.to_numeric(c, errors="coerce") if c.name != "Route" else c
-    )["Stop_Name"].tolist()
+    assert (
+        stops["stop_name"].tolist()
+        == served.sort_values(  # same rows, same order, same text
+            ["Route", "Run", "Sequence"], key=lambda c: pd.to_numeric(c, errors="coerce") if c.name != "Route" else c
+        )["Stop_Name"].tolist()
+    )
     first = stops[stops["pattern_id"] == "1-0-1"]["stop_name"].tolist()[:3]
     assert first == ["NEW OXFORD STREET", "MUSEUM STREET", "KINGSWAY / HOLBORN STATION <>"]
     assert stops["stop_name"].str.contains("<>", regex=False).sum() > 0
@@ -433,7 +477,8 @@ def test_real_file_through_the_pipeline(london):
     bands = [(490000, 520000), (520000, 540000), (540000, 570000)]
     areas = gpd.GeoDataFrame(
         {"area_id": pd.array(["W", "X", "Y"], dtype="string"), "le": [80.0, 78.0, 76.0], "le_se": [1.0, 1.0, 1.0]},
-        geometry=[shapely.box(a, 140000, b, 215000) for a, b in bands], crs="EPSG:27700",
+        geometry=[shapely.box(a, 140000, b, 215000) for a, b in bands],
+        crs="EPSG:27700",
     ).to_crs("EPSG:4326")
     result = pipeline.run_patterns(patterns, stops, areas)
     assert len(result.patterns) == 1453

@@ -63,8 +63,22 @@ _LAZY = {
 }
 """Front-door names and the module each comes from (imported on first use)."""
 
-_MODULES = {"sources", "areas", "assign", "stats", "story", "present", "pipeline", "output", "batch", "cli",
-            "datasets", "schema", "options", "errors"}
+_MODULES = {
+    "sources",
+    "areas",
+    "assign",
+    "stats",
+    "story",
+    "present",
+    "pipeline",
+    "output",
+    "batch",
+    "cli",
+    "datasets",
+    "schema",
+    "options",
+    "errors",
+}
 
 __all__ = [
     "__version__",

@@ -79,8 +79,16 @@ def sensitivity(
             else:
                 options = Options(method=method, radius_m=radius)
             res = run_patterns(patterns, pattern_stops, areas, options)
-        cols = ["pattern_id", "route_name", "direction_id", "n_stops_le", "le_range",
-                "slope_per_km", "slope_ci_low", "slope_ci_high"]
+        cols = [
+            "pattern_id",
+            "route_name",
+            "direction_id",
+            "n_stops_le",
+            "le_range",
+            "slope_per_km",
+            "slope_ci_low",
+            "slope_ci_high",
+        ]
         frame = res.patterns[cols].copy()
         frame.insert(3, "method", method_label(method, radius))
         frames.append(frame)
@@ -120,6 +128,15 @@ def sensitivity_summary(long: pd.DataFrame) -> pd.DataFrame:
     below = g["slope_ci_high"].apply(lambda s: bool((s < 0).all()))
     out["slope_sign_agrees"] = above | below
     out = out.reset_index().sort_values(["range_max", "pattern_id"], ascending=[False, True], na_position="last")
-    cols = ["pattern_id", "route_name", "direction_id", "range_min", "range_max", "range_spread",
-            "slope_min", "slope_max", "slope_sign_agrees"]
+    cols = [
+        "pattern_id",
+        "route_name",
+        "direction_id",
+        "range_min",
+        "range_max",
+        "range_spread",
+        "slope_min",
+        "slope_max",
+        "slope_sign_agrees",
+    ]
     return out[cols].reset_index(drop=True)

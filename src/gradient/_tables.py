@@ -27,9 +27,24 @@ import pandas as pd
 from .errors import AreasError, InputError
 
 SUPPRESSION_MARKERS = (
-    ":", "..", ".", "-", "\u2013", "\u2014", "*", "x",
-    "[c]", "[x]", "[z]", "[w]", "[low]",
-    "n/a", "na", "#n/a", "null", "nan",
+    ":",
+    "..",
+    ".",
+    "-",
+    "\u2013",
+    "\u2014",
+    "*",
+    "x",
+    "[c]",
+    "[x]",
+    "[z]",
+    "[w]",
+    "[low]",
+    "n/a",
+    "na",
+    "#n/a",
+    "null",
+    "nan",
 )
 """Cell values read as "no estimate" (compared ignoring case and surrounding spaces).
 
@@ -52,8 +67,14 @@ HEADER_SEARCH_ROWS = 50
 _MARKERS = frozenset(SUPPRESSION_MARKERS)
 
 
-def decode(data: bytes, encoding: str | None, path: Path | None, *, param: str | None = "le_encoding",
-           error: type[InputError] = AreasError) -> tuple[str, str]:
+def decode(
+    data: bytes,
+    encoding: str | None,
+    path: Path | None,
+    *,
+    param: str | None = "le_encoding",
+    error: type[InputError] = AreasError,
+) -> tuple[str, str]:
     """The text of a file's bytes, and the encoding it was read as.
 
     Parameters
@@ -87,24 +108,38 @@ def decode(data: bytes, encoding: str | None, path: Path | None, *, param: str |
         try:
             name = codecs.lookup(encoding).name
         except LookupError as exc:
-            raise error(f"{param}={encoding!r} is not an encoding Python knows (e.g. utf-8, cp1252, latin-1, "
-                        "utf-16)", path, param=param) from exc
+            raise error(
+                f"{param}={encoding!r} is not an encoding Python knows (e.g. utf-8, cp1252, latin-1, utf-16)",
+                path,
+                param=param,
+            ) from exc
         use = "utf-8-sig" if name == "utf-8" else name
         try:
             return data.decode(use).lstrip("\ufeff"), encoding
         except UnicodeDecodeError as exc:
-            raise error(f"is not {encoding} text ({exc.reason} at byte {exc.start}); check {param}={encoding!r}",
-                        path, param=param) from exc
-    for bom, name in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-                      (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-                      (codecs.BOM_UTF16_BE, "utf-16")):
+            raise error(
+                f"is not {encoding} text ({exc.reason} at byte {exc.start}); check {param}={encoding!r}",
+                path,
+                param=param,
+            ) from exc
+    for bom, name in (
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
         if data.startswith(bom):
             try:
                 return data.decode(name).lstrip("\ufeff"), name
             except UnicodeDecodeError as exc:
                 fix = f"give its encoding with {param}=" if param else "re-save it as UTF-8"
-                raise error(f"starts with a {name} byte-order mark but is not {name} text ({exc.reason} at byte "
-                            f"{exc.start}); {fix}", path, param=param) from exc
+                raise error(
+                    f"starts with a {name} byte-order mark but is not {name} text ({exc.reason} at byte "
+                    f"{exc.start}); {fix}",
+                    path,
+                    param=param,
+                ) from exc
     wide = _utf16_without_bom(data)
     for name in ([wide] if wide else []) + ["utf-8", "cp1252", "latin-1"]:
         try:
@@ -127,8 +162,14 @@ def _utf16_without_bom(data: bytes) -> str | None:
     return None
 
 
-def read_table(path: Path, wanted: Sequence[str], *, id_col: str | None = None, value_col: str | None = None,
-               encoding: str | None = None) -> tuple[pd.DataFrame, dict]:
+def read_table(
+    path: Path,
+    wanted: Sequence[str],
+    *,
+    id_col: str | None = None,
+    value_col: str | None = None,
+    encoding: str | None = None,
+) -> tuple[pd.DataFrame, dict]:
     """A published table with its header found by name, as it was written.
 
     Parameters
@@ -173,7 +214,7 @@ def read_table(path: Path, wanted: Sequence[str], *, id_col: str | None = None, 
         rows, info = _text_rows(path, wanted, encoding)
     header = [str(c).strip() if c is not None else "" for c in rows[0]] if rows else []
     body = _trim([r + [""] * (len(header) - len(r)) for r in rows[1:]], header, value_col, info)
-    frame = pd.DataFrame([r[:len(header)] for r in body], columns=header, dtype=object)
+    frame = pd.DataFrame([r[: len(header)] for r in body], columns=header, dtype=object)
     if id_col in frame:
         frame[id_col] = frame[id_col].map(_as_text).astype("string")
     return frame, info
@@ -200,9 +241,12 @@ def _workbook_rows(path: Path, wanted: Sequence[str]) -> tuple[list[list], dict]
         sheets = {name: book.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in book.sheet_names}
     except Exception as exc:  # calamine raises its own types for damaged or foreign files
         raise AreasError(f"cannot read the workbook ({exc})", path) from exc
-    found = [(name, i) for name, rows in sheets.items()
-             for i in [next((i for i, r in enumerate(rows[:HEADER_SEARCH_ROWS]) if _is_header(r, wanted)), None)]
-             if i is not None]
+    found = [
+        (name, i)
+        for name, rows in sheets.items()
+        for i in [next((i for i, r in enumerate(rows[:HEADER_SEARCH_ROWS]) if _is_header(r, wanted)), None)]
+        if i is not None
+    ]
     if len(found) > 1:
         raise AreasError(
             f"{len(found)} sheets hold a table with the columns {', '.join(map(repr, wanted))} "
@@ -215,8 +259,9 @@ def _workbook_rows(path: Path, wanted: Sequence[str]) -> tuple[list[list], dict]
     return [list(r) for r in sheets[name][row:]], {"sheet": name, "header_row": row, "notes": 0}
 
 
-def _text_frame(path: Path, wanted: Sequence[str], encoding: str | None, id_col: str | None,
-                value_col: str | None) -> tuple[pd.DataFrame, dict] | None:
+def _text_frame(
+    path: Path, wanted: Sequence[str], encoding: str | None, id_col: str | None, value_col: str | None
+) -> tuple[pd.DataFrame, dict] | None:
     """The common case, parsed by pandas at C speed: a text table whose rows all fit its header.
 
     The same answer as :func:`_text_rows` and :func:`_trim` (header found by name, notes
@@ -238,8 +283,16 @@ def _text_frame(path: Path, wanted: Sequence[str], encoding: str | None, id_col:
     frame = _arrow_frame(text, sep, row)
     if frame is None:
         try:
-            frame = pd.read_csv(io.StringIO(text), sep=sep, skiprows=row, dtype=str, keep_default_na=False,
-                                na_filter=False, skip_blank_lines=False, engine="c")
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=sep,
+                skiprows=row,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skip_blank_lines=False,
+                engine="c",
+            )
         except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
             return None
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -272,21 +325,29 @@ def _arrow_frame(text: str, sep: str, skip: int) -> pd.DataFrame | None:
 
     data = text.encode("utf-8")
     try:
-        first = pacsv.open_csv(pa.BufferReader(data),  # the header, from the first block only
-                               read_options=pacsv.ReadOptions(skip_rows=skip, block_size=1 << 16),
-                               parse_options=pacsv.ParseOptions(delimiter=sep))
+        first = pacsv.open_csv(
+            pa.BufferReader(data),  # the header, from the first block only
+            read_options=pacsv.ReadOptions(skip_rows=skip, block_size=1 << 16),
+            parse_options=pacsv.ParseOptions(delimiter=sep),
+        )
         names = first.schema.names
     except (pa.ArrowInvalid, ValueError):
         return None
     if len(set(names)) != len(names):
         return None
-    options = pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False,
-                                   quoted_strings_can_be_null=False, null_values=[])
+    options = pacsv.ConvertOptions(
+        column_types={n: pa.string() for n in names},
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+        null_values=[],
+    )
     try:
-        table = pacsv.read_csv(pa.BufferReader(data), read_options=pacsv.ReadOptions(skip_rows=skip),
-                               parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True,
-                                                                ignore_empty_lines=False),
-                               convert_options=options)
+        table = pacsv.read_csv(
+            pa.BufferReader(data),
+            read_options=pacsv.ReadOptions(skip_rows=skip),
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=options,
+        )
     except (pa.ArrowInvalid, ValueError):
         return None
     return table.to_pandas()

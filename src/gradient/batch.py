@@ -79,8 +79,14 @@ def feed_dirs(feeds: Sequence[str | Path], out: str | Path) -> list[Path]:
     return dirs
 
 
-def run_feed(feed: str, areas: gpd.GeoDataFrame, out_dir: str | Path, options: Options | None = None,
-             le_source: str = "", period: str = "") -> FeedOutcome:
+def run_feed(
+    feed: str,
+    areas: gpd.GeoDataFrame,
+    out_dir: str | Path,
+    options: Options | None = None,
+    le_source: str = "",
+    period: str = "",
+) -> FeedOutcome:
     """Run one feed and write its tables; failures come back in the outcome, not raised.
 
     Parameters
@@ -191,8 +197,9 @@ def run_batch(
             client = Client(scheduler, timeout=f"{connect_timeout}s")
         else:
             where = {"host": "127.0.0.1"} if processes else {}  # threads talk in-process
-            cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=processes,
-                                   dashboard_address=None, **where)
+            cluster = LocalCluster(
+                n_workers=n_workers, threads_per_worker=1, processes=processes, dashboard_address=None, **where
+            )
             client = Client(cluster)
     except (OSError, TimeoutError) as exc:
         if cluster is not None:
@@ -205,14 +212,14 @@ def run_batch(
             for i, (feed, d) in enumerate(zip(feeds, dirs))
         }
         outcomes: list[FeedOutcome | None] = [None] * len(feeds)
-        for future in tqdm(as_completed(futures), total=len(futures), desc="feeds", unit="feed",
-                           disable=not progress):
+        for future in tqdm(as_completed(futures), total=len(futures), desc="feeds", unit="feed", disable=not progress):
             i = futures[future]
             try:
                 outcomes[i] = future.result()
             except Exception as exc:  # the worker died, or the task could not run at all
-                outcomes[i] = FeedOutcome(str(feeds[i]), dirs[i],
-                                          error=" ".join(f"{feeds[i]}: {type(exc).__name__}: {exc}".split()))
+                outcomes[i] = FeedOutcome(
+                    str(feeds[i]), dirs[i], error=" ".join(f"{feeds[i]}: {type(exc).__name__}: {exc}".split())
+                )
     finally:
         client.close()
         if cluster is not None:

@@ -47,25 +47,53 @@ AREA_FLAGS = {
     "le_source": ("--le-source", dict(default="", help="name of the life expectancy source, for maps (csv)")),
     "le_period": ("--le-period", dict(default="", help="years the estimates cover, for maps (csv)")),
     "sex": ("--sex", dict(choices=["persons", "male", "female"], default="persons", help="for ons-msoa")),
-    "le_encoding": ("--le-encoding", dict(metavar="ENCODING", help="encoding of a text TABLE, e.g. cp1252 "
-                                          "(default: detected; UTF-8, UTF-16, else Windows-1252)")),
-    "le_pop_col": ("--le-pop-col", dict(metavar="COL", help="population column in TABLE (csv), to weight "
-                                        "catchments by where people live")),
+    "le_encoding": (
+        "--le-encoding",
+        dict(
+            metavar="ENCODING",
+            help="encoding of a text TABLE, e.g. cp1252 (default: detected; UTF-8, UTF-16, else Windows-1252)",
+        ),
+    ),
+    "le_pop_col": (
+        "--le-pop-col",
+        dict(metavar="COL", help="population column in TABLE (csv), to weight catchments by where people live"),
+    ),
     "area_name": ("--area-name", dict(metavar="COL", help="column of names readers know in BOUNDARIES")),
-    "names": ("--names", dict(metavar="TABLE", help="a table of area names (default for ons-msoa: the bundled "
-                              "House of Commons Library MSOA names)")),
+    "names": (
+        "--names",
+        dict(
+            metavar="TABLE",
+            help="a table of area names (default for ons-msoa: the bundled House of Commons Library MSOA names)",
+        ),
+    ),
     "names_id": ("--names-id", dict(metavar="COL", help="id column of --names")),
     "names_col": ("--names-col", dict(metavar="COL", help="name column of --names")),
-    "population": ("--population", dict(metavar="TABLE", help="a table of population by area (default for "
-                                        "usaleep: the bundled 2010 census tract populations)")),
+    "population": (
+        "--population",
+        dict(
+            metavar="TABLE",
+            help="a table of population by area (default for usaleep: the bundled 2010 census tract populations)",
+        ),
+    ),
     "population_id": ("--population-id", dict(metavar="COL", help="id column of --population")),
     "population_col": ("--population-col", dict(metavar="COL", help="population column of --population")),
-    "context": ("--context", dict(metavar="TABLE", help="a second small-area measure beside life expectancy "
-                                  "(e.g. England's IMD 2019 score by MSOA)")),
+    "context": (
+        "--context",
+        dict(
+            metavar="TABLE",
+            help="a second small-area measure beside life expectancy (e.g. England's IMD 2019 score by MSOA)",
+        ),
+    ),
     "context_id": ("--context-id", dict(metavar="COL", help="id column of --context")),
     "context_col": ("--context-col", dict(metavar="COL", help="value column of --context")),
-    "context_name": ("--context-name", dict(metavar="TEXT", default="", help="what the measure is, with its "
-                                            "units and direction, for legends and sentences")),
+    "context_name": (
+        "--context-name",
+        dict(
+            metavar="TEXT",
+            default="",
+            help="what the measure is, with its units and direction, for legends and sentences",
+        ),
+    ),
 }
 """Flags of the life expectancy areas (:func:`gradient.areas.load.load_areas` parameters)."""
 
@@ -182,18 +210,25 @@ def _check_area_options(args: argparse.Namespace) -> None:
         try:
             codecs.lookup(args.le_encoding)
         except LookupError as exc:
-            raise AreasError(f"le_encoding={args.le_encoding!r} is not an encoding Python knows (e.g. utf-8, "
-                             "cp1252, latin-1, utf-16)", param="le_encoding") from exc
+            raise AreasError(
+                f"le_encoding={args.le_encoding!r} is not an encoding Python knows (e.g. utf-8, "
+                "cp1252, latin-1, utf-16)",
+                param="le_encoding",
+            ) from exc
 
 
 def _input_paths(args: argparse.Namespace) -> list[tuple[str, str | Sequence[str] | None]]:
     for table, needs in (("context", ("context_id", "context_col")), ("names", ("names_id", "names_col"))):
         if getattr(args, table) and not all(getattr(args, n) for n in needs):
             raise InputError(f"{FLAGS[table]} needs {' and '.join(FLAGS[n] for n in needs)}", getattr(args, table))
-    return [("no such boundary file", args.boundaries), ("no such life expectancy table", args.table),
-            ("no such street network file; give an osmnx GraphML or OSM XML file", args.network),
-            ("no such context table", args.context), ("no such names table", args.names),
-            ("no such population table", args.population)]
+    return [
+        ("no such boundary file", args.boundaries),
+        ("no such life expectancy table", args.table),
+        ("no such street network file; give an osmnx GraphML or OSM XML file", args.network),
+        ("no such context table", args.context),
+        ("no such names table", args.names),
+        ("no such population table", args.population),
+    ]
 
 
 def _load_areas(args: argparse.Namespace):
@@ -201,10 +236,19 @@ def _load_areas(args: argparse.Namespace):
     from .areas.load import load_areas
 
     areas = load_areas(
-        args.boundaries, args.table, args.le_format, area_id=args.area_id, areas_crs=args.areas_crs,
-        le_id=args.le_id, le_col=args.le_col, le_se_col=args.le_se_col,
-        le_ci_cols=tuple(args.le_ci_cols) if args.le_ci_cols else None, sex=args.sex, le_encoding=args.le_encoding,
-        area_name=args.area_name, le_pop_col=args.le_pop_col,
+        args.boundaries,
+        args.table,
+        args.le_format,
+        area_id=args.area_id,
+        areas_crs=args.areas_crs,
+        le_id=args.le_id,
+        le_col=args.le_col,
+        le_se_col=args.le_se_col,
+        le_ci_cols=tuple(args.le_ci_cols) if args.le_ci_cols else None,
+        sex=args.sex,
+        le_encoding=args.le_encoding,
+        area_name=args.area_name,
+        le_pop_col=args.le_pop_col,
         bundled=not (args.names or args.population),
     )
     if args.names:
@@ -230,15 +274,22 @@ def _run(args: argparse.Namespace) -> int:
     options = _options(args, "run")
     source = args.gtfs or args.tfl_sequences
     _check_area_options(args)
-    _check_paths(("no such file or folder; give a GTFS zip or folder" if args.gtfs else
-                  "no such file; give TfL's bus-sequences file (tab-separated)", source),
-                 ("no such file; give route lines with a 'line' property, e.g. TfL's route-lines GeoJSON",
-                  args.tfl_route_lines), *_input_paths(args))
+    _check_paths(
+        (
+            "no such file or folder; give a GTFS zip or folder"
+            if args.gtfs
+            else "no such file; give TfL's bus-sequences file (tab-separated)",
+            source,
+        ),
+        ("no such file; give route lines with a 'line' property, e.g. TfL's route-lines GeoJSON", args.tfl_route_lines),
+        *_input_paths(args),
+    )
     from . import pipeline
     from .output import write_outputs
 
-    patterns, pattern_stops, name = pipeline.read_source(source, route_lines=args.tfl_route_lines, options=options,
-                                                         kind="gtfs" if args.gtfs else "tfl")
+    patterns, pattern_stops, name = pipeline.read_source(
+        source, route_lines=args.tfl_route_lines, options=options, kind="gtfs" if args.gtfs else "tfl"
+    )
     areas = _load_areas(args)
     result = pipeline.run_patterns(patterns, pattern_stops, areas, options, _labels(args, areas, name))
     written = write_outputs(result, args.out, areas=areas)
@@ -254,8 +305,15 @@ def _batch(args: argparse.Namespace) -> int:
     from . import batch
 
     outcomes = batch.run_batch(
-        args.feeds, _load_areas(args), args.out, options, scheduler=args.scheduler, n_workers=args.workers,
-        progress=True, le_source=args.le_source, period=args.le_period,
+        args.feeds,
+        _load_areas(args),
+        args.out,
+        options,
+        scheduler=args.scheduler,
+        n_workers=args.workers,
+        progress=True,
+        le_source=args.le_source,
+        period=args.le_period,
     )
     for o in outcomes:
         for message in o.warnings:
@@ -285,17 +343,24 @@ def _summary(result, written, seconds: float, top: int = 5) -> None:
     p = result.patterns
     n_routes = p["route_id"].nunique()  # names repeat across routes (two agencies' route 1)
     n_rows, n_unique = len(result.stops), result.stops["stop_id"].nunique()
-    print(f"{len(p)} patterns on {n_routes} routes serving {n_unique} distinct stops ({n_rows} rows in stops.csv), "
-          f"in {seconds:.1f} s")
-    family = "each claim holds over the whole network" if result.options.family == "network" else \
-        "each claim holds for its own route"
+    print(
+        f"{len(p)} patterns on {n_routes} routes serving {n_unique} distinct stops ({n_rows} rows in stops.csv), "
+        f"in {seconds:.1f} s"
+    )
+    family = (
+        "each claim holds over the whole network"
+        if result.options.family == "network"
+        else "each claim holds for its own route"
+    )
     print(f"top routes by rank ({result.labels.sex or 'all'}, {result.labels.period or 'period n/a'}; {family}):")
     for _, row in top_stories(result, top).iterrows():
         place = f"{_ordinal(row['rank'])}"
         if known(row["rank_low"]) and row["rank_low"] != row["rank_high"]:
             place += f", somewhere from {_ordinal(row['rank_low'])} to {_ordinal(row['rank_high'])}"
-        print(f"  {place}: route {row['route_name']} ({display_name(row['first_stop'])} to "
-              f"{display_name(row['last_stop'])})")
+        print(
+            f"  {place}: route {row['route_name']} ({display_name(row['first_stop'])} to "
+            f"{display_name(row['last_stop'])})"
+        )
         print(f"    {row['headline']}")
     for kind, paths in written.items():
         if paths:
@@ -327,9 +392,14 @@ def _demo(args: argparse.Namespace) -> int:
     steps.update()
     steps.set_postfix_str("London's bus network")
     # the printed lists are chosen from a ranking of the whole network: claims hold over all of it
-    london = pipeline.run(datasets.get_path("tfl_sequences"), msoas, route_lines=datasets.get_path("tfl_route_lines"),
-                          labels=pipeline.labels_from(msoas, "TfL bus sequences, July 2018"), kind="tfl",
-                          family="network")
+    london = pipeline.run(
+        datasets.get_path("tfl_sequences"),
+        msoas,
+        route_lines=datasets.get_path("tfl_route_lines"),
+        labels=pipeline.labels_from(msoas, "TfL bus sequences, July 2018"),
+        kind="tfl",
+        family="network",
+    )
     steps.update()
     steps.set_postfix_str("London maps")
     p = london.patterns
@@ -341,8 +411,9 @@ def _demo(args: argparse.Namespace) -> int:
     tracts = load_areas(datasets.get_path("hillsborough_tracts"), datasets.get_path("usaleep"), "usaleep")
     steps.update()
     steps.set_postfix_str("Tampa's HART network")
-    tampa = pipeline.run(datasets.get_path("hart_gtfs"), tracts, labels=pipeline.labels_from(tracts, "HART GTFS 2018"),
-                         family="network")
+    tampa = pipeline.run(
+        datasets.get_path("hart_gtfs"), tracts, labels=pipeline.labels_from(tracts, "HART GTFS 2018"), family="network"
+    )
     steps.update()
     tampa_files = write_outputs(tampa, out / "tampa", areas=tracts, progress=True)
     steps.update()
@@ -419,8 +490,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_BAD_INPUT
         except (Interrupted, KeyboardInterrupt) as exc:
             signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
-            print(f"gradient: stopped by {signal.Signals(signum).name}; nothing was left half-written",
-                  file=sys.stderr)
+            print(f"gradient: stopped by {signal.Signals(signum).name}; nothing was left half-written", file=sys.stderr)
             return 128 + int(signum)
 
 

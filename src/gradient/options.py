@@ -67,8 +67,16 @@ SCALE_REFERENCES = ("areas", "table")
 a number is the third kind."""
 
 
-def _opt(default: Any, flag: str, help: str, *, metavar: str | None = None, choices: tuple | None = None,
-         commands: tuple[str, ...] = ("run", "batch"), **extra: Any) -> Any:
+def _opt(
+    default: Any,
+    flag: str,
+    help: str,
+    *,
+    metavar: str | None = None,
+    choices: tuple | None = None,
+    commands: tuple[str, ...] = ("run", "batch"),
+    **extra: Any,
+) -> Any:
     """A dataclass field carrying what the command line needs to offer it."""
     meta = {"flag": flag, "help": help, "metavar": metavar, "choices": choices, "commands": commands, **extra}
     if isinstance(default, (list, dict, set)):
@@ -141,27 +149,44 @@ class Options:
 
     method: str = _opt("point", "--method", "how stops take their areas", choices=METHODS)
     radius_m: float = _opt(RADIUS_M, "--radius-m", "buffer radius, metres", metavar="M")
-    network: Any = _opt(None, "--network", "street network(s), osmnx GraphML or OSM XML: walking catchments "
-                        "for --method network, street-following lines where a pattern has no geometry",
-                        metavar="FILE", nargs="+", path=True)
+    network: Any = _opt(
+        None,
+        "--network",
+        "street network(s), osmnx GraphML or OSM XML: walking catchments "
+        "for --method network, street-following lines where a pattern has no geometry",
+        metavar="FILE",
+        nargs="+",
+        path=True,
+    )
     walk_m: float = _opt(WALK_M, "--walk-m", "walk along the streets for --method network, metres", metavar="W")
     alpha: float = _opt(ALPHA, "--alpha", "significance level; intervals are 1 - alpha", metavar="A")
     correction: str = _opt("holm", "--correction", "correction of the stop-to-stop tests", choices=CORRECTIONS)
     family: str = _opt("pattern", "--family", "over what intervals and corrections hold", choices=FAMILIES)
-    stretch_k: int = _opt(STRETCH_K, "--stretch-k", "longest stretch (stops) searched for the steepest fall",
-                          metavar="K")
+    stretch_k: int = _opt(
+        STRETCH_K, "--stretch-k", "longest stretch (stops) searched for the steepest fall", metavar="K"
+    )
     draws: int = _opt(DRAWS, "--draws", "simulated draws behind simultaneous intervals", metavar="N")
-    routes: tuple[str, ...] | None = _opt(None, "--route", "route names or ids (default all)", metavar="NAME",
-                                          nargs="+")
-    all_patterns: bool = _opt(False, "--all-patterns", "every distinct pattern, not only the main ones",
-                              action="store_true")
+    routes: tuple[str, ...] | None = _opt(
+        None, "--route", "route names or ids (default all)", metavar="NAME", nargs="+"
+    )
+    all_patterns: bool = _opt(
+        False, "--all-patterns", "every distinct pattern, not only the main ones", action="store_true"
+    )
     engine: str = _opt("pyarrow", "--engine", "GTFS reader", choices=ENGINES)
     maps: int = _opt(5, "--maps", "maps and profiles for the N top-ranked routes", metavar="N", batch_default=0)
-    scale_reference: Any = _opt("areas", "--scale-reference", "centre of the maps' colour scale: 'areas' (median "
-                                "of the areas served), 'table' (median of the whole table) or a number of years",
-                                metavar="REF")
-    embed_base_url: str | None = _opt(None, "--embed-base-url", "address the maps will be published under; the "
-                                      "iframe snippets point there", metavar="URL")
+    scale_reference: Any = _opt(
+        "areas",
+        "--scale-reference",
+        "centre of the maps' colour scale: 'areas' (median "
+        "of the areas served), 'table' (median of the whole table) or a number of years",
+        metavar="REF",
+    )
+    embed_base_url: str | None = _opt(
+        None,
+        "--embed-base-url",
+        "address the maps will be published under; the iframe snippets point there",
+        metavar="URL",
+    )
 
     def __post_init__(self) -> None:
         self._choose("method", METHODS)
@@ -171,8 +196,9 @@ class Options:
         self._positive("radius_m", "metres, e.g. 200")
         self._positive("walk_m", "metres, e.g. 400")
         if not _is_number(self.alpha) or not 0 < self.alpha < 1:
-            raise OptionError(f"alpha={self.alpha!r} must be a number between 0 and 1 (exclusive), e.g. 0.05",
-                              param="alpha")
+            raise OptionError(
+                f"alpha={self.alpha!r} must be a number between 0 and 1 (exclusive), e.g. 0.05", param="alpha"
+            )
         self._whole("stretch_k", 1, "e.g. 5")
         self._whole("draws", 200, "e.g. 2000")
         self._whole("maps", 0, "e.g. 5 (0 for none)")
@@ -186,8 +212,9 @@ class Options:
         elif isinstance(self.network, list):
             object.__setattr__(self, "network", tuple(self.network))
         if self.method == "network" and self.network is None:
-            raise OptionError("method='network' needs a street network: give network=FILE (GraphML or OSM XML)",
-                              param="network")
+            raise OptionError(
+                "method='network' needs a street network: give network=FILE (GraphML or OSM XML)", param="network"
+            )
 
     def _scale_reference(self) -> None:
         value = self.scale_reference
@@ -197,8 +224,11 @@ class Options:
             except ValueError:
                 value = None
         if value is None or not (isinstance(value, str) or _is_number(value)):
-            raise OptionError(f"scale_reference={self.scale_reference!r} is not one of {', '.join(SCALE_REFERENCES)} "
-                              "or a number of years, e.g. 80", param="scale_reference")
+            raise OptionError(
+                f"scale_reference={self.scale_reference!r} is not one of {', '.join(SCALE_REFERENCES)} "
+                "or a number of years, e.g. 80",
+                param="scale_reference",
+            )
         object.__setattr__(self, "scale_reference", value if isinstance(value, str) else float(value))
 
     def _embed_base_url(self) -> None:
@@ -224,8 +254,9 @@ class Options:
         """A copy with some options changed (checked like a new one)."""
         unknown = sorted(set(changes) - {f.name for f in fields(self)})
         if unknown:
-            raise OptionError(f"unknown option(s) {', '.join(unknown)}; options are {', '.join(option_names())}",
-                              param=unknown[0])
+            raise OptionError(
+                f"unknown option(s) {', '.join(unknown)}; options are {', '.join(option_names())}", param=unknown[0]
+            )
         return replace(self, **changes)
 
     @property
@@ -260,10 +291,16 @@ def check_base_url(url: Any, param: str = "embed_base_url") -> str:
     from urllib.parse import urlsplit
 
     parts = urlsplit(url) if isinstance(url, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or any(
-            c.isspace() or c in "\"'<>`" for c in url):
-        raise OptionError(f"{param}={url!r} must be an http:// or https:// address, e.g. "
-                          "https://example.org/graphics/buses", param=param)
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.netloc
+        or any(c.isspace() or c in "\"'<>`" for c in url)
+    ):
+        raise OptionError(
+            f"{param}={url!r} must be an http:// or https:// address, e.g. https://example.org/graphics/buses",
+            param=param,
+        )
     return url.rstrip("/")
 
 

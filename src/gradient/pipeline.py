@@ -93,8 +93,9 @@ class Result:
         if pattern_id is None:
             return table.iloc[0]
         if pattern_id not in table.index:
-            raise InputError(f"no pattern {pattern_id!r} (patterns include {', '.join(table.index[:5])})",
-                             param="pattern_id")
+            raise InputError(
+                f"no pattern {pattern_id!r} (patterns include {', '.join(table.index[:5])})", param="pattern_id"
+            )
         return table.loc[pattern_id]
 
     def stops_of(self, pattern_id: str) -> pd.DataFrame:
@@ -125,8 +126,13 @@ def select_routes(patterns: gpd.GeoDataFrame, routes: Sequence[str] | None, path
 def labels_from(areas: gpd.GeoDataFrame, feed: str = "") -> Labels:
     """Labels from the ``attrs`` that :func:`gradient.areas.load.load_areas` sets."""
     attrs = areas.attrs
-    return Labels(attrs.get("source", ""), attrs.get("period", ""), attrs.get("sex", ""), feed,
-                  attrs.get("context_name", "") if "context" in areas else "")
+    return Labels(
+        attrs.get("source", ""),
+        attrs.get("period", ""),
+        attrs.get("sex", ""),
+        feed,
+        attrs.get("context_name", "") if "context" in areas else "",
+    )
 
 
 def _network(options: Options):
@@ -176,24 +182,32 @@ def run_patterns(
         from .assign.streets import street_geometry
 
         patterns, pattern_stops = street_geometry(patterns, pattern_stops, network)
-    assignment, weights = assign(pattern_stops, areas, method=options.method, radius_m=options.radius_m,
-                                 return_weights=True, network=network, walk_m=options.walk_m)
+    assignment, weights = assign(
+        pattern_stops,
+        areas,
+        method=options.method,
+        radius_m=options.radius_m,
+        return_weights=True,
+        network=network,
+        walk_m=options.walk_m,
+    )
     eb = shrink(areas)
     doubt = doubtful_areas(areas, eb, used=pd.Index(weights["area_id"].unique()))
     by_id = areas.drop_duplicates("area_id").set_index("area_id")
     names = by_id["area_name"] if "area_name" in by_id else None
     area_context = by_id["context"] if "context" in by_id else None
     context = context_at_stops(weights, area_context) if area_context is not None else None
-    stops = stop_table(patterns, pattern_stops, assignment, weights, options, eb=eb, doubt=doubt, area_names=names,
-                       context=context)
-    table = pattern_table(patterns, stops, weights, options, labels, eb=eb, area_names=names,
-                          area_context=area_context)
+    stops = stop_table(
+        patterns, pattern_stops, assignment, weights, options, eb=eb, doubt=doubt, area_names=names, context=context
+    )
+    table = pattern_table(patterns, stops, weights, options, labels, eb=eb, area_names=names, area_context=area_context)
     geometry = gpd.GeoDataFrame(patterns[["pattern_id", "geometry_source", "geometry"]], crs=patterns.crs)
     return Result(stops=stops, patterns=table, geometry=geometry, labels=labels, weights=weights, options=options)
 
 
-def read_source(source: str | Path, *, route_lines: str | Path | None = None, options: Options | None = None,
-                kind: str = "auto") -> tuple[gpd.GeoDataFrame, pd.DataFrame, str]:
+def read_source(
+    source: str | Path, *, route_lines: str | Path | None = None, options: Options | None = None, kind: str = "auto"
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, str]:
     """Stop patterns of a GTFS feed or of TfL's bus sequences, and a name for the source.
 
     Parameters
@@ -226,8 +240,9 @@ def read_source(source: str | Path, *, route_lines: str | Path | None = None, op
         from .sources.gtfs import read_feed, stop_patterns
 
         if route_lines is not None:
-            raise InputError("route_lines= is for TfL's bus sequences; a GTFS feed has its own shapes",
-                             param="route_lines")
+            raise InputError(
+                "route_lines= is for TfL's bus sequences; a GTFS feed has its own shapes", param="route_lines"
+            )
         feed = read_feed(path, engine=options.engine)
         patterns, stops = stop_patterns(feed, all_patterns=options.all_patterns, path=path, routes=options.routes)
         name = feed.agency_name or path.name

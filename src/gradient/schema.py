@@ -237,6 +237,7 @@ def file_stems(ids: Sequence[str], max_len: int = 60) -> dict[str, str]:
     >>> file_stems(["8-0-1", "N1 Night/Express-0-1"])
     {'8-0-1': '8-0-1', 'N1 Night/Express-0-1': 'N1_Night_Express-0-1-7385d632'}
     """
+
     def hashed(text: str) -> str:
         return f"{safe_name(text, max_len - 9)}-{hashlib.sha1(text.encode('utf-8')).hexdigest()[:8]}"
 

@@ -34,7 +34,8 @@ def settle_crs(gdf: gpd.GeoDataFrame, given: CRS | None, crs: str | None, path: 
         raise AreasError(
             f"declares the CRS {gdf.crs.to_string()}, but crs={crs!r} was given; give none (the file's is used) "
             "or fix the file",
-            path, param="crs",
+            path,
+            param="crs",
         )
     if gdf.crs is None:
         if given is not None:

@@ -20,5 +20,6 @@ def crs_of(crs: str | None, param: str) -> CRS | None:
     try:
         return CRS.from_user_input(crs)
     except (CRSError, TypeError, ValueError) as exc:
-        raise AreasError(f"{param}={crs!r} is not a CRS pyproj knows ({exc}); give e.g. EPSG:27700 or EPSG:4326",
-                         param=param) from exc
+        raise AreasError(
+            f"{param}={crs!r} is not a CRS pyproj knows ({exc}); give e.g. EPSG:27700 or EPSG:4326", param=param
+        ) from exc

@@ -195,8 +195,9 @@ def say_lost_values(out: pd.DataFrame, matched: set, suppressed: Sequence[str], 
         )
     if len(lost):
         n_marked = int(lost.isin(set(suppressed)).sum())
-        why = ", ".join(f"{n} {what}" for n, what in ((n_marked, "suppressed by a marker"),
-                                                      (len(lost) - n_marked, "blank")) if n)
+        why = ", ".join(
+            f"{n} {what}" for n, what in ((n_marked, "suppressed by a marker"), (len(lost) - n_marked, "blank")) if n
+        )
         warnings.warn(
             f"{len(lost)} of {len(out)} areas in {boundaries_path or 'the boundaries'} have a row in "
             f"{table_path or 'the table'} but no value ({why}) and stay missing (e.g. {', '.join(sorted(lost)[:3])})",

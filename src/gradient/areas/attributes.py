@@ -37,8 +37,15 @@ def pad_like(ids: pd.Series, like: pd.Series) -> pd.Series:
     return ids.where(~digits, ids.str.zfill(width))
 
 
-def read_area_values(path: str | Path, id_col: str, value_col: str, *, numeric: bool = True,
-                     encoding: str | None = None, what: str = "table") -> pd.DataFrame:
+def read_area_values(
+    path: str | Path,
+    id_col: str,
+    value_col: str,
+    *,
+    numeric: bool = True,
+    encoding: str | None = None,
+    what: str = "table",
+) -> pd.DataFrame:
     """One value per area id from a published table.
 
     Parameters
@@ -71,17 +78,24 @@ def read_area_values(path: str | Path, id_col: str, value_col: str, *, numeric: 
     raw, _ = _tables.read_table(path, [id_col, value_col], id_col=id_col, value_col=value_col, encoding=encoding)
     missing = [c for c in (id_col, value_col) if c not in raw.columns]
     if missing:
-        raise AreasError(f"no column(s) {', '.join(map(repr, missing))} (columns: {', '.join(map(str, raw.columns))})",
-                         path)
+        raise AreasError(
+            f"no column(s) {', '.join(map(repr, missing))} (columns: {', '.join(map(str, raw.columns))})", path
+        )
     ids = raw[id_col].astype("string").str.strip().replace("", pd.NA)
     if numeric:
         values, markers, _ = _tables.numbers(raw[value_col], value_col, path)
         if markers:
-            warnings.warn(f"{path}: {sum(markers.values())} values in {value_col!r} are suppression markers; "
-                          "read as missing", GradientWarning, stacklevel=3)
+            warnings.warn(
+                f"{path}: {sum(markers.values())} values in {value_col!r} are suppression markers; read as missing",
+                GradientWarning,
+                stacklevel=3,
+            )
     else:
-        values = raw[value_col].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
-                                    else str(v).strip() or None).astype("string")
+        values = (
+            raw[value_col]
+            .map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip() or None)
+            .astype("string")
+        )
     out = pd.DataFrame({"area_id": ids, "value": values}).dropna(subset=["area_id"])
     return _once(out, id_col, value_col, path)
 
@@ -97,11 +111,17 @@ def _once(out: pd.DataFrame, id_col: str, value_col: str, path: Path) -> pd.Data
     if conflict.any():
         first = distinct.loc[conflict, "area_id"].iloc[0]
         a, b = (str(v) for v in distinct.loc[distinct["area_id"] == first, "value"].iloc[:2])
-        raise AreasError(f"area id {first} appears more than once in {id_col!r} with different values ({a} and {b} "
-                         f"in {value_col!r}); which is meant cannot be told", path)
+        raise AreasError(
+            f"area id {first} appears more than once in {id_col!r} with different values ({a} and {b} "
+            f"in {value_col!r}); which is meant cannot be told",
+            path,
+        )
     n = out.loc[repeated, "area_id"].nunique()
-    warnings.warn(f"{path}: {n} area id(s) appear more than once in {id_col!r} with identical values; each is kept "
-                  "once", GradientWarning, stacklevel=4)
+    warnings.warn(
+        f"{path}: {n} area id(s) appear more than once in {id_col!r} with identical values; each is kept once",
+        GradientWarning,
+        stacklevel=4,
+    )
     return out.drop_duplicates().reset_index(drop=True)
 
 
@@ -110,20 +130,25 @@ def join_values(areas, values: pd.DataFrame, column: str, path, what: str):
     v = values.assign(area_id=pad_like(values["area_id"], areas["area_id"])).set_index("area_id")["value"]
     matched = areas["area_id"].isin(v.index)
     if not matched.any():
-        raise AreasError(f"no area id of the {what} matches the areas (areas look like "
-                         f"{sorted(areas['area_id'].dropna())[:2]}, the table like {sorted(v.index)[:2]}); check its "
-                         "id column", path)
+        raise AreasError(
+            f"no area id of the {what} matches the areas (areas look like "
+            f"{sorted(areas['area_id'].dropna())[:2]}, the table like {sorted(v.index)[:2]}); check its "
+            "id column",
+            path,
+        )
     out = areas.copy()
     out[column] = v.reindex(out["area_id"]).to_numpy()
     lost = int((~matched | out[column].isna()).sum())
     if lost:
-        warnings.warn(f"{lost} of {len(out)} areas have no value in the {what} {path} and stay missing there",
-                      GradientWarning, stacklevel=3)
+        warnings.warn(
+            f"{lost} of {len(out)} areas have no value in the {what} {path} and stay missing there",
+            GradientWarning,
+            stacklevel=3,
+        )
     return out
 
 
-def add_names(areas, table: str | Path, id_col: str, name_col: str, *, encoding: str | None = None,
-              source: str = ""):
+def add_names(areas, table: str | Path, id_col: str, name_col: str, *, encoding: str | None = None, source: str = ""):
     """The areas with ``area_name``: a name readers know for each, instead of a code.
 
     For example the House of Commons Library's MSOA names; maps and sentences show them.
@@ -156,8 +181,15 @@ CENSUS_TRACT_COLUMNS = ("STATEFP", "COUNTYFP", "TRACTCE", "POPULATION")
 """The US Census Bureau's centres-of-population files: the tract GEOID is the first three joined."""
 
 
-def add_population(areas, table: str | Path, id_col: str | None = None, pop_col: str | None = None, *,
-                   encoding: str | None = None, source: str = ""):
+def add_population(
+    areas,
+    table: str | Path,
+    id_col: str | None = None,
+    pop_col: str | None = None,
+    *,
+    encoding: str | None = None,
+    source: str = "",
+):
     """The areas with ``population``, so that catchments weight areas by where people live.
 
     Parameters
@@ -186,15 +218,22 @@ def add_population(areas, table: str | Path, id_col: str | None = None, pop_col:
             raise AreasError("no such population table", path)
         head = pd.read_csv(path, nrows=0, dtype=str, encoding="utf-8-sig")
         if not set(CENSUS_TRACT_COLUMNS) <= set(head.columns):
-            raise AreasError("name the population table's id and population columns (population_id=, "
-                             f"population_col=); its columns are {', '.join(head.columns)}", path,
-                             param="population_col")
+            raise AreasError(
+                "name the population table's id and population columns (population_id=, "
+                f"population_col=); its columns are {', '.join(head.columns)}",
+                path,
+                param="population_col",
+            )
         try:  # pyarrow's parser, several times faster on these national files; pandas' for anything it refuses
             raw = pd.read_csv(path, dtype=str, engine="pyarrow")
         except (ValueError, pd.errors.ParserError, UnicodeDecodeError):
             raw = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
-        values = pd.DataFrame({"area_id": (raw["STATEFP"] + raw["COUNTYFP"] + raw["TRACTCE"]).astype("string"),
-                               "value": _tables.numbers(raw["POPULATION"], "POPULATION", path)[0]})
+        values = pd.DataFrame(
+            {
+                "area_id": (raw["STATEFP"] + raw["COUNTYFP"] + raw["TRACTCE"]).astype("string"),
+                "value": _tables.numbers(raw["POPULATION"], "POPULATION", path)[0],
+            }
+        )
         values = _once(values, "GEOID", "POPULATION", path)
     else:
         values = read_area_values(table, id_col, pop_col, encoding=encoding, what="population table")
@@ -205,8 +244,7 @@ def add_population(areas, table: str | Path, id_col: str | None = None, pop_col:
     return out
 
 
-def add_context(areas, table: str | Path, id_col: str, value_col: str, name: str = "", *,
-                encoding: str | None = None):
+def add_context(areas, table: str | Path, id_col: str, value_col: str, name: str = "", *, encoding: str | None = None):
     """The areas with ``context``: a second measure beside life expectancy (e.g. deprivation).
 
     Parameters

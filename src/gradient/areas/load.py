@@ -106,12 +106,13 @@ def read_boundaries(
                 path,
             )
     if id_col not in gdf.columns:
-        raise AreasError(
-            f"no column {id_col!r} (columns: {', '.join(map(str, gdf.columns.drop('geometry')))})", path
-        )
+        raise AreasError(f"no column {id_col!r} (columns: {', '.join(map(str, gdf.columns.drop('geometry')))})", path)
     if name_col is not None and name_col not in gdf.columns:
-        raise AreasError(f"no column {name_col!r} for the area names (columns: "
-                         f"{', '.join(map(str, gdf.columns.drop('geometry')))})", path, param="area_name")
+        raise AreasError(
+            f"no column {name_col!r} for the area names (columns: {', '.join(map(str, gdf.columns.drop('geometry')))})",
+            path,
+            param="area_name",
+        )
     gdf = settle_crs(gdf, given, crs, path)
     geom, empty, invalid = clean_geometries(gdf, path)
     columns = {"area_id": gdf[id_col].astype("string").str.strip().to_numpy()}
@@ -270,20 +271,24 @@ def read_ons_msoa(path: str | Path, sex: str = "persons", le_encoding: str | Non
     path = Path(path)
     if not path.exists():
         raise AreasError("no such life expectancy table", path)
-    raw, info = read_table(path, list(ONS_COLUMNS.values()), id_col=ONS_COLUMNS["id"], value_col=ONS_COLUMNS["le"],
-                           encoding=le_encoding)
+    raw, info = read_table(
+        path, list(ONS_COLUMNS.values()), id_col=ONS_COLUMNS["id"], value_col=ONS_COLUMNS["le"], encoding=le_encoding
+    )
     say_encoding(info, le_encoding, path)
     missing = [c for c in ONS_COLUMNS.values() if c not in raw.columns]
     if missing:
-        raise AreasError(
-            f"not an ONS MSOA life expectancy table: no column(s) {', '.join(map(repr, missing))}", path
-        )
+        raise AreasError(f"not an ONS MSOA life expectancy table: no column(s) {', '.join(map(repr, missing))}", path)
     rows = raw[raw[ONS_COLUMNS["sex"]].astype("string").str.strip() == ONS_SEXES[sex]]
     if rows.empty:
         raise AreasError(f"no rows for Sex {ONS_SEXES[sex]!r}", path)
     table = check_table(
-        rows, ONS_COLUMNS["id"], ONS_COLUMNS["le"], None,
-        (ONS_COLUMNS["low"], ONS_COLUMNS["high"]), ONS_COLUMNS["population"], path,
+        rows,
+        ONS_COLUMNS["id"],
+        ONS_COLUMNS["le"],
+        None,
+        (ONS_COLUMNS["low"], ONS_COLUMNS["high"]),
+        ONS_COLUMNS["population"],
+        path,
     )
     periods = rows[ONS_COLUMNS["period"]].dropna().astype(str).unique()
     table.attrs["period"] = "; ".join(p.replace(" to ", "-") for p in periods)
@@ -421,13 +426,12 @@ def load_areas(
     elif le_format == "csv":
         if not (le_id and le_col):
             raise AreasError("--le-format csv needs --le-id and --le-col", table)
-        le = read_le_table(table, le_id, le_col, se_col=le_se_col, ci_cols=le_ci_cols, pop_col=le_pop_col,
-                           le_encoding=le_encoding)
+        le = read_le_table(
+            table, le_id, le_col, se_col=le_se_col, ci_cols=le_ci_cols, pop_col=le_pop_col, le_encoding=le_encoding
+        )
         le.attrs.update(source=Path(table).name, period="", sex="")
     else:
-        raise AreasError(
-            f"unknown life expectancy format {le_format!r}; choose one of usaleep, ons-msoa, csv", table
-        )
+        raise AreasError(f"unknown life expectancy format {le_format!r}; choose one of usaleep, ons-msoa, csv", table)
     try:
         bounds = read_boundaries(boundaries, area_id, areas_crs, ID_CANDIDATES.get(le_format, []), area_name)
     except AreasError as exc:  # speak of load_areas' parameter, not read_boundaries'
@@ -439,8 +443,9 @@ def load_areas(
     joined = join_areas(bounds, le, boundaries, table)
     known = joined["le"].dropna()
     unit = {"ons-msoa": "MSOAs", "usaleep": "tracts"}.get(le_format, "areas")
-    joined.attrs.update(national_median=float(known.median()),
-                        national_median_label=f"median of the {len(known):,} {unit} in the table")
+    joined.attrs.update(
+        national_median=float(known.median()), national_median_label=f"median of the {len(known):,} {unit} in the table"
+    )
     return _with_bundled(joined, le_format) if bundled else joined
 
 
@@ -453,11 +458,17 @@ def _with_bundled(areas: gpd.GeoDataFrame, le_format: str) -> gpd.GeoDataFrame:
         warnings.simplefilter("ignore", GradientWarning)  # areas of other countries, or new codes
         try:
             if le_format == "ons-msoa" and "area_name" not in areas:
-                return attributes.add_names(areas, datasets.get_path("msoa_names"), "msoa11cd", "msoa11hclnm",
-                                            source="House of Commons Library MSOA Names 1.10")
+                return attributes.add_names(
+                    areas,
+                    datasets.get_path("msoa_names"),
+                    "msoa11cd",
+                    "msoa11hclnm",
+                    source="House of Commons Library MSOA Names 1.10",
+                )
             if le_format == "usaleep" and "population" not in areas:
-                return attributes.add_population(areas, datasets.get_path("us_tract_population"),
-                                                 source="US Census Bureau, 2010 census, by tract")
+                return attributes.add_population(
+                    areas, datasets.get_path("us_tract_population"), source="US Census Bureau, 2010 census, by tract"
+                )
         except (AreasError, datasets.DataSetError):  # codes the bundled table does not know
             log.info("the bundled names or populations do not match these areas")
     return areas

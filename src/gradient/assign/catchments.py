@@ -127,8 +127,13 @@ def assign_point(
         return out
     valued = out[out["le"].notna()]
     weights = pd.DataFrame(
-        {"stop_id": valued["stop_id"], "area_id": valued["area_id"], "weight": 1.0, "area_le": valued["le"],
-         "le_se": valued["le_se"]}
+        {
+            "stop_id": valued["stop_id"],
+            "area_id": valued["area_id"],
+            "weight": 1.0,
+            "area_le": valued["le"],
+            "le_se": valued["le_se"],
+        }
     )
     return out, weights.reset_index(drop=True)
 
@@ -145,7 +150,8 @@ def _weight_mode(weight: str, areas: gpd.GeoDataFrame, plain: str) -> str:
             warnings.warn(
                 f"the areas have no population, so catchments weight areas by {plain} alone (weighting={plain!r} "
                 "in stops.csv); give a population table to weight them by where people live",
-                GradientWarning, stacklevel=3,
+                GradientWarning,
+                stacklevel=3,
             )
         return "population" if has_pop else plain
     if weight not in (plain, "population"):
@@ -250,8 +256,9 @@ def assign_buffer(
     return (out, weights) if return_weights else out
 
 
-def _weighted_mean(pairs: pd.DataFrame, stop_ids: pd.Series, method: str,
-                   weighting: str, plain: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:
+def _weighted_mean(
+    pairs: pd.DataFrame, stop_ids: pd.Series, method: str, weighting: str, plain: str = ""
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-stop weighted means from ``pairs`` (``stop`` position, ``area_id``, ``w``, ``le``, ``le_se``).
 
     Returns the assignment (``ASSIGNMENT_COLUMNS``, ``n_areas``, ``method``,
@@ -406,8 +413,9 @@ def assign_network(
             "le_se": areas["le_se"].to_numpy(float)[ai],
         }
     )
-    out, weights = _weighted_mean(pairs, pts["stop_id"], "network",
-                                  "length x population" if weight == "population" else "length", plain="length")
+    out, weights = _weighted_mean(
+        pairs, pts["stop_id"], "network", "length x population" if weight == "population" else "length", plain="length"
+    )
     lost = int((out["area_id"].isna() & snapped).sum())
     if lost:
         warnings.warn(
@@ -426,8 +434,14 @@ def assign_network(
         off = pts[~snapped]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", GradientWarning)  # counted in the warning above
-            b_out, b_weights = assign_buffer(off, areas, radius_m=radius_m, weight=weight if weight ==
-                                             "population" else "area", crs=crs, return_weights=True)
+            b_out, b_weights = assign_buffer(
+                off,
+                areas,
+                radius_m=radius_m,
+                weight=weight if weight == "population" else "area",
+                crs=crs,
+                return_weights=True,
+            )
         out = pd.concat([out[snapped], b_out], ignore_index=True)
         out = out.set_index("stop_id").loc[pts["stop_id"].astype("string")].reset_index()
         weights = pd.concat([weights, b_weights], ignore_index=True)
@@ -498,6 +512,7 @@ def assign(
                 "method='network' needs a street network: give network=GRAPH (gradient.assign.streets.load_network)",
                 param="network",
             )
-        return assign_network(stops, areas, network, walk_m=walk_m, radius_m=radius_m, crs=crs,
-                              return_weights=return_weights)
+        return assign_network(
+            stops, areas, network, walk_m=walk_m, radius_m=radius_m, crs=crs, return_weights=return_weights
+        )
     raise OptionError(f"method={method!r} is not one of {', '.join(METHODS)}", param="method")

@@ -112,8 +112,9 @@ def keeps_way(tags: dict, network_type: str) -> bool:
 
 def _check_type(network_type: str) -> None:
     if network_type not in NETWORK_TYPES:
-        raise OptionError(f"network_type={network_type!r} is not one of {', '.join(NETWORK_TYPES)}",
-                          param="network_type")
+        raise OptionError(
+            f"network_type={network_type!r} is not one of {', '.join(NETWORK_TYPES)}", param="network_type"
+        )
 
 
 def _read_xml(path: Path, network_type: str) -> nx.MultiDiGraph:
@@ -216,8 +217,9 @@ def load_network(
         return graphs[0]
     crss = {CRS.from_user_input(G.graph["crs"]) for G in graphs}
     if len(crss) > 1:
-        raise NetworkError(f"the files' graphs are in different CRSs ({', '.join(c.to_string() for c in crss)})",
-                           paths[0])
+        raise NetworkError(
+            f"the files' graphs are in different CRSs ({', '.join(c.to_string() for c in crss)})", paths[0]
+        )
     joined = nx.compose_all(graphs)
     joined.graph = dict(graphs[0].graph)
     return joined
@@ -391,7 +393,7 @@ def catchment_lengths(
     pieces = _area_pieces(lines, areas, crs)
     frames = []
     for start in range(0, len(s), chunk):
-        batch = s[start:start + chunk]
+        batch = s[start : start + chunk]
         d = dijkstra(matrix, directed=True, indices=n_nodes + batch, limit=walk_m)
         du, dv = d[:, u], d[:, v]
         bi, ei = np.nonzero((du < walk_m) | (dv < walk_m))
@@ -514,9 +516,14 @@ def street_geometry(
     ok = np.flatnonzero((a >= 0) & (b >= 0))
     sources = np.unique(a[ok])
     for start in range(0, len(sources), 128):
-        batch = sources[start:start + 128]
-        d, pred = dijkstra(matrix, directed=True, indices=batch, return_predecessors=True,
-                           limit=MAX_DETOUR * straight[ok].max() + DETOUR_SLACK_M)
+        batch = sources[start : start + 128]
+        d, pred = dijkstra(
+            matrix,
+            directed=True,
+            indices=batch,
+            return_predecessors=True,
+            limit=MAX_DETOUR * straight[ok].max() + DETOUR_SLACK_M,
+        )
         row = pd.Series(np.arange(len(batch)), index=batch)
         for h in ok[np.isin(a[ok], batch)]:
             r = row[a[h]]

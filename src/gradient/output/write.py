@@ -111,8 +111,11 @@ def write_outputs(
 def _write_all(result: Result, out: Path, options: Options, *, tiles, areas, also, progress) -> dict[str, list[Path]]:
     written: dict[str, list[Path]] = {"tables": [], "maps": [], "profiles": []}
     stop_cols = STOPS_CSV_COLUMNS + [c for c in CONTEXT_STOPS_COLUMNS + STOPS_EXTRA_COLUMNS if c in result.stops]
-    pattern_cols = PATTERNS_CSV_COLUMNS + [c for c in CONTEXT_PATTERNS_COLUMNS + PATTERNS_EXTRA_COLUMNS
-                                           + CONTEXT_PATTERNS_EXTRA_COLUMNS if c in result.patterns]
+    pattern_cols = PATTERNS_CSV_COLUMNS + [
+        c
+        for c in CONTEXT_PATTERNS_COLUMNS + PATTERNS_EXTRA_COLUMNS + CONTEXT_PATTERNS_EXTRA_COLUMNS
+        if c in result.patterns
+    ]
     written["tables"].append(write_csv(result.stops[stop_cols], out / "stops.csv"))
     written["tables"].append(write_csv(result.patterns[pattern_cols], out / "patterns.csv"))
     chosen = mapped_patterns(result, options.maps, also)
@@ -135,6 +138,7 @@ def _write_all(result: Result, out: Path, options: Options, *, tiles, areas, als
         phone = charts.profile(result, pid, scale=scale, pyplot=False, portrait=True)
         written["profiles"].append(charts.save_figure(phone, out / "profiles" / f"{name}.portrait.png"))
     if options.maps > 0:
-        written["maps"] += embed.save_embed(netmap.network_map(result, tiles=tiles), out / "maps" / "network.html",
-                                            base_url=url)
+        written["maps"] += embed.save_embed(
+            netmap.network_map(result, tiles=tiles), out / "maps" / "network.html", base_url=url
+        )
     return written

@@ -25,7 +25,7 @@ from ..options import DEFAULT_TILES
 
 REFERENCE_TILES = {
     DEFAULT_TILES: "https://server.arcgisonline.com/ArcGIS/rest/services/Canvas/World_Light_Gray_Reference/"
-                   "MapServer/tile/{z}/{y}/{x}",
+    "MapServer/tile/{z}/{y}/{x}",
 }
 """Basemaps with a separate layer of place names, and that layer's tile URL."""
 
@@ -154,5 +154,13 @@ def add_basemap(m: folium.Map, tiles: str | None) -> None:
         return
     folium.map.CustomPane("gradient-names", z_index=450, pointer_events=False).add_to(m)
     attr = xyz.Esri.WorldGrayCanvas.html_attribution  # the base's own words, so the credit shows once
-    folium.TileLayer(url, attr=attr, name="Place names", overlay=True, control=False, max_native_zoom=16,
-                     max_zoom=19, pane="gradient-names").add_to(m)
+    folium.TileLayer(
+        url,
+        attr=attr,
+        name="Place names",
+        overlay=True,
+        control=False,
+        max_native_zoom=16,
+        max_zoom=19,
+        pane="gradient-names",
+    ).add_to(m)

@@ -52,10 +52,19 @@ def stop_lines(stops: pd.DataFrame, context_name: str = "") -> list[list[str]]:
     doubts = stops["area_doubt"].tolist() if "area_doubt" in stops else [""] * n
     context = stops["context"].to_numpy(float) if "context" in stops else nan
     out = []
-    for i, (name, raw, le, se, delta, dse, area, doubt, dist) in enumerate(zip(
-        stop_names(stops), stops["stop_name"], stops["le"].to_numpy(float), stops["le_se"].to_numpy(float),
-        stops["le_delta"].to_numpy(float), delta_se, area_label(stops), doubts, stops["dist_m"].to_numpy(float),
-    )):
+    for i, (name, raw, le, se, delta, dse, area, doubt, dist) in enumerate(
+        zip(
+            stop_names(stops),
+            stops["stop_name"],
+            stops["le"].to_numpy(float),
+            stops["le_se"].to_numpy(float),
+            stops["le_delta"].to_numpy(float),
+            delta_se,
+            area_label(stops),
+            doubts,
+            stops["dist_m"].to_numpy(float),
+        )
+    ):
         lines = [name, f"Life expectancy: {fmt(le)} years{ci(le, se)}"]
         doubt = doubt_text(doubt, se)
         if doubt:
@@ -128,8 +137,9 @@ def pieces(stops: pd.DataFrame, lines: Lines, colours: list[str]) -> list[dict]:
     return out
 
 
-def area_layer(areas: gpd.GeoDataFrame, lines: Lines, stops: pd.DataFrame, scale: Scale,
-               buffer_m: float, tolerance_m: float) -> dict:
+def area_layer(
+    areas: gpd.GeoDataFrame, lines: Lines, stops: pd.DataFrame, scale: Scale, buffer_m: float, tolerance_m: float
+) -> dict:
     """GeoJSON of the areas within ``buffer_m`` of the route (and those its stops use), simplified.
 
     Each feature's ``lines`` are its name (``area_name`` where present, then its code
@@ -149,13 +159,24 @@ def area_layer(areas: gpd.GeoDataFrame, lines: Lines, stops: pd.DataFrame, scale
     )
     names = area_label(near)
     features = []
-    for geom, name, code, le, se, k in zip(geoms, names, near["area_id"], near["le"].to_numpy(float),
-                                           near["le_se"].to_numpy(float), scale.colours(near["le"])):
+    for geom, name, code, le, se, k in zip(
+        geoms,
+        names,
+        near["area_id"],
+        near["le"].to_numpy(float),
+        near["le_se"].to_numpy(float),
+        scale.colours(near["le"]),
+    ):
         if geom is None or geom.is_empty:
             continue
         text = [name, f"Life expectancy: {fmt(le)} years{ci(le, se)}"]
         if name != str(code):
             text.append(f"Area code: {code}")
-        features.append({"type": "Feature", "geometry": json.loads(shapely.to_geojson(geom)),
-                         "properties": {"k": k, "m": int(not np.isfinite(le)), "lines": text}})
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": json.loads(shapely.to_geojson(geom)),
+                "properties": {"k": k, "m": int(not np.isfinite(le)), "lines": text},
+            }
+        )
     return {"type": "FeatureCollection", "features": features}

@@ -36,12 +36,38 @@ HASHSALT = "gradient"
 
 FORMATS = {".png": "png", ".svg": "svg"}
 
-LANDSCAPE = {"size": (10.0, 6.0), "dpi": 150, "title": 12, "subtitle": 9, "ticks": 7.5, "axis": 10, "legend": 8,
-             "source": 7.5, "note": 8.5, "labels": 14, "name": 28, "ncols": 2, "rotation": 50}
+LANDSCAPE = {
+    "size": (10.0, 6.0),
+    "dpi": 150,
+    "title": 12,
+    "subtitle": 9,
+    "ticks": 7.5,
+    "axis": 10,
+    "legend": 8,
+    "source": 7.5,
+    "note": 8.5,
+    "labels": 14,
+    "name": 28,
+    "ncols": 2,
+    "rotation": 50,
+}
 """The web and print chart: 10 x 6 inches, 1500 x 900 px at 150 dpi."""
 
-PORTRAIT = {"size": (3.6, 4.5), "dpi": 300, "title": 10, "subtitle": 7, "ticks": 6.5, "axis": 7.5, "legend": 6.5,
-            "source": 5.8, "note": 7, "labels": 6, "name": 20, "ncols": 1, "rotation": 55}
+PORTRAIT = {
+    "size": (3.6, 4.5),
+    "dpi": 300,
+    "title": 10,
+    "subtitle": 7,
+    "ticks": 6.5,
+    "axis": 7.5,
+    "legend": 6.5,
+    "source": 5.8,
+    "note": 7,
+    "labels": 6,
+    "name": 20,
+    "ncols": 1,
+    "rotation": 55,
+}
 """The phone chart: 3.6 x 4.5 inches at 300 dpi, 1080 x 1350 px, so its type is twice as large in pixels."""
 
 Panel = Callable[[object, pd.DataFrame], None]
@@ -78,6 +104,7 @@ def wrap(value: object, width: float, max_lines: int = 3, size: float | None = N
     """
     words = plain(value).split(" ")
     if size is None:
+
         def fits(line: str) -> bool:
             return len(line) <= width
     else:
@@ -88,6 +115,7 @@ def wrap(value: object, width: float, max_lines: int = 3, size: float | None = N
 
         def fits(line: str) -> bool:
             return ttp.get_text_width_height_descent(line, prop, ismath=False)[0] <= width * 72
+
     lines: list[str] = []
     for word in words:
         if lines and fits(f"{lines[-1]} {word}"):
@@ -95,7 +123,7 @@ def wrap(value: object, width: float, max_lines: int = 3, size: float | None = N
         else:
             lines.append(word)
     if len(lines) > max_lines:
-        last = " ".join(lines[max_lines - 1:])
+        last = " ".join(lines[max_lines - 1 :])
         while len(last) > 1 and not fits(last + "\u2026"):
             last = last[:-1].rstrip()
         lines = lines[: max_lines - 1] + [last + "\u2026"]
@@ -204,32 +232,66 @@ def profile_chart(
     key.axis("off")
     foot.axis("off")
     if np.isfinite(se).any():
-        ax.fill_between(km, le - Z95 * se, le + Z95 * se, step="mid", color="0.84", linewidth=0,
-                        label="95% interval")
-    ax.step(km, le, where="mid", color="black", linewidth=1.4 if not portrait else 1.0,
-            label="life expectancy at the stop")
+        ax.fill_between(km, le - Z95 * se, le + Z95 * se, step="mid", color="0.84", linewidth=0, label="95% interval")
+    ax.step(
+        km, le, where="mid", color="black", linewidth=1.4 if not portrait else 1.0, label="life expectancy at the stop"
+    )
     doubt = _doubtful(s)
     dot = 3 if not portrait else 2.2
     ax.plot(km[~doubt], le[~doubt], "o", color="black", markersize=dot)
     if doubt.any():
-        ax.plot(km[doubt], le[doubt], "o", markerfacecolor="white", markeredgecolor="black", markersize=dot * 1.8,
-                markeredgewidth=1.0, linestyle="none", label="estimate in doubt (see the map)")
+        ax.plot(
+            km[doubt],
+            le[doubt],
+            "o",
+            markerfacecolor="white",
+            markeredgecolor="black",
+            markersize=dot * 1.8,
+            markeredgewidth=1.0,
+            linestyle="none",
+            label="estimate in doubt (see the map)",
+        )
     missing = ~np.isfinite(le)
     if missing.any():
-        ax.plot(km[missing], np.full(missing.sum(), 0.03), "x", color="0.4", markersize=dot * 1.3, markeredgewidth=1,
-                transform=ax.get_xaxis_transform(), label="stop without an estimate")
+        ax.plot(
+            km[missing],
+            np.full(missing.sum(), 0.03),
+            "x",
+            color="0.4",
+            markersize=dot * 1.3,
+            markeredgewidth=1,
+            transform=ax.get_xaxis_transform(),
+            label="stop without an estimate",
+        )
     if reference is not None and np.isfinite(reference):
-        ax.axhline(reference, color="0.3", linestyle=":", linewidth=1.2,
-                   label=text(f"{fmt(reference)}: {reference_label}" if reference_label else fmt(reference)))
+        ax.axhline(
+            reference,
+            color="0.3",
+            linestyle=":",
+            linewidth=1.2,
+            label=text(f"{fmt(reference)}: {reference_label}" if reference_label else fmt(reference)),
+        )
     st = stretch(s, pattern)
     if st is not None:
         i, j = st.start, st.end
         what = st.note(names)  # the fallback says whether its fall can be told apart from noise
-        ax.plot(km[i: j + 1], le[i: j + 1], linestyle=(0, (3, 1.5)), color="0.15", linewidth=3.2 if not portrait
-                else 2.4, label=what[0].lower() + what[1:])
+        ax.plot(
+            km[i : j + 1],
+            le[i : j + 1],
+            linestyle=(0, (3, 1.5)),
+            color="0.15",
+            linewidth=3.2 if not portrait else 2.4,
+            label=what[0].lower() + what[1:],
+        )
     idx = thin_labels(km, max_labels or look["labels"])
-    ax.set_xticks(km[idx], [text(names[k], look["name"]) for k in idx], rotation=look["rotation"], ha="right",
-                  rotation_mode="anchor", fontsize=look["ticks"])
+    ax.set_xticks(
+        km[idx],
+        [text(names[k], look["name"]) for k in idx],
+        rotation=look["rotation"],
+        ha="right",
+        rotation_mode="anchor",
+        fontsize=look["ticks"],
+    )
     ax.tick_params(axis="y", labelsize=look["ticks"] + 1)
     sec = ax.secondary_xaxis("top")
     sec.set_xlabel("km from the first stop", fontsize=look["ticks"] + 1)
@@ -240,24 +302,49 @@ def profile_chart(
     ax.set_xlim(km[0] - pad, km[-1] + pad)
     if st is not None and (st.cited or (pattern is not None and drop(pattern).supported)):
         # an unsupported fall gets no number on the plot: the legend says it is within the margins of error
-        _label_stretch(ax, km, le, st.start, st.end, st.label if st.cited else f"{fmt(st.change)} years",
-                       look["note"])
+        _label_stretch(ax, km, le, st.start, st.end, st.label if st.cited else f"{fmt(st.change)} years", look["note"])
     for panel, pax in zip(panels, axes[1:-2]):
         pax.sharex(ax)
         panel(pax, s)
     handles, labels = ax.get_legend_handles_labels()
     ncols = look["ncols"]
     labels = [wrap(label, inner / ncols - 3 * look["legend"] / 72, size=look["legend"]) for label in labels]
-    key.legend(handles, labels, loc="upper left", bbox_to_anchor=(0, 1), ncols=ncols, fontsize=look["legend"],
-               frameon=False, borderaxespad=0)
-    fig.suptitle(wrap(title, full, 4 if portrait else 2, size=look["title"], weight="bold"), fontsize=look["title"],
-                 x=0.01, ha="left", fontweight="bold")
+    key.legend(
+        handles,
+        labels,
+        loc="upper left",
+        bbox_to_anchor=(0, 1),
+        ncols=ncols,
+        fontsize=look["legend"],
+        frameon=False,
+        borderaxespad=0,
+    )
+    fig.suptitle(
+        wrap(title, full, 4 if portrait else 2, size=look["title"], weight="bold"),
+        fontsize=look["title"],
+        x=0.01,
+        ha="left",
+        fontweight="bold",
+    )
     if subtitle:
-        ax.set_title(wrap(subtitle, inner, size=look["subtitle"]), fontsize=look["subtitle"], loc="left", color="0.2",
-                     pad=look["ticks"] * 3.4)
+        ax.set_title(
+            wrap(subtitle, inner, size=look["subtitle"]),
+            fontsize=look["subtitle"],
+            loc="left",
+            color="0.2",
+            pad=look["ticks"] * 3.4,
+        )
     if source:
-        foot.text(0, 1, wrap(source, inner, size=look["source"]), fontsize=look["source"], color="0.3", ha="left",
-                  va="top", transform=foot.transAxes)
+        foot.text(
+            0,
+            1,
+            wrap(source, inner, size=look["source"]),
+            fontsize=look["source"],
+            color="0.3",
+            ha="left",
+            va="top",
+            transform=foot.transAxes,
+        )
     return fig
 
 
@@ -265,16 +352,23 @@ def _label_stretch(ax, km: np.ndarray, le: np.ndarray, i: int, j: int, label: st
     """The stretch's label above it (below it near the top), turned inwards near either end of the plot."""
     span = (km[-1] - km[0]) or 1.0
     x = (km[i] + km[j]) / 2
-    part = le[i: j + 1][np.isfinite(le[i: j + 1])]
+    part = le[i : j + 1][np.isfinite(le[i : j + 1])]
     lo, hi = ax.get_ylim()
     top, bottom = (float(part.max()), float(part.min())) if len(part) else (hi, lo)
     above = (top - lo) / ((hi - lo) or 1.0) < 0.8
     where = (x - km[0]) / span
     ha = "left" if where < 0.12 else "right" if where > 0.88 else "center"
-    note = ax.annotate(wrap(label, 1.9, size=size, weight="bold"), xy=(x, top if above else bottom),
-                       xytext=(0, 7 if above else -7), textcoords="offset points", fontsize=size, fontweight="bold",
-                       va="bottom" if above else "top", ha=ha,
-                       bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
+    note = ax.annotate(
+        wrap(label, 1.9, size=size, weight="bold"),
+        xy=(x, top if above else bottom),
+        xytext=(0, 7 if above else -7),
+        textcoords="offset points",
+        fontsize=size,
+        fontweight="bold",
+        va="bottom" if above else "top",
+        ha=ha,
+        bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.85},
+    )
     note.set_in_layout(False)
 
 
@@ -307,8 +401,16 @@ def context_panel(name: str) -> Panel:
     return draw
 
 
-def profile(result, pattern_id: str | None = None, *, scale=None, pyplot: bool = True, portrait: bool = False,
-            areas=None, panels: Sequence[Panel] | None = None) -> Figure:
+def profile(
+    result,
+    pattern_id: str | None = None,
+    *,
+    scale=None,
+    pyplot: bool = True,
+    portrait: bool = False,
+    areas=None,
+    panels: Sequence[Panel] | None = None,
+) -> Figure:
     """:func:`profile_chart` of one pattern of a run, titled, sourced, its sentence's stretch highlighted.
 
     Parameters

@@ -86,8 +86,12 @@ class Scale:
 
     @classmethod
     def around(
-        cls, values: np.ndarray | pd.Series, reference: float | None = None, reference_label: str = "median",
-        coverage: float = 1.0, min_half: float = 1.0,
+        cls,
+        values: np.ndarray | pd.Series,
+        reference: float | None = None,
+        reference_label: str = "median",
+        coverage: float = 1.0,
+        min_half: float = 1.0,
     ) -> Scale:
         """A diverging scale centred on ``reference`` (default the median of ``values``).
 
@@ -108,8 +112,9 @@ class Scale:
             reference = float(np.median(v)) if len(v) else 0.0
         dev = np.abs(v - reference)
         half = max(float(np.quantile(dev, coverage)) if len(v) else 0.0, min_half)
-        return cls(reference - half, reference + half, float(reference), reference_label, "diverging",
-                   bool((dev > half).any()))
+        return cls(
+            reference - half, reference + half, float(reference), reference_label, "diverging", bool((dev > half).any())
+        )
 
     @classmethod
     def upto(cls, values: np.ndarray | pd.Series, label: str = "") -> Scale:
@@ -174,8 +179,13 @@ def areas_scale(stops: pd.DataFrame, label: str = "areas", coverage: float = 0.9
     return Scale.around(used["le"], reference_label=f"median of the {len(used)} {label} served", coverage=coverage)
 
 
-def reference_scale(stops: pd.DataFrame, reference: str | float = "areas", areas: pd.DataFrame | None = None,
-                    label: str = "areas", coverage: float = 0.95) -> Scale:
+def reference_scale(
+    stops: pd.DataFrame,
+    reference: str | float = "areas",
+    areas: pd.DataFrame | None = None,
+    label: str = "areas",
+    coverage: float = 0.95,
+) -> Scale:
     """The diverging scale of every map and chart of a run, centred on a fixed, named reference.
 
     Parameters
@@ -232,8 +242,12 @@ def reference_scale(stops: pd.DataFrame, reference: str | float = "areas", areas
             value = float(np.median(table))
             name = attrs.get("national_median_label") or f"median of all {len(table):,} {label} in the table"
         else:
-            warnings.warn("scale_reference='table' needs the life expectancy table (areas=); the maps use the "
-                          "median of the areas served instead", GradientWarning, stacklevel=2)
+            warnings.warn(
+                "scale_reference='table' needs the life expectancy table (areas=); the maps use the "
+                "median of the areas served instead",
+                GradientWarning,
+                stacklevel=2,
+            )
             return areas_scale(stops, label, coverage)
     else:
         value, name = float(reference), "reference set by the publisher"

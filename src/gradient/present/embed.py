@@ -146,7 +146,7 @@ def iframe_snippet(src: str, title: str, height: int | None = None) -> str:
     <iframe src="8-0-1.html" title="Map: &quot;A&quot; &amp; &lt;B&gt;" width="100%" height="560" \
 style="border:0;display:block;width:100%" loading="lazy" sandbox="allow-scripts allow-popups"></iframe>
     """
-    attrs = (f'src="{esc(src)}" title="{esc(plain(title))}"')
+    attrs = f'src="{esc(src)}" title="{esc(plain(title))}"'
     tail = 'loading="lazy" sandbox="allow-scripts allow-popups"></iframe>'
     if height is not None:
         if isinstance(height, bool) or not isinstance(height, int) or height <= 0:
@@ -178,7 +178,12 @@ def embed_src(name: str, base_url: str | None = None) -> str:
 
 
 def save_embed(
-    m: folium.Map, path: str | Path, *, title: str | None = None, alt: str | None = None, src: str | None = None,
+    m: folium.Map,
+    path: str | Path,
+    *,
+    title: str | None = None,
+    alt: str | None = None,
+    src: str | None = None,
     base_url: str | None = None,
 ) -> list[Path]:
     """Save a map page with its iframe snippet and alt text, each atomically.

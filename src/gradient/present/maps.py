@@ -118,8 +118,15 @@ _ESTIMATES_MARGINS = "the estimates' margins of error"
 """How the alt text names what a difference that cannot be told apart is within."""
 
 
-def describe_route(stops: pd.DataFrame, *, route: str = "", sex: str = "", period: str = "",
-                   source: str = "", pattern: pd.Series | None = None) -> str:
+def describe_route(
+    stops: pd.DataFrame,
+    *,
+    route: str = "",
+    sex: str = "",
+    period: str = "",
+    source: str = "",
+    pattern: pd.Series | None = None,
+) -> str:
     """One plain-text paragraph describing a route map, for alt text and screen readers.
 
     Parameters
@@ -249,25 +256,33 @@ def route_map(
 
 def _ends(stops: pd.DataFrame, names: list[str]) -> list[dict]:
     """The start and end markers and their labels (one label for a loop that ends where it starts)."""
-    at = [[round(float(stops["lat"].iloc[k]), COORD_DECIMALS), round(float(stops["lon"].iloc[k]), COORD_DECIMALS)]
-          for k in (0, -1)]
+    at = [
+        [round(float(stops["lat"].iloc[k]), COORD_DECIMALS), round(float(stops["lon"].iloc[k]), COORD_DECIMALS)]
+        for k in (0, -1)
+    ]
     if len(stops) < 2:
         return [{"kind": "start", "at": at[0], "text": names[0]}]
     if names[0] == names[-1]:  # a loop: one label
-        return [{"kind": "start", "at": at[0], "text": f"{names[0]} (start and end)"},
-                {"kind": "end", "at": at[1], "text": ""}]
+        return [
+            {"kind": "start", "at": at[0], "text": f"{names[0]} (start and end)"},
+            {"kind": "end", "at": at[1], "text": ""},
+        ]
     return [{"kind": "start", "at": at[0], "text": names[0]}, {"kind": "end", "at": at[1], "text": names[-1]}]
 
 
 def _steep(stops: pd.DataFrame, lines: Lines, st: Stretch) -> dict:
     dist = stops["dist_m"].to_numpy(float)
     i, j = st.start, st.end
-    coords = lines.cut(dist[i], dist[j]) or [
-        [float(stops["lat"].iloc[k]), float(stops["lon"].iloc[k])] for k in (i, j)]
+    coords = lines.cut(dist[i], dist[j]) or [[float(stops["lat"].iloc[k]), float(stops["lon"].iloc[k])] for k in (i, j)]
     dlat, dlon = np.ptp(np.asarray(coords), axis=0) * [1.0, np.cos(np.radians(coords[0][0]))]
     across = ["top", "bottom", "right", "left"] if dlon >= dlat else ["right", "left", "top", "bottom"]
-    return {"c": coords, "at": lines.point((dist[i] + dist[j]) / 2), "text": st.label, "cited": st.cited,
-            "sides": across}  # beside the stretch, not along it
+    return {
+        "c": coords,
+        "at": lines.point((dist[i] + dist[j]) / 2),
+        "text": st.label,
+        "cited": st.cited,
+        "sides": across,
+    }  # beside the stretch, not along it
 
 
 def draw_route_map(
@@ -367,20 +382,32 @@ def draw_route_map(
     notes = [missing_key("no estimate"), _ends_key()]
     if st is not None:
         data["steep"] = _steep(stops, lines, st)
-        notes.append(f'<div><span class="gradient-sw" style="border-top:9px solid rgba(0,0,0,.28)"></span>'
-                     f"{esc(st.note(names))}</div>")
+        notes.append(
+            f'<div><span class="gradient-sw" style="border-top:9px solid rgba(0,0,0,.28)"></span>'
+            f"{esc(st.note(names))}</div>"
+        )
     if areas is not None and len(areas):
         data["areas"] = area_layer(areas, lines, stops, scale, areas_buffer_m, tolerance_m)
     ok = np.isfinite(le)
     span = (float(np.nanmin(le)), float(np.nanmax(le))) if ok.any() else None
     if span:
-        notes.insert(0, f'<div><span class="gradient-sw" style="border-top:3px solid #111"></span>'
-                        f"This route: {fmt(span[0])} to {fmt(span[1])} years</div>")
+        notes.insert(
+            0,
+            f'<div><span class="gradient-sw" style="border-top:3px solid #111"></span>'
+            f"This route: {fmt(span[0])} to {fmt(span[1])} years</div>",
+        )
     if scale.palette == "diverging" and scale.reference_label:
         notes.append(f"<div>\u25b2 {fmt(scale.reference)}: {esc(plain(scale.reference_label))}</div>")
     centre = [float(stops["lat"].mean()), float(stops["lon"].mean())]
-    m = Map(location=centre, zoom_start=12, tiles=tiles, control_scale=False, zoom_snap=0.25, font_size="12px",
-            scroll_wheel_zoom=False)
+    m = Map(
+        location=centre,
+        zoom_start=12,
+        tiles=tiles,
+        control_scale=False,
+        zoom_snap=0.25,
+        font_size="12px",
+        scroll_wheel_zoom=False,
+    )
     add_basemap(m, tiles)
     _RouteLayer(data).add_to(m)
     legend = scale_html(scale, units_text("Life expectancy at birth, years", sex, period), span, "this route")
@@ -391,6 +418,8 @@ def draw_route_map(
 
 def _ends_key() -> str:
     """Legend line for the start and end markers."""
-    ring = ('<span class="gradient-sw" style="width:10px;height:10px;border-radius:50%;border:2.5px solid #1a1a1a;'
-            'box-sizing:border-box;background:{}"></span>')
+    ring = (
+        '<span class="gradient-sw" style="width:10px;height:10px;border-radius:50%;border:2.5px solid #1a1a1a;'
+        'box-sizing:border-box;background:{}"></span>'
+    )
     return f"<div>{ring.format('#fff')}start {ring.format('#1a1a1a')}end</div>"

@@ -101,7 +101,7 @@ def encode(geoms: np.ndarray, crs, tolerance_m: float) -> list[str]:
     bounds = np.searchsorted(index, np.arange(len(geoms) + 1))
     out: list[str] = []
     for k in range(len(geoms)):
-        pts = ints[bounds[k]:bounds[k + 1]]
+        pts = ints[bounds[k] : bounds[k + 1]]
         if len(pts):
             pts = np.vstack([pts[:1], np.diff(pts, axis=0)])
         out.append(_polyline(pts.ravel()))
@@ -138,16 +138,20 @@ def _range_words(row: pd.Series) -> str:
 def _tooltip(row: pd.Series) -> list[str]:
     lines = [towards(row), f"{display_name(row['first_stop'])} to {display_name(row['last_stop'])}"]
     if np.isfinite(row["le_range"]):
-        lines.append(f"Life expectancy {fmt(row['le_min'])} to {fmt(row['le_max'])} years "
-                     f"(range {fmt(row['le_range'])}{_range_words(row)})")
+        lines.append(
+            f"Life expectancy {fmt(row['le_min'])} to {fmt(row['le_max'])} years "
+            f"(range {fmt(row['le_range'])}{_range_words(row)})"
+        )
     else:
         lines.append("No life expectancy estimate along this route")
     label = row.get("story_label")
     if isinstance(label, str) and label:
         lines.append(f"Highlighted in its story: {plain(label)}")
     elif np.isfinite(row["max_drop"]) and row["max_drop"] > 0:
-        lines.append(f"Biggest stop-to-stop fall {fmt(row['max_drop'])} years{drop_words(row)}: "
-                     f"{display_name(row['max_drop_from'])} to {display_name(row['max_drop_to'])}")
+        lines.append(
+            f"Biggest stop-to-stop fall {fmt(row['max_drop'])} years{drop_words(row)}: "
+            f"{display_name(row['max_drop_from'])} to {display_name(row['max_drop_to'])}"
+        )
     if np.isfinite(row["slope_per_km"]):
         ci = ""
         if np.isfinite(row["slope_ci_low"]):
@@ -300,8 +304,11 @@ def describe_network(patterns: pd.DataFrame, value: str, *, sex: str = "", perio
     text = [f"Map of {len(patterns)} routes, each coloured by its {what}."]
     top = patterns.dropna(subset=[value]).sort_values(value, ascending=False, kind="stable").head(3)
     if len(top):
-        parts = [f"{route_label(r).lower()} from {display_name(r['first_stop'])} to {display_name(r['last_stop'])} "
-                 f"({fmt(r[value], '.2f' if value == 'slope_per_km' else '.1f')})" for _, r in top.iterrows()]
+        parts = [
+            f"{route_label(r).lower()} from {display_name(r['first_stop'])} to {display_name(r['last_stop'])} "
+            f"({fmt(r[value], '.2f' if value == 'slope_per_km' else '.1f')})"
+            for _, r in top.iterrows()
+        ]
         text.append("The highest values are on " + "; ".join(parts) + ".")
     if source:
         text.append(plain(source).rstrip(".") + ".")
@@ -312,9 +319,14 @@ def network_map(result, value: str = "le_range", *, tiles: str | None = DEFAULT_
     """:func:`draw_network_map` of every route of a run, sourced."""
     labels = result.labels
     return draw_network_map(
-        result.patterns, result.geometry, value=value,
+        result.patterns,
+        result.geometry,
+        value=value,
         title=title or VALUES[value].split(",")[0].replace("the route", "each route"),
-        source=labels.source_line, period=labels.period, sex=labels.sex, tiles=tiles,
+        source=labels.source_line,
+        period=labels.period,
+        sex=labels.sex,
+        tiles=tiles,
     )
 
 
@@ -327,8 +339,7 @@ def _scale(values: np.ndarray, value: str) -> tuple[Scale, np.ndarray]:
     scale = Scale.upto(values)
     if np.isfinite(values).sum() >= 4:
         knee = float(np.nanquantile(values, KNEE))
-        scale = Scale(scale.vmin, scale.vmax, 0.0, scale.reference_label, "emphasis",
-                      knee=float(scale.position(knee)))
+        scale = Scale(scale.vmin, scale.vmax, 0.0, scale.reference_label, "emphasis", knee=float(scale.position(knee)))
     return scale, scale.strength(values)
 
 
@@ -385,8 +396,9 @@ def draw_network_map(
     geo = geometry.dropna(subset=["geometry"]).drop_duplicates("pattern_id").set_index("pattern_id").geometry
     table = one_per_route(patterns[patterns["pattern_id"].isin(geo.index)], value)
     example = display_name(table["route_name"].iloc[0]) if len(table) else ""
-    table = table.sort_values(value, key=(lambda v: v.abs()) if value == "slope_per_km" else None,
-                              na_position="first", kind="stable").reset_index(drop=True)
+    table = table.sort_values(
+        value, key=(lambda v: v.abs()) if value == "slope_per_km" else None, na_position="first", kind="stable"
+    ).reset_index(drop=True)
     values = table[value].to_numpy(float)
     units = units_text(VALUES[value], sex, period)
     scale, strength = _scale(values, value)
@@ -400,24 +412,49 @@ def draw_network_map(
         "example": example,
         "names": sorted({display_name(r) for r in table["route_name"]}, key=_natural),
         "p": [
-            {"g": g, "k": k, "w": round(0.8 + 3.4 * float(s), 1) if np.isfinite(s) else 0.8,
-             "o": round(0.5 + 0.5 * float(s), 2) if np.isfinite(s) else 0.5, "m": int(k == MISSING_COLOUR),
-             "r": display_name(row["route_name"]), "t": _tooltip(row)}
+            {
+                "g": g,
+                "k": k,
+                "w": round(0.8 + 3.4 * float(s), 1) if np.isfinite(s) else 0.8,
+                "o": round(0.5 + 0.5 * float(s), 2) if np.isfinite(s) else 0.5,
+                "m": int(k == MISSING_COLOUR),
+                "r": display_name(row["route_name"]),
+                "t": _tooltip(row),
+            }
             for g, k, s, (_, row) in zip(encode(lines, crs, tolerance_m), colours, strength, table.iterrows())
         ],
     }
     centre = [float(np.mean(pts[:, 1])), float(np.mean(pts[:, 0]))] if len(pts) else [0.0, 0.0]
-    m = Map(location=centre, zoom_start=11, tiles=tiles, control_scale=False, zoom_snap=0.25, font_size="12px",
-            scroll_wheel_zoom=False)
+    m = Map(
+        location=centre,
+        zoom_start=11,
+        tiles=tiles,
+        control_scale=False,
+        zoom_snap=0.25,
+        font_size="12px",
+        scroll_wheel_zoom=False,
+    )
     add_basemap(m, tiles)
     _NetworkLayer(data).add_to(m)
     faint = ""
     if scale.knee > 0:
-        faint = (f"<div>Grey: the {100 * KNEE:.0f}% of routes below {fmt(float(np.nanquantile(values, KNEE)))}; "
-                 "the darker and wider, the larger.</div>")
-    notes = (missing_key("no estimate") + faint + "<div>One line per route, in its direction with the larger "
-             "value. Hover over or tap a route for its name and figures.</div>")
+        faint = (
+            f"<div>Grey: the {100 * KNEE:.0f}% of routes below {fmt(float(np.nanquantile(values, KNEE)))}; "
+            "the darker and wider, the larger.</div>"
+        )
+    notes = (
+        missing_key("no estimate") + faint + "<div>One line per route, in its direction with the larger "
+        "value. Hover over or tap a route for its name and figures.</div>"
+    )
     description = describe_network(table, value, sex=sex, period=period, source=source)
-    add_page(m, title=title, legend=scale_html(scale, units), notes=notes, source=source, description=description,
-             header=SEARCH_HTML if search else "", css=SEARCH_CSS if search else "")
+    add_page(
+        m,
+        title=title,
+        legend=scale_html(scale, units),
+        notes=notes,
+        source=source,
+        description=description,
+        header=SEARCH_HTML if search else "",
+        css=SEARCH_CSS if search else "",
+    )
     return m

@@ -155,8 +155,17 @@ def units_text(what: str, sex: str = "", period: str = "") -> str:
     return what + (f" ({detail})" if detail else "")
 
 
-def add_page(m: folium.Map, *, title: str, legend: str, notes: str, source: str, description: str,
-             header: str = "", css: str = "") -> None:
+def add_page(
+    m: folium.Map,
+    *,
+    title: str,
+    legend: str,
+    notes: str,
+    source: str,
+    description: str,
+    header: str = "",
+    css: str = "",
+) -> None:
     """Put the header (title), footer (legend, notes, source) and description around a map.
 
     ``legend``, ``notes`` and ``header`` (more of the header under the title, e.g. a
@@ -167,8 +176,7 @@ def add_page(m: folium.Map, *, title: str, legend: str, notes: str, source: str,
     root = m.get_root()
     root.header.add_child(Element(f"<style>{PAGE_CSS}{INTERACT_CSS}{css}</style>"), name="gradient_css")
     root.html.add_child(
-        Element(f'<header class="gradient-head"><h1 class="gradient-title">{esc(plain(title))}</h1>{header}'
-                "</header>"),
+        Element(f'<header class="gradient-head"><h1 class="gradient-title">{esc(plain(title))}</h1>{header}</header>'),
         name="gradient_head",
     )
     source_html = f'<div class="gradient-source">{esc(plain(source))}</div>' if source else ""
@@ -179,13 +187,15 @@ def add_page(m: folium.Map, *, title: str, legend: str, notes: str, source: str,
         ),
         name="gradient_foot",
     )
-    root.html.add_child(Element(f'<p id="gradient-desc" class="gradient-sr">{esc(plain(description))}</p>'),
-                        name="gradient_desc")
+    root.html.add_child(
+        Element(f'<p id="gradient-desc" class="gradient-sr">{esc(plain(description))}</p>'), name="gradient_desc"
+    )
     m.title_text = plain(title)
     m.alt_text = plain(description)
 
 
-COMMON_JS = """
+COMMON_JS = (
+    """
             var el = map.getContainer();
             L.control.scale({position: "bottomleft", maxWidth: 90}).addTo(map);
             el.setAttribute("role", "region");
@@ -202,7 +212,10 @@ COMMON_JS = """
                 });
                 return div;
             }
-""" + ENGAGE_JS + LABELS_JS
+"""
+    + ENGAGE_JS
+    + LABELS_JS
+)
 """Script shared by the route and network map layers (needs ``map`` and ``d`` in scope):
 scale bar, accessible name and description of the map region, ``box(lines)`` (the
 tooltip and popup content built with ``textContent``), no scroll trap and permanent

@@ -28,8 +28,12 @@ import shapely
 
 
 def infer_directions(
-    trips: pd.DataFrame, stop_codes: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
-    lon: np.ndarray, lat: np.ndarray,
+    trips: pd.DataFrame,
+    stop_codes: np.ndarray,
+    starts: np.ndarray,
+    lengths: np.ndarray,
+    lon: np.ndarray,
+    lat: np.ndarray,
 ) -> tuple[pd.Series, dict[str, int]]:
     """Fill the blank ``direction_id`` of trips from the order in which they pass their route's stops.
 
@@ -63,15 +67,21 @@ def infer_directions(
     lists = (
         trips.assign(_d=direction, _blank=blank)
         .groupby(["route_id", "key"], sort=False)
-        .agg(n=("trip_n", "size"), first=("trip_n", "min"), n_stops=("n_stops", "first"),
-             any_blank=("_blank", "any"), known=("_d", lambda d: d.mode().iloc[0] if d.notna().any() else pd.NA))
+        .agg(
+            n=("trip_n", "size"),
+            first=("trip_n", "min"),
+            n_stops=("n_stops", "first"),
+            any_blank=("_blank", "any"),
+            known=("_d", lambda d: d.mode().iloc[0] if d.notna().any() else pd.NA),
+        )
         .reset_index()
     )
     lat0 = np.radians(np.nanmedian(lat)) if len(lat) else 0.0
     xy = np.column_stack([np.radians(lon) * np.cos(lat0), np.radians(lat)]) * 6371000.0
     inferred: dict[tuple, int] = {}
     for route, group in lists[lists["route_id"].isin(lists.loc[lists["any_blank"], "route_id"])].groupby(
-            "route_id", sort=False):
+        "route_id", sort=False
+    ):
         counts["routes"] += 1
         has_known = group["known"].notna()
         counts["whole_routes"] += int(not has_known.any())
@@ -92,7 +102,7 @@ def infer_directions(
 
 
 def _stops_of(trip: int, stop_codes: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    return stop_codes[starts[trip]:starts[trip] + lengths[trip]]
+    return stop_codes[starts[trip] : starts[trip] + lengths[trip]]
 
 
 def _same_way(pts: np.ndarray, ref: np.ndarray) -> bool:
@@ -114,8 +124,12 @@ def message(counts: dict[str, int], n_routes: int, column_absent: bool) -> str:
     """The warning that says directions were inferred, with its counts."""
     how = "from the order in which each of their stop lists passes the stops of the route's busiest one"
     if column_absent:
-        return (f"trips.txt has no direction_id: the directions of all {n_routes} routes ({counts['trips']} trips) "
-                f"were inferred {how}")
+        return (
+            f"trips.txt has no direction_id: the directions of all {n_routes} routes ({counts['trips']} trips) "
+            f"were inferred {how}"
+        )
     whole = f", {counts['whole_routes']} of them with none given" if counts["whole_routes"] else ""
-    return (f"direction_id is blank for {counts['trips']} trips on {counts['routes']} of {n_routes} routes{whole}: "
-            f"their directions were inferred {how}")
+    return (
+        f"direction_id is blank for {counts['trips']} trips on {counts['routes']} of {n_routes} routes{whole}: "
+        f"their directions were inferred {how}"
+    )

@@ -108,8 +108,7 @@ def check_ids(feed, path: Path) -> None:
         dup = ids[ids.duplicated()]
         if len(dup):
             raise FeedError(
-                f"{table}.txt has {dup.nunique()} {col}(s) more than once (e.g. {_examples(dup)}); "
-                "each must be unique",
+                f"{table}.txt has {dup.nunique()} {col}(s) more than once (e.g. {_examples(dup)}); each must be unique",
                 path,
             )
 
@@ -152,8 +151,9 @@ def _matches(values: np.ndarray, pattern: str) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    found = pc.match_substring_regex(pa.array(pd.Index(values).astype("string"), type=pa.string(), from_pandas=True),
-                                     pattern)
+    found = pc.match_substring_regex(
+        pa.array(pd.Index(values).astype("string"), type=pa.string(), from_pandas=True), pattern
+    )
     return np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 

@@ -13,9 +13,7 @@ import numpy as np
 import shapely
 
 
-def segment_projection(
-    points: np.ndarray, line: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def segment_projection(points: np.ndarray, line: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Project every point onto every segment of a polyline.
 
     Parameters
@@ -50,7 +48,9 @@ def segment_projection(
 
 
 def monotone_along(
-    points: np.ndarray, line: np.ndarray, max_segment_m: float = 25.0,
+    points: np.ndarray,
+    line: np.ndarray,
+    max_segment_m: float = 25.0,
     nearest: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Distance along ``line`` of each of the ordered ``points``, never decreasing.

@@ -57,8 +57,14 @@ def read_own(path: Path) -> dict[str, pd.DataFrame | None]:
         shapes["shape_pt_sequence"] = numbers(shapes["shape_pt_sequence"], "shapes", "shape_pt_sequence", whole=True)
     else:
         shapes = None
-    return dict(routes=tables["routes"], trips=trips, stops=stops, stop_times=tables["stop_times"], shapes=shapes,
-                agency=tables.get("agency"))
+    return dict(
+        routes=tables["routes"],
+        trips=trips,
+        stops=stops,
+        stop_times=tables["stop_times"],
+        shapes=shapes,
+        agency=tables.get("agency"),
+    )
 
 
 def read_gtfs_kit(path: Path) -> dict[str, pd.DataFrame | None]:
@@ -68,8 +74,10 @@ def read_gtfs_kit(path: Path) -> dict[str, pd.DataFrame | None]:
     try:
         feed = gk.read_feed(path, dist_units="km")
     except TypeError as exc:  # e.g. a stop_sequence beyond 2**31: gtfs-kit reads it as int32
-        raise FeedError(f"engine='gtfs-kit' cannot read this feed ({exc}); the default engine='pyarrow' reads "
-                        "every GTFS integer", param="engine") from exc
+        raise FeedError(
+            f"engine='gtfs-kit' cannot read this feed ({exc}); the default engine='pyarrow' reads every GTFS integer",
+            param="engine",
+        ) from exc
     tables = {t: getattr(feed, t, None) for t in ("routes", "trips", "stops", "stop_times", "shapes", "agency")}
     require({k: v for k, v in tables.items() if v is not None}, path)
     return tables

@@ -33,11 +33,36 @@ STOP_TIMES_COLUMNS = ["trip_id", "stop_id", "stop_sequence", "arrival_time", "de
 """The columns of ``stop_times.txt`` that are kept (where the feed has them)."""
 
 GTFS_FILES = frozenset(
-    f"{name}.txt" for name in (
-        "agency", "stops", "routes", "trips", "stop_times", "calendar", "calendar_dates", "fare_attributes",
-        "fare_rules", "fare_media", "fare_products", "fare_leg_rules", "fare_transfer_rules", "timeframes",
-        "areas", "stop_areas", "networks", "route_networks", "shapes", "frequencies", "transfers", "pathways",
-        "levels", "location_groups", "location_group_stops", "booking_rules", "translations", "feed_info",
+    f"{name}.txt"
+    for name in (
+        "agency",
+        "stops",
+        "routes",
+        "trips",
+        "stop_times",
+        "calendar",
+        "calendar_dates",
+        "fare_attributes",
+        "fare_rules",
+        "fare_media",
+        "fare_products",
+        "fare_leg_rules",
+        "fare_transfer_rules",
+        "timeframes",
+        "areas",
+        "stop_areas",
+        "networks",
+        "route_networks",
+        "shapes",
+        "frequencies",
+        "transfers",
+        "pathways",
+        "levels",
+        "location_groups",
+        "location_group_stops",
+        "booking_rules",
+        "translations",
+        "feed_info",
         "attributions",
     )
 )
@@ -86,8 +111,7 @@ def read_text_table(fh: IO[bytes]) -> pd.DataFrame:
     text = data.decode("utf-8-sig")
     frame = _arrow_text_table(text)
     if frame is None:  # ragged rows and the like: pandas' parser reads what it can, as before
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""],
-                            skipinitialspace=False)
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=False)
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame.astype("string")
 
@@ -103,9 +127,12 @@ def _arrow_text_table(text: str) -> pd.DataFrame | None:
             pa.BufferReader(text.encode("utf-8")),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
             parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                                 strings_can_be_null=True, quoted_strings_can_be_null=True,
-                                                 null_values=[""]),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                null_values=[""],
+            ),
         )
     except (pa.ArrowInvalid, ValueError):
         return None
@@ -121,8 +148,13 @@ def read_stop_times(fh: IO[bytes], opener: Callable[[], IO[bytes]]) -> pd.DataFr
     header = fh.readline().decode("utf-8-sig")
     names = [n.strip() for n in next(csv.reader([header]), [])]
     keep = [c for c in STOP_TIMES_COLUMNS if c in names]
-    types = {"trip_id": pa.string(), "stop_id": pa.string(), "arrival_time": pa.string(),
-             "departure_time": pa.string(), "stop_sequence": pa.int64()}
+    types = {
+        "trip_id": pa.string(),
+        "stop_id": pa.string(),
+        "arrival_time": pa.string(),
+        "departure_time": pa.string(),
+        "stop_sequence": pa.int64(),
+    }
 
     def read(seq_type: pa.DataType) -> pa.Table:
         with opener() as whole:
@@ -141,8 +173,9 @@ def read_stop_times(fh: IO[bytes], opener: Callable[[], IO[bytes]]) -> pd.DataFr
         table = read(pa.int64())
     except pa.ArrowInvalid:
         table = read(pa.string())
-    frame = pd.DataFrame({c: _categorical(table.column(c)) if c != "stop_sequence" else table.column(c).to_pandas()
-                          for c in keep})
+    frame = pd.DataFrame(
+        {c: _categorical(table.column(c)) if c != "stop_sequence" else table.column(c).to_pandas() for c in keep}
+    )
     if "stop_sequence" in frame:
         if table.schema.field("stop_sequence").type == pa.string():
             frame["stop_sequence"] = numbers(frame["stop_sequence"], "stop_times", "stop_sequence", whole=True)

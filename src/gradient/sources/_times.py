@@ -85,8 +85,12 @@ def pattern_minutes(
     step_back = np.r_[np.diff(secs) < 0, False] & (idx < last)
     backwards = np.logical_or.reduceat(step_back, starts) & ~incomplete
     good = np.repeat(~incomplete & ~backwards, lengths)
-    counts.update(trips=len(starts), incomplete=int(incomplete.sum()), backwards=int(backwards.sum()),
-                  interpolated=int(fill[good].sum()))
+    counts.update(
+        trips=len(starts),
+        incomplete=int(incomplete.sum()),
+        backwards=int(backwards.sum()),
+        interpolated=int(fill[good].sum()),
+    )
     med = pd.Series(minutes[good]).groupby(target[good]).median()
     return med.reindex(np.arange(n)).to_numpy(dtype=float), counts
 
@@ -100,5 +104,7 @@ def message(counts: dict[str, int]) -> str | None:
         parts.append(f"{counts['backwards']} have times that go backwards")
     if not parts:
         return None
-    return (f"{' and '.join(parts)} (of {counts['trips']} trips on the patterns measured): they are left out "
-            "of scheduled minutes, which stay missing where no trip of a pattern is left")
+    return (
+        f"{' and '.join(parts)} (of {counts['trips']} trips on the patterns measured): they are left out "
+        "of scheduled minutes, which stay missing where no trip of a pattern is left"
+    )

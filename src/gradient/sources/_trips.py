@@ -121,7 +121,5 @@ def pattern_keys(stop_codes: np.ndarray, starts: np.ndarray, lengths: np.ndarray
     if np.array_equal(stop_codes, stop_codes[starts[first][keys][trip_pos] + pos]):
         return keys
     log.debug("stop-list hash collision; grouping trips by exact byte keys")
-    bytes_keys = [stop_codes[a:a + m].tobytes() for a, m in zip(starts, lengths)]
+    bytes_keys = [stop_codes[a : a + m].tobytes() for a, m in zip(starts, lengths)]
     return pd.factorize(pd.Series(bytes_keys, dtype=object))[0].astype(np.int64)
-
-

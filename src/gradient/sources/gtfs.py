@@ -123,15 +123,15 @@ def read_feed(path: str | Path, engine: str = "pyarrow") -> Feed:
         feed = Feed(**tables, path=path)
     except UnicodeDecodeError as exc:
         raise FeedError(
-            f"is not UTF-8 text ({exc.reason} at byte {exc.start}); GTFS files must be UTF-8, so re-save them "
-            "as UTF-8",
+            f"is not UTF-8 text ({exc.reason} at byte {exc.start}); GTFS files must be UTF-8, so re-save them as UTF-8",
             path,
         ) from exc
     except FeedError as exc:
         raise FeedError(exc.message, path, param=exc.param) from exc
     except DAMAGED as exc:  # gtfs-kit's reader: find the member to name
-        raise FeedError(f"{_gtfs_read.damaged_member(path)} in the zip is damaged ({exc}); download the feed again",
-                        path) from exc
+        raise FeedError(
+            f"{_gtfs_read.damaged_member(path)} in the zip is damaged ({exc}); download the feed again", path
+        ) from exc
     except (ValueError, KeyError, pd.errors.ParserError, pa.ArrowException) as exc:
         raise FeedError(f"cannot read as GTFS ({' '.join(str(exc).split())})", path) from exc
     _feedcheck.check_feed(feed, path)
@@ -139,7 +139,10 @@ def read_feed(path: str | Path, engine: str = "pyarrow") -> Feed:
 
 
 def stop_patterns(
-    feed: Feed, all_patterns: bool = False, measure_crs: str | None = None, path: str | Path | None = None,
+    feed: Feed,
+    all_patterns: bool = False,
+    measure_crs: str | None = None,
+    path: str | Path | None = None,
     routes: Sequence[str] | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Find each route and direction's stop patterns and measure stops along them.
@@ -227,13 +230,13 @@ def stop_patterns(
 class _Rows:
     """``stop_times`` in (trip, stop_sequence) order, as codes."""
 
-    order: np.ndarray        # row order
-    trip_rank: np.ndarray    # each ordered row's trip, as its rank in string order
-    trip_names: pd.Index     # trip ids by rank
-    stop_codes: np.ndarray   # each ordered row's stop, as a code into stop_index
+    order: np.ndarray  # row order
+    trip_rank: np.ndarray  # each ordered row's trip, as its rank in string order
+    trip_names: pd.Index  # trip ids by rank
+    stop_codes: np.ndarray  # each ordered row's stop, as a code into stop_index
     stop_index: pd.Index
-    starts: np.ndarray       # first ordered row of each trip
-    lengths: np.ndarray      # stop times of each trip
+    starts: np.ndarray  # first ordered row of each trip
+    lengths: np.ndarray  # stop times of each trip
 
 
 def _ordered_rows(feed: Feed, path) -> _Rows:
@@ -314,8 +317,14 @@ def _directions_of(feed: Feed, rows: _Rows, trips: pd.DataFrame) -> pd.DataFrame
     if not trips["direction_id"].isna().any():
         return trips
     stops = feed.stops.drop_duplicates("stop_id").set_index("stop_id").reindex(rows.stop_index)
-    direction, counts = infer_directions(trips, rows.stop_codes, rows.starts, rows.lengths,
-                                         stops["stop_lon"].to_numpy(float), stops["stop_lat"].to_numpy(float))
+    direction, counts = infer_directions(
+        trips,
+        rows.stop_codes,
+        rows.starts,
+        rows.lengths,
+        stops["stop_lon"].to_numpy(float),
+        stops["stop_lat"].to_numpy(float),
+    )
     absent = "direction_id" not in feed.trips or feed.trips["direction_id"].isna().all()
     warnings.warn(_directions.message(counts, trips["route_id"].nunique(), absent), GradientWarning, stacklevel=3)
     return trips.assign(direction_id=direction.to_numpy())
@@ -392,13 +401,15 @@ def _measure(feed: Feed, pats: pd.DataFrame, ps: pd.DataFrame, measure_crs) -> g
     """
     crs = measure_crs or metric_crs(ps["lon"], ps["lat"])
     shapes = shape_lines(getattr(feed, "shapes", None), crs, keep=pats["shape_id"])
-    x, y = Transformer.from_crs(WGS84, crs, always_xy=True).transform(ps["lon"].to_numpy(float),
-                                                                     ps["lat"].to_numpy(float))
+    x, y = Transformer.from_crs(WGS84, crs, always_xy=True).transform(
+        ps["lon"].to_numpy(float), ps["lat"].to_numpy(float)
+    )
     lengths = pats["n_stops"].to_numpy(np.int64)
     starts = np.r_[0, np.cumsum(lengths)[:-1]]
     lines = [shapes.get(str(s)) if pd.notna(s) else None for s in pats["shape_id"]]
-    dist, offset, geoms, sources = along_lines(np.column_stack([x, y]), np.c_[starts, starts + lengths],
-                                               shape_fit(lines), "shape")
+    dist, offset, geoms, sources = along_lines(
+        np.column_stack([x, y]), np.c_[starts, starts + lengths], shape_fit(lines), "shape"
+    )
     ps["dist_m"] = dist
     ps["offset_m"] = offset
     pats["geometry_source"] = sources

@@ -61,7 +61,9 @@ _EOF = "\x1a"  # DOS end-of-file character: TfL's file ends with it
 
 
 def read_tfl_sequences(
-    path: str | Path, route_lines: str | Path | None = None, measure_crs: str | None = None,
+    path: str | Path,
+    route_lines: str | Path | None = None,
+    measure_crs: str | None = None,
     routes: Sequence[str] | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Read TfL's bus-sequences file into stop patterns, one per route run.
@@ -245,11 +247,14 @@ def _metric(crs: str | None) -> CRS:
     try:
         metric = CRS.from_user_input(crs)
     except (CRSError, TypeError) as exc:
-        raise OptionError(f"measure_crs={crs!r} is not a CRS pyproj knows ({exc}); give e.g. EPSG:27700",
-                          param="measure_crs") from exc
+        raise OptionError(
+            f"measure_crs={crs!r} is not a CRS pyproj knows ({exc}); give e.g. EPSG:27700", param="measure_crs"
+        ) from exc
     if not metric.is_projected:
-        raise OptionError(f"measure_crs={crs!r} is not a projected CRS in metres; give e.g. EPSG:27700 or a UTM zone",
-                          param="measure_crs")
+        raise OptionError(
+            f"measure_crs={crs!r} is not a projected CRS in metres; give e.g. EPSG:27700 or a UTM zone",
+            param="measure_crs",
+        )
     return metric
 
 
@@ -267,8 +272,7 @@ def _read_table(path: Path) -> pd.DataFrame:
     if rest.strip(" \t\r\n" + _EOF):
         line = text.count("\n") + 1
         raise FeedError(
-            f"data follows the end-of-file character (\\x1a) on line {line}; the file is corrupt, "
-            "download it again",
+            f"data follows the end-of-file character (\\x1a) on line {line}; the file is corrupt, download it again",
             path,
         )
     try:
@@ -306,8 +310,7 @@ def _real_stops(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     bad = ~(np.isfinite(run) & (run >= 1) & (run == np.round(run)))
     if bad.any():
         raise FeedError(
-            f"{_first(df, bad, with_run=False)}: Run {df.loc[bad, 'Run'].iloc[0]!r} is not a whole number "
-            "1 or more",
+            f"{_first(df, bad, with_run=False)}: Run {df.loc[bad, 'Run'].iloc[0]!r} is not a whole number 1 or more",
             path,
         )
     seq = pd.to_numeric(df["Sequence"], errors="coerce")
@@ -325,9 +328,7 @@ def _real_stops(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     flag = df["Virtual_Bus_Stop"]
     bad = ~flag.isin(["0", "1"])
     if bad.any():
-        raise FeedError(
-            f"{_first(df, bad)}: Virtual_Bus_Stop {flag[bad].iloc[0]!r} is neither 0 nor 1", path
-        )
+        raise FeedError(f"{_first(df, bad)}: Virtual_Bus_Stop {flag[bad].iloc[0]!r} is neither 0 nor 1", path)
     virtual = flag == "1"
     real = df[~virtual].copy()
     real["east"] = pd.to_numeric(real["Location_Easting"], errors="coerce")
@@ -353,7 +354,12 @@ def _real_stops(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     log.info(
         "%s: dropped %d virtual stops (timing points) of %d rows, %d runs with fewer than two real stops, "
         "and %d routes left with no run%s",
-        path.name, int(virtual.sum()), len(df), len(short), len(lost), f" ({', '.join(lost)})" if lost else "",
+        path.name,
+        int(virtual.sum()),
+        len(df),
+        len(short),
+        len(lost),
+        f" ({', '.join(lost)})" if lost else "",
     )
     if real.empty:
         raise FeedError("no run has two or more real (non-virtual) stops", path)
@@ -459,7 +465,9 @@ def _measure(pats: pd.DataFrame, bounds: np.ndarray, xy: np.ndarray, lines: dict
     if used:
         log.info(
             "route lines used: %s",
-            "; ".join(f"{label or 'unlabelled'} {how} for {n} run-{run} patterns"
-                      for (label, run, how), n in sorted(used.items())),
+            "; ".join(
+                f"{label or 'unlabelled'} {how} for {n} run-{run} patterns"
+                for (label, run, how), n in sorted(used.items())
+            ),
         )
     return dist, offset, geoms, sources, misses["none"], misses["bad"]

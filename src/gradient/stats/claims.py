@@ -92,8 +92,13 @@ def change(row) -> Claim:
     if not known(row.get("le_change")) or not known(row.get("le_change_stops")) or int(row["le_change_stops"]) == 0:
         return Claim("change", "no_data")
     value, se = float(row["le_change"]), row.get("le_change_se")
-    base = dict(value=value, from_seq=_seq(row.get("le_change_from_seq")), to_seq=_seq(row.get("le_change_to_seq")),
-                from_name=_name(row.get("le_change_from")), to_name=_name(row.get("le_change_to")))
+    base = dict(
+        value=value,
+        from_seq=_seq(row.get("le_change_from_seq")),
+        to_seq=_seq(row.get("le_change_to_seq")),
+        from_name=_name(row.get("le_change_from")),
+        to_name=_name(row.get("le_change_to")),
+    )
     if known(se) and float(se) == 0:
         return Claim("change", "same_area", low=value, high=value, **base)
     if not known(se) or not known(row.get("le_change_significant")):
@@ -109,9 +114,13 @@ def _fall(row, prefix: str, kind: str) -> Claim:
         return Claim(kind, "no_data")
     if float(fall) <= 0:
         return Claim(kind, "never_falls", value=0.0)
-    base = dict(value=float(fall), from_seq=_seq(row.get(f"{prefix}_from_seq")),
-                to_seq=_seq(row.get(f"{prefix}_to_seq")), from_name=_name(row.get(f"{prefix}_from")),
-                to_name=_name(row.get(f"{prefix}_to")))
+    base = dict(
+        value=float(fall),
+        from_seq=_seq(row.get(f"{prefix}_from_seq")),
+        to_seq=_seq(row.get(f"{prefix}_to_seq")),
+        from_name=_name(row.get(f"{prefix}_from")),
+        to_name=_name(row.get(f"{prefix}_to")),
+    )
     if not known(row.get(f"{prefix}_ci_low")):
         return Claim(kind, "untested", **base)
     low, high = float(row[f"{prefix}_ci_low"]), float(row[f"{prefix}_ci_high"])
@@ -151,9 +160,13 @@ def range_(row) -> Claim:
         return Claim("range", "no_data")
     if float(value) == 0:
         return Claim("range", "same_area", value=0.0)
-    base = dict(value=float(value), from_seq=_seq(row.get("le_range_from_seq")),
-                to_seq=_seq(row.get("le_range_to_seq")), from_name=_name(row.get("le_range_from")),
-                to_name=_name(row.get("le_range_to")))
+    base = dict(
+        value=float(value),
+        from_seq=_seq(row.get("le_range_from_seq")),
+        to_seq=_seq(row.get("le_range_to_seq")),
+        from_name=_name(row.get("le_range_from")),
+        to_name=_name(row.get("le_range_to")),
+    )
     sig = row.get("le_range_significant")
     if not known(sig):
         return Claim("range", "untested", **base)
@@ -164,8 +177,13 @@ def range_(row) -> Claim:
 
 def claims(row) -> dict[str, Claim]:
     """Every claim about one pattern (a row as a Series or a dict), by kind."""
-    return {"change": change(row), "stretch": stretch(row), "drop": drop(row), "slope": slope(row),
-            "range": range_(row)}
+    return {
+        "change": change(row),
+        "stretch": stretch(row),
+        "drop": drop(row),
+        "slope": slope(row),
+        "range": range_(row),
+    }
 
 
 def lead(row) -> Claim | None:

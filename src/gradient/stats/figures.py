@@ -39,8 +39,11 @@ def _test_keys(weights: pd.DataFrame, first: np.ndarray, second: np.ndarray) -> 
     d = d[d.abs() > 1e-12].round(9)
     first_sign = np.sign(d.groupby(level="pair").transform("first"))
     d = d * first_sign
-    text = (d.index.get_level_values("area_id").astype(str).to_numpy(dtype=object) + ":"
-            + d.astype(str).to_numpy(dtype=object))
+    text = (
+        d.index.get_level_values("area_id").astype(str).to_numpy(dtype=object)
+        + ":"
+        + d.astype(str).to_numpy(dtype=object)
+    )
     keys = pd.Series(text, index=d.index.get_level_values("pair")).groupby(level=0).agg("|".join)
     return keys.reindex(np.arange(n)).fillna("").to_numpy(dtype=object)
 
@@ -94,8 +97,7 @@ def stop_tests(stops: pd.DataFrame, weights: pd.DataFrame, options: Options | No
         if options.correction == "none":
             reject = unique["p"].to_numpy() < options.alpha
         else:
-            reject = grouped_reject(unique["p"].to_numpy(), unique["fam"].to_numpy(), options.alpha,
-                                    options.correction)
+            reject = grouped_reject(unique["p"].to_numpy(), unique["fam"].to_numpy(), options.alpha, options.correction)
         decided = pd.Series(reject, index=pd.MultiIndex.from_frame(unique[["fam", "key"]]))
         sig[tested] = decided.reindex(pd.MultiIndex.from_frame(frame[["fam", "key"]])).to_numpy(bool)
     out["le_delta_significant"] = sig
@@ -163,15 +165,21 @@ def windows(stops: pd.DataFrame, k: int) -> pd.DataFrame:
         a = np.arange(len(stops) - s)
         b = a + s
         ok = (pid[a] == pid[b]) & np.isfinite(le[a]) & np.isfinite(le[b])
-        frames.append(pd.DataFrame({"pattern_id": pid[b[ok]], "from_row": a[ok], "to_row": b[ok], "hops": s,
-                                    "fall": le[a[ok]] - le[b[ok]]}))
+        frames.append(
+            pd.DataFrame(
+                {"pattern_id": pid[b[ok]], "from_row": a[ok], "to_row": b[ok], "hops": s, "fall": le[a[ok]] - le[b[ok]]}
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
 def _largest_fall(win: pd.DataFrame, stops: pd.DataFrame, z: pd.Series, prefix: str, labels: pd.Index) -> pd.DataFrame:
     """The largest fall of each pattern among ``win``, with its interval at half-width ``z`` (per pattern)."""
-    best = win.sort_values(["pattern_id", "fall", "to_row", "hops"], ascending=[True, False, True, True],
-                           kind="stable").drop_duplicates("pattern_id").set_index("pattern_id")
+    best = (
+        win.sort_values(["pattern_id", "fall", "to_row", "hops"], ascending=[True, False, True, True], kind="stable")
+        .drop_duplicates("pattern_id")
+        .set_index("pattern_id")
+    )
     best = best.reindex(labels)
     fall = best["fall"]
     real = (fall > 0).to_numpy()
@@ -191,8 +199,9 @@ def _largest_fall(win: pd.DataFrame, stops: pd.DataFrame, z: pd.Series, prefix: 
     out[f"{prefix}_to_seq"] = pd.array(np.where(real, seqs[tr], None), dtype="Int64")
     out[f"{prefix}_ci_low"] = np.where(real, low, np.nan)
     out[f"{prefix}_ci_high"] = np.where(real, high, np.nan)
-    out[f"{prefix}_significant"] = pd.array(np.where(real & np.isfinite(low), low > 0, np.where(real, None, False)),
-                                            dtype="boolean")
+    out[f"{prefix}_significant"] = pd.array(
+        np.where(real & np.isfinite(low), low > 0, np.where(real, None, False)), dtype="boolean"
+    )
     out[f"{prefix}_stops"] = pd.array(np.where(real, best["hops"].fillna(0), 0), dtype="Int64")
     return out
 
@@ -254,12 +263,20 @@ def pattern_stats(stops: pd.DataFrame, weights: pd.DataFrame, options: Options |
     minutes = s["minutes"].to_numpy(float) / 10.0 if "minutes" in s else np.full(len(s), np.nan)
     trend_km = exact_trend(s, km, weights, options.z)
     trend_min = exact_trend(s, minutes, weights, options.z)
-    families = [Family(win["se"].to_numpy(), win["pattern_id"].to_numpy(), ids[win["from_row"]], ids[win["to_row"]]),
-                Family(one["se"].to_numpy(), one["pattern_id"].to_numpy(), ids[one["from_row"]], ids[one["to_row"]])]
+    families = [
+        Family(win["se"].to_numpy(), win["pattern_id"].to_numpy(), ids[win["from_row"]], ids[win["to_row"]]),
+        Family(one["se"].to_numpy(), one["pattern_id"].to_numpy(), ids[one["from_row"]], ids[one["to_row"]]),
+    ]
     if network:
         first, last = ends.attrs["ends"]
-        families.append(Family(out["le_change_se"].to_numpy(float), labels.to_numpy(),
-                               first.to_numpy(dtype=object), last.to_numpy(dtype=object)))
+        families.append(
+            Family(
+                out["le_change_se"].to_numpy(float),
+                labels.to_numpy(),
+                first.to_numpy(dtype=object),
+                last.to_numpy(dtype=object),
+            )
+        )
         families += [_trend_family(tr, model, labels) for tr in (trend_km, trend_min)]
     found = simultaneous_quantiles(model, families, (level,), options.draws)
     (crit_k, all_k), (crit_1, all_1) = found[:2]
@@ -296,8 +313,9 @@ def _ends(s: pd.DataFrame, weights: pd.DataFrame, labels: pd.Index) -> pd.DataFr
     out["le_change"] = last["le"] - first["le"]
     known = first["stop_id"].notna().to_numpy()
     se = np.full(len(labels), np.nan)
-    se[known] = pair_se(weights, first["stop_id"].to_numpy(dtype=object)[known],
-                        last["stop_id"].to_numpy(dtype=object)[known])
+    se[known] = pair_se(
+        weights, first["stop_id"].to_numpy(dtype=object)[known], last["stop_id"].to_numpy(dtype=object)[known]
+    )
     out["le_change_se"] = se
     out["le_change_from"] = first["stop_name"].astype("string")
     out["le_change_to"] = last["stop_name"].astype("string")
@@ -321,10 +339,19 @@ def _trend_family(trend: pd.DataFrame, model: Model, labels: pd.Index) -> Family
     terms = trend.attrs["terms"]
     cols = model.stops(terms["stop_id"].to_numpy()) if len(terms) else np.empty(0, int)
     keep = cols >= 0
-    coef = sparse.csr_matrix((terms["coef"].to_numpy()[keep], (terms["combo"].to_numpy()[keep], cols[keep])),
-                             shape=(len(labels), model.n_rows))
+    coef = sparse.csr_matrix(
+        (terms["coef"].to_numpy()[keep], (terms["combo"].to_numpy()[keep], cols[keep])),
+        shape=(len(labels), model.n_rows),
+    )
     return Family(trend["se"].to_numpy(float), labels.to_numpy(), coef=coef)
 
 
-__all__ = ["combination_se", "grouped_reject", "pair_se", "pattern_stats", "set_change_interval", "stop_tests",
-           "windows"]
+__all__ = [
+    "combination_se",
+    "grouped_reject",
+    "pair_se",
+    "pattern_stats",
+    "set_change_interval",
+    "stop_tests",
+    "windows",
+]

@@ -32,9 +32,16 @@ def stop_values(weights: pd.DataFrame, eb: pd.DataFrame) -> pd.Series:
     return w.groupby("stop_id", sort=False)["v"].sum(min_count=1)
 
 
-def rank_routes(patterns: pd.DataFrame, stops: pd.DataFrame, weights: pd.DataFrame, eb: pd.DataFrame,
-                draws: int = DRAWS, level: float = 0.95, seed: int = SEED + 1,
-                strength: pd.Series | None = None) -> pd.DataFrame:
+def rank_routes(
+    patterns: pd.DataFrame,
+    stops: pd.DataFrame,
+    weights: pd.DataFrame,
+    eb: pd.DataFrame,
+    draws: int = DRAWS,
+    level: float = 0.95,
+    seed: int = SEED + 1,
+    strength: pd.Series | None = None,
+) -> pd.DataFrame:
     """Every pattern's ``eb_range``, and its route's rank with a rank interval.
 
     Parameters
@@ -76,7 +83,10 @@ def rank_routes(patterns: pd.DataFrame, stops: pd.DataFrame, weights: pd.DataFra
     meta["_strength"] = 0.0 if strength is None else strength.reindex(meta.index).fillna(0.0)
     order = meta.reset_index().sort_values(
         ["route_id", "_tie", "_strength", "direction_id", "pattern_id"],
-        ascending=[True, False, False, True, True], na_position="last", kind="stable")
+        ascending=[True, False, False, True, True],
+        na_position="last",
+        kind="stable",
+    )
     story = order.drop_duplicates("route_id")
     meta["route_story"] = meta.index.isin(story["pattern_id"]) & meta["eb_range"].notna()
     route_stat = story.set_index("route_id")["eb_range"].dropna()

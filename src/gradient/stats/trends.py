@@ -101,12 +101,14 @@ def exact_trend(stops: pd.DataFrame, x: np.ndarray, weights: pd.DataFrame, z: fl
     slope = np.full(g, np.nan)
     has = np.bincount(codes[usable], minlength=g) > 0
     slope[has] = _gsum(codes[usable], coef[usable] * le[ok][usable], g)[has]
-    terms = pd.DataFrame({"combo": codes[usable], "stop_id": stops["stop_id"].to_numpy()[ok][usable],
-                          "coef": coef[usable]})
+    terms = pd.DataFrame(
+        {"combo": codes[usable], "stop_id": stops["stop_id"].to_numpy()[ok][usable], "coef": coef[usable]}
+    )
     se = combination_se(weights, terms).reindex(np.arange(g)).to_numpy(float) if len(terms) else np.full(g, np.nan)
     slope = np.where(se == 0, 0.0, slope)  # the areas' coefficients cancel: exactly no trend, not 1e-14
-    out = pd.DataFrame({"slope": slope, "se": se, "ci_low": slope - z * se, "ci_high": slope + z * se, "n": n},
-                       index=labels)
+    out = pd.DataFrame(
+        {"slope": slope, "se": se, "ci_low": slope - z * se, "ci_high": slope + z * se, "n": n}, index=labels
+    )
     out.attrs["terms"] = terms  # the coefficients, for simultaneous intervals over the network
     return out
 
@@ -123,8 +125,7 @@ def area_positions(stops: pd.DataFrame, weights: pd.DataFrame, x: np.ndarray) ->
         ``pattern_id``, ``area_id``, ``x``, ``le`` and ``le_se`` (the area's estimate and
         standard error, years), one row per pattern and area with a value.
     """
-    rows = pd.DataFrame({"pattern_id": stops["pattern_id"].to_numpy(), "stop_id": stops["stop_id"].to_numpy(),
-                         "x": x})
+    rows = pd.DataFrame({"pattern_id": stops["pattern_id"].to_numpy(), "stop_id": stops["stop_id"].to_numpy(), "x": x})
     rows = rows[np.isfinite(x) & stops["le"].notna().to_numpy()]
     w = weights[["stop_id", "area_id", "weight", "area_le", "le_se"]]
     long = rows.merge(w, on="stop_id")
@@ -196,6 +197,13 @@ def area_meta_regression(areas_along: pd.DataFrame, labels: pd.Index, alpha: flo
         half = stdtrit(np.maximum(m - 2, 1), 1 - alpha / 2) * np.sqrt(var)
     enough = (m >= MIN_AREAS) & (sxx > 1e-12)
     nan = np.full(G, np.nan)
-    return pd.DataFrame({"slope": np.where(enough, b1, nan), "ci_low": np.where(enough, b1 - half, nan),
-                         "ci_high": np.where(enough, b1 + half, nan), "tau": np.where(enough, np.sqrt(tau2), nan),
-                         "n_areas": m.astype(int)}, index=labels)
+    return pd.DataFrame(
+        {
+            "slope": np.where(enough, b1, nan),
+            "ci_low": np.where(enough, b1 - half, nan),
+            "ci_high": np.where(enough, b1 + half, nan),
+            "tau": np.where(enough, np.sqrt(tau2), nan),
+            "n_areas": m.astype(int),
+        },
+        index=labels,
+    )

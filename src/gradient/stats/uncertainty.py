@@ -114,9 +114,13 @@ def pair_se(weights: pd.DataFrame, first: np.ndarray, second: np.ndarray) -> np.
     """
     n = len(first)
     combo = np.arange(n)
-    terms = pd.DataFrame({"combo": np.r_[combo, combo],
-                          "stop_id": np.r_[np.asarray(first, dtype=object), np.asarray(second, dtype=object)],
-                          "coef": np.r_[-np.ones(n), np.ones(n)]})
+    terms = pd.DataFrame(
+        {
+            "combo": np.r_[combo, combo],
+            "stop_id": np.r_[np.asarray(first, dtype=object), np.asarray(second, dtype=object)],
+            "coef": np.r_[-np.ones(n), np.ones(n)],
+        }
+    )
     return combination_se(weights, terms).to_numpy(float) if n else np.empty(0)
 
 
@@ -161,12 +165,14 @@ class Model:
                 np.add.at(sig[:, k], stop_codes, pair)
         _, row_of_stop = np.unique(sig, axis=0, return_inverse=True)
         row_of_stop = np.asarray(row_of_stop).ravel()
-        per_stop = sparse.csr_matrix((w["weight"].to_numpy(float), (stop_codes, area_codes)),
-                                     shape=(len(stops), len(areas)))
+        per_stop = sparse.csr_matrix(
+            (w["weight"].to_numpy(float), (stop_codes, area_codes)), shape=(len(stops), len(areas))
+        )
         n_rows = int(row_of_stop.max(initial=-1)) + 1
         counts = np.bincount(row_of_stop, minlength=n_rows).astype(float)
-        pick = sparse.csr_matrix((1.0 / counts[row_of_stop], (row_of_stop, np.arange(len(stops)))),
-                                 shape=(n_rows, len(stops)))
+        pick = sparse.csr_matrix(
+            (1.0 / counts[row_of_stop], (row_of_stop, np.arange(len(stops)))), shape=(n_rows, len(stops))
+        )
         W = (pick @ per_stop).tocsr()
         if abs(W[row_of_stop] - per_stop).sum() > 1e-9 * max(len(stops), 1):  # a hash collision: no collapsing
             row_of_stop, W = np.arange(len(stops)), per_stop

@@ -136,21 +136,28 @@ def headline(row, story: Story | None = None, level: str = "95%", lead: Claim | 
     if c is not None and c.kind == "stretch":
         hops = int(row.get("steepest_fall_stops") or 0)
         a, b = _clean(c.from_name), _clean(c.to_name)
-        for far, rate in ((_distance(story), _rate(c, hops, story)), (_distance(story), ""),
-                          (_distance(story).split(",")[0], "")):  # shorter until it fits MAX_WORDS
+        for far, rate in (
+            (_distance(story), _rate(c, hops, story)),
+            (_distance(story), ""),
+            (_distance(story).split(",")[0], ""),
+        ):  # shorter until it fits MAX_WORDS
             if hops <= 1:
                 where = f"in the {far.split(',')[0]} from {a} to {b}" if far else f"from {a} to the next stop, {b}"
             else:
                 where = f"over the {_count(hops, 'stop')}{f' ({far})' if far else ''} from {a} to {b}"
-            text = (f"On {route}, life expectancy falls by {_num(c.value)} years {where} {_interval(c, level)}"
-                    f"{rate}{_caveat(story)}.")
+            text = (
+                f"On {route}, life expectancy falls by {_num(c.value)} years {where} {_interval(c, level)}"
+                f"{rate}{_caveat(story)}."
+            )
             if len(text.split()) <= MAX_WORDS:
                 break
         return text
     if c is not None:  # the end-to-end change
         verb = "falls" if c.value < 0 else "rises"
-        return (f"On {route}, life expectancy {verb} by {_num(c.value)} years from {_clean(c.from_name)} to "
-                f"{_clean(c.to_name)} {_interval(c, level)}{_caveat(story)}.")
+        return (
+            f"On {route}, life expectancy {verb} by {_num(c.value)} years from {_clean(c.from_name)} to "
+            f"{_clean(c.to_name)} {_interval(c, level)}{_caveat(story)}."
+        )
     return _nothing_supported(row, route)
 
 
@@ -161,15 +168,21 @@ def _nothing_supported(row, route: str) -> str:
     if end.verdict == "no_data":
         return f"On {route}, too few stops have a life expectancy estimate to say how it changes."
     if end.verdict == "untested":
-        return (f"On {route}, life expectancy is {_num(row['le_first'])} years at {_clean(end.from_name)} and "
-                f"{_num(row['le_last'])} at {_clean(end.to_name)}; the source gives no margins of error, so the "
-                "difference is untested.")
+        return (
+            f"On {route}, life expectancy is {_num(row['le_first'])} years at {_clean(end.from_name)} and "
+            f"{_num(row['le_last'])} at {_clean(end.to_name)}; the source gives no margins of error, so the "
+            "difference is untested."
+        )
     if first == last or end.verdict == "same_area":
         same = " (both ends lie in the same small area)" if first != last else ""
-        return (f"On {route}, {ends}{same}, no fall in life expectancy over a few stops can be told apart from "
-                "the estimates' margins of error.")
-    return (f"On {route}, {ends}, neither the change in life expectancy from end to end nor any fall over a few "
-            "stops can be told apart from the estimates' margins of error.")
+        return (
+            f"On {route}, {ends}{same}, no fall in life expectancy over a few stops can be told apart from "
+            "the estimates' margins of error."
+        )
+    return (
+        f"On {route}, {ends}, neither the change in life expectancy from end to end nor any fall over a few "
+        "stops can be told apart from the estimates' margins of error."
+    )
 
 
 def story_label(row, story: Story | None = None, lead: Claim | None | bool = False) -> str | None:
@@ -180,8 +193,11 @@ def story_label(row, story: Story | None = None, lead: Claim | None | bool = Fal
         return None
     if c.kind == "stretch":
         hops = int(row.get("steepest_fall_stops") or 0)
-        span = (f"in {story.metres:.0f} m" if math.isfinite(story.metres) else "to the next stop") if hops <= 1 \
+        span = (
+            (f"in {story.metres:.0f} m" if math.isfinite(story.metres) else "to the next stop")
+            if hops <= 1
             else f"over {hops} stops"
+        )
         return f"\u2212{_num(c.value)} years {span}"
     return f"{_signed(c.value) if c.value < 0 else '+' + _num(c.value)} years end to end"
 
@@ -236,12 +252,15 @@ def context_note(row, name: str) -> str | None:
     if known(r) and known(n) and int(n) >= 6:
         strength = "strongly tends" if abs(r) >= 0.7 else "tends" if abs(r) >= 0.4 else None
         if strength is None:
-            text += (f"; across its {int(n)} areas it bears little relation to life expectancy "
-                     f"(correlation {_signed2(r)})")
+            text += (
+                f"; across its {int(n)} areas it bears little relation to life expectancy (correlation {_signed2(r)})"
+            )
         else:
             where = "lower" if r < 0 else "higher"
-            text += (f"; across its {int(n)} areas it {strength} to be higher where life expectancy is {where} "
-                     f"(correlation {_signed2(r)}), an association between places, not evidence of a cause")
+            text += (
+                f"; across its {int(n)} areas it {strength} to be higher where life expectancy is {where} "
+                f"(correlation {_signed2(r)}), an association between places, not evidence of a cause"
+            )
     return text + "."
 
 

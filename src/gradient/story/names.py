@@ -65,12 +65,42 @@ ACRONYMS = frozenset(
 """Words kept in capitals (London's and Tampa's, and roman numerals)."""
 
 ABBREVIATIONS = {
-    "AVE": "Avenue", "BLDG": "Building", "CH": "Church", "CIR": "Circus", "CNR": "Corner", "CR": "Crescent",
-    "CRES": "Crescent", "CRT": "Court", "CT": "Court", "CTR": "Centre", "DEPT": "Department", "EST": "Estate",
-    "GDNS": "Gardens", "GRD": "Ground", "GRN": "Green", "GT": "Great", "H'SMITH": "Hammersmith", "HOSP": "Hospital",
-    "INTERN'L": "International", "JCT": "Junction", "LN": "Lane", "MILLEN'M": "Millennium", "NTH": "North",
-    "PK": "Park", "PL": "Place", "RAOD": "Road", "RD": "Road", "SCH": "School", "SQ": "Square", "STH": "South",
-    "STN": "Station", "STNS": "Stations", "TER": "Terrace", "TN": "Town", "TWR": "Tower", "WESTMR": "Westminster",
+    "AVE": "Avenue",
+    "BLDG": "Building",
+    "CH": "Church",
+    "CIR": "Circus",
+    "CNR": "Corner",
+    "CR": "Crescent",
+    "CRES": "Crescent",
+    "CRT": "Court",
+    "CT": "Court",
+    "CTR": "Centre",
+    "DEPT": "Department",
+    "EST": "Estate",
+    "GDNS": "Gardens",
+    "GRD": "Ground",
+    "GRN": "Green",
+    "GT": "Great",
+    "H'SMITH": "Hammersmith",
+    "HOSP": "Hospital",
+    "INTERN'L": "International",
+    "JCT": "Junction",
+    "LN": "Lane",
+    "MILLEN'M": "Millennium",
+    "NTH": "North",
+    "PK": "Park",
+    "PL": "Place",
+    "RAOD": "Road",
+    "RD": "Road",
+    "SCH": "School",
+    "SQ": "Square",
+    "STH": "South",
+    "STN": "Station",
+    "STNS": "Stations",
+    "TER": "Terrace",
+    "TN": "Town",
+    "TWR": "Tower",
+    "WESTMR": "Westminster",
 }
 """Abbreviations written out in names set wholly in capitals (TfL's): a field width made them, not style."""
 
@@ -270,5 +300,5 @@ def _mend_word(word: str) -> str:
         if core in ACRONYMS or "." in core or "/" in core:
             return word
         i = word.index(core) if core else 0
-        return word[:i] + core[0] + core[1:].lower() + word[i + len(core):]
+        return word[:i] + core[0] + core[1:].lower() + word[i + len(core) :]
     return word

@@ -35,8 +35,13 @@ def point_weights(assignment: pd.DataFrame) -> pd.DataFrame:
     """A weights table for an assignment that gives each stop one area's value."""
     valued = assignment[assignment["le"].notna()]
     return pd.DataFrame(
-        {"stop_id": valued["stop_id"], "area_id": valued["area_id"], "weight": 1.0, "area_le": valued["le"],
-         "le_se": valued["le_se"]}
+        {
+            "stop_id": valued["stop_id"],
+            "area_id": valued["area_id"],
+            "weight": 1.0,
+            "area_le": valued["le"],
+            "le_se": valued["le_se"],
+        }
     ).reset_index(drop=True)
 
 
@@ -191,16 +196,21 @@ def pattern_table(
     """
     options = options or Options()
     s = stops.sort_values(["pattern_id", "stop_sequence"], kind="stable").reset_index(drop=True)
-    weights = weights if weights is not None else point_weights(
-        s.drop_duplicates("stop_id")[["stop_id", "area_id", "le", "le_se"]])
+    weights = (
+        weights
+        if weights is not None
+        else point_weights(s.drop_duplicates("stop_id")[["stop_id", "area_id", "le", "le_se"]])
+    )
     eb = eb if eb is not None else doubt.shrink(areas_of(weights))
     g = s.groupby("pattern_id", sort=False)
-    out = pd.DataFrame({
-        "n_stops_le": g["le"].count(),
-        "length_m": g["dist_m"].max(),
-        "le_min": g["le"].min(),
-        "le_max": g["le"].max(),
-    })
+    out = pd.DataFrame(
+        {
+            "n_stops_le": g["le"].count(),
+            "length_m": g["dist_m"].max(),
+            "le_min": g["le"].min(),
+            "le_max": g["le"].max(),
+        }
+    )
     out["first_stop"] = s.loc[g.head(1).index].set_index("pattern_id")["stop_name"].astype("string")
     out["last_stop"] = s.loc[g.tail(1).index].set_index("pattern_id")["stop_name"].astype("string")
     out["le_range"] = out["le_max"] - out["le_min"]
@@ -214,13 +224,23 @@ def pattern_table(
     meta = patterns.drop(columns=[c for c in ("geometry", "rank") if c in patterns.columns])
     res = meta.merge(out, left_on="pattern_id", right_index=True, how="left")
     res = res.join(claims.decide(res.to_dict("records"), res.index))
-    res = res.join(ranking.rank_routes(res, s, weights, eb, draws=max(options.draws // 4, 200),
-                                       level=1 - options.alpha, strength=res.set_index("pattern_id")["lead_strength"]),
-                   on="pattern_id")
+    res = res.join(
+        ranking.rank_routes(
+            res,
+            s,
+            weights,
+            eb,
+            draws=max(options.draws // 4, 200),
+            level=1 - options.alpha,
+            strength=res.set_index("pattern_id")["lead_strength"],
+        ),
+        on="pattern_id",
+    )
     res = res.join(ranking.rank_evidence(res, MIN_AREAS))
     _words(res, s, labels, options, area_names)
-    res = res.sort_values(["rank", "eb_range", "pattern_id"], ascending=[True, False, True], na_position="last",
-                          kind="stable")
+    res = res.sort_values(
+        ["rank", "eb_range", "pattern_id"], ascending=[True, False, True], na_position="last", kind="stable"
+    )
     tail = [c for c in CONTEXT_PATTERNS_EXTRA_COLUMNS if c in res]
     columns = PATTERNS_CSV_COLUMNS + extra + [c for c in PATTERNS_EXTRA_COLUMNS if c in res] + tail
     return res[columns].reset_index(drop=True)
@@ -240,9 +260,14 @@ def _context_columns(s: pd.DataFrame, weights: pd.DataFrame, area_context: pd.Se
             return np.nan
         return float(np.corrcoef(frame["c"], frame["area_le"])[0, 1])
 
-    return pd.DataFrame({"context_first": g.first(), "context_last": g.last(),
-                         "context_le_corr": areas.groupby("pattern_id").apply(corr, include_groups=False),
-                         "context_n_areas": areas.groupby("pattern_id").size()})
+    return pd.DataFrame(
+        {
+            "context_first": g.first(),
+            "context_last": g.last(),
+            "context_le_corr": areas.groupby("pattern_id").apply(corr, include_groups=False),
+            "context_n_areas": areas.groupby("pattern_id").size(),
+        }
+    )
 
 
 def _range_test(s: pd.DataFrame, weights: pd.DataFrame, alpha: float, network: bool) -> pd.DataFrame:
@@ -255,8 +280,9 @@ def _range_test(s: pd.DataFrame, weights: pd.DataFrame, alpha: float, network: b
     g = valued.groupby("pattern_id", sort=False)
     hi = valued.loc[g["le"].idxmax()].set_index("pattern_id")
     lo = valued.loc[g["le"].idxmin()].set_index("pattern_id")
-    se = pd.Series(pair_se(weights, lo["stop_id"].to_numpy(dtype=object), hi["stop_id"].to_numpy(dtype=object)),
-                   index=hi.index)
+    se = pd.Series(
+        pair_se(weights, lo["stop_id"].to_numpy(dtype=object), hi["stop_id"].to_numpy(dtype=object)), index=hi.index
+    )
     distinct = g["le"].nunique()
     pairs = (distinct * (distinct - 1) / 2).clip(lower=1)
     if network:
@@ -267,19 +293,25 @@ def _range_test(s: pd.DataFrame, weights: pd.DataFrame, alpha: float, network: b
     first_is_hi = hi["stop_sequence"] < lo["stop_sequence"]
     a = hi.where(first_is_hi, lo)
     b = lo.where(first_is_hi, hi)
-    return pd.DataFrame({"le_range_ci_low": low.where(distinct > 1), "le_range_significant": sig,
-                         "le_range_from": a["stop_name"].astype("string"),
-                         "le_range_to": b["stop_name"].astype("string"),
-                         "le_range_from_seq": a["stop_sequence"].astype("Int64"),
-                         "le_range_to_seq": b["stop_sequence"].astype("Int64"),
-                         "le_range_falls": first_is_hi})
+    return pd.DataFrame(
+        {
+            "le_range_ci_low": low.where(distinct > 1),
+            "le_range_significant": sig,
+            "le_range_from": a["stop_name"].astype("string"),
+            "le_range_to": b["stop_name"].astype("string"),
+            "le_range_from_seq": a["stop_sequence"].astype("Int64"),
+            "le_range_to_seq": b["stop_sequence"].astype("Int64"),
+            "le_range_falls": first_is_hi,
+        }
+    )
 
 
 def _stories(res: pd.DataFrame, s: pd.DataFrame, area_names: pd.Series | None) -> list[headline.Story]:
     """Length, minutes, spread and doubts of each pattern's cited stretch (all patterns at once)."""
     span = res[["pattern_id", "story_from_seq", "story_to_seq"]].dropna()
-    rows = s[["pattern_id", "stop_sequence", "stop_name", "dist_m", "minutes", "le", "le_delta", "area_id",
-              "area_doubt"]].merge(span, on="pattern_id")
+    rows = s[
+        ["pattern_id", "stop_sequence", "stop_name", "dist_m", "minutes", "le", "le_delta", "area_id", "area_doubt"]
+    ].merge(span, on="pattern_id")
     rows = rows[(rows["stop_sequence"] >= rows["story_from_seq"]) & (rows["stop_sequence"] <= rows["story_to_seq"])]
     g = rows.groupby("pattern_id", sort=False)
     first, last = rows.loc[g.head(1).index].set_index("pattern_id"), rows.loc[g.tail(1).index].set_index("pattern_id")
@@ -295,17 +327,24 @@ def _stories(res: pd.DataFrame, s: pd.DataFrame, area_names: pd.Series | None) -
         for pid, stop in flagged.iterrows():
             name = area_names.get(stop["area_id"]) if area_names is not None else None
             where = name if isinstance(name, str) and name else f"the area at {headline._clean(stop['stop_name'])}"
-            what = " and ".join("imprecise" if d == "imprecise" else "far from its neighbours'"
-                                for d in str(stop["area_doubt"]).split(", "))
+            what = " and ".join(
+                "imprecise" if d == "imprecise" else "far from its neighbours'"
+                for d in str(stop["area_doubt"]).split(", ")
+            )
             doubts.setdefault(pid, []).append(f"the estimate for {where} is {what}")
     stories = []
     for pid in res["pattern_id"]:
         if pid not in metres.index:
             stories.append(headline.Story())
             continue
-        stories.append(headline.Story(metres=float(metres[pid]), minutes=float(minutes[pid]),
-                                      largest_hop_share=float(share[pid]),
-                                      doubts=tuple(dict.fromkeys(doubts.get(pid, ())))))
+        stories.append(
+            headline.Story(
+                metres=float(metres[pid]),
+                minutes=float(minutes[pid]),
+                largest_hop_share=float(share[pid]),
+                doubts=tuple(dict.fromkeys(doubts.get(pid, ()))),
+            )
+        )
     return stories
 
 
@@ -315,11 +354,13 @@ def _words(res: pd.DataFrame, s: pd.DataFrame, labels, options: Options, area_na
     records = res.to_dict("records")
     leads = [claims.lead(row) for row in records]
     res["headline"] = [headline.headline(row, st, options.level, c) for row, st, c in zip(records, stories, leads)]
-    res["story_label"] = pd.array([headline.story_label(row, st, c) for row, st, c in zip(records, stories, leads)],
-                                  dtype="string")
+    res["story_label"] = pd.array(
+        [headline.story_label(row, st, c) for row, st, c in zip(records, stories, leads)], dtype="string"
+    )
     res["takeaway"] = pd.array([headline.takeaway(row, c) for row, c in zip(records, leads)], dtype="string")
-    sex, period, source, feed = ((labels.sex, labels.period, labels.le_source, labels.feed) if labels is not None
-                                 else ("", "", "", ""))
+    sex, period, source, feed = (
+        (labels.sex, labels.period, labels.le_source, labels.feed) if labels is not None else ("", "", "", "")
+    )
     res["credit"] = headline.credit(sex, period, source, feed)
     if "context_le_corr" in res:
         name = labels.context if labels is not None and labels.context else "the second measure"
