@@ -123,18 +123,20 @@ def hart_path() -> Path:
 
 
 @pytest.fixture(scope="session")
-def tracts() -> gpd.GeoDataFrame:
+def tracts():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return areas.load_areas(datasets.get_path("hillsborough_tracts"), datasets.get_path("usaleep"), "usaleep")
 
 
 @pytest.fixture(scope="session")
-def msoas() -> gpd.GeoDataFrame:
-    """England's MSOAs with the ONS persons estimates (and the bundled MSOA names), loaded once."""
+def msoas():
+    """England's MSOAs with ONS's official 2009-2013 male estimates (and the bundled names), loaded once."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return areas.load_areas(datasets.get_path("msoa_boundaries"), datasets.get_path("ons_msoa_le"), "ons-msoa")
+        return areas.load_areas(
+            datasets.get_path("msoa_boundaries"), datasets.get_path("ons_msoa_le_2009_2013"), "ons-msoa", sex="male"
+        )
 
 
 @pytest.fixture(scope="session")

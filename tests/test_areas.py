@@ -16,8 +16,8 @@ from gradient import AreasError, GradientWarning, areas, datasets
 
 def test_usaleep_reads_as_published(tmp_path):
     table = areas.read_usaleep(datasets.get_path("usaleep"))
-    assert list(table.columns) == ["area_id", "le", "le_se"]
-    assert len(table) == 65662
+    assert list(table.columns) == ["area_id", "le", "le_se", "suppressed"]
+    assert len(table) == 65662 and not table["suppressed"].any()
     row = table.set_index("area_id").loc["01001020100"]
     assert (row["le"], row["le_se"]) == (73.1, 2.2348)
 
@@ -33,9 +33,17 @@ def test_usaleep_accepts_codes_without_leading_zeros(tmp_path):
 
 def test_hillsborough_tracts_keep_tracts_without_estimates(tracts):
     assert len(tracts) == 321
+    assert (tracts.period, tracts.sex, tracts.unit, tracts.le_source) == (
+        "2010-2015",
+        "persons",
+        "census tracts",
+        "USALEEP",
+    )
+    assert [c.role for c in tracts.credits] == ["life expectancy", "boundaries", "population"]
+    tracts = tracts.frame
     # USALEEP has no population: the bundled 2010 census tract populations are joined (Hillsborough: 1,229,226)
     assert list(tracts.columns) == ["area_id", "le", "le_se", "geometry", "population"]
-    assert tracts["population"].sum() == 1229226 and tracts.attrs["population_source"].startswith("US Census")
+    assert tracts["population"].sum() == 1229226
     assert tracts.crs == "EPSG:4326"
     missing = tracts["le"].isna()
     assert missing.sum() == 55  # no USALEEP estimate: missing, never 0
@@ -67,14 +75,14 @@ def test_generic_table_with_confidence_limits(tmp_path, boundary_file):
     )
     got = areas.load_areas(
         boundary_file, table, "csv", area_id="code", le_id="id", le_col="e0", le_ci_cols=("lo", "hi")
-    )
+    ).frame
     assert got["le"].tolist() == [80, 78, 76]
     np.testing.assert_allclose(got["le_se"], [1.0, 1.0, 2.0], atol=1e-3)
 
 
 def test_generic_table_without_errors_leaves_se_empty(tmp_path, boundary_file):
     table = write_table(tmp_path, {"id": ["A0", "A1", "A2"], "e0": [80, 78, 76]})
-    got = areas.load_areas(boundary_file, table, "csv", area_id="code", le_id="id", le_col="e0")
+    got = areas.load_areas(boundary_file, table, "csv", area_id="code", le_id="id", le_col="e0").frame
     assert got["le_se"].isna().all()
 
 
@@ -87,6 +95,7 @@ def test_suppressed_blank_values_stay_missing(tmp_path, boundary_file):
         r"stay missing \(e\.g\. A1\)",
     ):
         got = areas.load_areas(boundary_file, path, "csv", area_id="code", le_id="id", le_col="e0", le_se_col="se")
+    got = got.frame
     assert np.isnan(got["le"].iloc[1]) and got["le"].iloc[0] == 80
 
 
@@ -116,7 +125,7 @@ def test_partial_match_warns(tmp_path, boundary_file):
     table = write_table(tmp_path, {"id": ["A0", "A1"], "e0": [80, 78]})
     with pytest.warns(GradientWarning, match=r"1 of 3 areas in .* have no row .* \(e\.g\. A2\)"):
         got = areas.load_areas(boundary_file, table, "csv", area_id="code", le_id="id", le_col="e0")
-    assert np.isnan(got["le"].iloc[2])
+    assert np.isnan(got.frame["le"].iloc[2])
 
 
 def test_geojson_without_crs_is_wgs84(tmp_path):
@@ -164,7 +173,7 @@ def test_invalid_polygons_are_repaired(tmp_path):
     bowtie.to_file(path)
     with pytest.warns(GradientWarning, match=r"bowtie\.geojson: repaired 1 of 1 polygons that were invalid"):
         got = areas.read_boundaries(path, "area_id")
-    assert got.is_valid.all() and got.attrs["n_repaired"] == 1
+    assert got.is_valid.all()
 
 
 # --- England: the ONS MSOA release and boundaries, as published ---
@@ -174,9 +183,9 @@ def test_ons_release_by_sex():
     path = datasets.get_path("ons_msoa_le")
     persons = areas.read_ons_msoa(path)
     males = areas.read_ons_msoa(path, "male")
-    assert list(persons.columns) == ["area_id", "le", "le_se", "population"]
+    assert list(persons.columns) == ["area_id", "le", "le_se", "population", "suppressed", "le_doubt", "period"]
     assert len(persons) == len(males) == 7201
-    assert persons.attrs["period"] == "2016-2020"
+    assert (persons["period"] == "2016-2020").all()
     row = persons.set_index("area_id").loc["E02000001"]  # City of London 001, persons
     assert row["le"] == pytest.approx(93.315249, abs=1e-6)
     assert row["le_se"] == pytest.approx((95.919013 - 90.711484) / (2 * 1.959964), abs=1e-5)
@@ -185,6 +194,29 @@ def test_ons_release_by_sex():
     # suppressed estimates are blank in the release: missing, never 0
     assert persons["le"].isna().sum() == 68 and males["le"].isna().sum() == 284
     assert areas.read_ons_msoa(path, "female")["le"].isna().sum() == 112
+
+
+def test_ons_2009_2013_reference_table_as_published():
+    path = datasets.get_path("ons_msoa_le_2009_2013")
+    males, females = areas.read_ons_msoa(path, "male"), areas.read_ons_msoa(path, "female")
+    assert len(males) == len(females) == 6791 and (males["period"] == "2009-2013").all()
+    row = males.set_index("area_id").loc["E02006397"]  # Runnymede 005, the sheet's first row
+    assert row["le"] == pytest.approx(81.9592, abs=1e-4)
+    assert row["le_se"] == pytest.approx((83.92139 - 79.99702) / (2 * 1.959964), abs=1e-5)  # LE's limits, not HLE's
+    # ONS's own sheet of implausible estimates: kept, with the publisher's doubt
+    assert males.set_index("area_id").loc["E02000815", "le_doubt"] == "implausible"  # Southwark 009, male 96.6
+    assert (females["le_doubt"] == "implausible").sum() == 5
+    with pytest.raises(AreasError, match=r"gives males and females separately, not persons: choose sex='male'"):
+        areas.read_ons_msoa(path)
+
+
+def test_a_table_off_the_official_level_says_so():
+    with pytest.warns(
+        GradientWarning, match=r"Its MSOAs average 83\.9 years \(persons\), 2\.3 years above the official"
+    ):
+        got = areas.load_areas(datasets.get_path("msoa_boundaries"), datasets.get_path("ons_msoa_le"), "ons-msoa")
+    assert "2.3 years above the official series for 2015-2019" in got.credits[0].text()
+    assert "could not be confirmed" in got.credits[0].text()
 
 
 def test_ons_unknown_sex():
@@ -200,19 +232,18 @@ def test_ons_wrong_table(tmp_path):
 
 def test_msoa_boundaries_from_topojson(msoas):
     assert len(msoas) == 6791
-    assert msoas.crs == "EPSG:4326" and msoas.is_valid.all()
-    assert list(msoas.columns) == ["area_id", "le", "le_se", "geometry", "population", "area_name"]
-    assert msoas["le"].isna().sum() == 67  # England's suppressed persons estimates
-    assert msoas.attrs == {
-        "period": "2016-2020",
-        "source": "ONS MSOA life expectancy (REQ3292)",
-        "sex": "persons",
-        "names_source": "House of Commons Library MSOA Names 1.10",
-        "national_median": pytest.approx(84.13, abs=0.01),
-        "national_median_label": "median of the 6,724 MSOAs in the table",
-    }
+    assert (msoas.period, msoas.sex, msoas.unit, msoas.le_source) == ("2009-2013", "male", "MSOAs", "ONS")
+    assert msoas.reference == pytest.approx(79.46, abs=0.01)
+    assert msoas.reference_label == "median of the 6,791 MSOAs in the table"
+    assert [c.role for c in msoas.credits] == ["life expectancy", "boundaries", "area names"]
+    assert "Crown copyright 2015" in msoas.credits[0].text() and "OS data" in msoas.credits[1].text()
+    frame = msoas.frame
+    assert frame.crs == "EPSG:4326" and frame.is_valid.all()
+    assert list(frame.columns) == ["area_id", "le", "le_se", "geometry", "le_doubt", "area_name"]
+    assert frame["le"].notna().all()  # the 2009-2013 release suppressed none; 1 set apart as implausible
+    assert (frame["le_doubt"] == "implausible").sum() == 1
     # neighbourhood names readers know, from the bundled House of Commons Library table
-    names = msoas.set_index("area_id")["area_name"]
+    names = frame.set_index("area_id")["area_name"]
     assert names["E02000585"] == "Holland Park" and names.notna().all()
 
 

@@ -20,7 +20,7 @@ def test_each_hart_stop_takes_the_value_of_its_tract(hart_patterns, tracts):
     assert len(got) == ps["stop_id"].nunique() == 2276
     points = shapely.points(ps.drop_duplicates("stop_id")[["lon", "lat"]].to_numpy())
     inside = got["method"].eq("point").to_numpy()
-    by_id = tracts.set_index("area_id")
+    by_id = tracts.frame.set_index("area_id")
     polys = by_id.geometry.reindex(got.loc[inside, "area_id"]).to_numpy()
     assert shapely.intersects(polys, points[inside]).all()
     np.testing.assert_array_equal(
@@ -106,7 +106,7 @@ def test_buffer_value_lies_within_contributing_areas(hart_patterns, tracts):
     _, ps = hart_patterns
     with pytest.warns(GradientWarning, match=r"1 of 2276 stops have no area within 200 m and stay missing"):
         got = assign_buffer(ps, tracts, radius_m=200)
-    known = tracts["le"].dropna()
+    known = tracts.frame["le"].dropna()
     assert got["le"].dropna().between(known.min(), known.max()).all()
     assert (got.loc[got["le"].notna(), "n_areas"] >= 1).all()
     assert not (got["le"] == 0).any()

@@ -106,7 +106,7 @@ def test_repeats_and_gaps_are_warned_not_fatal(tmp_path):
     text = " ".join(str(w.message) for w in caught)
     assert "appear more than once in 'code' with identical values" in text
     assert "suppression markers" in text and "2 of 3 areas have no value in the context table" in text
-    assert got["context"].tolist()[0] == 10 and got["context"].isna().sum() == 2  # missing, never 0
+    assert got.frame["context"].tolist()[0] == 10 and got.frame["context"].isna().sum() == 2  # missing, never 0
 
 
 def test_tract_ids_that_lost_their_zeros_are_padded_back(tmp_path):
@@ -114,7 +114,7 @@ def test_tract_ids_that_lost_their_zeros_are_padded_back(tmp_path):
 
 
 def test_us_tracts_are_weighted_by_their_census_population(tracts, hart_patterns):
-    assert tracts.attrs["population_source"].startswith("US Census")
+    assert tracts.credits[-1].role == "population" and tracts.credits[-1].source.startswith("US Census")
     patterns, ps = hart_patterns
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GradientWarning)

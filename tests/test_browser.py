@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import ROOT, line_feed, squares
 from mapdata import HART_LABELS, hart, replicate
@@ -26,6 +27,7 @@ from gradient.present import embed
 from gradient.present.maps import route_map
 from gradient.present.netmap import draw_network_map
 from gradient.sources import gtfs
+from gradient.story import words
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = [
@@ -172,7 +174,9 @@ def test_hostile_stop_name_is_text_not_markup(visit, hostile_page):
     expect(v.page.locator(".leaflet-tooltip strong")).to_have_text([f"{HOSTILE} tract"])  # waits for fades
     first.click()
     expect(v.page.locator(".leaflet-popup-content strong")).to_have_text([HOSTILE])
-    assert v.page.locator(".gradient-title").inner_text() == f"Route R: {HOSTILE} to C & D <depot>"
+    assert v.page.locator(".gradient-title").inner_text() == (
+        "No change in life expectancy along route R can be told apart from the margins of error"
+    )
     assert v.page.locator("img[src='x']").count() == 0
     assert v.page.evaluate("document.querySelectorAll('.leaflet-tooltip img, .leaflet-popup img').length") == 0
     assert v.dialogs == []
@@ -194,9 +198,19 @@ def test_title_and_legend_never_cover_the_map(visit, hart_route_page, width):
 
 
 def hart_story_label() -> str:
-    """The label of the stretch HART route 8's sentence cites (what its map highlights)."""
+    """The label of the stretch HART route 8's map highlights (the one its sentence cites, else its biggest fall)."""
+    from gradient.present.story import stretch
+
     result, _ = hart()
-    return result.patterns.set_index("pattern_id").loc["8-0-1", "story_label"]
+    row = result.pattern("8-0-1")
+    return stretch(result.stops_of("8-0-1").sort_values("stop_sequence"), row).label
+
+
+def route8() -> pd.Series:
+    """HART route 8's story row (the direction its story is told in)."""
+    result, _ = hart()
+    p = result.patterns
+    return p[(p["route_name"] == "8") & p["route_story"]].iloc[0]
 
 
 @pytest.fixture(scope="module")
@@ -228,7 +242,10 @@ def test_network_map_of_700_patterns(visit, network_page):
     expect(tip).to_have_count(1)
     lines = tip.locator(".gradient-tip > *").all_inner_texts()
     assert lines[0].startswith("Route 8") and " towards " in lines[0]
-    assert lines[2] == "Life expectancy 64.1 to 80.2 years (range 16.1, within the margins of error)"
+    assert lines[2] == (
+        "Life expectancy 64.1 to 80.2 years (range 16.1; the two cannot be told apart from the estimates' margins "
+        "of error)"
+    )
 
 
 @pytest.mark.parametrize("width", [390, 1280])
@@ -237,11 +254,12 @@ def test_network_search_finds_a_route(visit, network_page, width):
     v = visit(network_page, width=width, height=844 if width == 390 else 800)
     before = v.page.evaluate(f"{MAP}.getZoom()")
     v.page.fill("#gradient-route", "8")
-    expect(v.page.locator(".gradient-found")).to_have_text("Route 8 towards Westfield Brandon Mall")
+    expect(v.page.locator(".gradient-found")).to_have_text(words.towards(route8()))
     assert v.page.locator(".folium-map").get_attribute("data-gradient-picked") == "8"
     assert v.page.evaluate(f"{MAP}.getZoom()") > before  # zoomed to the route
     popup = v.page.locator(".leaflet-popup-content .gradient-tip > *").all_inner_texts()
-    assert popup[:2] == ["Route 8 towards Westfield Brandon Mall", "Marion Transit Center to Westfield Brandon Mall"]
+    row = route8()
+    assert popup[:2] == [words.towards(row), f"{row['first_stop']} to {row['last_stop']}"]
     assert v.page.locator("#gradient-routes option").count() == n_routes  # the finder lists every route
     v.page.fill("#gradient-route", "no such route")
     v.page.press("#gradient-route", "Enter")

@@ -13,7 +13,7 @@ from conftest import line_feed, squares
 from mapdata import HART_LABELS, hart, replicate
 from matplotlib.colors import to_hex
 
-from gradient import GradientWarning, OptionError, Options, pipeline
+from gradient import Areas, GradientWarning, OptionError, Options, pipeline
 from gradient.output import write_outputs
 from gradient.present import embed
 from gradient.present.charts import ChartError, profile, profile_chart, save_figure, text, thin_labels
@@ -32,24 +32,27 @@ from gradient.present.netmap import NetworkMapError, draw_network_map, encode, n
 from gradient.present.page import esc
 from gradient.schema import metric_crs
 from gradient.sources import gtfs
+from gradient.story.names import display_name
 
 HOSTILE = "<img src=x onerror=alert(1)> & `${alert(2)}` </script><script>alert(3)</script>"
 NAMES = (HOSTILE, "B's stop #2", "C & D <depot>")
 LABELS = pipeline.Labels("test LE", "2010-2015", "persons", "test feed")
 ALT_UNTESTED = (  # stops alone: nothing to test a difference with, so none is claimed
     f"Map of route R from {HOSTILE} to C & D <depot> (2.0 km, 3 stops), coloured stop by stop by the life "
-    "expectancy at birth (persons, 2010-2015) of the small area each stop stands in. Along the route it ranges "
+    "expectancy at birth (persons, 2010-2015) of the neighbourhood each stop stands in. Along the route it ranges "
     f"from 76.0 years at C & D <depot> to 80.0 years at {HOSTILE} over the 3 stops with an estimate (the "
-    "difference is not tested here). The biggest fall between consecutive stops is 2.0 years, from 80.0 at "
-    f"{HOSTILE} to 78.0 at B's stop #2, 1.0 km from {HOSTILE}. Sources: test LE 2010-2015; test feed."
+    f"difference is not tested here). The biggest fall between consecutive stops is 2.0 years, from {HOSTILE} to "
+    "B's stop #2. Sources: test LE 2010-2015; test feed."
 )
-ALT = (  # with the pattern's row: what its intervals allow (gradient.stats.claims)
+ALT = (  # with the pattern's row: its sentence, and what its intervals allow (gradient.story.words)
     f"Map of route R from {HOSTILE} to C & D <depot> (2.0 km, 3 stops), coloured stop by stop by the life "
-    "expectancy at birth (persons, 2010-2015) of the small area each stop stands in. Along the route it ranges "
+    "expectancy at birth (persons, 2010-2015) of the neighbourhood each stop stands in. On route R, an express "
+    f"with three stops over 2.0 km, from {HOSTILE} to C & D <depot>, no change in life expectancy can be told apart "
+    "from the estimates' margins of error. Along the route it ranges "
     f"from 76.0 years at C & D <depot> to 80.0 years at {HOSTILE} over the 3 stops with an estimate; the two "
     "cannot be told apart from the estimates' margins of error. The biggest fall between consecutive stops is "
-    f"2.0 years, from 80.0 at {HOSTILE} to 78.0 at B's stop #2, 1.0 km from {HOSTILE}, within the estimates' "
-    "margins of error. Sources: test LE 2010-2015; test feed."
+    f"2.0 years, from {HOSTILE} to B's stop #2, within the estimates' margins of error. Sources: test LE "
+    "2010-2015; test feed."
 )
 
 
@@ -129,24 +132,24 @@ def test_route_map_data(hostile_stops):
     assert [s["k"] for s in d["stops"]] == scale.colours([80.0, 78.0, 76.0])
     assert [s["lines"][1:] for s in d["stops"]] == [
         [
-            "Life expectancy: 80.0 years (95% CI 78.0 to 82.0)",
+            "Life expectancy: 80.0 years (95% interval 78.0 to 82.0)",
             "First stop of the route",
-            "Area: A0",
+            "Neighbourhood: A0",
             "Stop 1 of 3, 0.0 km from the start",
         ],
         # the change's interval: 2 +- 1.96 sqrt(1 + 1) and 2 +- 1.96 sqrt(1 + 4) (gradient.stats.figures)
         [
-            "Life expectancy: 78.0 years (95% CI 76.0 to 80.0)",
-            "Change from previous stop: \u22122.0 years (95% CI \u22124.8 to 0.8)",
-            "Area: A1",
+            "Life expectancy: 78.0 years (95% interval 76.0 to 80.0)",
+            "Change from the previous stop: \u22122.0 years (95% interval \u22124.8 to +0.8)",
+            "Neighbourhood: A1",
             "Stop 2 of 3, 1.0 km from the start",
         ],
         # A2's error (2 years) is larger than the spread between these three areas: flagged imprecise
         [
-            "Life expectancy: 76.0 years (95% CI 72.1 to 79.9)",
+            "Life expectancy: 76.0 years (95% interval 72.1 to 79.9)",
             "Estimate uncertain: its 95% interval spans 8 years",
-            "Change from previous stop: \u22122.0 years (95% CI \u22126.4 to 2.4)",
-            "Area: A2",
+            "Change from the previous stop: \u22122.0 years (95% interval \u22126.4 to +2.4)",
+            "Neighbourhood: A2",
             "Stop 3 of 3, 2.0 km from the start",
         ],
     ]
@@ -159,7 +162,9 @@ def test_route_map_data(hostile_stops):
 def test_stop_change_interval_is_shown_when_the_column_exists(hostile_stops):
     stops = hostile_stops.assign(le_delta_se=[np.nan, 1.0, 1.0])
     d = page_data(embed.map_html(draw_route_map(stops, title="R")))
-    assert d["stops"][1]["lines"][2] == "Change from previous stop: \u22122.0 years (95% CI \u22124.0 to 0.0)"
+    assert (
+        d["stops"][1]["lines"][2] == "Change from the previous stop: \u22122.0 years (95% interval \u22124.0 to +0.0)"
+    )
 
 
 def test_steepest_is_the_first_largest_fall(hostile_stops):
@@ -176,7 +181,7 @@ def test_steepest_stretch_is_the_one_in_patterns_csv():
         if i is None:
             assert not row["max_drop"] > 0, row["pattern_id"]
         else:
-            names = (stops["stop_name"].iloc[i - 1], stops["stop_name"].iloc[i])
+            names = (display_name(stops["stop_name"].iloc[i - 1]), display_name(stops["stop_name"].iloc[i]))
             assert names == (row["max_drop_from"], row["max_drop_to"]), row["pattern_id"]
             assert -stops["le_delta"].iloc[i] == row["max_drop"]
 
@@ -256,7 +261,10 @@ def test_route_map_highlights_the_stretch_the_sentence_cites(hostile_result):
     first, last = d["stops"][0], d["stops"][-1]
     assert d["steep"]["c"][0] == pytest.approx([first["y"], first["x"]], abs=1e-4)
     assert d["steep"]["c"][-1] == pytest.approx([last["y"], last["x"]], abs=1e-4)
-    assert f"Highlighted: \u22124.0 years over 2 stops, {esc(HOSTILE)} to C &amp; D &lt;depot&gt;" in page
+    assert (
+        f"The change the sentence states: \u22124.0 years over 2 stops, {esc(HOSTILE)} to C &amp; D &lt;depot&gt;"
+        in page
+    )
     # no label of its own: a plain one, with the stops counted
     d = page_data(embed.map_html(draw_route_map(stops, pattern=story_row(hostile_result, None), tiles=None)))
     assert d["steep"]["text"] == "\u22124.0 years over 2 stops"
@@ -267,7 +275,7 @@ def test_route_map_highlights_the_stretch_the_sentence_cites(hostile_result):
     assert d["steep"]["text"] == "Biggest stop-to-stop fall: \u22122.0 years, within the margins of error"
     assert d["steep"]["cited"] is False
     alt = describe_route(stops, route="route R", pattern=story_row(hostile_result))
-    assert f"The highlighted stretch (\u22124.0 years over 2 stops) runs from 80.0 years at {HOSTILE}" in alt
+    assert f"The highlighted stretch (\u22124.0 years over 2 stops) runs from {HOSTILE} to C & D <depot>." in alt
 
 
 def test_popups_name_the_area_and_say_when_its_estimate_is_in_doubt(hostile_stops):
@@ -279,10 +287,10 @@ def test_popups_name_the_area_and_say_when_its_estimate_is_in_doubt(hostile_stop
     )
     d = page_data(embed.map_html(draw_route_map(stops, title="R", tiles=None)))
     lines = [s["lines"] for s in d["stops"]]
-    assert lines[0][0] == "Stratford Bus Station" and "Area: Hackney Central" in lines[0]
+    assert lines[0][0] == "Stratford Bus Station" and "Neighbourhood: Hackney Central" in lines[0]
     assert "Interchange: Underground, National Rail, DLR" in lines[0]
-    assert lines[1][2] == "Estimate uncertain: its 95% interval spans 18 years" and "Area: A1" in lines[1]
-    assert lines[2][2] == "Estimate doubtful: implausible for a whole area, treat with care" and "Area: A2" in lines[2]
+    assert lines[1][2] == "Estimate uncertain: its 95% interval spans 18 years" and "Neighbourhood: A1" in lines[1]
+    assert lines[2][2].startswith("Estimate doubtful: far from its neighbours'") and "Neighbourhood: A2" in lines[2]
     assert not any(line.startswith("Estimate") for line in lines[0])
 
 
@@ -309,11 +317,11 @@ def test_the_colour_reference_is_fixed_and_named(hostile_stops):
     assert (fixed.reference, fixed.reference_label) == (80.0, "reference set by the publisher")
     whole = reference_scale(hostile_stops, "table", table)
     assert (whole.reference, whole.reference_label) == (81.0, "median of all 4 areas in the table")
-    table.attrs.update(national_median=81.3, national_median_label="median of England's MSOAs")
-    england = reference_scale(hostile_stops, "table", table)
+    known = Areas(frame=table, reference=81.3, reference_label="median of England's MSOAs")
+    england = reference_scale(hostile_stops, "table", known)
     assert (england.reference, england.reference_label) == (81.3, "median of England's MSOAs")
     # two runs against one table share one scale, whatever areas each serves
-    assert reference_scale(hostile_stops.iloc[:1], "table", table) == england
+    assert reference_scale(hostile_stops.iloc[:1], "table", known) == england
     page = embed.map_html(draw_route_map(hostile_stops, title="R", scale=england, tiles=None))
     assert "\u25b2 81.3: median of England&#x27;s MSOAs" in page
     with pytest.warns(GradientWarning, match=r"scale_reference='table' needs the life expectancy table"):
@@ -336,7 +344,7 @@ def test_embed_snippet_points_at_the_published_address(hostile_result, tmp_path)
     paths = embed.save_embed(m, tmp_path / "R 0.html", base_url="https://example.org/graphics/buses/")
     snippet = paths[1].read_text(encoding="utf-8")
     assert 'src="https://example.org/graphics/buses/R%200.html"' in snippet
-    assert 'sandbox="allow-scripts allow-popups"' in snippet and 'title="Map: Route R: ' in snippet
+    assert 'sandbox="allow-scripts allow-popups"' in snippet and 'title="Map: No change in life expectancy' in snippet
     assert "padding-top:calc(66.67% + 230px)" in snippet  # the height follows the width
     with pytest.raises(OptionError, match=r"base_url='data:text/html,x' must be an http"):
         embed.save_embed(m, tmp_path / "x.html", base_url="data:text/html,x")
@@ -358,10 +366,7 @@ def test_save_embed_writes_page_snippet_and_alt_text(hostile_result, tmp_path):
     paths = embed.save_embed(route_map(hostile_result, "R-0-1"), tmp_path / "maps" / "R-0-1.html")
     assert [p.name for p in paths] == ["R-0-1.html", "R-0-1.iframe.html", "R-0-1.alt.txt"]
     assert paths[2].read_text(encoding="utf-8") == ALT + "\n"
-    title = (
-        "Map: Route R: &lt;img src=x onerror=alert(1)&gt; &amp; `$&#123;alert(2)&#125;` "
-        "&lt;/script&gt;&lt;script&gt;alert(3)&lt;/script&gt; to C &amp; D &lt;depot&gt;"
-    )
+    title = "Map: No change in life expectancy along route R can be told apart from the margins of error"
     assert paths[1].read_text(encoding="utf-8") == (
         '<div class="gradient-embed" style="position:relative;width:100%;height:0;padding-top:calc(66.67% + 230px)">'
         f'<iframe src="R-0-1.html" title="{title}" style="position:absolute;top:0;left:0;width:100%;height:100%;'
@@ -393,9 +398,9 @@ def test_network_map_data(hostile_result):
     assert [p["t"][0] for p in d["p"]] == ["Route R towards C & D <depot>"]
     assert d["p"][0]["t"][1:] == [
         f"{HOSTILE} to C & D <depot>",
-        "Life expectancy 76.0 to 80.0 years (range 4.0, within the margins of error)",
+        "Life expectancy 76.0 to 80.0 years (range 4.0; the two cannot be told apart from the estimates' "
+        "margins of error)",
         f"Biggest stop-to-stop fall 2.0 years, within the margins of error: {HOSTILE} to B's stop #2",
-        "Trend \u22122.00 years per km (95% CI \u22123.96 to \u22120.04)",
     ]
     assert d["p"][0]["r"] == "R" and d["names"] == ["R"] and d["example"] == "R"
     assert [p["w"] for p in d["p"]] == [4.2]
@@ -468,8 +473,7 @@ def test_hart_route_map_fits_the_budget(tmp_path):
     print(f"\nHART route 8 map with tracts: {size} bytes")
     assert size < 1_500_000
     d = page_data(paths[0].read_text(encoding="utf-8"))
-    story = result.patterns.set_index("pattern_id").loc["8-0-1", "story_label"]
-    assert len(d["stops"]) == 68 and d["steep"]["text"] == story == "\u221212.7 years in 270 m"
+    assert len(d["stops"]) == 68 and d["steep"]["text"].startswith("Biggest stop-to-stop fall: \u221212.7 years")
     assert "7th Av at 22nd St to 7th Av at 24th St" in paths[0].read_text(encoding="utf-8")  # display names
 
 
@@ -531,15 +535,19 @@ def test_profile_chart_content(hostile_result):
     assert labels == [text(HOSTILE, 28), "B's stop #2", "C & D <depot>"]
     legend = [t.get_text().replace("\n", " ") for t in key.get_legend().get_texts()]
     assert legend == [
-        "95% interval",
+        "95% interval of each stop's estimate",
         "life expectancy at the stop",
         "estimate in doubt (see the map)",
         "78.0: median of the 3 areas served",
         text(f"biggest stop-to-stop fall, \u22122.0 years, within the margins of error: {HOSTILE} to B's stop #2"),
     ]
     assert not [t for t in ax.texts if "years" in t.get_text()]  # no number on the plot for a fall that is noise
-    assert fig.get_suptitle().replace("\n", " ") == text(f"Route R: {HOSTILE} to C & D <depot>")
-    assert ax.get_title(loc="left") == "Life expectancy at birth at each stop, years (persons, 2010-2015)"
+    assert fig.get_suptitle().replace("\n", " ") == (
+        "No change in life expectancy along route R can be told apart from the margins of error"
+    )
+    assert ax.get_title(loc="left").replace("\n", " ") == text(
+        f"Route R: {HOSTILE} to C & D <depot>. Life expectancy at birth at each stop, years (persons, 2010-2015)"
+    )
     assert foot.texts[0].get_text() == "Sources: test LE 2010-2015; test feed"
 
 
@@ -625,7 +633,9 @@ def test_chart_highlights_the_stretch_the_sentence_cites(hostile_result):
     assert dashed[0].get_xdata() == pytest.approx([0.0, 1.0, 2.0])  # stops 1 to 3, not the biggest single fall
     assert [t.get_text() for t in fig.axes[0].texts] == ["\u22124.0 years over 2 stops"]
     legend = [t.get_text().replace("\n", " ") for t in fig.axes[1].get_legend().get_texts()]
-    assert legend[-1] == text(f"highlighted: \u22124.0 years over 2 stops, {HOSTILE} to C & D <depot>")
+    assert legend[-1] == text(
+        f"the change the sentence states: \u22124.0 years over 2 stops, {HOSTILE} to C & D <depot>"
+    )
     result = pipeline.Result(hostile_result.stops, pd.DataFrame([row]), hostile_result.geometry, hostile_result.labels)
     phone = profile(result, "R-0-1", portrait=True, pyplot=False)
     assert phone.get_suptitle().replace("\n", " ") == "Life expectancy falls 4 years over two stops on route R"

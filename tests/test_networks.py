@@ -314,6 +314,7 @@ def test_command_line_network_method(tmp_path):
             str(osm / "city_of_london_drive_2024-02.osm"),
             "--walk-m",
             "400",
+            "--wide",
         ],
         capture_output=True,
         text=True,

@@ -71,14 +71,22 @@ def test_nothing_reads_shared_at_run_time():
 
 
 def test_additional_columns_are_documented():
-    from gradient.schema import CONTEXT_PATTERNS_EXTRA_COLUMNS, PATTERNS_EXTRA_COLUMNS, STOPS_EXTRA_COLUMNS
+    from gradient.schema import (
+        CONTEXT_PATTERNS_EXTRA_COLUMNS,
+        PATTERNS_EXTRA_COLUMNS,
+        STOPS_EXTRA_COLUMNS,
+        STRETCHES_EXTRA_COLUMNS,
+    )
 
     text = (ROOT / "docs" / "COLUMNS.md").read_text()
-    stops_part, patterns_part = text.split("## `patterns.csv`")
+    stops_part, rest = text.split("## `patterns.csv`")
+    patterns_part, stretches_part = rest.split("## `stretches.csv`")
     for col in STOPS_EXTRA_COLUMNS:
         assert f"`{col}`" in stops_part.split("## `stops.csv`")[1], col
     for col in PATTERNS_EXTRA_COLUMNS + CONTEXT_PATTERNS_EXTRA_COLUMNS:
         assert f"`{col}`" in patterns_part, col
+    for col in STRETCHES_EXTRA_COLUMNS:
+        assert f"`{col}`" in stretches_part, col
 
 
 # --- the house: a front door, cheap imports, one options object ------------------------
@@ -134,9 +142,11 @@ def test_options_are_checked_when_made():
     from gradient import OptionError, Options
 
     for bad, message in [
-        ({"alpha": 5}, r"alpha=5 must be a number between 0 and 1"),
-        ({"stretch_k": 0}, r"stretch_k=0 must be a whole number of at least 1"),
-        ({"radius_m": -1}, r"radius_m=-1 must be a positive number"),
+        ({"alpha": 5}, r"alpha=5 must be a number from 1e-06 to 0.5"),
+        ({"stretch_k": 0}, r"stretch_k=0 must be a whole number from 1 to 50"),
+        ({"radius_m": -1}, r"radius_m=-1 must be a number from 1 to 5000, metres"),
+        ({"routes": [1.5]}, r"routes=\[1.5\] must be a route name or id"),
+        ({"family": "city"}, r"family=.city. is not one of network, route"),
         ({"method": "walk"}, r"method='walk' is not one of point, buffer, network"),
         ({"method": "network"}, r"method='network' needs a street network"),
     ]:

@@ -50,7 +50,9 @@ _LAZY = {
     "run_patterns": "pipeline",
     "read_source": "pipeline",
     "Result": "pipeline",
-    "Labels": "pipeline",
+    "Labels": "credits",
+    "Credit": "credits",
+    "Areas": "areas",
     "load_areas": "areas",
     "read_feed": "sources",
     "stop_patterns": "sources",
@@ -64,6 +66,7 @@ _LAZY = {
 """Front-door names and the module each comes from (imported on first use)."""
 
 _MODULES = {
+    "credits",
     "sources",
     "areas",
     "assign",
@@ -82,7 +85,9 @@ _MODULES = {
 
 __all__ = [
     "__version__",
+    "Areas",
     "AreasError",
+    "Credit",
     "ChartError",
     "DataSetError",
     "datasets",
@@ -115,10 +120,12 @@ __all__ = [
 if TYPE_CHECKING:  # pragma: no cover
     from . import datasets
     from ._sensitivity import sensitivity, sensitivity_summary
+    from .areas import Areas
     from .areas.load import load_areas
     from .assign.streets import load_network
+    from .credits import Credit, Labels
     from .output import write_outputs
-    from .pipeline import Labels, Result, read_source, run, run_patterns
+    from .pipeline import Result, read_source, run, run_patterns
     from .sources.gtfs import Feed, read_feed, stop_patterns
     from .sources.tfl import read_tfl_sequences
 

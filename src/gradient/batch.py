@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -100,7 +100,7 @@ def run_feed(
     options : Options, optional
         Every option of :func:`gradient.run`; ``maps`` maps per feed.
     le_source, period : str
-        Override the labels taken from ``areas.attrs``, as ``gradient run`` does.
+        Override the source and period the areas name, as ``gradient run`` does.
 
     Returns
     -------
@@ -115,11 +115,10 @@ def run_feed(
         warnings.simplefilter("always")
         try:
             patterns, stops, name = pipeline.read_source(feed, options=options, kind="gtfs")
-            labels = pipeline.labels_from(areas, name)
-            labels.le_source = le_source or labels.le_source
-            labels.period = period or labels.period
+            labels = pipeline.labels_from(areas, name, pipeline.source_credits(feed, None, name))
+            labels = replace(labels, le_source=le_source or labels.le_source, period=period or labels.period)
             result = pipeline.run_patterns(patterns, stops, areas, options, labels)
-            write_outputs(result, out_dir, areas=areas)
+            write_outputs(result, out_dir)
             outcome.n_patterns = len(result.patterns)
         except GradientError as exc:
             message = " ".join(str(exc).split())

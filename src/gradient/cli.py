@@ -44,8 +44,8 @@ AREA_FLAGS = {
     "le_col": ("--le-col", dict(metavar="COL", help="life expectancy column in TABLE (csv)")),
     "le_se_col": ("--le-se-col", dict(metavar="COL", help="standard error column in TABLE (csv)")),
     "le_ci_cols": ("--le-ci-cols", dict(nargs=2, metavar=("LOW", "HIGH"), help="95%% limit columns (csv)")),
-    "le_source": ("--le-source", dict(default="", help="name of the life expectancy source, for maps (csv)")),
-    "le_period": ("--le-period", dict(default="", help="years the estimates cover, for maps (csv)")),
+    "le_source": ("--le-source", dict(default="", help="name of the life expectancy source, for credits (csv)")),
+    "le_period": ("--le-period", dict(default="", help="years the estimates cover, e.g. 2015-2019 (csv)")),
     "sex": ("--sex", dict(choices=["persons", "male", "female"], default="persons", help="for ons-msoa")),
     "le_encoding": (
         "--le-encoding",
@@ -86,6 +86,16 @@ AREA_FLAGS = {
     ),
     "context_id": ("--context-id", dict(metavar="COL", help="id column of --context")),
     "context_col": ("--context-col", dict(metavar="COL", help="value column of --context")),
+    "place": ("--place", dict(metavar="TEXT", default="", help="where the network is, for sentences, e.g. London")),
+    "feed_name": (
+        "--feed-name",
+        dict(
+            metavar="TEXT",
+            default="",
+            help="the feed as readers know it, with its date, for credits (default: the feed's own)",
+        ),
+    ),
+    "byline": ("--byline", dict(metavar="TEXT", default="", help="a byline for maps and charts")),
     "context_name": (
         "--context-name",
         dict(
@@ -250,6 +260,8 @@ def _load_areas(args: argparse.Namespace):
         area_name=args.area_name,
         le_pop_col=args.le_pop_col,
         bundled=not (args.names or args.population),
+        le_source=args.le_source,
+        le_period=args.le_period,
     )
     if args.names:
         areas = attributes.add_names(areas, args.names, args.names_id, args.names_col)
@@ -260,13 +272,18 @@ def _load_areas(args: argparse.Namespace):
     return areas
 
 
-def _labels(args: argparse.Namespace, areas, name: str):
-    from .pipeline import labels_from
+def _labels(args: argparse.Namespace, areas, source: str, name: str):
+    from dataclasses import replace
 
-    labels = labels_from(areas, name)
-    labels.le_source = args.le_source or labels.le_source
-    labels.period = args.le_period or labels.period
-    return labels
+    from .credits import Credit
+    from .pipeline import labels_from, source_credits
+
+    credits = source_credits(source, args.tfl_route_lines, name)
+    if args.feed_name:
+        credits = (Credit("stops", args.feed_name),) + credits[1:]
+    labels = labels_from(areas, args.feed_name or name, credits)
+    place = args.place or ("London" if args.tfl_sequences else "")
+    return replace(labels, place=place, byline=args.byline)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -291,7 +308,7 @@ def _run(args: argparse.Namespace) -> int:
         source, route_lines=args.tfl_route_lines, options=options, kind="gtfs" if args.gtfs else "tfl"
     )
     areas = _load_areas(args)
-    result = pipeline.run_patterns(patterns, pattern_stops, areas, options, _labels(args, areas, name))
+    result = pipeline.run_patterns(patterns, pattern_stops, areas, options, _labels(args, areas, source, name))
     written = write_outputs(result, args.out, areas=areas)
     _summary(result, written, time.perf_counter() - start)
     return 0
@@ -329,39 +346,30 @@ def _batch(args: argparse.Namespace) -> int:
     return EXIT_BAD_INPUT if failed == len(outcomes) else EXIT_SOME_FEEDS_FAILED
 
 
-def _ordinal(n) -> str:
-    n = int(n)
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def _summary(result, written, seconds: float, top: int = 5) -> None:
+def _summary(result, written, seconds: float, top: int = 5, title: str = "") -> None:
+    """What a run prints: what was measured, over what its claims hold, the count, the top stories, the power."""
     from .output import top_stories
-    from .stats.claims import known
-    from .story.names import display_name
+    from .story import words
 
-    p = result.patterns
-    n_routes = p["route_id"].nunique()  # names repeat across routes (two agencies' route 1)
-    n_rows, n_unique = len(result.stops), result.stops["stop_id"].nunique()
+    p, s = result.patterns, result.summary
+    options, labels = result.options, result.labels
+    voice = words.Voice(options.alpha, options.family, options.se_scale, options.stretch_k, labels.place, labels.unit)
+    n_routes = int(p["route_id"].nunique())  # names repeat across routes (two agencies' route 1)
+    whole = options.routes is None
+    what = ", ".join(x for x in (labels.sex, labels.period) if x)
     print(
-        f"{len(p)} patterns on {n_routes} routes serving {n_unique} distinct stops ({n_rows} rows in stops.csv), "
-        f"in {seconds:.1f} s"
+        title
+        or f"{len(p):,} patterns on {n_routes:,} routes serving {result.stops['stop_id'].nunique():,} stops"
+        + (f" ({what})" if what else "")
+        + f", in {seconds:.1f} s"
     )
-    family = (
-        "each claim holds over the whole network"
-        if result.options.family == "network"
-        else "each claim holds for its own route"
-    )
-    print(f"top routes by rank ({result.labels.sex or 'all'}, {result.labels.period or 'period n/a'}; {family}):")
-    for _, row in top_stories(result, top).iterrows():
-        place = f"{_ordinal(row['rank'])}"
-        if known(row["rank_low"]) and row["rank_low"] != row["rank_high"]:
-            place += f", somewhere from {_ordinal(row['rank_low'])} to {_ordinal(row['rank_high'])}"
-        print(
-            f"  {place}: route {row['route_name']} ({display_name(row['first_stop'])} to "
-            f"{display_name(row['last_stop'])})"
-        )
-        print(f"    {row['headline']}")
+    print(words.scope_sentence(voice, n_routes))
+    print(s.count_sentence)
+    rows = top_stories(result, top).to_dict("records")
+    print("Top stories:" if rows else "Top stories: none.")
+    for line in words.console_lines(rows, voice, n_routes, whole, night_prefix="N" if labels.place == "London" else ""):
+        print(line)
+    print(s.power_sentence)
     for kind, paths in written.items():
         if paths:
             where = sorted({str(q.parent) for q in paths})
@@ -375,6 +383,13 @@ DEMO_ROUTES = ("25",)
 """London routes always mapped by the demo besides the top-ranked: 25, Oxford Circus to Ilford."""
 
 
+DEMO_SEX = "male"
+"""The sex of the London demo: ONS's official 2009-2013 MSOA release gives males and females apart (no
+persons); the demo shows men's life expectancy, the measure of London's best-known maps of health
+along a transport line (the London Health Observatory's Jubilee line map). ``--sex female`` gives
+women's."""
+
+
 def _demo(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
@@ -385,46 +400,49 @@ def _demo(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     start = time.perf_counter()
-    steps = tqdm(total=6, desc="demo", unit="step", file=sys.stderr)
+    steps = tqdm(total=6, desc="demo", unit="step", file=sys.stderr, disable=not sys.stderr.isatty())
     steps.set_postfix_str("England's MSOA life expectancy")
-    msoas = load_areas(datasets.get_path("msoa_boundaries"), datasets.get_path("ons_msoa_le"), "ons-msoa")
+    msoas = load_areas(
+        datasets.get_path("msoa_boundaries"), datasets.get_path("ons_msoa_le_2009_2013"), "ons-msoa", sex=DEMO_SEX
+    )
     msoas = add_context(msoas, datasets.get_path("imd2019_msoa"), "msoa_code", "Score", DEMO_CONTEXT)
     steps.update()
     steps.set_postfix_str("London's bus network")
-    # the printed lists are chosen from a ranking of the whole network: claims hold over all of it
-    london = pipeline.run(
-        datasets.get_path("tfl_sequences"),
-        msoas,
-        route_lines=datasets.get_path("tfl_route_lines"),
-        labels=pipeline.labels_from(msoas, "TfL bus sequences, July 2018"),
-        kind="tfl",
-        family="network",
-    )
-    steps.update()
-    steps.set_postfix_str("London maps")
-    p = london.patterns
-    also = list(p.loc[p["route_name"].isin(DEMO_ROUTES) & p["route_story"], "pattern_id"])
-    london_files = write_outputs(london, out / "london", areas=msoas, also=also, progress=True)
+    tfl = dict(route_lines=datasets.get_path("tfl_route_lines"), kind="tfl")
+    # the printed list is chosen from the whole network: every claim holds over all of it (the default family)
+    london = pipeline.run(datasets.get_path("tfl_sequences"), msoas, **tfl)
+    london_files = write_outputs(london, out / "london", progress=sys.stderr.isatty())
     london_time = time.perf_counter() - start
+    steps.update()
+    steps.set_postfix_str("London's route 25, chosen beforehand")
+    # a route chosen beforehand is a network of one: its own claims, as `gradient run --route 25` gives them
+    route25 = pipeline.run(datasets.get_path("tfl_sequences"), msoas, routes=DEMO_ROUTES, maps=1, **tfl)
+    write_outputs(route25, out / "route25")
     steps.update()
     steps.set_postfix_str("Tampa's census tracts")
     tracts = load_areas(datasets.get_path("hillsborough_tracts"), datasets.get_path("usaleep"), "usaleep")
     steps.update()
     steps.set_postfix_str("Tampa's HART network")
-    tampa = pipeline.run(
-        datasets.get_path("hart_gtfs"), tracts, labels=pipeline.labels_from(tracts, "HART GTFS 2018"), family="network"
-    )
+    tampa_start = time.perf_counter()
+    tampa = pipeline.run(datasets.get_path("hart_gtfs"), tracts, place="Tampa")
     steps.update()
-    tampa_files = write_outputs(tampa, out / "tampa", areas=tracts, progress=True)
+    tampa_files = write_outputs(tampa, out / "tampa", progress=sys.stderr.isatty())
     steps.update()
     steps.close()
-    print("London (TfL bus sequences, July 2018) against ONS MSOA life expectancy 2016-2020")
+    print(f"London: TfL's buses (July 2018) against ONS life expectancy at birth by MSOA, {DEMO_SEX}s, 2009-2013")
     _summary(london, london_files, london_time)
-    for pid in also:
-        print(f"  route 25 ({_ordinal(london.pattern(pid)['rank'])}): {london.pattern(pid)['headline']}")
+    row = route25.patterns[route25.patterns["route_story"]].iloc[0]
+    in_london = london.patterns[(london.patterns["route_name"] == "25") & london.patterns["route_story"]].iloc[0]
+    from .story import words
+
+    print(
+        f"Route 25, chosen beforehand (its own claims, in {out / 'route25'}/; "
+        f"{words.ordinal(in_london['rank'])} of London's {london.patterns['route_id'].nunique()} routes):"
+    )
+    print(f"    {row['headline']}")
     print()
-    print("Tampa (HART GTFS 2018) against CDC/NCHS USALEEP 2010-2015 census tract life expectancy")
-    _summary(tampa, tampa_files, time.perf_counter() - start - london_time)
+    print("Tampa: HART's buses (GTFS, 2018) against CDC/NCHS USALEEP census tract life expectancy, 2010-2015")
+    _summary(tampa, tampa_files, time.perf_counter() - tampa_start)
     print(f"\nall done in {time.perf_counter() - start:.1f} s; open {out}/london/maps/ in a browser")
     return 0
 

@@ -18,6 +18,8 @@ FILES = {
     "usaleep": "usa/US_A.CSV",
     "us_tract_population": "usa/cenpop2010_tract.csv",
     "msoa_boundaries": "england/msoa2011_bgc.topojson",
+    "ons_msoa_le_2009_2013": "england/ons_le_hle_msoa_england_2009_2013.xls",
+    "ohid_msoa_le_2015_2019": "england/ohid_local_health_msoa_le_2015_2019.csv",
     "ons_msoa_le": "england/REQ3292_LifeExpectancy_2011MSOAs_England_2016_to_2020.xlsx",
     "msoa_names": "england/MSOA-Names-1.10.csv",
     "imd2019_msoa": "england/imd2019_msoa11_england.csv",

@@ -12,6 +12,7 @@ This module imports nothing heavy: the command line reads it before anything loa
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import MISSING, dataclass, field, fields, replace
 from os import PathLike
 from typing import Any
@@ -41,8 +42,14 @@ STRETCH_K = 5
 ALPHA = 0.05
 """Default significance level: intervals are ``1 - alpha`` (95%)."""
 
-DRAWS = 2000
-"""Default number of simulated draws of the area errors for simultaneous intervals."""
+DRAWS = 10_000
+"""Default number of simulated draws of the area errors for simultaneous intervals (the Monte
+Carlo error of a critical value is then under 1%: ``docs/METHODS.md``)."""
+
+SE_SCALE = 1.25
+"""A sentence states a change only if it holds with every published standard error this many
+times wider (published errors count deaths only, not the error of the population estimates,
+migration or communal establishments: ``docs/METHODS.md``)."""
 
 SEED = 20261201
 """Seed of every simulation: the same inputs always give the same numbers."""
@@ -53,8 +60,21 @@ METHODS = ("point", "buffer", "network")
 CORRECTIONS = ("holm", "fdr_by", "fdr_bh", "none")
 """Multiple-comparison corrections of the stop-to-stop tests (``docs/METHODS.md``)."""
 
-FAMILIES = ("pattern", "network")
-"""Over what a simultaneous interval or a correction holds: one pattern, or the whole network."""
+FAMILIES = ("network", "route")
+"""Over what a simultaneous interval or a correction holds: every route of the run at once, or
+each route (both directions, every pattern) on its own. ``"pattern"``, the old name of
+``"route"``, is still accepted."""
+
+LIMITS = {
+    "radius_m": (1.0, 5_000.0),
+    "walk_m": (1.0, 10_000.0),
+    "stretch_k": (1, 50),
+    "draws": (200, 1_000_000),
+    "maps": (0, 1_000),
+    "se_scale": (1.0, 10.0),
+    "alpha": (1e-6, 0.5),
+}
+"""The range each option accepts: a value outside it is refused with its range."""
 
 DEFAULT_TILES = "Esri.WorldGrayCanvas"
 """Default basemap of the maps: light grey, no API key; folium adds its attribution."""
@@ -110,13 +130,16 @@ class Options:
         Holm (family-wise error, any dependence), Benjamini-Yekutieli (false discovery
         rate, any dependence), Benjamini-Hochberg (not guaranteed here: neighbouring
         changes share an area and are negatively correlated) or none.
-    family : {'pattern', 'network'}, default 'pattern'
-        Over what simultaneous intervals and corrections hold: each pattern on its own,
-        or every pattern of the run at once (for sentences chosen from a ranking of the
-        whole network).
+    family : {'network', 'route'}, default 'network'
+        Over what every interval, flag and sentence holds: every route of the run at once
+        (any ranked list, map or sentence chosen from the network keeps its level), or each
+        route on its own, both directions together (for a route chosen beforehand).
+    se_scale : float, default 1.25
+        A sentence states a change only where the claim holds with every published
+        standard error this many times wider; the tables keep the unwidened test.
     stretch_k : int, default 5
         Longest stretch, in stop-to-stop hops, searched for the steepest fall.
-    draws : int, default 2000
+    draws : int, default 10000
         Simulated draws of the area errors behind simultaneous intervals.
     routes : tuple of str, optional
         Route names (``route_short_name`` or ``route_long_name``) or ids to keep.
@@ -124,6 +147,9 @@ class Options:
         Every distinct stop pattern, not only each route and direction's main one.
     engine : {'pyarrow', 'gtfs-kit'}, default 'pyarrow'
         GTFS reader (:func:`gradient.sources.gtfs.read_feed`).
+    wide : bool, default False
+        :func:`gradient.write_outputs` writes every column of ``stops.csv`` and
+        ``patterns.csv`` (``docs/COLUMNS.md``), not only the contract's and a short set.
     maps : int, default 5
         Maps and profiles for the top-ranked routes (:func:`gradient.write_outputs`).
     scale_reference : {'areas', 'table'} or float, default 'areas'
@@ -144,7 +170,7 @@ class Options:
     >>> Options(alpha=5)
     Traceback (most recent call last):
     ...
-    gradient.errors.OptionError: alpha=5 must be a number between 0 and 1 (exclusive), e.g. 0.05
+    gradient.errors.OptionError: alpha=5 must be a number from 1e-06 to 0.5, e.g. 0.05 for 95% intervals
     """
 
     method: str = _opt("point", "--method", "how stops take their areas", choices=METHODS)
@@ -161,7 +187,18 @@ class Options:
     walk_m: float = _opt(WALK_M, "--walk-m", "walk along the streets for --method network, metres", metavar="W")
     alpha: float = _opt(ALPHA, "--alpha", "significance level; intervals are 1 - alpha", metavar="A")
     correction: str = _opt("holm", "--correction", "correction of the stop-to-stop tests", choices=CORRECTIONS)
-    family: str = _opt("pattern", "--family", "over what intervals and corrections hold", choices=FAMILIES)
+    family: str = _opt(
+        "network",
+        "--family",
+        "over what every interval and sentence holds: every route run at once, or each route on its own",
+        choices=FAMILIES,
+    )
+    se_scale: float = _opt(
+        SE_SCALE,
+        "--se-scale",
+        "a sentence states a change only if it holds with every standard error this many times wider",
+        metavar="S",
+    )
     stretch_k: int = _opt(
         STRETCH_K, "--stretch-k", "longest stretch (stops) searched for the steepest fall", metavar="K"
     )
@@ -173,6 +210,9 @@ class Options:
         False, "--all-patterns", "every distinct pattern, not only the main ones", action="store_true"
     )
     engine: str = _opt("pyarrow", "--engine", "GTFS reader", choices=ENGINES)
+    wide: bool = _opt(
+        False, "--wide", "write every column of stops.csv and patterns.csv, not only the short set", action="store_true"
+    )
     maps: int = _opt(5, "--maps", "maps and profiles for the N top-ranked routes", metavar="N", batch_default=0)
     scale_reference: Any = _opt(
         "areas",
@@ -189,24 +229,26 @@ class Options:
     )
 
     def __post_init__(self) -> None:
+        if self.family == "pattern":  # the old name of a route's own family
+            object.__setattr__(self, "family", "route")
         self._choose("method", METHODS)
         self._choose("correction", CORRECTIONS)
         self._choose("family", FAMILIES)
         self._choose("engine", ENGINES)
-        self._positive("radius_m", "metres, e.g. 200")
-        self._positive("walk_m", "metres, e.g. 400")
-        if not _is_number(self.alpha) or not 0 < self.alpha < 1:
-            raise OptionError(
-                f"alpha={self.alpha!r} must be a number between 0 and 1 (exclusive), e.g. 0.05", param="alpha"
-            )
-        self._whole("stretch_k", 1, "e.g. 5")
-        self._whole("draws", 200, "e.g. 2000")
-        self._whole("maps", 0, "e.g. 5 (0 for none)")
+        self._number("radius_m", "metres, e.g. 200")
+        self._number("walk_m", "metres, e.g. 400")
+        self._number("alpha", "e.g. 0.05 for 95% intervals")
+        self._number("se_scale", "e.g. 1.25 (1 for the published errors as they are)")
+        self._whole("stretch_k", "e.g. 5")
+        self._whole("draws", "e.g. 10000")
+        self._whole("maps", "e.g. 5 (0 for none)")
+        for name in ("all_patterns", "wide"):
+            if not _is_bool(getattr(self, name)):
+                raise OptionError(f"{name}={getattr(self, name)!r} must be True or False", param=name)
+            object.__setattr__(self, name, bool(getattr(self, name)))
         self._scale_reference()
         self._embed_base_url()
-        if self.routes is not None:
-            routes = (self.routes,) if isinstance(self.routes, str) else tuple(map(str, self.routes))
-            object.__setattr__(self, "routes", routes or None)
+        self._routes()
         if isinstance(self.network, (str, PathLike)):
             object.__setattr__(self, "network", (self.network,))
         elif isinstance(self.network, list):
@@ -215,6 +257,23 @@ class Options:
             raise OptionError(
                 "method='network' needs a street network: give network=FILE (GraphML or OSM XML)", param="network"
             )
+
+    def _routes(self) -> None:
+        routes = self.routes
+        if routes is None:
+            return
+        if isinstance(routes, (str, numbers.Integral)) and not _is_bool(routes):
+            routes = (routes,)
+        try:
+            items = tuple(routes)
+        except TypeError:
+            items = None
+        if items is None or not all(isinstance(r, (str, numbers.Integral)) and not _is_bool(r) for r in items):
+            raise OptionError(
+                f"routes={self.routes!r} must be a route name or id, or a list of them, e.g. ['25', 'N38']",
+                param="routes",
+            )
+        object.__setattr__(self, "routes", tuple(str(r) for r in items) or None)
 
     def _scale_reference(self) -> None:
         value = self.scale_reference
@@ -240,15 +299,20 @@ class Options:
         if value not in choices:
             raise OptionError(f"{name}={value!r} is not one of {', '.join(choices)}", param=name)
 
-    def _positive(self, name: str, hint: str) -> None:
+    def _number(self, name: str, hint: str) -> None:
         value = getattr(self, name)
-        if not _is_number(value) or not value > 0 or not math.isfinite(value):
-            raise OptionError(f"{name}={value!r} must be a positive number of {hint}", param=name)
+        low, high = LIMITS[name]
+        if not _is_number(value) or not low <= float(value) <= high:
+            raise OptionError(f"{name}={value!r} must be a number from {low:g} to {high:g}, {hint}", param=name)
+        object.__setattr__(self, name, float(value))
 
-    def _whole(self, name: str, low: int, hint: str) -> None:
+    def _whole(self, name: str, hint: str) -> None:
         value = getattr(self, name)
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise OptionError(f"{name}={value!r} must be a whole number of at least {low}, {hint}", param=name)
+        low, high = LIMITS[name]
+        whole = _is_number(value) and float(value).is_integer()
+        if not whole or not low <= value <= high:
+            raise OptionError(f"{name}={value!r} must be a whole number from {low:,} to {high:,}, {hint}", param=name)
+        object.__setattr__(self, name, int(value))
 
     def replace(self, **changes: Any) -> Options:
         """A copy with some options changed (checked like a new one)."""
@@ -304,8 +368,13 @@ def check_base_url(url: Any, param: str = "embed_base_url") -> str:
     return url.rstrip("/")
 
 
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, bool) or type(value).__name__ == "bool_"
+
+
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite int or float, numpy's included (never a bool)."""
+    return isinstance(value, numbers.Real) and not _is_bool(value) and math.isfinite(float(value))
 
 
 def option_names() -> list[str]:

@@ -9,49 +9,65 @@ gives every stop its areas' life expectancy, and computes every figure of
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
-from .errors import InputError
+from .areas.dataset import Areas, as_areas
+from .credits import Credit, Labels, known_credit
+from .errors import InputError, OptionError
 from .options import Options
-from .sources._routes import match_routes
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class Labels:
-    """What the numbers are, for titles, legends, sentences and source lines.
+@dataclass(frozen=True)
+class Summary:
+    """What holds for a run as a whole.
 
     Attributes
     ----------
-    le_source : str
-        The life expectancy source, e.g. ``"CDC/NCHS USALEEP"``.
-    period : str
-        Years the estimates cover, e.g. ``"2010-2015"``.
-    sex : str
-        ``"persons"``, ``"male"`` or ``"female"``.
-    feed : str
-        The transit source, e.g. ``"HART"`` (the feed's agency) or ``"TfL bus sequences, July 2018"``.
-    context : str
-        The second measure's name with its units, e.g. ``"IMD 2019 score (higher = more deprived)"``.
+    family : str
+        ``network`` or ``route``.
+    alpha, se_scale : float
+    critical : float
+        The network's critical value: every claim of every route at once.
+    method : str
+        How the critical values were found (``simulated``, or ``bonferroni`` where the
+        draws cannot resolve the level).
+    mc_error : float
+        Relative Monte Carlo standard error of :attr:`critical`.
+    n_claims : int
+        Distinct claims the network's critical value covers.
+    counts : dict
+        The stretches of street that change by at least ``X`` years, by ``X``:
+        ``(places, routes)`` (:class:`gradient.stats.stretches.Stretches`).
+    power_step, power_se : float
+        The step between neighbouring areas found 80% of the time, and the typical
+        standard error of such a step (years).
+    count_sentence, power_sentence : str
+        Both in words (:mod:`gradient.story.words`).
+    n_routes : int
+        Routes measured.
     """
 
-    le_source: str = ""
-    period: str = ""
-    sex: str = "persons"
-    feed: str = ""
-    context: str = ""
-
-    @property
-    def source_line(self) -> str:
-        """One line naming the sources and period, for maps and charts."""
-        le = " ".join(p for p in (self.le_source, self.period) if p)
-        return "Sources: " + "; ".join(p for p in (le, self.feed) if p)
+    family: str
+    alpha: float
+    se_scale: float
+    critical: float
+    method: str
+    mc_error: float
+    n_claims: int
+    counts: dict
+    power_step: float
+    power_se: float
+    count_sentence: str
+    power_sentence: str
+    n_routes: int
 
 
 @dataclass
@@ -67,11 +83,19 @@ class Result:
     geometry : geopandas.GeoDataFrame
         ``pattern_id``, ``geometry_source`` and ``geometry`` (EPSG:4326) per pattern.
     labels : Labels
+        What the numbers are, and every source's credit.
     weights : pandas.DataFrame
         Which areas each stop's value came from, with what weight
         (:func:`gradient.assign.catchments.assign`).
     options : Options
         The options the run was made with.
+    stretches : pandas.DataFrame
+        ``stretches.csv``: :func:`gradient.story.tables.stretch_table`.
+    summary : Summary
+        What holds for the run as a whole: its critical value, the count of stretches,
+        what it can detect.
+    areas : Areas
+        The areas the run measured against (drawn under the maps).
     """
 
     stops: pd.DataFrame
@@ -80,6 +104,9 @@ class Result:
     labels: Labels = field(default_factory=Labels)
     weights: pd.DataFrame | None = None
     options: Options = field(default_factory=Options)
+    stretches: pd.DataFrame | None = None
+    summary: Summary | None = None
+    areas: Areas | None = None
 
     def pattern(self, pattern_id: str | None = None) -> pd.Series:
         """One row of ``patterns`` (default the first, i.e. the top-ranked).
@@ -107,32 +134,9 @@ class Result:
         return self.geometry.set_index("pattern_id").geometry.get(pattern_id)
 
 
-def select_routes(patterns: gpd.GeoDataFrame, routes: Sequence[str] | None, path=None) -> gpd.GeoDataFrame:
-    """Keep the patterns of the named routes (``route_name``, ``route_long_name`` where present, or ``route_id``).
-
-    The sources choose routes themselves before measuring (``routes=`` of
-    :func:`gradient.sources.gtfs.stop_patterns` and :func:`gradient.sources.tfl.read_tfl_sequences`,
-    where GTFS long names are matched too); this is for patterns from elsewhere.
-
-    Raises
-    ------
-    InputError
-        If a name matches no route (the message lists some that exist).
-    """
-    keep = match_routes(patterns, routes, path)
-    return patterns if keep is None else patterns[keep].reset_index(drop=True)
-
-
-def labels_from(areas: gpd.GeoDataFrame, feed: str = "") -> Labels:
-    """Labels from the ``attrs`` that :func:`gradient.areas.load.load_areas` sets."""
-    attrs = areas.attrs
-    return Labels(
-        attrs.get("source", ""),
-        attrs.get("period", ""),
-        attrs.get("sex", ""),
-        feed,
-        attrs.get("context_name", "") if "context" in areas else "",
-    )
+def labels_from(areas: Areas | gpd.GeoDataFrame, feed: str = "", feed_credits: Sequence[Credit] = ()) -> Labels:
+    """The run's :class:`~gradient.credits.Labels`: what the areas' numbers are, and the feed's name and credit."""
+    return as_areas(areas).labels(feed, tuple(feed_credits))
 
 
 def _network(options: Options):
@@ -148,7 +152,7 @@ def _network(options: Options):
 def run_patterns(
     patterns: gpd.GeoDataFrame,
     pattern_stops: pd.DataFrame,
-    areas: gpd.GeoDataFrame,
+    areas: Areas | gpd.GeoDataFrame,
     options: Options | None = None,
     labels: Labels | None = None,
 ) -> Result:
@@ -158,24 +162,33 @@ def run_patterns(
     ----------
     patterns, pattern_stops
         As returned by a source, e.g. :func:`gradient.sources.gtfs.stop_patterns`.
-    areas : geopandas.GeoDataFrame
-        ``AREA_COLUMNS``, e.g. from :func:`gradient.areas.load.load_areas`.
+    areas : Areas
+        From :func:`gradient.areas.load.load_areas` (or a GeoDataFrame with
+        ``AREA_COLUMNS``).
     options : Options, optional
         ``method``, ``radius_m``, ``network``, ``walk_m``, ``alpha``, ``correction``,
-        ``family``, ``stretch_k``, ``draws`` matter here (default :class:`Options`).
+        ``family``, ``stretch_k``, ``draws``, ``se_scale`` matter here (default
+        :class:`Options`).
     labels : Labels, optional
-        Default: from ``areas.attrs``.
+        Default: from ``areas``.
 
     Returns
     -------
     Result
     """
-    from .areas.doubt import doubtful_areas, shrink
+    from .areas.doubt import doubtful_areas
     from .assign.catchments import assign, context_at_stops
-    from .story.tables import pattern_table, stop_table
+    from .stats import claims as claims_
+    from .stats.claims import power_step
+    from .stats.stretches import stretches as find_stretches
+    from .stats.uncertainty import Model
+    from .story import words
+    from .story.tables import pattern_table, stop_table, stretch_table
 
-    options = options or Options()
-    labels = labels or labels_from(areas)
+    options = _options(options)
+    areas = as_areas(areas)
+    frame = areas.frame
+    labels = labels or areas.labels()
     pattern_stops = pattern_stops[pattern_stops["pattern_id"].isin(patterns["pattern_id"])]
     network = _network(options)
     if network is not None:
@@ -184,25 +197,75 @@ def run_patterns(
         patterns, pattern_stops = street_geometry(patterns, pattern_stops, network)
     assignment, weights = assign(
         pattern_stops,
-        areas,
+        frame,
         method=options.method,
         radius_m=options.radius_m,
         return_weights=True,
         network=network,
         walk_m=options.walk_m,
     )
-    eb = shrink(areas)
-    doubt = doubtful_areas(areas, eb, used=pd.Index(weights["area_id"].unique()))
-    by_id = areas.drop_duplicates("area_id").set_index("area_id")
+    doubt = doubtful_areas(frame, used=pd.Index(weights["area_id"].unique()))
+    by_id = frame.drop_duplicates("area_id").set_index("area_id")
     names = by_id["area_name"] if "area_name" in by_id else None
     area_context = by_id["context"] if "context" in by_id else None
     context = context_at_stops(weights, area_context) if area_context is not None else None
     stops = stop_table(
-        patterns, pattern_stops, assignment, weights, options, eb=eb, doubt=doubt, area_names=names, context=context
+        patterns, pattern_stops, assignment, weights, options, doubt=doubt, area_names=names, context=context
     )
-    table = pattern_table(patterns, stops, weights, options, labels, eb=eb, area_names=names, area_context=area_context)
+    model = Model(weights)
+    claims = claims_.build(stops, weights, patterns, options, model)
+    voice = words.Voice(
+        alpha=options.alpha,
+        family=options.family,
+        se_scale=options.se_scale,
+        stretch_k=options.stretch_k,
+        place=labels.place,
+        unit=labels.unit,
+    )
+    table = pattern_table(patterns, stops, weights, claims, options, labels, area_context=area_context, voice=voice)
+    route_names = table.drop_duplicates("route_id").set_index("route_id")["route_name"]
+    found = find_stretches(stops, claims, route_names)
+    step, se = power_step(claims)
+    summary = Summary(
+        family=options.family,
+        alpha=options.alpha,
+        se_scale=options.se_scale,
+        critical=claims.c_network,
+        method=claims.critical.method,
+        mc_error=claims.critical.mc_error,
+        n_claims=claims.critical.n_overall,
+        counts=found.counts,
+        power_step=step,
+        power_se=se,
+        count_sentence=words.count_sentence(found.counts, voice),
+        power_sentence=words.power_sentence(step, se, voice),
+        n_routes=int(patterns["route_id"].nunique()),
+    )
     geometry = gpd.GeoDataFrame(patterns[["pattern_id", "geometry_source", "geometry"]], crs=patterns.crs)
-    return Result(stops=stops, patterns=table, geometry=geometry, labels=labels, weights=weights, options=options)
+    return Result(
+        stops=stops,
+        patterns=table,
+        geometry=geometry,
+        labels=labels,
+        weights=weights,
+        options=options,
+        stretches=stretch_table(found, voice),
+        summary=summary,
+        areas=areas,
+    )
+
+
+def _options(options: Options | dict | None) -> Options:
+    """``options`` as :class:`Options` (a dict of option names is accepted, checked the same way)."""
+    if options is None:
+        return Options()
+    if isinstance(options, Options):
+        return options
+    if isinstance(options, dict):
+        return Options().replace(**options)
+    raise OptionError(
+        f"options= must be gradient.Options(...) or a dict of options; got {type(options).__name__}", param="options"
+    )
 
 
 def read_source(
@@ -253,12 +316,13 @@ def read_source(
 
 def run(
     source: str | Path,
-    areas: gpd.GeoDataFrame,
-    options: Options | None = None,
+    areas: Areas | gpd.GeoDataFrame,
+    options: Options | dict | None = None,
     *,
     route_lines: str | Path | None = None,
     labels: Labels | None = None,
     kind: str = "auto",
+    place: str = "",
     **changes: Any,
 ) -> Result:
     """Run a GTFS feed (or TfL's bus sequences) against life expectancy areas.
@@ -267,22 +331,26 @@ def run(
     ----------
     source : str or Path
         A GTFS zip or folder, or TfL's bus-sequences file (see :func:`read_source`).
-    areas : geopandas.GeoDataFrame
-        ``AREA_COLUMNS``, e.g. from :func:`gradient.areas.load.load_areas`.
-    options : Options, optional
+    areas : Areas
+        From :func:`gradient.areas.load.load_areas` (or a GeoDataFrame with
+        ``AREA_COLUMNS``).
+    options : Options or dict, optional
         Every option of the run, each a typed field of :class:`Options` (default
         ``Options()``): ``method``, ``radius_m``, ``network``, ``walk_m`` (how stops
-        take their areas), ``alpha``, ``correction``, ``family``, ``stretch_k``,
-        ``draws`` (what is tested, at what level), ``routes``, ``all_patterns``,
-        ``engine`` (what is read) and ``maps``, ``scale_reference``, ``embed_base_url``
-        (what :func:`gradient.write_outputs` draws, on what colour scale, for what address).
+        take their areas), ``alpha``, ``correction``, ``family``, ``se_scale``,
+        ``stretch_k``, ``draws`` (what is tested, at what level), ``routes``,
+        ``all_patterns``, ``engine`` (what is read) and ``wide``, ``maps``,
+        ``scale_reference``, ``embed_base_url`` (what :func:`gradient.write_outputs` writes
+        and draws, on what colour scale, for what address).
     route_lines : str or Path, optional
         TfL's route lines, for distances along the roads (TfL only).
     labels : Labels, optional
-        Sources and period for sentences, maps and charts (default from ``areas.attrs``
-        and the source's agency or file name).
+        Sources and period for sentences, maps and charts (default from ``areas`` and
+        the source's agency or file name).
     kind : {'auto', 'gtfs', 'tfl'}
         What ``source`` is.
+    place : str, optional
+        Where the network is, for sentences ("In Tampa, ..."); TfL's sequences are London.
     **changes
         Option names and values applied to ``options`` (``method="buffer"``), checked
         as :meth:`Options.replace` checks them.
@@ -300,15 +368,26 @@ def run(
     >>> len(result.patterns)  # doctest: +SKIP
     85
     """
-    options = (options or Options()).replace(**changes) if changes else (options or Options())
+    options = _options(options)
+    options = options.replace(**changes) if changes else options
     patterns, pattern_stops, name = read_source(source, route_lines=route_lines, options=options, kind=kind)
-    labels = labels or labels_from(areas, name)
+    if labels is None:
+        labels = labels_from(areas, name, source_credits(source, route_lines, name))
+        labels = replace(labels, place=place or ("London" if _is_tfl(source, kind) else ""))
     return run_patterns(patterns, pattern_stops, areas, options, labels)
 
 
-def pattern_title(row: pd.Series) -> str:
-    """A title for one pattern: route name and its end stops, as readers see them."""
-    from .story.names import display_name
+def _is_tfl(source: str | Path, kind: str) -> bool:
+    path = Path(source)
+    return kind == "tfl" or (kind == "auto" and path.is_file() and path.suffix.lower() in {".tsv", ".csv", ".txt"})
 
-    ends = f"{display_name(row['first_stop'])} to {display_name(row['last_stop'])}"
-    return f"Route {display_name(row['route_name'])}: {ends}"
+
+def source_credits(source: str | Path, route_lines: str | Path | None, name: str) -> tuple[Credit, ...]:
+    """The credits of a run's stops (and route lines): a bundled feed's, else the agency's name and file."""
+    stops = known_credit(source, "stops")
+    if stops.source == Path(source).name and name and name != Path(source).name:
+        stops = Credit("stops", f"{name} ({Path(source).name})")
+    credits = (stops,)
+    if route_lines is not None:
+        credits += (known_credit(route_lines, "route lines"),)
+    return credits

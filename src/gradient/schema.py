@@ -64,9 +64,10 @@ PATTERN_STOP_COLUMNS = [
 AREA_COLUMNS = ["area_id", "le", "le_se", "geometry"]
 """Columns of the ``areas`` GeoDataFrame."""
 
-OPTIONAL_AREA_COLUMNS = ["population", "area_name", "context"]
-"""Columns an ``areas`` GeoDataFrame has when its source gives them (population or
-person-years behind each estimate, used to weight catchments by density)."""
+OPTIONAL_AREA_COLUMNS = ["population", "area_name", "context", "le_doubt"]
+"""Columns an ``areas`` GeoDataFrame has when its source gives them: the population or
+person-years behind each estimate (used to weight catchments by density), a name readers
+know, a second measure, and the publisher's own doubt about an estimate (``implausible``)."""
 
 ASSIGNMENT_COLUMNS = ["stop_id", "area_id", "le", "le_se"]
 """Columns of the stop to life expectancy assignment."""
@@ -137,6 +138,7 @@ CONTEXT_PATTERNS_EXTRA_COLUMNS = ["context_n_areas", "context_note"]
 
 STOPS_EXTRA_COLUMNS = [
     "area_name",
+    "area_doubt",
     "minutes",
     "n_areas",
     "weighting",
@@ -144,14 +146,33 @@ STOPS_EXTRA_COLUMNS = [
     "le_delta_z",
     "le_delta_p",
     "le_delta_significant",
-    "le_eb",
-    "area_doubt",
 ]
 """Columns ``stops.csv`` carries after the contract's (``docs/COLUMNS.md``)."""
 
-PATTERNS_EXTRA_COLUMNS = [
+STOPS_SHORT_COLUMNS = ["area_name", "area_doubt"]
+"""The extra columns of the default (short) ``stops.csv``; ``--wide`` writes them all."""
+
+PATTERNS_SHORT_COLUMNS = [
+    "route_story",
+    "rank_low",
+    "rank_high",
+    "lead",
+    "story_label",
+    "lead_robustness",
+    "le_change_robustness",
+    "steepest_fall_robustness",
+    "sparse",
+    "credit",
+]
+"""The extra columns of the default (short) ``patterns.csv``, right after the contract's:
+which row tells the route's story, how sure its place is, what it leads with and how robust
+that is, and the credit. ``--wide`` writes every column of :data:`PATTERNS_EXTRA_COLUMNS`."""
+
+PATTERNS_EXTRA_COLUMNS = PATTERNS_SHORT_COLUMNS + [
+    "takeaway",
     "geometry_source",
     "n_areas_le",
+    "max_gap_m",
     "le_first_se",
     "le_last_se",
     "le_change_se",
@@ -160,6 +181,7 @@ PATTERNS_EXTRA_COLUMNS = [
     "le_change_from_seq",
     "le_change_to_seq",
     "le_change_stops",
+    "change_supported",
     "le_range_ci_low",
     "le_range_significant",
     "le_range_from",
@@ -177,6 +199,7 @@ PATTERNS_EXTRA_COLUMNS = [
     "max_drop_ci_low",
     "max_drop_ci_high",
     "max_drop_significant",
+    "max_drop_robustness",
     "slope_se",
     "slope_per_10min",
     "slope_10min_ci_low",
@@ -185,21 +208,51 @@ PATTERNS_EXTRA_COLUMNS = [
     "gen_slope_ci_low",
     "gen_slope_ci_high",
     "gen_tau",
-    "eb_range",
-    "rank_low",
-    "rank_high",
-    "route_story",
     "rank_range",
-    "rank_fall",
-    "rank_slope",
-    "lead",
+    "route_supported",
+    "story_routes",
+    "lead_fall",
+    "lead_low",
+    "lead_high",
+    "lead_from",
+    "lead_to",
+    "lead_from_area",
+    "lead_to_area",
+    "lead_from_area_name",
+    "lead_to_area_name",
+    "lead_hops",
+    "lead_steps",
     "story_from_seq",
     "story_to_seq",
-    "story_label",
-    "takeaway",
-    "credit",
+    "doubt_names",
 ]
-"""Columns ``patterns.csv`` carries after the contract's (``docs/COLUMNS.md``)."""
+"""Columns ``patterns.csv`` carries after the contract's with ``--wide`` (``docs/COLUMNS.md``)."""
+
+STRETCHES_CSV_COLUMNS = [
+    "stretch_id",
+    "from_stop",
+    "to_stop",
+    "from_area",
+    "to_area",
+    "from_area_name",
+    "to_area_name",
+    "n_stops",
+    "length_m",
+    "le_from",
+    "le_to",
+    "le_fall",
+    "le_fall_ci_low",
+    "le_fall_ci_high",
+    "le_fall_significant",
+    "routes",
+    "n_routes",
+    "area_doubt",
+    "sentence",
+]
+"""Columns of ``stretches.csv``, in order (the outward contract)."""
+
+STRETCHES_EXTRA_COLUMNS = ["le_fall_robustness", "supported", "pattern_id", "from_seq", "to_seq"]
+"""Columns ``stretches.csv`` carries after the contract's (``docs/COLUMNS.md``)."""
 
 LE_PLAUSIBLE = (40.0, 110.0)
 """Life expectancy at birth outside this range (years) is refused as implausible."""

@@ -18,6 +18,8 @@ from .._lazy import attach
 __getattr__, __dir__ = attach(
     __name__,
     {
+        "Areas": "dataset",
+        "as_areas": "dataset",
         "load_areas": "load",
         "read_boundaries": "load",
         "read_le_table": "load",
@@ -31,6 +33,8 @@ __getattr__, __dir__ = attach(
 )
 
 __all__ = [
+    "Areas",
+    "as_areas",
     "add_context",
     "add_names",
     "add_population",
@@ -44,4 +48,5 @@ __all__ = [
 
 if TYPE_CHECKING:  # pragma: no cover
     from .attributes import add_context, add_names, add_population
+    from .dataset import Areas, as_areas
     from .load import join_areas, load_areas, read_boundaries, read_le_table, read_ons_msoa, read_usaleep

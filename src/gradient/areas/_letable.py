@@ -11,8 +11,11 @@ into ``area_id``, ``le``, ``le_se`` (and ``population``), and says what it did:
   be nothing to measure;
 - values outside ``LE_PLAUSIBLE`` and negative standard errors are refused.
 
-The ids of areas whose value was suppressed are left in ``attrs["suppressed_ids"]``
-so that :func:`gradient.areas.load.join_areas` can say why areas lost their value.
+- standard errors that are 0, infinite or negative, and 95% limits that do not hold their
+  estimate, are refused: no life table is exact, and such limits are not its interval.
+
+A ``suppressed`` column says which rows' values were suppression markers, so that
+:func:`gradient.areas.load.join_areas` can say why areas lost their value.
 """
 
 from __future__ import annotations
@@ -65,14 +68,16 @@ def check_table(
     -------
     pandas.DataFrame
         ``area_id`` (string), ``le`` and ``le_se`` (float years, NaN where blank or
-        suppressed), plus ``population`` when ``pop_col`` is given; one row per id.
+        suppressed), ``population`` when ``pop_col`` is given, and ``suppressed`` (True
+        where the value was a suppression marker); one row per id.
 
     Raises
     ------
     AreasError
         If a column is missing, an id has conflicting rows, a value is not a number
         (nor blank, nor a marker), no life expectancy is a number, a value is
-        implausible, or a standard error is negative.
+        implausible, a standard error is 0, infinite or negative, or 95% limits do not
+        hold their estimate.
     """
     wanted = [id_col, le_col] + [c for c in (se_col, pop_col) if c] + (list(ci_cols) if ci_cols else [])
     missing = [c for c in wanted if c not in raw.columns]
@@ -96,6 +101,7 @@ def check_table(
         se = parse(se_col)
     elif ci_cols:
         low, high = (parse(c) for c in ci_cols)
+        _limits_hold(ids, le, low, high, ci_cols, path)
         se = (high - low) / (2 * Z95)
     else:
         se = pd.Series(np.nan, index=raw.index)
@@ -119,8 +125,7 @@ def check_table(
             f"{out['area_id'][bad].iloc[0]})",
             path,
         )
-    if (out["le_se"] < 0).any():
-        raise AreasError("negative standard errors (are the interval columns swapped?)", path)
+    _errors_usable(out, se_col or " and ".join(map(repr, ci_cols or ())), path)
     if suppressed:
         cols = sorted(suppressed, key=lambda c: c != le_col)  # the life expectancy column first
         shown = ", ".join(f"{m!r} {n}" for m, n in suppressed[cols[0]].most_common(4))
@@ -131,8 +136,41 @@ def check_table(
             GradientWarning,
             stacklevel=4,
         )
-    out.attrs["suppressed_ids"] = tuple(sorted(set(ids[le_marked].dropna())))
-    return out.reset_index(drop=True)
+    out = out.reset_index(drop=True)
+    marked = set(ids[le_marked].dropna())
+    out["suppressed"] = out["area_id"].isin(marked).to_numpy(bool) & out["le"].isna().to_numpy(bool)
+    return out
+
+
+def _limits_hold(ids: pd.Series, le: pd.Series, low: pd.Series, high: pd.Series, cols, path: Path) -> None:
+    """Refuse 95% limits that do not hold their own estimate (swapped or shifted columns)."""
+    outside = (le < low - 1e-6) | (le > high + 1e-6)
+    if outside.fillna(False).any():
+        i = outside.fillna(False).to_numpy(bool).argmax()
+        raise AreasError(
+            f"{int(outside.sum())} row(s) have 95% limits that do not hold their estimate (e.g. {ids.iloc[i]}: "
+            f"{le.iloc[i]:g} outside {low.iloc[i]:g} to {high.iloc[i]:g} in {cols[0]!r} and {cols[1]!r}); are the "
+            "columns the right ones, in the order lower, upper?",
+            path,
+        )
+
+
+def _errors_usable(out: pd.DataFrame, what: str, path: Path) -> None:
+    """Refuse standard errors that are negative, 0 or infinite (where the estimate is known)."""
+    se = out["le_se"].where(out["le"].notna())
+    for bad, why in (
+        (se < 0, "negative (are the interval columns swapped?)"),
+        (
+            se == 0,
+            "0, which says the estimate is exact; no life table is (leave the error columns out if the table has none)",
+        ),
+        (np.isinf(se), "infinite"),
+    ):
+        if bad.any():
+            i = bad.to_numpy(bool).argmax()
+            raise AreasError(
+                f"{int(bad.sum())} standard error(s) from {what} are {why} (e.g. {out['area_id'].iloc[i]})", path
+            )
 
 
 def _one_row_per_id(out: pd.DataFrame, id_col: str, le_col: str, path: Path) -> pd.DataFrame:

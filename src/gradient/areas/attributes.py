@@ -1,12 +1,13 @@
 """What else is known about each small area: a name readers know, a population, a second measure.
 
-:func:`add_names`, :func:`add_population` and :func:`add_context` add a column to an
-``areas`` GeoDataFrame (from :func:`gradient.areas.load.load_areas`) from a table of one value per
-area, with the same handling as the life expectancy table's: the header found by name on any sheet or
-below a title block, the encoding detected, ids kept as text (digits that lost their leading
-zeros padded back to the areas' width), blanks and suppression markers read as missing
-(counted), a row repeated identically kept once, conflicting rows refused naming both values,
-text in a numeric column refused with an example, and a table that matches no area refused.
+:func:`add_names`, :func:`add_population` and :func:`add_context` add a column to the areas
+(:class:`~gradient.areas.dataset.Areas`, from :func:`gradient.areas.load.load_areas`) from a
+table of one value per area, and its credit beside the others, with the same handling as
+the life expectancy table's: the header found by name on any sheet or below a title block,
+the encoding detected, ids kept as text (digits that lost their leading zeros padded back
+to the areas' width), blanks and suppression markers read as missing (counted), a row
+repeated identically kept once, conflicting rows refused naming both values, text in a
+numeric column refused with an example, and a table that matches no area refused.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import numpy as np
 import pandas as pd
 
 from .. import _tables
+from ..credits import Credit, known_credit
 from ..errors import AreasError, GradientWarning
+from .dataset import Areas, as_areas
 
 
 def pad_like(ids: pd.Series, like: pd.Series) -> pd.Series:
@@ -148,14 +151,22 @@ def join_values(areas, values: pd.DataFrame, column: str, path, what: str):
     return out
 
 
-def add_names(areas, table: str | Path, id_col: str, name_col: str, *, encoding: str | None = None, source: str = ""):
+def add_names(
+    areas: Areas,
+    table: str | Path,
+    id_col: str,
+    name_col: str,
+    *,
+    encoding: str | None = None,
+    credit: Credit | None = None,
+) -> Areas:
     """The areas with ``area_name``: a name readers know for each, instead of a code.
 
     For example the House of Commons Library's MSOA names; maps and sentences show them.
 
     Parameters
     ----------
-    areas : geopandas.GeoDataFrame
+    areas : Areas
         From :func:`gradient.areas.load.load_areas`.
     table : str or Path
         A table of names by area id.
@@ -163,18 +174,19 @@ def add_names(areas, table: str | Path, id_col: str, name_col: str, *, encoding:
         Its id and name columns.
     encoding : str, optional
         For text files; default detected.
-    source : str
-        Where the names come from, kept in ``attrs["names_source"]``.
+    credit : Credit, optional
+        Where the names come from (default: the bundled data set's credit, or the file's
+        name).
 
     Returns
     -------
-    geopandas.GeoDataFrame
+    Areas
         ``areas`` with ``area_name`` (text; missing where the table has no name).
     """
+    areas = as_areas(areas)
     values = read_area_values(table, id_col, name_col, numeric=False, encoding=encoding, what="names table")
-    out = join_values(areas, values, "area_name", table, "names table")
-    out.attrs.update(areas.attrs, names_source=source or Path(table).name)
-    return out
+    frame = join_values(areas.frame, values, "area_name", table, "names table")
+    return areas.replace(frame=frame).with_credit(credit or known_credit(table, "area names"))
 
 
 CENSUS_TRACT_COLUMNS = ("STATEFP", "COUNTYFP", "TRACTCE", "POPULATION")
@@ -182,19 +194,19 @@ CENSUS_TRACT_COLUMNS = ("STATEFP", "COUNTYFP", "TRACTCE", "POPULATION")
 
 
 def add_population(
-    areas,
+    areas: Areas,
     table: str | Path,
     id_col: str | None = None,
     pop_col: str | None = None,
     *,
     encoding: str | None = None,
-    source: str = "",
-):
+    credit: Credit | None = None,
+) -> Areas:
     """The areas with ``population``, so that catchments weight areas by where people live.
 
     Parameters
     ----------
-    areas : geopandas.GeoDataFrame
+    areas : Areas
         From :func:`gradient.areas.load.load_areas`.
     table : str or Path
         A table of population by area id; the US Census Bureau's tract centres of
@@ -204,14 +216,15 @@ def add_population(
         Its id and population columns.
     encoding : str, optional
         For text files.
-    source : str
-        Kept in ``attrs["population_source"]``.
+    credit : Credit, optional
+        Where the populations come from (default: the bundled data set's, or the file's name).
 
     Returns
     -------
-    geopandas.GeoDataFrame
+    Areas
         ``areas`` with ``population`` (people; missing where the table has none).
     """
+    areas = as_areas(areas)
     path = Path(table)
     if id_col is None or pop_col is None:
         if not path.exists():
@@ -239,17 +252,25 @@ def add_population(
         values = read_area_values(table, id_col, pop_col, encoding=encoding, what="population table")
     if (values["value"] < 0).any():
         raise AreasError(f"negative populations (e.g. {values.loc[values['value'] < 0, 'area_id'].iloc[0]})", path)
-    out = join_values(areas, values, "population", table, "population table")
-    out.attrs.update(areas.attrs, population_source=source or path.name)
-    return out
+    frame = join_values(areas.frame, values, "population", table, "population table")
+    return areas.replace(frame=frame).with_credit(credit or known_credit(table, "population"))
 
 
-def add_context(areas, table: str | Path, id_col: str, value_col: str, name: str = "", *, encoding: str | None = None):
+def add_context(
+    areas: Areas,
+    table: str | Path,
+    id_col: str,
+    value_col: str,
+    name: str = "",
+    *,
+    encoding: str | None = None,
+    credit: Credit | None = None,
+) -> Areas:
     """The areas with ``context``: a second measure beside life expectancy (e.g. deprivation).
 
     Parameters
     ----------
-    areas : geopandas.GeoDataFrame
+    areas : Areas
         From :func:`gradient.areas.load.load_areas`.
     table : str or Path
         A table of one number per area (England's IMD 2019 score by MSOA, income, child
@@ -261,19 +282,22 @@ def add_context(areas, table: str | Path, id_col: str, value_col: str, name: str
         (e.g. ``"IMD 2019 score (higher = more deprived)"``); default ``value_col``.
     encoding : str, optional
         For text files.
+    credit : Credit, optional
+        Where the measure comes from (default: the bundled data set's, or the file's name).
 
     Returns
     -------
-    geopandas.GeoDataFrame
-        ``areas`` with ``context`` (float; missing where the table has none, never 0);
-        ``attrs["context_name"]`` holds ``name``.
+    Areas
+        ``areas`` with ``context`` (float; missing where the table has none, never 0) and
+        ``context_name`` set to ``name``.
 
     Raises
     ------
     AreasError
         As :func:`read_area_values`, or if no id matches the areas.
     """
+    areas = as_areas(areas)
     values = read_area_values(table, id_col, value_col, encoding=encoding, what="context table")
-    out = join_values(areas, values, "context", table, "context table")
-    out.attrs.update(areas.attrs, context_name=name or value_col, context_source=Path(table).name)
-    return out
+    frame = join_values(areas.frame, values, "context", table, "context table")
+    out = areas.replace(frame=frame, context_name=name or value_col)
+    return out.with_credit(credit or known_credit(table, "second measure"))

@@ -1,7 +1,8 @@
 """Small areas with life expectancy: boundary files joined to life expectancy tables.
 
-The result of every loader is an ``areas`` GeoDataFrame with ``AREA_COLUMNS``:
-``area_id`` (string), ``le`` (years), ``le_se`` (years), ``geometry`` (EPSG:4326).
+:func:`load_areas` returns :class:`~gradient.areas.dataset.Areas`: a GeoDataFrame with
+``AREA_COLUMNS`` (``area_id`` as a string, ``le`` and ``le_se`` in years, ``geometry`` in
+EPSG:4326) beside what the numbers are (period, sex, credits, the table's level).
 Every boundary is kept, so that a stop in an area without an estimate is assigned
 to that area and gets a *missing* value, never 0 and never a neighbour's value.
 
@@ -14,7 +15,9 @@ every way an area loses its value said in a warning with counts.
 from __future__ import annotations
 
 import logging
+import re
 import warnings
+from dataclasses import replace as dc_replace
 from pathlib import Path
 from typing import Sequence
 
@@ -23,11 +26,15 @@ import numpy as np
 import pandas as pd
 
 from .._tables import SUPPRESSION_MARKERS, read_table  # noqa: F401  (SUPPRESSION_MARKERS: documented here)
+from ..credits import known_credit
 from ..errors import AreasError, GradientWarning
+from ..options import Z95
 from ..schema import AREA_COLUMNS, OPTIONAL_AREA_COLUMNS, WGS84
 from ._boundaries import clean_geometries, settle_crs
 from ._crs import crs_of
 from ._letable import check_table, say_encoding, say_lost_values
+from .dataset import Areas
+from .reference import check_level
 
 log = logging.getLogger(__name__)
 
@@ -119,9 +126,7 @@ def read_boundaries(
     if name_col is not None:
         columns["area_name"] = gdf[name_col].astype("string").str.strip().to_numpy()
     out = gpd.GeoDataFrame(columns, geometry=list(geom), crs=WGS84)
-    out = out[~empty].reset_index(drop=True)
-    out.attrs["n_repaired"] = int(invalid.sum())
-    return out
+    return out[~empty].reset_index(drop=True)
 
 
 def read_le_table(
@@ -226,29 +231,36 @@ ONS_COLUMNS = {
     "population": "Population",
     "period": "Period",
 }
-"""Columns of the ONS MSOA life expectancy release (REQ3292) as published."""
+"""Columns of the 2016-2020 MSOA life expectancy layout (REQ3292) as published."""
+
+ONS_2009_2013_SHEETS = {"male": "MSOA_males", "female": "MSOA_females"}
+"""Sheets of ONS's 2009-2013 MSOA reference table, by sex (it gives no persons figures)."""
+
+ONS_IMPLAUSIBLE_SHEET = "Implausible LE"
+"""The sheet where ONS set apart the estimates it judged implausible (its name ends in a space)."""
 
 
 def read_ons_msoa(path: str | Path, sex: str = "persons", le_encoding: str | None = None) -> pd.DataFrame:
-    """Read the ONS MSOA life expectancy release (REQ3292 layout) for one sex.
+    """Read an ONS MSOA life expectancy table for one sex, in either published layout.
 
-    The release has one row per MSOA and sex (``Males``, ``Females``,
-    ``Persons``) with life expectancy at birth, its lower and upper 95% limits and
-    the population (person-years) behind it; suppressed estimates are blank (or,
-    in ONS's current layout, a marker such as ``[c]``: see
-    :data:`SUPPRESSION_MARKERS`).
+    - **ONS's 2009-2013 reference table** (``.xls``, official, Crown copyright 2015):
+      sheets ``MSOA_males`` and ``MSOA_females`` below a title block, and a sheet of the
+      estimates ONS judged implausible. Males and females only. The implausible ones are
+      kept, with ``le_doubt`` ``implausible``: the publisher's own doubt becomes the
+      tool's, and no claim may lead on them.
+    - **The 2016-2020 layout** (REQ3292, ``.xlsx`` or CSV): one row per MSOA and sex
+      (``Males``, ``Females``, ``Persons``) with the population (person-years) behind each
+      estimate; suppressed estimates are blank or a marker such as ``[c]`` (see
+      :data:`SUPPRESSION_MARKERS`).
 
-    The standard error is derived from the 95% limits as
-    ``(upper - lower) / (2 * 1.959964)``. ONS computes these limits from a
-    normal approximation (Chiang's method), so the interval is symmetric and this
-    recovers the standard error it was built from.
+    The standard error is derived from the 95% limits as ``(upper - lower) / (2 *
+    1.959964)``: ONS computes these limits from a normal approximation (Chiang's method),
+    so the interval is symmetric and this recovers the standard error it was built from.
 
     Parameters
     ----------
     path : str or Path
-        The workbook (``.xlsx``: the sheet whose header holds ``ONS_COLUMNS``,
-        wherever it is, so cover and notes sheets and a title block above the
-        header are passed over) or a CSV export with the same columns.
+        The workbook or a CSV export with the 2016-2020 layout's columns.
     sex : {'persons', 'male', 'female'}, default 'persons'
     le_encoding : str, optional
         A CSV export's encoding (default detected).
@@ -256,28 +268,37 @@ def read_ons_msoa(path: str | Path, sex: str = "persons", le_encoding: str | Non
     Returns
     -------
     pandas.DataFrame
-        ``area_id`` (MSOA code, e.g. ``E02000001``), ``le`` and ``le_se`` (years;
-        NaN where suppressed), ``population`` (person-years). ``attrs["period"]``
-        holds the period, e.g. ``"2016-2020"``.
+        ``area_id`` (MSOA code, e.g. ``E02000001``), ``le`` and ``le_se`` (years; NaN
+        where suppressed), ``population`` (person-years, 2016-2020 layout), ``le_doubt``
+        (``implausible`` where the publisher said so, else empty), ``period`` (e.g.
+        ``"2009-2013"``) and ``suppressed``.
 
     Raises
     ------
     AreasError
-        If ``sex`` is unknown, a column is missing, or the file has no row for the sex
-        (and as :func:`read_le_table`).
+        If ``sex`` is unknown or the layout has no figures for it, a column is missing, or
+        the file has no row for the sex (and as :func:`read_le_table`).
     """
     if sex not in ONS_SEXES:
         raise AreasError(f"unknown sex {sex!r}; choose one of {', '.join(ONS_SEXES)}", path, param="sex")
     path = Path(path)
     if not path.exists():
         raise AreasError("no such life expectancy table", path)
+    if path.suffix.lower() in (".xls", ".xlsx", ".xlsm", ".ods"):
+        sheets = _sheet_names(path)
+        if set(ONS_2009_2013_SHEETS.values()) <= {s.strip() for s in sheets}:
+            return _read_ons_2009_2013(path, sex, sheets)
     raw, info = read_table(
         path, list(ONS_COLUMNS.values()), id_col=ONS_COLUMNS["id"], value_col=ONS_COLUMNS["le"], encoding=le_encoding
     )
     say_encoding(info, le_encoding, path)
     missing = [c for c in ONS_COLUMNS.values() if c not in raw.columns]
     if missing:
-        raise AreasError(f"not an ONS MSOA life expectancy table: no column(s) {', '.join(map(repr, missing))}", path)
+        raise AreasError(
+            f"not an ONS MSOA life expectancy table: no column(s) {', '.join(map(repr, missing))} (the 2016-2020 "
+            f"layout), nor the sheets {', '.join(ONS_2009_2013_SHEETS.values())} (the 2009-2013 reference table)",
+            path,
+        )
     rows = raw[raw[ONS_COLUMNS["sex"]].astype("string").str.strip() == ONS_SEXES[sex]]
     if rows.empty:
         raise AreasError(f"no rows for Sex {ONS_SEXES[sex]!r}", path)
@@ -291,7 +312,76 @@ def read_ons_msoa(path: str | Path, sex: str = "persons", le_encoding: str | Non
         path,
     )
     periods = rows[ONS_COLUMNS["period"]].dropna().astype(str).unique()
-    table.attrs["period"] = "; ".join(p.replace(" to ", "-") for p in periods)
+    table["le_doubt"] = ""
+    table["period"] = "; ".join(p.replace(" to ", "-") for p in periods)
+    return table
+
+
+def _sheet_names(path: Path) -> list[str]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        return list(CalamineWorkbook.from_path(str(path)).sheet_names)
+    except Exception as exc:  # calamine raises its own types for damaged or foreign files
+        raise AreasError(f"cannot read the workbook ({exc})", path) from exc
+
+
+def _ons_sheet(path: Path, name: str, sheets: list[str], first: str, le_header: str) -> tuple[list[str], list[list]]:
+    """A sheet's header (trimmed) and its data rows (those whose first cell is an English MSOA code)."""
+    from python_calamine import CalamineWorkbook
+
+    sheet = next(s for s in sheets if s.strip() == name)
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).to_python()
+    at = next((i for i, r in enumerate(rows[:40]) if r and str(r[0]).strip() == first), None)
+    if at is None or le_header not in [str(c).strip() for c in rows[at]]:
+        raise AreasError(f"sheet {sheet!r} has no header row with {first!r} and {le_header!r}", path)
+    header = [str(c).strip() for c in rows[at]]
+    data = [r for r in rows[at + 1 :] if r and isinstance(r[0], str) and re.fullmatch(r"E02\d{6}", r[0].strip())]
+    return header, data
+
+
+def _read_ons_2009_2013(path: Path, sex: str, sheets: list[str]) -> pd.DataFrame:
+    """ONS's 2009-2013 MSOA reference table (see :func:`read_ons_msoa`)."""
+    if sex not in ONS_2009_2013_SHEETS:
+        raise AreasError(
+            "ONS's 2009-2013 MSOA table gives males and females separately, not persons: choose sex='male' or "
+            "sex='female'",
+            path,
+            param="sex",
+        )
+    header, data = _ons_sheet(path, ONS_2009_2013_SHEETS[sex], sheets, "MSOA Codes", "LE (Years)")
+    i = header.index("LE (Years)")  # HLE comes first, with limits of the same names: take LE's, after it
+    if not (header[i + 1].startswith("Lower") and header[i + 2].startswith("Upper")):
+        raise AreasError("the LE (Years) column is not followed by its lower and upper 95% limits", path)
+    raw = pd.DataFrame(
+        {
+            "id": [str(r[0]).strip() for r in data],
+            "le": [r[i] for r in data],
+            "low": [r[i + 1] for r in data],
+            "high": [r[i + 2] for r in data],
+        },
+        dtype=object,
+    )
+    table = check_table(raw, "id", "le", None, ("low", "high"), None, path)
+    table["le_doubt"] = ""
+    if any(s.strip() == ONS_IMPLAUSIBLE_SHEET for s in sheets):
+        head, rows = _ons_sheet(path, ONS_IMPLAUSIBLE_SHEET, sheets, "MSOA Codes", "LE (Years)")
+        j, k = head.index("LE (Years)"), head.index("Sex")
+        keep = [r for r in rows if str(r[k]).strip().lower() == sex]
+        if keep:
+            le = np.array([r[j] for r in keep], float)
+            se = (np.array([r[j + 2] for r in keep], float) - np.array([r[j + 1] for r in keep], float)) / (2 * Z95)
+            flagged = pd.DataFrame(
+                {
+                    "area_id": [str(r[0]).strip() for r in keep],
+                    "le": le,
+                    "le_se": se,
+                    "suppressed": False,
+                    "le_doubt": "implausible",
+                }
+            )
+            table = pd.concat([table[~table["area_id"].isin(flagged["area_id"])], flagged], ignore_index=True)
+    table["period"] = "2009-2013"
     return table
 
 
@@ -317,8 +407,7 @@ def join_areas(
     -------
     geopandas.GeoDataFrame
         ``AREA_COLUMNS``: ``area_id``, ``le`` (years), ``le_se`` (years), ``geometry``,
-        plus ``population`` where the table has it. ``attrs`` carries the table's
-        (e.g. ``period``).
+        plus ``population`` and ``le_doubt`` where the table has them.
 
     Raises
     ------
@@ -353,11 +442,17 @@ def join_areas(
         only_t = np.sort(right[~right.isin(list(both))].to_numpy(dtype=object))
         log.info("%d table rows have no boundary (e.g. %s)", len(only_t), ", ".join(only_t[:3]))
     out = boundaries.merge(table, on="area_id", how="left")
-    say_lost_values(out, both, table.attrs.get("suppressed_ids", ()), boundaries_path, table_path)
+    suppressed = table.loc[table["suppressed"], "area_id"] if "suppressed" in table else pd.Series(dtype="string")
+    say_lost_values(out, both, list(suppressed), boundaries_path, table_path)
     extra = [c for c in OPTIONAL_AREA_COLUMNS if c in out.columns]
     result = gpd.GeoDataFrame(out[AREA_COLUMNS + extra], geometry="geometry", crs=WGS84)
-    result.attrs.update({k: v for k, v in table.attrs.items() if k != "suppressed_ids"})
+    if "le_doubt" in result:
+        result["le_doubt"] = result["le_doubt"].fillna("").astype(str)
     return result
+
+
+LAYOUTS = {"usaleep": ("USALEEP", "census tracts"), "ons-msoa": ("ONS", "MSOAs"), "csv": ("", "areas")}
+"""Short source name and what an area is called, by ``le_format``."""
 
 
 def load_areas(
@@ -375,7 +470,9 @@ def load_areas(
     area_name: str | None = None,
     le_pop_col: str | None = None,
     bundled: bool = True,
-) -> gpd.GeoDataFrame:
+    le_source: str = "",
+    le_period: str = "",
+) -> Areas:
     """Read boundaries and a life expectancy table in one of the known formats and join them.
 
     Parameters
@@ -383,10 +480,9 @@ def load_areas(
     boundaries, table : str or Path
         The boundary file and the life expectancy table.
     le_format : {'usaleep', 'ons-msoa', 'csv'}
-        ``usaleep``: CDC/NCHS USALEEP ``*_A.CSV``; ``ons-msoa``: the ONS MSOA
-        release (REQ3292 layout, see :func:`read_ons_msoa`); ``csv``: any table,
-        with the columns named by ``le_id``, ``le_col`` and ``le_se_col`` or
-        ``le_ci_cols``.
+        ``usaleep``: CDC/NCHS USALEEP ``*_A.CSV``; ``ons-msoa``: an ONS MSOA table in
+        either published layout (see :func:`read_ons_msoa`); ``csv``: any table, with the
+        columns named by ``le_id``, ``le_col`` and ``le_se_col`` or ``le_ci_cols``.
     area_id : str, optional
         Id column of the boundary file (default: a known name, see ``ID_CANDIDATES``).
     areas_crs : str, optional
@@ -394,7 +490,7 @@ def load_areas(
     le_id, le_col, le_se_col, le_ci_cols : str, optional
         For ``csv``: the id, life expectancy, standard error or 95% limit columns.
     sex : {'persons', 'male', 'female'}, default 'persons'
-        For ``ons-msoa``.
+        For ``ons-msoa`` (the 2009-2013 table has males and females only).
     le_encoding : str, optional
         The encoding of a text ``table`` (default detected, see
         :func:`read_le_table`).
@@ -408,28 +504,41 @@ def load_areas(
         Commons Library) for ``ons-msoa``, and the 2010 census population of every US
         tract for ``usaleep`` (USALEEP has no population column); see
         :mod:`gradient.areas.attributes`.
+    le_source, le_period : str, optional
+        The life expectancy source's name and period, for a ``csv`` table (the known
+        formats name their own).
 
     Returns
     -------
-    geopandas.GeoDataFrame
-        ``AREA_COLUMNS`` (see :func:`join_areas`), with ``population`` and ``area_name``
-        where known; ``attrs`` holds ``source``, ``period`` and ``sex`` for titles and
-        legends, and where the names and populations came from.
+    Areas
+        The areas (``frame``: ``AREA_COLUMNS``, see :func:`join_areas`, with
+        ``population`` and ``area_name`` where known) and what they are: period, sex,
+        unit, the credits of the table and the boundaries, and the whole table's median.
+
+    Warns
+    -----
+    GradientWarning
+        Where the table's level is more than a year from the official series for its
+        period (:func:`gradient.areas.reference.check_level`); the gap is also in its
+        credit.
     """
     crs_of(areas_crs, "areas_crs")
+    layout = le_format
     if le_format == "usaleep":
         le = read_usaleep(table, le_encoding)
-        le.attrs.update(source="CDC/NCHS USALEEP", period="2010-2015", sex="persons")
+        period, sex_used = "2010-2015", "persons"
     elif le_format == "ons-msoa":
         le = read_ons_msoa(table, sex, le_encoding)
-        le.attrs.update(source="ONS MSOA life expectancy (REQ3292)", sex=sex)
+        period, sex_used = str(le["period"].iloc[0]), sex
+        layout = "ons-msoa-2009-2013" if period == "2009-2013" else "ons-msoa-req3292"
+        le = le.drop(columns="period")
     elif le_format == "csv":
         if not (le_id and le_col):
             raise AreasError("--le-format csv needs --le-id and --le-col", table)
         le = read_le_table(
             table, le_id, le_col, se_col=le_se_col, ci_cols=le_ci_cols, pop_col=le_pop_col, le_encoding=le_encoding
         )
-        le.attrs.update(source=Path(table).name, period="", sex="")
+        period, sex_used = le_period, ""
     else:
         raise AreasError(f"unknown life expectancy format {le_format!r}; choose one of usaleep, ons-msoa, csv", table)
     try:
@@ -441,15 +550,29 @@ def load_areas(
     if le_format == "usaleep":
         bounds["area_id"] = _pad_tract(bounds["area_id"])
     joined = join_areas(bounds, le, boundaries, table)
+    short, unit = LAYOUTS[le_format]
+    le_credit = known_credit(table, "life expectancy", layout)
+    level = check_level(le, period or le_period, sex_used or "persons")
+    if level is not None and level.in_doubt:
+        warnings.warn(f"{table}: {level.note()}", GradientWarning, stacklevel=2)
+        le_credit = dc_replace(le_credit, note=level.note())
+    if le_format == "csv" and le_source:
+        le_credit = dc_replace(le_credit, source=le_source)
     known = joined["le"].dropna()
-    unit = {"ons-msoa": "MSOAs", "usaleep": "tracts"}.get(le_format, "areas")
-    joined.attrs.update(
-        national_median=float(known.median()), national_median_label=f"median of the {len(known):,} {unit} in the table"
+    areas = Areas(
+        frame=joined,
+        period=period or le_period,
+        sex=sex_used,
+        unit=unit,
+        le_source=le_source or short or Path(table).name,
+        credits=(le_credit, known_credit(boundaries, "boundaries")),
+        reference=float(known.median()),
+        reference_label=f"median of the {len(known):,} {unit} in the table",
     )
-    return _with_bundled(joined, le_format) if bundled else joined
+    return _with_bundled(areas, le_format) if bundled else areas
 
 
-def _with_bundled(areas: gpd.GeoDataFrame, le_format: str) -> gpd.GeoDataFrame:
+def _with_bundled(areas: Areas, le_format: str) -> Areas:
     """Bundled names (England's MSOAs) or populations (US tracts) for the formats they fit."""
     from .. import datasets
     from . import attributes
@@ -457,18 +580,10 @@ def _with_bundled(areas: gpd.GeoDataFrame, le_format: str) -> gpd.GeoDataFrame:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GradientWarning)  # areas of other countries, or new codes
         try:
-            if le_format == "ons-msoa" and "area_name" not in areas:
-                return attributes.add_names(
-                    areas,
-                    datasets.get_path("msoa_names"),
-                    "msoa11cd",
-                    "msoa11hclnm",
-                    source="House of Commons Library MSOA Names 1.10",
-                )
-            if le_format == "usaleep" and "population" not in areas:
-                return attributes.add_population(
-                    areas, datasets.get_path("us_tract_population"), source="US Census Bureau, 2010 census, by tract"
-                )
+            if le_format == "ons-msoa" and "area_name" not in areas.frame:
+                return attributes.add_names(areas, datasets.get_path("msoa_names"), "msoa11cd", "msoa11hclnm")
+            if le_format == "usaleep" and "population" not in areas.frame:
+                return attributes.add_population(areas, datasets.get_path("us_tract_population"))
         except (AreasError, datasets.DataSetError):  # codes the bundled table does not know
             log.info("the bundled names or populations do not match these areas")
     return areas

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..areas.dataset import Areas, as_areas
 from ..errors import GradientWarning, OptionError
 from ..options import METHODS, NEAREST_M, RADIUS_M, SNAP_M, WALK_M
 from ..schema import ASSIGNMENT_COLUMNS, WGS84, metric_crs
@@ -55,7 +56,7 @@ def _areas_near(areas: gpd.GeoDataFrame, points: gpd.GeoDataFrame, metres: float
 
 def assign_point(
     stops: pd.DataFrame,
-    areas: gpd.GeoDataFrame,
+    areas: Areas | gpd.GeoDataFrame,
     nearest_m: float = NEAREST_M,
     crs: str | None = None,
     return_weights: bool = False,
@@ -71,7 +72,7 @@ def assign_point(
     ----------
     stops : pandas.DataFrame
         Columns ``stop_id``, ``lon``, ``lat`` (WGS84); repeated stop ids are looked up once.
-    areas : geopandas.GeoDataFrame
+    areas : Areas or geopandas.GeoDataFrame
         ``AREA_COLUMNS`` as from :func:`gradient.areas.load.load_areas`.
     nearest_m : float, default 250
         Fallback search distance in metres; 0 disables the fallback.
@@ -88,6 +89,7 @@ def assign_point(
         was found), ``n_areas`` (1 when the stop has a value, else 0) and
         ``method`` and ``weighting`` (``point`` or ``nearest``).
     """
+    areas = as_areas(areas).frame
     pts = _stop_points(stops)
     hit = gpd.sjoin(pts, areas[["area_id", "geometry"]], how="left", predicate="intersects")
     hit = hit.sort_values(["stop_id", "area_id"], na_position="last", kind="stable")
@@ -163,7 +165,7 @@ def _weight_mode(weight: str, areas: gpd.GeoDataFrame, plain: str) -> str:
 
 def assign_buffer(
     stops: pd.DataFrame,
-    areas: gpd.GeoDataFrame,
+    areas: Areas | gpd.GeoDataFrame,
     radius_m: float = RADIUS_M,
     weight: str = "auto",
     crs: str | None = None,
@@ -189,7 +191,7 @@ def assign_buffer(
     ----------
     stops : pandas.DataFrame
         Columns ``stop_id``, ``lon``, ``lat`` (WGS84).
-    areas : geopandas.GeoDataFrame
+    areas : Areas or geopandas.GeoDataFrame
         ``AREA_COLUMNS`` (plus ``population`` for density weights).
     radius_m : float, default 200
         Catchment radius in metres.
@@ -215,6 +217,7 @@ def assign_buffer(
         If ``radius_m`` is not positive or ``weight`` is unknown or asks for a
         population the areas do not have.
     """
+    areas = as_areas(areas).frame
     if not radius_m > 0:
         raise OptionError(f"radius_m={radius_m!r} must be a positive number of metres", param="radius_m")
     weight = _weight_mode(weight, areas, plain="area")
@@ -309,7 +312,7 @@ def _weighted_mean(
 
 def assign_network(
     stops: pd.DataFrame,
-    areas: gpd.GeoDataFrame,
+    areas: Areas | gpd.GeoDataFrame,
     network,
     walk_m: float = WALK_M,
     snap_m: float | None = None,
@@ -347,7 +350,7 @@ def assign_network(
     ----------
     stops : pandas.DataFrame
         Columns ``stop_id``, ``lon``, ``lat`` (WGS84); repeated stop ids are looked up once.
-    areas : geopandas.GeoDataFrame
+    areas : Areas or geopandas.GeoDataFrame
         ``AREA_COLUMNS`` (plus ``population`` for density weights).
     network : networkx.MultiDiGraph
         osmnx street network with a ``crs`` (:func:`gradient.assign.streets.load_network`);
@@ -387,6 +390,7 @@ def assign_network(
         With the count of stops that fell back to buffers, and of stops whose walk
         reaches no area.
     """
+    areas = as_areas(areas).frame
     from .streets import catchment_lengths
 
     snap_m = SNAP_M if snap_m is None else snap_m
@@ -476,7 +480,7 @@ def context_at_stops(weights: pd.DataFrame, context: pd.Series) -> pd.Series:
 
 def assign(
     stops: pd.DataFrame,
-    areas: gpd.GeoDataFrame,
+    areas: Areas | gpd.GeoDataFrame,
     method: str = "point",
     radius_m: float = RADIUS_M,
     crs: str | None = None,
@@ -502,6 +506,7 @@ def assign(
         If the method is unknown (the message lists the known ones), or is
         ``network`` without a ``network``.
     """
+    areas = as_areas(areas).frame
     if method == "point":
         return assign_point(stops, areas, crs=crs, return_weights=return_weights)
     if method == "buffer":

@@ -23,25 +23,45 @@ from ..schema import (
     CONTEXT_STOPS_COLUMNS,
     PATTERNS_CSV_COLUMNS,
     PATTERNS_EXTRA_COLUMNS,
+    PATTERNS_SHORT_COLUMNS,
     STOPS_CSV_COLUMNS,
     STOPS_EXTRA_COLUMNS,
+    STOPS_SHORT_COLUMNS,
+    STRETCHES_CSV_COLUMNS,
+    STRETCHES_EXTRA_COLUMNS,
     file_stems,
 )
 from .folder import staged_dir
 
 
-def top_stories(result: Result, n: int) -> pd.DataFrame:
-    """The ``n`` top-ranked routes, one pattern each (its ``route_story``), in rank order."""
+def top_stories(result: Result, n: int, supported_only: bool = True) -> pd.DataFrame:
+    """The ``n`` top stories, in rank order: one row per place a route's story leads with.
+
+    Routes whose story is the same place (a day route and its night variant, parallel
+    routes) are one story, told by the best-ranked of them (``story_routes`` names them
+    all). With ``supported_only``, only stories whose sentence states a supported change:
+    a list never leads with a non-finding.
+    """
     p = result.patterns
-    keep = p["n_stops_le"] > 0
-    if "route_story" in p:
-        keep &= p["route_story"].astype(bool)
-    return p[keep].head(max(n, 0))
+    keep = (p["n_stops_le"] > 0) & p["route_story"].astype(bool)
+    if supported_only:
+        keep &= p["lead"] != "none"
+    rows = p[keep]
+    place = rows["story_routes"].fillna(rows["route_id"].astype(str)).astype(str)
+    place = place.where(rows["lead"] != "none", rows["route_id"].astype(str))
+    return rows[~place.duplicated()].head(max(n, 0))
 
 
 def mapped_patterns(result: Result, maps: int, also: Sequence[str] = ()) -> list[str]:
-    """The pattern ids that get a map and a profile: the ``maps`` top-ranked routes' stories, then ``also``."""
+    """The pattern ids that get a map and a profile: the ``maps`` top stories, then ``also``.
+
+    Supported stories first; where there are fewer than ``maps``, the best-ranked others
+    follow (their maps say that no change can be told apart).
+    """
     top = list(top_stories(result, maps)["pattern_id"])
+    if len(top) < maps:
+        rest = top_stories(result, maps, supported_only=False)["pattern_id"]
+        top += [pid for pid in rest if pid not in top][: maps - len(top)]
     return list(dict.fromkeys(top + [result.pattern(pid)["pattern_id"] for pid in also]))
 
 
@@ -110,14 +130,18 @@ def write_outputs(
 
 def _write_all(result: Result, out: Path, options: Options, *, tiles, areas, also, progress) -> dict[str, list[Path]]:
     written: dict[str, list[Path]] = {"tables": [], "maps": [], "profiles": []}
-    stop_cols = STOPS_CSV_COLUMNS + [c for c in CONTEXT_STOPS_COLUMNS + STOPS_EXTRA_COLUMNS if c in result.stops]
+    areas = areas if areas is not None else result.areas
+    stops_extra = STOPS_EXTRA_COLUMNS if options.wide else STOPS_SHORT_COLUMNS
+    patterns_extra = PATTERNS_EXTRA_COLUMNS if options.wide else PATTERNS_SHORT_COLUMNS
+    stop_cols = STOPS_CSV_COLUMNS + [c for c in CONTEXT_STOPS_COLUMNS + stops_extra if c in result.stops]
     pattern_cols = PATTERNS_CSV_COLUMNS + [
-        c
-        for c in CONTEXT_PATTERNS_COLUMNS + PATTERNS_EXTRA_COLUMNS + CONTEXT_PATTERNS_EXTRA_COLUMNS
-        if c in result.patterns
+        c for c in CONTEXT_PATTERNS_COLUMNS + patterns_extra + CONTEXT_PATTERNS_EXTRA_COLUMNS if c in result.patterns
     ]
     written["tables"].append(write_csv(result.stops[stop_cols], out / "stops.csv"))
     written["tables"].append(write_csv(result.patterns[pattern_cols], out / "patterns.csv"))
+    if result.stretches is not None:
+        stretch_cols = STRETCHES_CSV_COLUMNS + [c for c in STRETCHES_EXTRA_COLUMNS if c in result.stretches]
+        written["tables"].append(write_csv(result.stretches[stretch_cols], out / "stretches.csv"))
     chosen = mapped_patterns(result, options.maps, also)
     if not chosen and options.maps == 0:
         return written

@@ -14,22 +14,15 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from ..options import Z95
 from ..schema import WGS84, metric_crs
+from ..story import words
 from ..story.names import display_name, interchanges
+from ..story.words import Voice
 from .colours import MISSING_COLOUR, Scale
-from .page import fmt
-from .story import doubt_text, stop_names
+from .story import stop_names
 
 COORD_DECIMALS = 5
 """Degrees are rounded to 5 decimals (about 1 m) in the page."""
-
-
-def ci(value: float, se: float) -> str:
-    """`` (95% CI a to b)`` for a value and its standard error, or ``""``."""
-    if np.isfinite(value) and np.isfinite(se):
-        return f" (95% CI {fmt(value - Z95 * se)} to {fmt(value + Z95 * se)})"
-    return ""
 
 
 def area_label(stops: pd.DataFrame) -> list[str]:
@@ -41,11 +34,12 @@ def area_label(stops: pd.DataFrame) -> list[str]:
     return [display_name(n) or str(c) for n, c in zip(names, codes)]
 
 
-def stop_lines(stops: pd.DataFrame, context_name: str = "") -> list[list[str]]:
+def stop_lines(stops: pd.DataFrame, context_name: str = "", voice: Voice | None = None) -> list[list[str]]:
     """Tooltip lines per stop: name, value and interval, doubt, change, second measure, area, interchange, place.
 
     ``context_name`` names the second measure (``context`` column) with its units.
     """
+    voice = voice or Voice()
     n = len(stops)
     nan = np.full(n, np.nan)
     delta_se = stops["le_delta_se"].to_numpy(float) if "le_delta_se" in stops else nan
@@ -65,20 +59,7 @@ def stop_lines(stops: pd.DataFrame, context_name: str = "") -> list[list[str]]:
             stops["dist_m"].to_numpy(float),
         )
     ):
-        lines = [name, f"Life expectancy: {fmt(le)} years{ci(le, se)}"]
-        doubt = doubt_text(doubt, se)
-        if doubt:
-            lines.append(doubt)
-        if i == 0:
-            lines.append("First stop of the route")
-        elif dse == 0 and delta == 0:
-            lines.append("Same small area as the previous stop")
-        else:
-            lines.append(f"Change from previous stop: {fmt(delta, sign=True)} years{ci(delta, dse)}")
-        if np.isfinite(context[i]):
-            lines.append(f"{context_name or 'Second measure'}: {fmt(context[i])}")
-        if area:
-            lines.append(f"Area: {area}")
+        lines = words.stop_popup(name, le, se, delta, dse, doubt, area, i == 0, voice, context[i], context_name)
         modes = interchanges(raw)
         if modes:
             lines.append(f"Interchange: {', '.join(modes)}")
@@ -138,7 +119,13 @@ def pieces(stops: pd.DataFrame, lines: Lines, colours: list[str]) -> list[dict]:
 
 
 def area_layer(
-    areas: gpd.GeoDataFrame, lines: Lines, stops: pd.DataFrame, scale: Scale, buffer_m: float, tolerance_m: float
+    areas: gpd.GeoDataFrame,
+    lines: Lines,
+    stops: pd.DataFrame,
+    scale: Scale,
+    buffer_m: float,
+    tolerance_m: float,
+    voice: Voice | None = None,
 ) -> dict:
     """GeoJSON of the areas within ``buffer_m`` of the route (and those its stops use), simplified.
 
@@ -158,20 +145,18 @@ def area_layer(
         geoms, lambda c: np.round(np.column_stack(back.transform(c[:, 0], c[:, 1])), COORD_DECIMALS)
     )
     names = area_label(near)
+    voice = voice or Voice()
     features = []
-    for geom, name, code, le, se, k in zip(
+    for geom, name, le, se, k in zip(
         geoms,
         names,
-        near["area_id"],
         near["le"].to_numpy(float),
         near["le_se"].to_numpy(float),
         scale.colours(near["le"]),
     ):
         if geom is None or geom.is_empty:
             continue
-        text = [name, f"Life expectancy: {fmt(le)} years{ci(le, se)}"]
-        if name != str(code):
-            text.append(f"Area code: {code}")
+        text = [name, f"Life expectancy: {words.estimate_line(le, se, voice)}"]
         features.append(
             {
                 "type": "Feature",

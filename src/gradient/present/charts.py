@@ -26,8 +26,8 @@ from matplotlib.figure import Figure
 
 from .._files import write_atomic
 from ..errors import ChartError
-from ..options import Z95
-from ..stats.claims import drop
+from ..story import words
+from ..story.words import Voice
 from .page import fmt, plain
 from .story import stop_names, stretch
 
@@ -175,8 +175,9 @@ def profile_chart(
     pattern: pd.Series | None = None,
     portrait: bool = False,
     panels: Sequence[Panel] = (),
+    voice: Voice | None = None,
 ) -> Figure:
-    """Draw life expectancy stop by stop with its 95% interval band.
+    """Draw life expectancy stop by stop with each estimate's interval as a band.
 
     Parameters
     ----------
@@ -207,12 +208,16 @@ def profile_chart(
     panels : sequence of callables, optional
         Extra panels under the profile, each drawn by ``panel(ax, stops)`` on an axes
         sharing the profile's x axis (km from the first stop).
+    voice : Voice, optional
+        The run's level and names (:class:`gradient.story.words.Voice`).
 
     Returns
     -------
     matplotlib.figure.Figure
         Save it with :func:`save_figure` (at its ``gradient_dpi``: 150, or 300 in portrait).
     """
+    voice = voice or Voice()
+    z = words.z_of(voice)
     s = stops.sort_values("stop_sequence", kind="stable")
     km = s["dist_m"].to_numpy(float) / 1000.0
     le = s["le"].to_numpy(float)
@@ -232,7 +237,9 @@ def profile_chart(
     key.axis("off")
     foot.axis("off")
     if np.isfinite(se).any():
-        ax.fill_between(km, le - Z95 * se, le + Z95 * se, step="mid", color="0.84", linewidth=0, label="95% interval")
+        ax.fill_between(
+            km, le - z * se, le + z * se, step="mid", color="0.84", linewidth=0, label=words.band_label(voice)
+        )
     ax.step(
         km, le, where="mid", color="black", linewidth=1.4 if not portrait else 1.0, label="life expectancy at the stop"
     )
@@ -271,10 +278,10 @@ def profile_chart(
             linewidth=1.2,
             label=text(f"{fmt(reference)}: {reference_label}" if reference_label else fmt(reference)),
         )
-    st = stretch(s, pattern)
+    st = stretch(s, pattern, voice)
     if st is not None:
         i, j = st.start, st.end
-        what = st.note(names)  # the fallback says whether its fall can be told apart from noise
+        what = st.note(names, pattern, voice)  # the fallback says whether its fall can be told apart from noise
         ax.plot(
             km[i : j + 1],
             le[i : j + 1],
@@ -300,7 +307,8 @@ def profile_chart(
     ax.grid(axis="y", color="0.9")
     pad = 0.01 * (km[-1] - km[0] or 1)
     ax.set_xlim(km[0] - pad, km[-1] + pad)
-    if st is not None and (st.cited or (pattern is not None and drop(pattern).supported)):
+    drop_told = pattern is not None and words.flag(pattern.get("max_drop_significant"))
+    if st is not None and (st.cited or drop_told):
         # an unsupported fall gets no number on the plot: the legend says it is within the margins of error
         _label_stretch(ax, km, le, st.start, st.end, st.label if st.cited else f"{fmt(st.change)} years", look["note"])
     for panel, pax in zip(panels, axes[1:-2]):
@@ -433,24 +441,25 @@ def profile(
     """
     from .colours import reference_scale
     from .page import units_text
-    from .story import route_title, takeaway
 
     row = result.pattern(pattern_id)
+    voice = words.voice_of(result.options, result.labels)
     if panels is None:
         context = getattr(result.labels, "context", "")
         # the phone chart keeps to one message; the landscape one shows the second measure under it
         panels = [context_panel(context)] if context and "context" in result.stops and not portrait else []
+    areas = areas if areas is not None else getattr(result, "areas", None)
     scale = scale or reference_scale(result.stops, getattr(result.options, "scale_reference", "areas"), areas)
     labels = result.labels
-    title = takeaway(row) if portrait else route_title(row)
+    title = str(row.get("takeaway") or words.route_title(row))
     subtitle = units_text("Life expectancy at birth at each stop, years", labels.sex, labels.period)
-    if portrait and title != route_title(row):
-        subtitle = f"{route_title(row)}. {subtitle}"
+    subtitle = f"{words.route_title(row)}. {subtitle}"
     return profile_chart(
         result.stops_of(row["pattern_id"]),
         title=title,
         subtitle=subtitle,
-        source=labels.source_line,
+        source=words.credit_text(labels),
+        voice=voice,
         reference=scale.reference,
         reference_label=scale.reference_label,
         pyplot=pyplot,

@@ -9,8 +9,10 @@ them dashed so they do not rely on colour alone.
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -182,7 +184,7 @@ def areas_scale(stops: pd.DataFrame, label: str = "areas", coverage: float = 0.9
 def reference_scale(
     stops: pd.DataFrame,
     reference: str | float = "areas",
-    areas: pd.DataFrame | None = None,
+    areas: Any = None,
     label: str = "areas",
     coverage: float = 0.95,
 ) -> Scale:
@@ -195,14 +197,14 @@ def reference_scale(
     reference : {'areas', 'table'} or float, default 'areas'
         ``'areas'``: the median of the distinct areas the stops serve
         (:func:`areas_scale`). ``'table'``: the median of the whole life expectancy table,
-        ``areas.attrs["national_median"]`` where the table carries it (named by
-        ``areas.attrs["national_median_label"]``, e.g. "median of England's MSOAs"),
-        otherwise the median of ``areas["le"]``. A number: that many years, "set by the
+        :attr:`gradient.areas.dataset.Areas.reference` where known (named by its
+        ``reference_label``, e.g. "median of the 6,790 MSOAs in the table"), otherwise the
+        median of the areas' ``le``. A number: that many years, "set by the
         publisher". With ``'table'`` or a number the scale's width comes from the whole
         table too (when given), so maps made by several runs against one table match
         colour for colour.
-    areas : pandas.DataFrame, optional
-        The life expectancy table (``le`` per area, e.g. from :func:`gradient.load_areas`).
+    areas : Areas, optional
+        The life expectancy table (from :func:`gradient.load_areas`, or a frame with ``le``).
     label : str
         What the areas are called, e.g. ``"tracts"``.
     coverage : float, default 0.95
@@ -225,22 +227,24 @@ def reference_scale(
     >>> reference_scale(s, 80).reference_label
     'reference set by the publisher'
     """
+    from ..areas.dataset import as_areas
     from ..errors import GradientWarning
 
-    table = None
-    if areas is not None and "le" in areas:
-        table = pd.to_numeric(areas["le"], errors="coerce").to_numpy(float)
+    table, known, known_label = None, math.nan, ""
+    if areas is not None:
+        a = as_areas(areas)
+        table = pd.to_numeric(a.frame["le"], errors="coerce").to_numpy(float)
         table = table[np.isfinite(table)]
+        known, known_label = a.reference, a.reference_label
     if isinstance(reference, str) and reference == "areas":
         return areas_scale(stops, label, coverage)
     if isinstance(reference, str) and reference == "table":
-        attrs = getattr(areas, "attrs", {}) if areas is not None else {}
-        if attrs.get("national_median") is not None and np.isfinite(attrs["national_median"]):
-            value = float(attrs["national_median"])
-            name = attrs.get("national_median_label") or "national median"
+        if np.isfinite(known):
+            value = float(known)
+            name = known_label or "median of the table"
         elif table is not None and len(table):
             value = float(np.median(table))
-            name = attrs.get("national_median_label") or f"median of all {len(table):,} {label} in the table"
+            name = f"median of all {len(table):,} {label} in the table"
         else:
             warnings.warn(
                 "scale_reference='table' needs the life expectancy table (areas=); the maps use the "

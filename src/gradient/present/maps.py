@@ -26,13 +26,15 @@ import shapely
 from jinja2 import Template
 
 from ..options import DEFAULT_TILES
+from ..story import words
 from ..story.names import display_name
+from ..story.words import Voice
 from ._interact import add_basemap
 from ._route import COORD_DECIMALS, Lines, area_layer, pieces, stop_lines
 from .colours import MISSING_COLOUR, Scale
 from .embed import Map
 from .page import DataLayer, add_page, esc, fmt, missing_key, plain, safe_json, scale_html, units_text
-from .story import Stretch, drop_words, route_title, steepest, stop_names, stretch
+from .story import Stretch, steepest, stop_names, stretch
 
 __all__ = ["DEFAULT_TILES", "MISSING_COLOUR", "describe_route", "draw_route_map", "route_map", "safe_json", "steepest"]
 
@@ -114,10 +116,6 @@ class _RouteLayer(DataLayer):
         super().__init__(data, "RouteLayer")
 
 
-_ESTIMATES_MARGINS = "the estimates' margins of error"
-"""How the alt text names what a difference that cannot be told apart is within."""
-
-
 def describe_route(
     stops: pd.DataFrame,
     *,
@@ -126,6 +124,7 @@ def describe_route(
     period: str = "",
     source: str = "",
     pattern: pd.Series | None = None,
+    voice: Voice | None = None,
 ) -> str:
     """One plain-text paragraph describing a route map, for alt text and screen readers.
 
@@ -134,75 +133,36 @@ def describe_route(
     stops : pandas.DataFrame
         One pattern's rows of ``stops.csv``, in stop order.
     route : str
-        How to call the route, e.g. ``"Route 8"``.
+        How to call the route, e.g. ``"route 8"``.
     sex, period, source : str
-        As on the map, e.g. ``"persons"``, ``"2010-2015"``, ``"Sources: ..."``.
+        As on the map, e.g. ``"male"``, ``"2009-2013"`` and the credit line.
     pattern : pandas.Series, optional
-        The pattern's row of ``patterns.csv``: the stretch its sentence cites
-        (:func:`gradient.present.story.stretch`) is described instead of the biggest
-        stop-to-stop fall.
+        The pattern's row of ``patterns.csv``: its sentence, and the stretch it cites.
+    voice : Voice, optional
+        The run's level and names.
 
     Returns
     -------
     str
-        Route, ends, length, the range of life expectancy and where its ends are,
-        the highlighted stretch, period and source, with display names. Plain text
-        (not HTML): escape it where it goes into a page.
+        The words of :func:`gradient.story.words.route_alt_text` (plain text: escape it
+        where it goes into a page).
     """
     s = stops.sort_values("stop_sequence", kind="stable")
-    names = stop_names(s)
-    le = s["le"].to_numpy(float)
-    dist = s["dist_m"].to_numpy(float)
     detail = ", ".join(p for p in (sex, period) if p)
     what = "life expectancy at birth" + (f" ({detail})" if detail else "")
-    text = [
-        (
-            f"Map of {plain(route) or 'a route'} from {names[0]} to {names[-1]} ({dist[-1] / 1000:.1f} km, "
-            f"{len(s)} stops), coloured stop by stop by the {what} of the small area each stop stands in."
-        )
-    ]
-    ok = np.isfinite(le)
-    if ok.any():
-        lo, hi = int(np.nanargmin(le)), int(np.nanargmax(le))
-        text.append(
-            f"Along the route it ranges from {fmt(le[lo])} years at {names[lo]} to {fmt(le[hi])} years at "
-            f"{names[hi]} over the {int(ok.sum())} stops with an estimate{_range_words(pattern)}."
-        )
-        st = stretch(s, pattern)
-        if st is None:
-            text.append("Life expectancy never falls from one stop to the next.")
-        elif st.cited:
-            i, j = st.start, st.end
-            text.append(
-                f"The highlighted stretch ({plain(st.label)}) runs from {fmt(le[i])} years at {names[i]} to "
-                f"{fmt(le[j])} at {names[j]}, {dist[i] / 1000:.1f} to {dist[j] / 1000:.1f} km from {names[0]}."
-            )
-        else:
-            i = st.end
-            text.append(
-                f"The biggest fall between consecutive stops is {fmt(-st.change)} years, from "
-                f"{fmt(le[i - 1])} at {names[i - 1]} to {fmt(le[i])} at {names[i]}, "
-                f"{dist[i] / 1000:.1f} km from {names[0]}{drop_words(pattern, ' years', _ESTIMATES_MARGINS)}."
-            )
-    else:
-        text.append("None of its stops has a life expectancy estimate.")
-    if source:
-        text.append(plain(source).rstrip(".") + ".")
-    return " ".join(text)
-
-
-def _range_words(pattern: pd.Series | None) -> str:
-    """Whether the highest and lowest estimates can be told apart (:func:`gradient.stats.claims.range_`)."""
-    if pattern is None:
-        return " (the difference is not tested here)"
-    from ..stats.claims import range_
-
-    c = range_(pattern)
-    if c.supported:
-        return f"; allowing for {_ESTIMATES_MARGINS} the difference is at least {fmt(c.low)} years"
-    if c.verdict == "cannot_tell":
-        return f"; the two cannot be told apart from {_ESTIMATES_MARGINS}"
-    return ""
+    st = stretch(s, pattern, voice)
+    highlight = None if st is None else (st.start, st.end, plain(st.label), st.cited, st.change)
+    return words.route_alt_text(
+        stop_names(s),
+        s["le"].to_numpy(float).tolist(),
+        s["dist_m"].to_numpy(float).tolist(),
+        plain(route),
+        what,
+        None if pattern is None else pattern.to_dict(),
+        highlight,
+        plain(source),
+        voice,
+    )
 
 
 def route_map(
@@ -238,11 +198,14 @@ def route_map(
     row = result.pattern(pattern_id)
     labels = result.labels
     reference = getattr(result.options, "scale_reference", "areas")
+    areas = areas if areas is not None else getattr(result, "areas", None)
+    voice = words.voice_of(result.options, labels)
     return draw_route_map(
         result.stops_of(row["pattern_id"]),
         result.line(row["pattern_id"]),
-        title=route_title(row),
-        source=labels.source_line,
+        title=str(row.get("takeaway") or words.route_title(row)),
+        source=words.credit_text(labels),
+        voice=voice,
         period=labels.period,
         sex=labels.sex,
         route=f"route {display_name(row['route_name'])}",
@@ -303,6 +266,7 @@ def draw_route_map(
     tolerance_m: float = 15.0,
     pattern: pd.Series | None = None,
     context_name: str = "",
+    voice: Voice | None = None,
 ) -> folium.Map:
     """Map one pattern: its route coloured by life expectancy, its stops, ends and highlighted stretch.
 
@@ -345,6 +309,8 @@ def draw_route_map(
     context_name : str
         What a ``context`` column of ``stops`` is (a second measure, with its units),
         shown by name in every popup.
+    voice : Voice, optional
+        The run's level and names (:class:`gradient.story.words.Voice`).
 
     Returns
     -------
@@ -352,6 +318,7 @@ def draw_route_map(
         With attributes ``title_text`` and ``alt_text`` (plain text, see
         :func:`describe_route`). Save it with :func:`gradient.embed.save_embed`.
     """
+    voice = voice or Voice()
     stops = stops.sort_values("stop_sequence", kind="stable").reset_index(drop=True)
     if line is None or line.is_empty:
         line = shapely.LineString(stops[["lon", "lat"]].to_numpy(float)) if len(stops) > 1 else None
@@ -370,7 +337,7 @@ def draw_route_map(
         "ends": _ends(stops, names),
         "stops": [
             {"x": round(float(x), COORD_DECIMALS), "y": round(float(y), COORD_DECIMALS), "k": k, "lines": lines_}
-            for x, y, k, lines_ in zip(stops["lon"], stops["lat"], colours, stop_lines(stops, context_name))
+            for x, y, k, lines_ in zip(stops["lon"], stops["lat"], colours, stop_lines(stops, context_name, voice))
         ],
         "areas": None,
         "areasName": esc(areas_name),  # Leaflet's layer control writes names as HTML
@@ -378,16 +345,18 @@ def draw_route_map(
         "stopsName": "Stops",
         "showAreas": bool(show_areas),
     }
-    st = stretch(stops, pattern)
+    st = stretch(stops, pattern, voice)
     notes = [missing_key("no estimate"), _ends_key()]
     if st is not None:
         data["steep"] = _steep(stops, lines, st)
         notes.append(
             f'<div><span class="gradient-sw" style="border-top:9px solid rgba(0,0,0,.28)"></span>'
-            f"{esc(st.note(names))}</div>"
+            f"{esc(st.note(names, pattern, voice))}</div>"
         )
     if areas is not None and len(areas):
-        data["areas"] = area_layer(areas, lines, stops, scale, areas_buffer_m, tolerance_m)
+        from ..areas.dataset import as_areas
+
+        data["areas"] = area_layer(as_areas(areas).frame, lines, stops, scale, areas_buffer_m, tolerance_m, voice)
     ok = np.isfinite(le)
     span = (float(np.nanmin(le)), float(np.nanmax(le))) if ok.any() else None
     if span:
@@ -411,7 +380,9 @@ def draw_route_map(
     add_basemap(m, tiles)
     _RouteLayer(data).add_to(m)
     legend = scale_html(scale, units_text("Life expectancy at birth, years", sex, period), span, "this route")
-    description = describe_route(stops, route=route or title, sex=sex, period=period, source=source, pattern=pattern)
+    description = describe_route(
+        stops, route=route or title, sex=sex, period=period, source=source, pattern=pattern, voice=voice
+    )
     add_page(m, title=title, legend=legend, notes="".join(notes), source=source, description=description)
     return m
 

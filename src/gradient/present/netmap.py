@@ -32,13 +32,14 @@ from pyproj import Transformer
 
 from ..errors import NetworkMapError
 from ..schema import WGS84, metric_crs
+from ..story import words
 from ..story.names import display_name
+from ..story.words import Voice, route_label
 from ._interact import add_basemap
 from .colours import MISSING_COLOUR, Scale
 from .embed import Map
 from .maps import DEFAULT_TILES
 from .page import DataLayer, add_page, fmt, missing_key, plain, scale_html, units_text
-from .story import drop_words, route_label, towards
 
 VALUES = {
     "le_range": "Range of life expectancy along the route, years",
@@ -125,39 +126,8 @@ def one_per_route(patterns: pd.DataFrame, value: str) -> pd.DataFrame:
     return patterns.loc[patterns.index.isin(chosen.index)]
 
 
-def _range_words(row: pd.Series) -> str:
-    """The range's claim in words (:func:`gradient.stats.claims.range_`); nothing where untested."""
-    from ..stats.claims import range_
-
-    c = range_(row)
-    if c.supported:
-        return f"; at least {fmt(c.low)} given the margins of error"
-    return ", within the margins of error" if c.verdict == "cannot_tell" else ""
-
-
-def _tooltip(row: pd.Series) -> list[str]:
-    lines = [towards(row), f"{display_name(row['first_stop'])} to {display_name(row['last_stop'])}"]
-    if np.isfinite(row["le_range"]):
-        lines.append(
-            f"Life expectancy {fmt(row['le_min'])} to {fmt(row['le_max'])} years "
-            f"(range {fmt(row['le_range'])}{_range_words(row)})"
-        )
-    else:
-        lines.append("No life expectancy estimate along this route")
-    label = row.get("story_label")
-    if isinstance(label, str) and label:
-        lines.append(f"Highlighted in its story: {plain(label)}")
-    elif np.isfinite(row["max_drop"]) and row["max_drop"] > 0:
-        lines.append(
-            f"Biggest stop-to-stop fall {fmt(row['max_drop'])} years{drop_words(row)}: "
-            f"{display_name(row['max_drop_from'])} to {display_name(row['max_drop_to'])}"
-        )
-    if np.isfinite(row["slope_per_km"]):
-        ci = ""
-        if np.isfinite(row["slope_ci_low"]):
-            ci = f" (95% CI {fmt(row['slope_ci_low'], '.2f', True)} to {fmt(row['slope_ci_high'], '.2f', True)})"
-        lines.append(f"Trend {fmt(row['slope_per_km'], '.2f', True)} years per km{ci}")
-    return lines
+def _tooltip(row: pd.Series, voice: Voice | None = None) -> list[str]:
+    return words.network_tooltip(row.to_dict(), voice)
 
 
 SEARCH_HTML = (
@@ -323,7 +293,7 @@ def network_map(result, value: str = "le_range", *, tiles: str | None = DEFAULT_
         result.geometry,
         value=value,
         title=title or VALUES[value].split(",")[0].replace("the route", "each route"),
-        source=labels.source_line,
+        source=words.credit_text(labels),
         period=labels.period,
         sex=labels.sex,
         tiles=tiles,

@@ -1,4 +1,4 @@
-"""What a map or chart of one pattern says in words: its title, its ends, and the stretch it highlights.
+"""Which stretch of one pattern a map or chart highlights, and the names of its stops.
 
 The stretch is the one the printed sentence cites. The statistics decide it, not the
 drawing: ``patterns.csv`` may carry ``story_from_seq`` and ``story_to_seq`` (the
@@ -8,7 +8,8 @@ chart). Where they are absent or empty, maps and charts fall back to the biggest
 stop-to-stop fall (``max_drop`` of ``patterns.csv``), labelled as what it is, with no
 claim that it is more than noise.
 
-Every name here goes through :func:`gradient.story.names.display_name`.
+Every name here goes through :func:`gradient.story.names.display_name`; every phrase comes
+from :mod:`gradient.story.words`.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..story import words
 from ..story.names import display_name
+from ..story.words import Voice
 from .page import fmt
 
-UNNAMED = "(unnamed stop)"
+UNNAMED = words.UNNAMED
 
 
 @dataclass(frozen=True)
@@ -47,13 +50,9 @@ class Stretch:
     cited: bool
     change: float
 
-    def note(self, names: list[str]) -> str:
-        """One legend line: what the stretch is, between which stops (plain text)."""
-        where = f"{names[self.start]} to {names[self.end]}"
-        if self.cited:
-            return f"Highlighted: {self.label}, {where}"
-        words = self.label.split(" years", 1)[1] if " years" in self.label else ""
-        return f"Biggest stop-to-stop fall, {fmt(-abs(self.change))} years{words}: {where}"
+    def note(self, names: list[str], row: pd.Series | None = None, voice: Voice | None = None) -> str:
+        """One legend line: what the stretch is, between which stops (plain text, :mod:`gradient.story.words`)."""
+        return words.stretch_note(self.label, names, self.start, self.end, self.cited, self.change, _row(row), voice)
 
 
 def stop_names(stops: pd.DataFrame) -> list[str]:
@@ -86,7 +85,11 @@ def _value(row: pd.Series | None, column: str):
     return value
 
 
-def stretch(stops: pd.DataFrame, row: pd.Series | None = None) -> Stretch | None:
+def _row(row: pd.Series | None) -> dict | None:
+    return None if row is None else row.to_dict()
+
+
+def stretch(stops: pd.DataFrame, row: pd.Series | None = None, voice: Voice | None = None) -> Stretch | None:
     """The stretch to highlight on one pattern: the one the sentence cites, else the biggest fall.
 
     Parameters
@@ -120,69 +123,4 @@ def stretch(stops: pd.DataFrame, row: pd.Series | None = None) -> Stretch | None
     if k is None:
         return None
     change = float(le[k] - le[k - 1])
-    return Stretch(k - 1, k, f"Biggest stop-to-stop fall: {fmt(change)} years{drop_words(row)}", False, change)
-
-
-def drop_words(row: pd.Series | None, unit: str = "", margins: str = "the margins of error") -> str:
-    """What the biggest stop-to-stop fall's simultaneous interval allows (:func:`gradient.stats.claims.drop`).
-
-    ``unit`` follows the interval's limits (``" years"`` in sentences) and ``margins``
-    names what a fall that cannot be told apart is within.
-    """
-    if row is None:
-        return ""
-    from ..stats.claims import drop
-
-    c = drop(row)
-    if c.supported:
-        return f" (95% interval {fmt(c.low)} to {fmt(c.high)}{unit})"
-    return f", within {margins}" if c.verdict == "cannot_tell" else ""
-
-
-def route_label(row: pd.Series) -> str:
-    """``Route 25`` (the route's name as readers know it)."""
-    return f"Route {display_name(row['route_name'])}"
-
-
-def towards(row: pd.Series) -> str:
-    """``Route 25 towards Ilford``: the route and the direction it runs, in words."""
-    last = display_name(row.get("last_stop"))
-    return f"{route_label(row)} towards {last}" if last else route_label(row)
-
-
-def route_title(row: pd.Series) -> str:
-    """A map or chart title: ``Route 25: Oxford Circus to Ilford`` (display names; a loop says so)."""
-    first, last = display_name(row.get("first_stop")) or UNNAMED, display_name(row.get("last_stop")) or UNNAMED
-    if first == last:
-        return f"{route_label(row)}: a loop from {first}"
-    return f"{route_label(row)}: {first} to {last}"
-
-
-def takeaway(row: pd.Series) -> str:
-    """The phone chart's title: the ``takeaway`` column where present, else :func:`route_title`."""
-    text = _value(row, "takeaway")
-    return str(text) if text is not None else route_title(row)
-
-
-def doubt_text(doubt: object, se: float) -> str:
-    """A stop's ``area_doubt`` in plain words for its popup (``""`` when there is none).
-
-    Examples
-    --------
-    >>> doubt_text("imprecise", 4.6)
-    'Estimate uncertain: its 95% interval spans 18 years'
-    >>> doubt_text("", 1.0)
-    ''
-    """
-    if doubt is None or (isinstance(doubt, float) and not np.isfinite(doubt)) or pd.isna(doubt) or not str(doubt):
-        return ""
-    from ..options import Z95
-
-    kind = str(doubt).strip().lower()
-    if kind == "imprecise" and np.isfinite(se):
-        return f"Estimate uncertain: its 95% interval spans {2 * Z95 * se:.0f} years"
-    if kind == "imprecise":
-        return "Estimate uncertain: its interval is wide"
-    if kind == "implausible":
-        return "Estimate doubtful: implausible for a whole area, treat with care"
-    return f"Estimate flagged: {' '.join(str(doubt).split())}"
+    return Stretch(k - 1, k, words.fallback_label(change, _row(row), voice), False, change)

@@ -1,234 +1,334 @@
-"""What may be said about a pattern: the one decision function behind every printed word.
+"""What the intervals support: every claim a sentence may make, one level for all, each route's story.
 
-Every sentence, alt text, chart title and annotation, map label and tooltip, the network
-map and the console summary ask this module what a pattern's numbers support. A claim that
-states a change in words ("falls", "rises") is *supported* only when its interval (the
-end-to-end change's own, the simultaneous one of a chosen maximum, the slope's exact one)
-excludes 0; otherwise the words are "cannot be told apart". Both ends in one small area is
-said as such, never as "the same".
+A sentence about a route may choose among its **candidate claims**:
 
-:func:`claims` gives the verdicts of one row; :func:`decide` adds to a whole patterns table
-which claim leads its story (``lead``), the stretch it cites (``story_from_seq``,
-``story_to_seq``), a short ``story_label`` for maps and charts and a ``takeaway`` title.
+- every *stretch*: the change from one stop with a value to another at most ``stretch_k``
+  stop-to-stop hops further on, on any pattern of the route, read in whichever direction
+  it falls;
+- every *end-to-end change* of a pattern (last stop with a value minus the first), and the
+  same between the first and last stops whose area is not in doubt, where those differ.
+
+Each is a contrast of area estimates with an exact standard error under the model
+(:mod:`gradient.stats.uncertainty`). **One critical value** ``c`` covers all of them at
+once: the ``1 - alpha`` quantile of ``max |z|`` over every candidate of the route
+(``family="route"``) or of every route in the run (``family="network"``, the default),
+two-sided, so that a claim of a rise and a claim of a fall, in either direction of travel,
+from a stretch or from the ends, chosen however the sentence likes, is false with
+probability at most ``alpha`` for the route (or anywhere in the network).
+
+Every candidate gets its interval ``|est| +- c se``, whether it excludes 0
+(``significant``), its **robustness** ``|est| / (c se)``, the factor by which every
+published standard error could be too small before the claim stops holding, and whether a
+sentence may state it: only when the robustness is at least ``se_scale`` (1.25 by
+default), i.e. the claim holds with every error widened by a quarter (``supported``).
+
+A route's **story** leads with its strongest supported claim (largest lower bound) among
+those whose two ends lie in areas whose estimates are not in doubt: a claim that rests on
+a doubtful estimate never leads. :func:`build` does all this for a run; :func:`verdicts`
+recomputes the verdicts for other values on the same structure (the calibration's
+simulations).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
-SUPPORTED = ("falls", "rises")
-"""Verdicts that state a change in words."""
+from ..options import Options
+from .uncertainty import Critical, Family, Model, critical_values, pair_se
+
+NETWORK = "network"
+"""The group label of ``family="network"``: every route at once."""
 
 
-def known(value) -> bool:
-    """Whether a cell holds a value (not None, NA or NaN)."""
-    if value is None or value is pd.NA:
-        return False
-    try:
-        return not math.isnan(float(value))
-    except (TypeError, ValueError):
-        return True
-
-
-@dataclass(frozen=True)
-class Claim:
-    """One thing that may (or may not) be said about a pattern.
+@dataclass
+class Claims:
+    """Every candidate claim of a run, the critical values that cover them, and each route's story.
 
     Attributes
     ----------
-    kind : str
-        ``change`` (end to end), ``stretch`` (the steepest fall within ``stretch_k``
-        stops), ``drop`` (the biggest stop-to-stop fall), ``slope`` (per km) or ``range``.
-    verdict : str
-        ``falls`` or ``rises`` (supported), ``cannot_tell`` (its interval includes 0),
-        ``same_area`` (both ends take the same areas: exactly no change, no test),
-        ``untested`` (the source gives no standard errors), ``never_falls`` (no fall to
-        test) or ``no_data``.
-    value, low, high : float
-        The estimate (years; a fall is positive for ``stretch`` and ``drop``, the signed
-        change for ``change`` and ``slope``) and its interval.
-    from_seq, to_seq : int or None
-        The stops it is between (stop sequences).
-    from_name, to_name : str
-        Their names as the source wrote them.
+    candidates : pandas.DataFrame
+        One row per candidate claim (see :func:`candidates`), with its verdict columns
+        (see :func:`verdicts`).
+    c : pandas.Series
+        By route id: the critical value its claims use (the route's own with
+        ``family="route"``, the network's with ``family="network"``).
+    c_network : float
+        The critical value over every candidate of every route at once (rank sets and
+        stretches of street always use it).
+    critical : Critical
+        The simulation behind them (distinct contrasts, Monte Carlo error, method).
+    family : str
+    alpha : float
+    se_scale : float
+    stories : pandas.DataFrame
+        By route id (see :func:`stories`).
     """
 
-    kind: str
-    verdict: str
-    value: float = math.nan
-    low: float = math.nan
-    high: float = math.nan
-    from_seq: int | None = None
-    to_seq: int | None = None
-    from_name: str = ""
-    to_name: str = ""
-
-    @property
-    def supported(self) -> bool:
-        """Whether the claim states a change in words."""
-        return self.verdict in SUPPORTED
-
-    @property
-    def strength(self) -> float:
-        """The bound of its interval nearest 0 (years; 0 when not supported)."""
-        if not self.supported:
-            return 0.0
-        return min(abs(self.low), abs(self.high))
+    candidates: pd.DataFrame
+    c: pd.Series
+    c_network: float
+    critical: Critical
+    family: str
+    alpha: float
+    se_scale: float
+    stories: pd.DataFrame
 
 
-def _seq(v) -> int | None:
-    return int(v) if known(v) else None
-
-
-def _name(v) -> str:
-    return str(v) if known(v) else ""
-
-
-def change(row) -> Claim:
-    """The end-to-end change: ``le_change`` with its interval and ``le_change_significant``."""
-    if not known(row.get("le_change")) or not known(row.get("le_change_stops")) or int(row["le_change_stops"]) == 0:
-        return Claim("change", "no_data")
-    value, se = float(row["le_change"]), row.get("le_change_se")
-    base = dict(
-        value=value,
-        from_seq=_seq(row.get("le_change_from_seq")),
-        to_seq=_seq(row.get("le_change_to_seq")),
-        from_name=_name(row.get("le_change_from")),
-        to_name=_name(row.get("le_change_to")),
-    )
-    if known(se) and float(se) == 0:
-        return Claim("change", "same_area", low=value, high=value, **base)
-    if not known(se) or not known(row.get("le_change_significant")):
-        return Claim("change", "untested", **base)
-    low, high = float(row["le_change_ci_low"]), float(row["le_change_ci_high"])
-    verdict = ("falls" if value < 0 else "rises") if bool(row["le_change_significant"]) else "cannot_tell"
-    return Claim("change", verdict, low=low, high=high, **base)
-
-
-def _fall(row, prefix: str, kind: str) -> Claim:
-    fall = row.get(prefix)
-    if not known(fall):
-        return Claim(kind, "no_data")
-    if float(fall) <= 0:
-        return Claim(kind, "never_falls", value=0.0)
-    base = dict(
-        value=float(fall),
-        from_seq=_seq(row.get(f"{prefix}_from_seq")),
-        to_seq=_seq(row.get(f"{prefix}_to_seq")),
-        from_name=_name(row.get(f"{prefix}_from")),
-        to_name=_name(row.get(f"{prefix}_to")),
-    )
-    if not known(row.get(f"{prefix}_ci_low")):
-        return Claim(kind, "untested", **base)
-    low, high = float(row[f"{prefix}_ci_low"]), float(row[f"{prefix}_ci_high"])
-    return Claim(kind, "falls" if low > 0 else "cannot_tell", low=low, high=high, **base)
-
-
-def stretch(row) -> Claim:
-    """The steepest stretch: ``steepest_fall`` with its simultaneous interval."""
-    return _fall(row, "steepest_fall", "stretch")
-
-
-def drop(row) -> Claim:
-    """The biggest stop-to-stop fall: ``max_drop`` with its simultaneous interval."""
-    return _fall(row, "max_drop", "drop")
-
-
-def slope(row) -> Claim:
-    """The trend per km: ``slope_per_km`` and its exact interval."""
-    value = row.get("slope_per_km")
-    if not known(value):
-        return Claim("slope", "no_data")
-    if not known(row.get("slope_ci_low")):
-        return Claim("slope", "untested", value=float(value))
-    low, high = float(row["slope_ci_low"]), float(row["slope_ci_high"])
-    verdict = ("falls" if value < 0 else "rises") if (low > 0 or high < 0) else "cannot_tell"
-    return Claim("slope", verdict, value=float(value), low=low, high=high)
-
-
-def range_(row) -> Claim:
-    """The range as a difference between its two stops, with a lower bound simultaneous over every pair.
-
-    ``value`` is the range (positive) and ``low`` its bound; the verdict is ``falls`` when
-    the higher value comes first along the route, ``rises`` otherwise.
-    """
-    value = row.get("le_range")
-    if not known(value):
-        return Claim("range", "no_data")
-    if float(value) == 0:
-        return Claim("range", "same_area", value=0.0)
-    base = dict(
-        value=float(value),
-        from_seq=_seq(row.get("le_range_from_seq")),
-        to_seq=_seq(row.get("le_range_to_seq")),
-        from_name=_name(row.get("le_range_from")),
-        to_name=_name(row.get("le_range_to")),
-    )
-    sig = row.get("le_range_significant")
-    if not known(sig):
-        return Claim("range", "untested", **base)
-    low = float(row.get("le_range_ci_low", math.nan))
-    verdict = ("falls" if bool(row.get("le_range_falls", True)) else "rises") if bool(sig) else "cannot_tell"
-    return Claim("range", verdict, low=low, high=math.inf, **base)
-
-
-def claims(row) -> dict[str, Claim]:
-    """Every claim about one pattern (a row as a Series or a dict), by kind."""
-    return {
-        "change": change(row),
-        "stretch": stretch(row),
-        "drop": drop(row),
-        "slope": slope(row),
-        "range": range_(row),
-    }
-
-
-def lead(row) -> Claim | None:
-    """The strongest supported claim the story leads with.
-
-    Between a steep stretch and the end-to-end change, the one whose interval lies further
-    from 0 (its bound nearest 0 is larger) leads, a tie going to the stretch, the genre's
-    "for every stop you pass". None when neither is supported: the sentence then states no
-    change, as the contract's ``headline`` requires (it may state one only where
-    ``le_change_significant`` or ``steepest_fall_significant`` supports it). The range's
-    own test (``le_range_significant``) stays a column and is never printed as a change.
-    """
-    candidates = [c for c in (stretch(row), change(row)) if c.supported]
-    return max(candidates, key=lambda c: c.strength) if candidates else None
-
-
-def decide(patterns, index=None) -> pd.DataFrame:
-    """Which claim leads each pattern's story, and the stretch it cites.
+def candidates(stops: pd.DataFrame, weights: pd.DataFrame, stretch_k: int) -> pd.DataFrame:
+    """Every claim a sentence may make about the patterns of ``stops``.
 
     Parameters
     ----------
-    patterns : pandas.DataFrame or list of dict
-        The patterns table (:func:`gradient.story.tables.pattern_table` columns), or its rows.
-    index : pandas.Index, optional
-        The index of the result (default the table's, or a range).
+    stops : pandas.DataFrame
+        ``pattern_id``, ``route_id``, ``stop_id``, ``le``, ``area_id`` and ``area_doubt``
+        rows, ordered by pattern and stop sequence, index ``0..n-1``.
+    weights : pandas.DataFrame
+        The weights table of :func:`gradient.assign.catchments.assign`.
+    stretch_k : int
+        Longest stretch, in stop-to-stop hops.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed like ``patterns``: ``lead`` (``stretch``, ``change`` or
-        ``none``), ``story_from_seq`` and ``story_to_seq`` (the stop sequences of the
-        stretch the sentence cites: the ends for a change, the two stops of the range;
-        NA for ``none``) and ``lead_strength`` (the bound of its interval nearest 0, years).
+        One row per candidate: ``pattern_id``, ``route_id``, ``kind`` (``stretch`` or
+        ``change``), ``from_row`` and ``to_row`` (positions in ``stops``, ``from_row``
+        first along the pattern), ``hops``, ``est`` (``le`` at ``from_row`` minus ``le`` at
+        ``to_row``: a fall is positive, years), ``se`` (exact, years), ``screened`` (an
+        end-to-end change between the first and last stops not in a doubtful area, listed
+        because it differs from the plain one) and ``eligible`` (neither end's area is in
+        doubt, so the claim may lead).
     """
-    if isinstance(patterns, pd.DataFrame):
-        index = patterns.index if index is None else index
-        patterns = patterns.to_dict("records")
-    rows = []
-    for row in patterns:
-        c = lead(row)
-        rows.append(("none", None, None, 0.0) if c is None else (c.kind, c.from_seq, c.to_seq, c.strength))
-    out = pd.DataFrame(rows, columns=["lead", "story_from_seq", "story_to_seq", "lead_strength"], index=index)
-    for col in ("story_from_seq", "story_to_seq"):
-        out[col] = pd.array(out[col].to_numpy(), dtype="Int64")
+    pid = stops["pattern_id"].to_numpy()
+    le = stops["le"].to_numpy(float)
+    valued = np.isfinite(le)
+    doubt = stops["area_doubt"].fillna("").astype(str).to_numpy() if "area_doubt" in stops else np.full(len(stops), "")
+    clear = doubt == ""
+    frames = []
+    for hops in range(1, stretch_k + 1):
+        a = np.arange(len(stops) - hops)
+        b = a + hops
+        ok = (pid[a] == pid[b]) & valued[a] & valued[b]
+        frames.append(pd.DataFrame({"from_row": a[ok], "to_row": b[ok], "hops": hops, "kind": "stretch"}))
+    rows = pd.DataFrame({"pattern_id": pid, "row": np.arange(len(stops))})
+    for screened, keep in ((False, valued), (True, valued & clear)):
+        g = rows[keep].groupby("pattern_id", sort=False)["row"]
+        ends = pd.DataFrame({"from_row": g.min(), "to_row": g.max()})
+        ends = ends[ends["from_row"] < ends["to_row"]]
+        frames.append(ends.assign(hops=ends["to_row"] - ends["from_row"], kind="change", screened=screened))
+    cand = pd.concat(frames, ignore_index=True)
+    cand["screened"] = cand["screened"].fillna(False).astype(bool)
+    # a screened change identical to its pattern's plain one is the same claim: listed once
+    cand = cand.drop_duplicates(["from_row", "to_row", "kind"]).reset_index(drop=True)
+    fr, tr = cand["from_row"].to_numpy(), cand["to_row"].to_numpy()
+    cand.insert(0, "pattern_id", pid[fr])
+    cand.insert(1, "route_id", stops["route_id"].to_numpy()[fr])
+    cand["est"] = le[fr] - le[tr]
+    ids = stops["stop_id"].to_numpy(dtype=object)
+    cand["se"] = pair_se(weights, ids[fr], ids[tr]) if len(cand) else np.empty(0)
+    cand["eligible"] = clear[fr] & clear[tr]
+    return cand
+
+
+def verdicts(
+    cand: pd.DataFrame, est: np.ndarray, c: np.ndarray, c_network: float, se_scale: float
+) -> dict[str, np.ndarray]:
+    """What the intervals say of every candidate, for estimates ``est`` (one column per draw, or one).
+
+    Parameters
+    ----------
+    cand : pandas.DataFrame
+        :func:`candidates` (its ``se``).
+    est : ndarray
+        The candidates' estimates (falls, years), shape ``(n,)`` or ``(n, draws)``.
+    c : ndarray
+        Each candidate's critical value (its route's or the network's).
+    c_network : float
+        The network's critical value.
+    se_scale : float
+        A sentence states a claim only if it holds with every error times this.
+
+    Returns
+    -------
+    dict of ndarray
+        ``low`` (the bound nearest 0 of ``|est| +- c se``, years), ``significant``
+        (``|est| > c se``), ``robustness`` (``|est| / (c se)``; 0 where ``se`` is 0 or
+        unknown), ``supported`` (``robustness >= se_scale``), and ``low_w``, ``high_w``
+        (``|est| -+ se_scale c_network se``: the widened network interval of the rank sets).
+    """
+    se = cand["se"].to_numpy(float)
+    if est.ndim == 2:
+        se, c = se[:, None], np.asarray(c)[:, None]
+    size = np.abs(est)
+    usable = np.isfinite(se) & (se > 0) & np.isfinite(size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        robustness = np.where(usable, size / (c * se), 0.0)
+    half_w = se_scale * c_network * se
+    return {
+        "low": np.where(usable, size - c * se, np.nan),
+        "significant": usable & (size > c * se),
+        "robustness": robustness,
+        "supported": usable & (robustness >= se_scale),
+        "low_w": np.where(usable, size - half_w, np.nan),
+        "high_w": np.where(usable, size + half_w, np.nan),
+    }
+
+
+def stories(cand: pd.DataFrame, patterns: pd.DataFrame) -> pd.DataFrame:
+    """Each route's story: the claim it leads with, the pattern that tells it, its place's evidence.
+
+    Parameters
+    ----------
+    cand : pandas.DataFrame
+        :func:`candidates` with the columns of :func:`verdicts`.
+    patterns : pandas.DataFrame
+        ``pattern_id``, ``route_id``, ``direction_id`` (every pattern of the run).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``route_id``:
+
+        - ``lead``: the row of ``cand`` the story leads with (the eligible supported
+          claim with the largest ``low`` that the contract lets a sentence state, see
+          ``may_lead``; a fall before a rise, a stretch before a change, the first
+          direction first, on ties), or -1 when none;
+        - ``story_pattern``: the pattern that tells the story (the lead's; without a lead,
+          the pattern of the eligible claim nearest to being supported, else the route's
+          first);
+        - ``strength``: the lead's ``low`` (years), or without a lead the largest ``low``
+          of an eligible claim (negative), -inf without one;
+        - ``doubtful``: the row of the strongest supported claim that rests on a doubtful
+          estimate, where the route has no lead (-1 otherwise);
+        - ``low_w``, ``high_w``: the largest widened network bounds over the route's
+          eligible claims (-inf without one): the interval of its rank-set quantity.
+    """
+    order = patterns.reset_index(drop=True)
+    if "direction_id" not in order:
+        order = order.assign(direction_id=0)
+    routes = pd.Index(pd.unique(order["route_id"]))
+    pattern_rank = pd.Series(np.arange(len(order)), index=order["pattern_id"])
+    c = cand.assign(
+        row=np.arange(len(cand)),
+        rise=cand["est"] < 0,
+        change=cand["kind"] == "change",
+        order=pattern_rank.reindex(cand["pattern_id"]).to_numpy(),
+    )
+    out = pd.DataFrame(index=routes)
+    key = ["route_id", "low", "rise", "change", "order", "from_row"]
+    asc = [True, False, True, True, True, True]
+    leads = c["eligible"] & c["supported"] & (c["may_lead"] if "may_lead" in c else True)
+    lead = c[leads].sort_values(key, ascending=asc, kind="stable")
+    lead = lead.drop_duplicates("route_id").set_index("route_id")
+    out["lead"] = lead["row"].reindex(routes).fillna(-1).astype(int)
+    best = c[c["eligible"] & np.isfinite(c["low"])].sort_values(key, ascending=asc, kind="stable")
+    best = best.drop_duplicates("route_id").set_index("route_id")
+    first = order.drop_duplicates("route_id").set_index("route_id")["pattern_id"]
+    story = lead["pattern_id"].reindex(routes)
+    story = story.fillna(best["pattern_id"].reindex(routes)).fillna(first.reindex(routes))
+    out["story_pattern"] = story.astype(object)
+    strength = lead["low"].reindex(routes).fillna(best["low"].reindex(routes)).fillna(-np.inf)
+    out["strength"] = strength.astype(float)
+    doubtful = c[~c["eligible"] & c["supported"]].sort_values(key, ascending=asc, kind="stable")
+    doubtful = doubtful.drop_duplicates("route_id").set_index("route_id")["row"].reindex(routes).fillna(-1).astype(int)
+    out["doubtful"] = np.where(out["lead"] >= 0, -1, doubtful)
+    elig = c[c["eligible"]].groupby("route_id")
+    out["low_w"] = elig["low_w"].max().reindex(routes).fillna(-np.inf)
+    out["high_w"] = elig["high_w"].max().reindex(routes).fillna(-np.inf)
     return out
 
 
-__all__ = ["SUPPORTED", "Claim", "change", "claims", "decide", "drop", "known", "lead", "range_", "slope", "stretch"]
+def build(
+    stops: pd.DataFrame, weights: pd.DataFrame, patterns: pd.DataFrame, options: Options, model: Model | None = None
+) -> Claims:
+    """Every candidate claim of a run, its critical value and verdict, and each route's story.
+
+    Parameters
+    ----------
+    stops : pandas.DataFrame
+        As for :func:`candidates`.
+    weights : pandas.DataFrame
+        The weights table of :func:`gradient.assign.catchments.assign`.
+    patterns : pandas.DataFrame
+        ``pattern_id`` and ``route_id`` of every pattern.
+    options : Options
+        ``alpha``, ``family``, ``stretch_k``, ``draws`` and ``se_scale``.
+    model : Model, optional
+        The uncertainty model of ``weights`` (made if not given).
+
+    Returns
+    -------
+    Claims
+    """
+    model = model or Model(weights)
+    cand = candidates(stops, weights, options.stretch_k)
+    ids = stops["stop_id"].to_numpy(dtype=object)
+    by_route = options.family == "route"
+    group = cand["route_id"].to_numpy(dtype=object) if by_route else np.full(len(cand), NETWORK, dtype=object)
+    fam = Family(cand["se"].to_numpy(float), group, ids[cand["from_row"]], ids[cand["to_row"]])
+    crit = critical_values(model, fam, options.alpha, options.draws)
+    routes = pd.Index(pd.unique(patterns["route_id"]))
+    if by_route:
+        c = crit.per_group.reindex(routes)
+    else:
+        c = pd.Series(crit.overall, index=routes)
+    c_cand = c.reindex(cand["route_id"]).to_numpy(float)
+    cand = cand.join(pd.DataFrame(verdicts(cand, cand["est"].to_numpy(float), c_cand, crit.overall, options.se_scale)))
+    cand["may_lead"] = _contract_allows(cand)
+    return Claims(
+        candidates=cand,
+        c=c,
+        c_network=crit.overall,
+        critical=crit,
+        family=options.family,
+        alpha=options.alpha,
+        se_scale=options.se_scale,
+        stories=stories(cand, patterns),
+    )
+
+
+def _contract_allows(cand: pd.DataFrame) -> np.ndarray:
+    """Whether the outward contract lets a sentence state each candidate (``docs/CONTRACT.md``).
+
+    A sentence may state a change only where its pattern's ``steepest_fall_significant`` (a
+    stretch: a fall, in the pattern's direction of travel, of a pattern whose largest fall is
+    told apart from 0) or ``le_change_significant`` (a change: of a pattern whose plain
+    end-to-end change is told apart from 0) supports it.
+    """
+    stretch = cand["kind"] == "stretch"
+    falls = cand[stretch & (cand["est"] > 0)]
+    steepest = falls.sort_values(["pattern_id", "est", "to_row", "hops"], ascending=[True, False, True, True])
+    steepest_sig = steepest.drop_duplicates("pattern_id").set_index("pattern_id")["significant"]
+    plain = cand[(cand["kind"] == "change") & ~cand["screened"]].set_index("pattern_id")["significant"]
+    ok_stretch = stretch & (cand["est"] > 0) & steepest_sig.reindex(cand["pattern_id"]).fillna(False).to_numpy(bool)
+    ok_change = ~stretch & plain.reindex(cand["pattern_id"]).fillna(False).to_numpy(bool)
+    return (ok_stretch | ok_change).to_numpy(bool)
+
+
+def power_step(claims: Claims, power: float = 0.8) -> tuple[float, float]:
+    """The smallest step between two neighbouring areas the run detects with probability ``power``.
+
+    A step is a one-hop change between stops in different areas; at the run's typical
+    (median) standard error of such a step ``se``, a true change ``d`` is stated with
+    probability about ``Phi(d / se - se_scale c)``, so ``d = (se_scale c + z_power) se``,
+    with ``c`` the network's critical value (``family="network"``) or the median route's.
+
+    Returns
+    -------
+    (float, float)
+        The detectable step and the typical standard error, years (NaN without steps).
+    """
+    from scipy.special import ndtri
+
+    cand = claims.candidates
+    steps = cand[(cand["hops"] == 1) & (cand["kind"] == "stretch") & (cand["se"] > 0)]
+    if steps.empty:
+        return float("nan"), float("nan")
+    se = float(steps["se"].median())
+    c = claims.c_network if claims.family == NETWORK else float(claims.c.median())
+    return float((claims.se_scale * c + ndtri(power)) * se), se
+
+
+__all__ = ["NETWORK", "Claims", "build", "candidates", "power_step", "stories", "verdicts"]

@@ -3,26 +3,27 @@
 - :func:`stop_tests`: every stop-to-stop change with its exact standard error, z and p, and
   a flag corrected within its family (Holm by default; identical tests, the same areas on
   many routes, count once).
-- :func:`pattern_stats`: per pattern, the end-to-end change with its interval, the
-  steepest stretch and the biggest stop-to-stop fall with intervals that are simultaneous
-  over every candidate they were chosen from, and the trends of :mod:`gradient.stats.trends`.
+- :func:`pattern_stats`: per pattern, the end-to-end change, the steepest stretch and the
+  biggest stop-to-stop fall, each with the interval of the run's one critical value
+  (:mod:`gradient.stats.claims`: simultaneous over every claim a sentence may choose, for
+  the route or, with ``family="network"``, for every route at once), and the trends of
+  :mod:`gradient.stats.trends` (for the pattern on its own; never used in a sentence).
 
-Every interval is ``1 - alpha`` (95% by default). With ``family="network"`` the
-simultaneous intervals, the end-to-end change and the slopes hold over every pattern of the
-run at once, and the stop-to-stop correction runs over the whole network's distinct tests.
+Every interval is ``1 - alpha`` (95% by default); the stop-to-stop correction runs within
+each route, or over the whole network's distinct tests with ``family="network"``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 from scipy.special import ndtr
 
 from ..errors import OptionError
 from ..options import CORRECTIONS, Options
+from .claims import Claims
 from .trends import area_meta_regression, area_positions, exact_trend
-from .uncertainty import Family, Model, combination_se, pair_se, simultaneous_quantiles
+from .uncertainty import pair_se
 
 
 def _test_keys(weights: pd.DataFrame, first: np.ndarray, second: np.ndarray) -> np.ndarray:
@@ -63,7 +64,7 @@ def stop_tests(stops: pd.DataFrame, weights: pd.DataFrame, options: Options | No
         dependence; ``fdr_by``: Benjamini-Yekutieli false discovery rate, valid under any
         dependence; ``fdr_bh``: Benjamini-Hochberg, *not* guaranteed here because
         neighbouring changes share an area and are negatively correlated; ``none``) and
-        ``family`` (``pattern``: each pattern's tests; ``network``: every pattern's).
+        ``family`` (``route``: each route's tests; ``network``: every route's).
 
     Returns
     -------
@@ -91,7 +92,7 @@ def stop_tests(stops: pd.DataFrame, weights: pd.DataFrame, options: Options | No
     if tested.any():
         keys = np.full(len(stops), "", dtype=object)
         keys[has] = _test_keys(weights, first, second)
-        fam = stops["pattern_id"].to_numpy(dtype=object) if options.family == "pattern" else np.zeros(len(stops))
+        fam = stops["route_id"].to_numpy(dtype=object) if options.family == "route" else np.zeros(len(stops))
         frame = pd.DataFrame({"fam": fam[tested], "key": keys[tested], "p": p[tested]})
         unique = frame.drop_duplicates(["fam", "key"])
         if options.correction == "none":
@@ -149,46 +150,22 @@ def grouped_reject(p: np.ndarray, groups: np.ndarray, alpha: float, method: str)
     return out
 
 
-def windows(stops: pd.DataFrame, k: int) -> pd.DataFrame:
-    """Every stretch of 1 to ``k`` stop-to-stop hops whose two ends have a value.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``pattern_id``, ``from_row`` and ``to_row`` (positions in ``stops``), ``hops``,
-        ``fall`` (``le`` at the start minus ``le`` at the end, years; positive when it falls).
-    """
-    pid = stops["pattern_id"].to_numpy()
-    le = stops["le"].to_numpy(float)
-    frames = []
-    for s in range(1, k + 1):
-        a = np.arange(len(stops) - s)
-        b = a + s
-        ok = (pid[a] == pid[b]) & np.isfinite(le[a]) & np.isfinite(le[b])
-        frames.append(
-            pd.DataFrame(
-                {"pattern_id": pid[b[ok]], "from_row": a[ok], "to_row": b[ok], "hops": s, "fall": le[a[ok]] - le[b[ok]]}
-            )
-        )
-    return pd.concat(frames, ignore_index=True)
-
-
-def _largest_fall(win: pd.DataFrame, stops: pd.DataFrame, z: pd.Series, prefix: str, labels: pd.Index) -> pd.DataFrame:
-    """The largest fall of each pattern among ``win``, with its interval at half-width ``z`` (per pattern)."""
+def _largest_fall(cand: pd.DataFrame, stops: pd.DataFrame, c: pd.Series, prefix: str, labels: pd.Index) -> pd.DataFrame:
+    """The largest fall of each pattern among the stretches ``cand``, with its interval at half-width ``c se``."""
     best = (
-        win.sort_values(["pattern_id", "fall", "to_row", "hops"], ascending=[True, False, True, True], kind="stable")
+        cand.sort_values(["pattern_id", "est", "to_row", "hops"], ascending=[True, False, True, True], kind="stable")
         .drop_duplicates("pattern_id")
         .set_index("pattern_id")
+        .reindex(labels)
     )
-    best = best.reindex(labels)
-    fall = best["fall"]
+    fall = best["est"]
     real = (fall > 0).to_numpy()
     names = stops["stop_name"].astype("string").to_numpy()
     seqs = stops["stop_sequence"].to_numpy()
     fr = best["from_row"].fillna(-1).astype(int).to_numpy()
     tr = best["to_row"].fillna(-1).astype(int).to_numpy()
     se = best["se"].to_numpy(float)
-    crit = z.reindex(labels).to_numpy(float)
+    crit = c.reindex(labels).to_numpy(float)
     low, high = fall.to_numpy() - crit * se, fall.to_numpy() + crit * se
     out = pd.DataFrame(index=labels)
     out[prefix] = fall.clip(lower=0)
@@ -202,12 +179,19 @@ def _largest_fall(win: pd.DataFrame, stops: pd.DataFrame, z: pd.Series, prefix: 
     out[f"{prefix}_significant"] = pd.array(
         np.where(real & np.isfinite(low), low > 0, np.where(real, None, False)), dtype="boolean"
     )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out[f"{prefix}_robustness"] = np.where(real & (se > 0), fall.to_numpy() / (crit * se), np.nan)
     out[f"{prefix}_stops"] = pd.array(np.where(real, best["hops"].fillna(0), 0), dtype="Int64")
     return out
 
 
-def pattern_stats(stops: pd.DataFrame, weights: pd.DataFrame, options: Options | None = None) -> pd.DataFrame:
-    """Per-pattern statistics: ends, change, steepest stretch, biggest stop-to-stop fall, trends.
+def pattern_stats(
+    stops: pd.DataFrame, weights: pd.DataFrame, options: Options | None = None, claims: Claims | None = None
+) -> pd.DataFrame:
+    """Per-pattern figures: ends and change, steepest stretch, biggest stop-to-stop fall, trends.
+
+    Every interval of a change uses the run's one critical value for the pattern's route
+    (:mod:`gradient.stats.claims`): the interval a sentence prints is the table's.
 
     Parameters
     ----------
@@ -217,7 +201,10 @@ def pattern_stats(stops: pd.DataFrame, weights: pd.DataFrame, options: Options |
     weights : pandas.DataFrame
         The weights table of :func:`gradient.assign.catchments.assign`.
     options : Options, optional
-        ``alpha``, ``family``, ``stretch_k`` and ``draws``.
+        ``alpha``, ``family``, ``stretch_k``, ``draws``, ``se_scale``.
+    claims : Claims, optional
+        :func:`gradient.stats.claims.build` of the same stops (built here if not given;
+        without ``route_id`` each pattern is its own route).
 
     Returns
     -------
@@ -227,69 +214,45 @@ def pattern_stats(stops: pd.DataFrame, weights: pd.DataFrame, options: Options |
         - ``le_first``, ``le_last`` and their standard errors ``le_first_se``,
           ``le_last_se`` (of those very stops); ``le_change`` (last minus first), between
           ``le_change_from`` and ``le_change_to``, ``le_change_stops`` stops apart, its
-          ``le_change_se``, interval ``le_change_ci_low``/``_high`` and
-          ``le_change_significant`` (the interval excludes 0);
+          ``le_change_se``, interval ``le_change_ci_low``/``_high`` (half-width ``c se``),
+          ``le_change_significant`` (the interval excludes 0) and ``le_change_robustness``
+          (``|change| / (c se)``: how many times wider the errors could be before the
+          change stops being told apart from 0);
         - ``steepest_fall`` (the largest fall from one stop to another at most
           ``stretch_k`` stops on; 0 if it never falls), ``_se``, ``_from``/``_to``
-          (names), ``_from_seq``/``_to_seq`` (stop sequences), ``_stops`` (hops), and an
-          interval ``_ci_low``/``_ci_high`` simultaneous over every stretch of the
-          pattern (of the network with ``family="network"``), ``_significant`` when
-          its lower end is above 0;
-        - ``max_drop`` and the same columns for the biggest fall between consecutive stops
-          (``max_drop_from``/``_to`` are names), simultaneous over consecutive pairs;
+          (names), ``_from_seq``/``_to_seq`` (stop sequences), ``_stops`` (hops), the
+          interval ``_ci_low``/``_ci_high``, ``_significant`` when its lower end is above
+          0, and ``_robustness``;
+        - ``max_drop`` and the same columns for the biggest fall between consecutive stops;
         - ``slope_per_km``, ``slope_ci_low``, ``slope_ci_high``, ``slope_se`` (years per
           km) and ``slope_per_10min``, ``slope_10min_ci_low``, ``slope_10min_ci_high``
-          (years per 10 scheduled minutes), exact under the model
-          (:func:`gradient.stats.trends.exact_trend`);
+          (years per 10 scheduled minutes), exact under the model for the pattern on its
+          own (:func:`gradient.stats.trends.exact_trend`; never used in a sentence);
         - ``gen_slope_per_km``, ``gen_slope_ci_low``, ``gen_slope_ci_high``, ``gen_tau``
           (years) and ``n_areas_le`` (distinct areas with a value and a standard
           error): :func:`gradient.stats.trends.area_meta_regression`.
     """
     options = options or Options()
     s = stops.reset_index(drop=True)
-    labels = pd.Index(pd.unique(s["pattern_id"]))
-    model = Model(weights)
-    level = 1 - options.alpha
-    network = options.family == "network"
+    if "route_id" not in s:
+        s = s.assign(route_id=s["pattern_id"])
+    if claims is None:
+        from .claims import build
 
-    ends = _ends(s, weights, labels)
-    out = ends.copy()
-    set_change_interval(out, options.z)
-    win = windows(s, options.stretch_k)
-    ids = s["stop_id"].to_numpy(dtype=object)
-    win["se"] = pair_se(weights, ids[win["from_row"]], ids[win["to_row"]])
-    one = win[win["hops"] == 1]
+        claims = build(s, weights, s.drop_duplicates("pattern_id")[["pattern_id", "route_id"]], options)
+    labels = pd.Index(pd.unique(s["pattern_id"]))
+    route_of = s.drop_duplicates("pattern_id").set_index("pattern_id")["route_id"]
+    c = pd.Series(claims.c.reindex(route_of.reindex(labels)).to_numpy(float), index=labels)
+    cand = claims.candidates
+    out = _ends(s, cand[(cand["kind"] == "change") & ~cand["screened"]], c, labels)
+    stretches = cand[cand["kind"] == "stretch"]
+    out = out.join(_largest_fall(stretches, s, c, "steepest_fall", labels))
+    drop = _largest_fall(stretches[stretches["hops"] == 1], s, c, "max_drop", labels)
+    out = out.join(drop.drop(columns=["max_drop_stops"]))
     km = s["dist_m"].to_numpy(float) / 1000.0
     minutes = s["minutes"].to_numpy(float) / 10.0 if "minutes" in s else np.full(len(s), np.nan)
     trend_km = exact_trend(s, km, weights, options.z)
     trend_min = exact_trend(s, minutes, weights, options.z)
-    families = [
-        Family(win["se"].to_numpy(), win["pattern_id"].to_numpy(), ids[win["from_row"]], ids[win["to_row"]]),
-        Family(one["se"].to_numpy(), one["pattern_id"].to_numpy(), ids[one["from_row"]], ids[one["to_row"]]),
-    ]
-    if network:
-        first, last = ends.attrs["ends"]
-        families.append(
-            Family(
-                out["le_change_se"].to_numpy(float),
-                labels.to_numpy(),
-                first.to_numpy(dtype=object),
-                last.to_numpy(dtype=object),
-            )
-        )
-        families += [_trend_family(tr, model, labels) for tr in (trend_km, trend_min)]
-    found = simultaneous_quantiles(model, families, (level,), options.draws)
-    (crit_k, all_k), (crit_1, all_1) = found[:2]
-    zk = crit_k[level] if not network else pd.Series(all_k[0], index=labels)
-    z1 = crit_1[level] if not network else pd.Series(all_1[0], index=labels)
-    out = out.join(_largest_fall(win, s, zk, "steepest_fall", labels))
-    drop = _largest_fall(one, s, z1, "max_drop", labels)
-    out = out.join(drop.drop(columns=["max_drop_stops"]))
-    if network:  # every pattern's change and trends at once
-        set_change_interval(out, found[2][1][0])
-        for tr, (_, overall) in zip((trend_km, trend_min), found[3:]):
-            half = overall[0] * tr["se"]
-            tr["ci_low"], tr["ci_high"] = tr["slope"] - half, tr["slope"] + half
     out["slope_per_km"], out["slope_se"] = trend_km["slope"], trend_km["se"]
     out["slope_ci_low"], out["slope_ci_high"] = trend_km["ci_low"], trend_km["ci_high"]
     out["slope_per_10min"] = trend_min["slope"]
@@ -301,57 +264,41 @@ def pattern_stats(stops: pd.DataFrame, weights: pd.DataFrame, options: Options |
     return out
 
 
-def _ends(s: pd.DataFrame, weights: pd.DataFrame, labels: pd.Index) -> pd.DataFrame:
-    """The first and last stops with a value, and the change between them (pattern family, 1 - alpha)."""
+def _ends(s: pd.DataFrame, ends: pd.DataFrame, c: pd.Series, labels: pd.Index) -> pd.DataFrame:
+    """The first and last stops with a value, and the change between them with its interval."""
+    e = ends.set_index("pattern_id").reindex(labels)
+    has = e["from_row"].notna().to_numpy()
+    fr = e["from_row"].fillna(0).astype(int).to_numpy()
+    tr = e["to_row"].fillna(0).astype(int).to_numpy()
     valued = s[s["le"].notna()]
     g = valued.groupby("pattern_id", sort=False)
-    first, last = valued.loc[g.head(1).index], valued.loc[g.tail(1).index]
-    first, last = first.set_index("pattern_id").reindex(labels), last.set_index("pattern_id").reindex(labels)
+    first = valued.loc[g.head(1).index].set_index("pattern_id").reindex(labels)
+    last = valued.loc[g.tail(1).index].set_index("pattern_id").reindex(labels)
     out = pd.DataFrame(index=labels)
     out["le_first"], out["le_last"] = first["le"], last["le"]
     out["le_first_se"], out["le_last_se"] = first["le_se"], last["le_se"]  # the very stops' own errors
-    out["le_change"] = last["le"] - first["le"]
-    known = first["stop_id"].notna().to_numpy()
-    se = np.full(len(labels), np.nan)
-    se[known] = pair_se(
-        weights, first["stop_id"].to_numpy(dtype=object)[known], last["stop_id"].to_numpy(dtype=object)[known]
-    )
-    out["le_change_se"] = se
-    out["le_change_from"] = first["stop_name"].astype("string")
-    out["le_change_to"] = last["stop_name"].astype("string")
-    out["le_change_from_seq"] = first["stop_sequence"].astype("Int64")
-    out["le_change_to_seq"] = last["stop_sequence"].astype("Int64")
-    out["le_change_stops"] = (last["stop_sequence"] - first["stop_sequence"]).astype("Int64")
-    out.attrs["ends"] = (first["stop_id"], last["stop_id"])
+    out["le_change"] = np.where(has, -e["est"].to_numpy(float), np.where(first["le"].notna(), 0.0, np.nan))
+    out["le_change_se"] = np.where(has, e["se"].to_numpy(float), np.where(first["le"].notna(), 0.0, np.nan))
+    names = s["stop_name"].astype("string").to_numpy()
+    seqs = s["stop_sequence"].to_numpy()
+    out["le_change_from"] = pd.array(np.where(has, names[fr], first["stop_name"].to_numpy(object)), dtype="string")
+    out["le_change_to"] = pd.array(np.where(has, names[tr], last["stop_name"].to_numpy(object)), dtype="string")
+    out["le_change_from_seq"] = pd.array(np.where(has, seqs[fr], first["stop_sequence"]), dtype="Int64")
+    out["le_change_to_seq"] = pd.array(np.where(has, seqs[tr], last["stop_sequence"]), dtype="Int64")
+    out["le_change_stops"] = (out["le_change_to_seq"] - out["le_change_from_seq"]).astype("Int64")
+    set_change_interval(out, c.to_numpy(float))
     return out
 
 
-def set_change_interval(out: pd.DataFrame, z: np.ndarray | float) -> None:
-    """``le_change_ci_low``/``_high`` at half-width ``z`` standard errors, and ``le_change_significant``."""
-    out["le_change_ci_low"] = out["le_change"] - z * out["le_change_se"]
-    out["le_change_ci_high"] = out["le_change"] + z * out["le_change_se"]
+def set_change_interval(out: pd.DataFrame, c: np.ndarray | float) -> None:
+    """``le_change_ci_low``/``_high`` at half-width ``c`` standard errors, its flag and robustness."""
+    out["le_change_ci_low"] = out["le_change"] - c * out["le_change_se"]
+    out["le_change_ci_high"] = out["le_change"] + c * out["le_change_se"]
     sig = (out["le_change_ci_low"] > 0) | (out["le_change_ci_high"] < 0)
     out["le_change_significant"] = sig.astype("boolean").where(out["le_change_se"].notna())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rob = out["le_change"].abs() / (c * out["le_change_se"])
+    out["le_change_robustness"] = rob.where(out["le_change_se"] > 0)
 
 
-def _trend_family(trend: pd.DataFrame, model: Model, labels: pd.Index) -> Family:
-    """Every pattern's slope as one family of linear combinations (``family="network"``)."""
-    terms = trend.attrs["terms"]
-    cols = model.stops(terms["stop_id"].to_numpy()) if len(terms) else np.empty(0, int)
-    keep = cols >= 0
-    coef = sparse.csr_matrix(
-        (terms["coef"].to_numpy()[keep], (terms["combo"].to_numpy()[keep], cols[keep])),
-        shape=(len(labels), model.n_rows),
-    )
-    return Family(trend["se"].to_numpy(float), labels.to_numpy(), coef=coef)
-
-
-__all__ = [
-    "combination_se",
-    "grouped_reject",
-    "pair_se",
-    "pattern_stats",
-    "set_change_interval",
-    "stop_tests",
-    "windows",
-]
+__all__ = ["grouped_reject", "pattern_stats", "set_change_interval", "stop_tests"]

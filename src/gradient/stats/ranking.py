@@ -1,19 +1,27 @@
-"""Ranking a network's routes so that a noisy small area cannot buy a place at the top.
+"""The order of a network's routes: the strongest supported claim first, with places that hold.
 
-The widest range of estimates along a route is set by its single most extreme area, and
-the most extreme small-area estimates are the noisiest. So the rank uses **empirical-Bayes
-shrinkage** (:func:`gradient.areas.doubt.shrink`): each area's estimate is pulled towards the table's own mean
-in proportion to its uncertainty (normal-normal model, between-area variance ``tau^2``
-estimated from the table by DerSimonian and Laird's method of moments), and a pattern's
-ranking statistic ``eb_range`` is the range of those shrunk values along it. A precise
-estimate barely moves; one whose standard error is as large as the real spread between
-areas moves halfway to the mean.
+**The rank** (:func:`rank_routes`) follows the story a route's sentence leads with
+(:func:`gradient.stats.claims.stories`): routes whose sentence states a supported change
+come first, ordered by the lower bound of that claim's interval (the bound nearest 0, so
+a noisy area, whose interval is wide, cannot buy a place at the top), then every other
+route, ordered by how near its best claim comes to being supported. Routes are ranked once
+each; both directions share the rank and one of them tells the story (``route_story``).
 
-Routes are ranked once each (:func:`rank_routes`): a route's statistic is the largest
-``eb_range`` of its patterns (its two directions are the same street read both ways), and
-the pattern that has it is the route's *story* (``route_story``), the one mapped and
-printed. ``rank_low`` and ``rank_high`` are a 95% interval for the route's place, from
-draws of the areas' posterior distributions.
+**Rank sets** (``rank_low``, ``rank_high``) cover the true place of each route jointly for
+every route at once, for a fixed truth, in the way of Mogstad, Romano, Shaikh and Wilhelm
+("Inference for Ranks", *Review of Economic Studies*, 2024) from simultaneous intervals: the
+ranked quantity is a route's largest true change over its eligible claims, ``theta``; the
+network's critical value, widened by ``se_scale``, gives an interval ``[L, U]`` for every
+route's ``theta`` that holds for all routes at once with probability at least
+``1 - alpha``; then route ``j`` is certainly below every route whose ``L`` exceeds its
+``U``, and above every route whose ``U`` is below its ``L``::
+
+    rank_low  = 1 + #{k: L_k > U_j}
+    rank_high = n - #{k: U_k < L_j}
+
+Because the printed order's statistic lies inside ``[L, U]`` for every route, the printed
+place always lies inside its own set. ``rank_range`` keeps the descriptive order by
+``le_range``.
 """
 
 from __future__ import annotations
@@ -21,133 +29,85 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..options import DRAWS, SEED
-from .uncertainty import Model
 
-
-def stop_values(weights: pd.DataFrame, eb: pd.DataFrame) -> pd.Series:
-    """Each stop's shrunk value: its areas' posterior means with the assignment weights."""
-    w = weights[["stop_id", "area_id", "weight"]].copy()
-    w["v"] = eb["le_eb"].reindex(w["area_id"]).to_numpy() * w["weight"].to_numpy()
-    return w.groupby("stop_id", sort=False)["v"].sum(min_count=1)
-
-
-def rank_routes(
-    patterns: pd.DataFrame,
-    stops: pd.DataFrame,
-    weights: pd.DataFrame,
-    eb: pd.DataFrame,
-    draws: int = DRAWS,
-    level: float = 0.95,
-    seed: int = SEED + 1,
-    strength: pd.Series | None = None,
-) -> pd.DataFrame:
-    """Every pattern's ``eb_range``, and its route's rank with a rank interval.
+def rank_routes(patterns: pd.DataFrame, stories: pd.DataFrame) -> pd.DataFrame:
+    """Every pattern's route's place, its rank set, and which pattern tells the route's story.
 
     Parameters
     ----------
     patterns : pandas.DataFrame
-        ``pattern_id``, ``route_id``, ``direction_id``.
-    stops : pandas.DataFrame
-        ``pattern_id``, ``stop_id``, ``le`` rows, patterns contiguous.
-    weights : pandas.DataFrame
-        The weights table of :func:`gradient.assign.catchments.assign`.
-    eb : pandas.DataFrame
-        :func:`shrink`.
-    draws : int
-        Posterior draws behind the rank interval.
-    level : float, default 0.95
-        Level of the rank interval.
-    strength : pandas.Series, optional
-        By pattern id, how strongly its printed claim is supported (years): between two
-        patterns of a route with the same ``eb_range`` (to 0.01 year), the stronger is the
-        route's story.
+        ``pattern_id`` and ``route_id`` of every pattern.
+    stories : pandas.DataFrame
+        :func:`gradient.stats.claims.stories` (by route id: ``lead``, ``strength``,
+        ``story_pattern``, ``low_w``, ``high_w``).
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``pattern_id``: ``eb_range`` (years), ``rank`` (the route's place,
-        1 = widest shrunk range; shared by the route's patterns; NA without values),
-        ``rank_low``, ``rank_high`` (the interval of that place) and ``route_story``
-        (True for the one pattern per route that the top lists, maps and printed
-        sentences use).
+        Indexed by ``pattern_id``: ``rank`` (the route's place, 1 = the strongest supported
+        claim; shared by the route's patterns; NA for a route without any claim free of
+        doubtful estimates), ``rank_low`` and ``rank_high`` (its rank set), ``supported``
+        (the route's sentence states a change) and ``route_story`` (True for the one
+        pattern per route that the top lists, maps and printed sentences use).
     """
-    values = stop_values(weights, eb)
-    s = stops[["pattern_id", "stop_id"]].assign(v=values.reindex(stops["stop_id"]).to_numpy())
-    s = s[np.isfinite(s["v"].to_numpy(float))]
-    g = s.groupby("pattern_id", sort=False)["v"]
-    eb_range = (g.max() - g.min()).reindex(patterns["pattern_id"])
-    meta = patterns[["pattern_id", "route_id", "direction_id"]].set_index("pattern_id")
-    meta["eb_range"] = eb_range
-    meta["_tie"] = eb_range.round(2)
-    meta["_strength"] = 0.0 if strength is None else strength.reindex(meta.index).fillna(0.0)
-    order = meta.reset_index().sort_values(
-        ["route_id", "_tie", "_strength", "direction_id", "pattern_id"],
-        ascending=[True, False, False, True, True],
-        na_position="last",
-        kind="stable",
-    )
-    story = order.drop_duplicates("route_id")
-    meta["route_story"] = meta.index.isin(story["pattern_id"]) & meta["eb_range"].notna()
-    route_stat = story.set_index("route_id")["eb_range"].dropna()
-    route_rank = route_stat.rank(ascending=False, method="min").astype(int)
-    low, high = _rank_interval(meta, s, weights, eb, route_stat.index, draws, level, seed)
+    st = stories.copy()
+    st["supported"] = st["lead"] >= 0
+    ranked = st[np.isfinite(st["strength"].to_numpy(float))]
+    key = pd.DataFrame({"tier": ranked["supported"].astype(int), "strength": ranked["strength"]})
+    order = key.sort_values(["tier", "strength"], ascending=[False, False], kind="stable")
+    rank = _rank_by(order)  # equal keys share the better place
+    low, high = rank_sets(ranked["low_w"].to_numpy(float), ranked["high_w"].to_numpy(float))
+    sets = pd.DataFrame({"rank_low": low, "rank_high": high}, index=ranked.index)
+    meta = patterns[["pattern_id", "route_id"]].set_index("pattern_id")
     out = pd.DataFrame(index=meta.index)
-    out["eb_range"] = meta["eb_range"]
-    for name, series in (("rank", route_rank), ("rank_low", low), ("rank_high", high)):
+    for name, series in (("rank", rank), ("rank_low", sets["rank_low"]), ("rank_high", sets["rank_high"])):
         out[name] = pd.array(series.reindex(meta["route_id"]).to_numpy(), dtype="Int64")
-    out["route_story"] = meta["route_story"].to_numpy()
+    out["supported"] = st["supported"].reindex(meta["route_id"]).fillna(False).to_numpy(bool)
+    out["route_story"] = st["story_pattern"].reindex(meta["route_id"]).to_numpy(object) == meta.index.to_numpy()
     return out
 
 
-def _rank_interval(meta, s, weights, eb, routes: pd.Index, draws, level, seed) -> tuple[pd.Series, pd.Series]:
-    """Quantiles of each route's rank over draws of the areas' posterior distributions."""
-    empty = pd.Series(dtype=float)
-    if len(routes) < 2 or not eb["le_eb_sd"].notna().any():
-        return empty, empty
-    post = weights[["stop_id", "area_id", "weight"]].assign(le_se=eb["le_eb_sd"].reindex(weights["area_id"]).to_numpy())
-    model = Model(post, seed=seed)
-    rows = model.stops(s["stop_id"].to_numpy())
-    keep = rows >= 0
-    rows, pid = rows[keep], s["pattern_id"].to_numpy()[keep]
-    mean = s["v"].to_numpy(float)[keep]
-    codes, pats = pd.factorize(pid)
-    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-    route_of = pd.Index(routes).get_indexer(meta["route_id"].reindex(pats).to_numpy())
-    ok = route_of >= 0
-    by_route = np.flatnonzero(ok)[np.argsort(route_of[ok], kind="stable")]
-    route_starts = np.flatnonzero(np.r_[True, np.diff(route_of[by_route]) != 0])
-    ranks = []
-    for errors in model.stop_errors(draws):
-        v = mean[:, None] + np.nan_to_num(errors[rows])
-        rng = np.maximum.reduceat(v, starts, axis=0) - np.minimum.reduceat(v, starts, axis=0)
-        per_route = np.maximum.reduceat(rng[by_route], route_starts, axis=0)  # routes in ``routes`` order
-        ranks.append((-per_route).argsort(axis=0).argsort(axis=0) + 1)
-    r = np.concatenate(ranks, axis=1)
-    tail = (1 - level) / 2
-    low = np.quantile(r, tail, axis=1, method="lower")
-    high = np.quantile(r, 1 - tail, axis=1, method="higher")
-    return pd.Series(low, index=routes), pd.Series(high, index=routes)
+def _rank_by(order: pd.DataFrame) -> pd.Series:
+    """Places 1..n in ``order``'s row order, equal ``(tier, strength)`` sharing the better place."""
+    if order.empty:
+        return pd.Series(dtype="Int64")
+    tier, strength = order["tier"].to_numpy(), order["strength"].to_numpy(float)
+    new = np.r_[True, (tier[1:] != tier[:-1]) | (strength[1:] != strength[:-1])]
+    pos = np.arange(1, len(order) + 1)
+    place = np.maximum.accumulate(np.where(new, pos, 0))
+    return pd.Series(place, index=order.index)
 
 
-def rank_evidence(patterns: pd.DataFrame, min_areas: int) -> pd.DataFrame:
-    """Ranks by the evidence for a fall and for a trend, and the descriptive rank by range.
+def rank_sets(low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rank sets from intervals ``[low, high]`` that hold for every unit at once.
+
+    Parameters
+    ----------
+    low, high : ndarray
+        Each unit's interval for the ranked quantity (larger is ranked higher).
 
     Returns
     -------
-    pandas.DataFrame
-        ``rank_range`` (1 = widest ``le_range``, descriptive), ``rank_fall`` (by the
-        simultaneous lower bound of ``steepest_fall``, only where it is above 0) and
-        ``rank_slope`` (by the bound of the slope's interval nearest 0, only where the
-        interval excludes 0 and the pattern has at least ``min_areas`` distinct areas);
-        ties share the better rank; patterns without evidence have none.
+    (ndarray, ndarray)
+        ``1 + #{k: low_k > high_j}`` and ``n - #{k: high_k < low_j}`` for every ``j``.
+
+    Examples
+    --------
+    >>> rank_sets(np.array([5.0, 1.0, 0.0]), np.array([9.0, 4.0, 2.0]))
+    (array([1, 2, 2]), array([1, 3, 3]))
     """
-    out = pd.DataFrame(index=patterns.index)
-    out["rank_range"] = patterns["le_range"].rank(ascending=False, method="min").astype("Int64")
-    fall = patterns["steepest_fall_ci_low"].where(patterns["steepest_fall_ci_low"] > 0)
-    out["rank_fall"] = fall.rank(ascending=False, method="min").astype("Int64")
-    lo, hi = patterns["slope_ci_low"], patterns["slope_ci_high"]
-    bound = pd.Series(np.where(lo > 0, lo, np.where(hi < 0, -hi, np.nan)), index=patterns.index)
-    bound = bound.where(patterns["n_areas_le"] >= min_areas)
-    out["rank_slope"] = bound.rank(ascending=False, method="min").astype("Int64")
-    return out
+    n = len(low)
+    if n == 0:
+        return np.empty(0, int), np.empty(0, int)
+    lo_sorted, hi_sorted = np.sort(low), np.sort(high)
+    above = n - np.searchsorted(lo_sorted, high, side="right")  # k with low_k > high_j
+    below = np.searchsorted(hi_sorted, low, side="left")  # k with high_k < low_j
+    return (1 + above).astype(int), (n - below).astype(int)
+
+
+def rank_range(patterns: pd.DataFrame) -> pd.Series:
+    """The descriptive place by ``le_range`` (1 = widest; ties share the better place)."""
+    return patterns["le_range"].rank(ascending=False, method="min").astype("Int64")
+
+
+__all__ = ["rank_range", "rank_routes", "rank_sets"]

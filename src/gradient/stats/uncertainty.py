@@ -248,7 +248,7 @@ def _prepare(model: Model, fam: Family):
 
 
 def simultaneous_quantiles(
-    model: Model, families: list[Family], levels: tuple[float, ...], draws: int = DRAWS
+    model: Model, families: list[Family], levels: tuple[float, ...], draws: int = DRAWS, *, raw: bool = False
 ) -> list[tuple[pd.DataFrame, np.ndarray]]:
     """Quantiles of ``max |z|`` over each group of each family, and over each family at once.
 
@@ -264,6 +264,10 @@ def simultaneous_quantiles(
         Quantile levels, e.g. ``(0.95,)``.
     draws : int
         Simulated draws.
+
+    raw : bool, default False
+        Return the simulated maxima themselves instead of their quantiles (``per_group``
+        then has one column per draw, ``overall`` one value per draw).
 
     Returns
     -------
@@ -288,6 +292,131 @@ def simultaneous_quantiles(
             results.append((per_group, np.full(len(levels), np.nan)))
             continue
         m = np.concatenate(m, axis=1)  # groups with a contrast x draws
+        if raw:
+            frame = pd.DataFrame(np.nan, index=pd.Index(groups), columns=range(m.shape[1]), dtype=np.float32)
+            frame.iloc[gcodes[starts], :] = m
+            results.append((frame, m.max(axis=0)))
+            continue
         per_group.iloc[gcodes[starts], :] = np.quantile(m, levels, axis=1).T
         results.append((per_group, np.atleast_1d(np.quantile(m.max(axis=0), levels))))
     return results
+
+
+BONFERRONI_DRAWS = 20
+"""A simulated quantile needs ``alpha * draws`` of at least this many exceedances; with fewer
+(a tiny ``alpha`` or few ``draws``) every critical value is Bonferroni's bound, which holds."""
+
+
+@dataclass(frozen=True)
+class Critical:
+    """Critical values of ``max |z|`` at one level: per group, and over every group at once.
+
+    Each is the simulated ``1 - alpha`` quantile, clamped between the normal quantile of one
+    contrast (which ``max |z|`` can never undercut) and Bonferroni's bound over the distinct
+    contrasts (which it can never exceed): so a family of one contrast gets the exact normal
+    quantile, and Monte Carlo error can only move a value inside bounds that hold.
+
+    Attributes
+    ----------
+    per_group : pandas.Series
+        By group; NaN for a group without a usable contrast.
+    overall : float
+        Over every contrast of every group at once.
+    n_per_group : pandas.Series
+        Distinct contrasts per group.
+    n_overall : int
+        Distinct contrasts over all groups.
+    method : str
+        ``"simulated"`` or ``"bonferroni"`` (too few draws for the level).
+    mc_error : float
+        Relative Monte Carlo standard error of :attr:`overall` (0 where exact or a bound).
+    """
+
+    per_group: pd.Series
+    overall: float
+    n_per_group: pd.Series
+    n_overall: int
+    method: str
+    mc_error: float
+
+
+def _bounds(n: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    from scipy.special import ndtri
+
+    low = float(ndtri(1 - alpha / 2))
+    with np.errstate(divide="ignore"):
+        high = ndtri(1 - alpha / (2 * np.maximum(n, 1)))
+    return np.full(len(n), low), np.asarray(high, dtype=float)
+
+
+def critical_values(model: Model, fam: Family, alpha: float, draws: int = DRAWS) -> Critical:
+    """Critical values of a family of contrasts at level ``1 - alpha``, per group and overall.
+
+    Parameters
+    ----------
+    model : Model
+    fam : Family
+        Contrasts (``first``/``second`` stop ids) with their standard errors, in groups.
+    alpha : float
+    draws : int
+
+    Returns
+    -------
+    Critical
+    """
+    groups = pd.Series(fam.group)
+    codes, labels = pd.factorize(groups)
+    a, b = model.stops(fam.first), model.stops(fam.second)
+    se = np.asarray(fam.se, dtype=float)
+    ok = np.isfinite(se) & (se > 0) & (a >= 0) & (b >= 0)
+    pairs = pd.DataFrame({"g": codes, "lo": np.minimum(a, b), "hi": np.maximum(a, b)})[ok]
+    n_group = pairs.drop_duplicates().groupby("g").size().reindex(range(len(labels)), fill_value=0).to_numpy()
+    n_all = int(len(pairs[["lo", "hi"]].drop_duplicates()))
+    low, high = _bounds(n_group, alpha)
+    low_all, high_all = _bounds(np.array([n_all]), alpha)
+    if n_all == 0:
+        nan = pd.Series(np.nan, index=pd.Index(labels))
+        return Critical(nan, float("nan"), pd.Series(n_group, index=pd.Index(labels)), 0, "simulated", 0.0)
+    if alpha * draws < BONFERRONI_DRAWS:
+        per = np.where(n_group > 0, high, np.nan)
+        return Critical(
+            pd.Series(per, index=pd.Index(labels)),
+            float(high_all[0]),
+            pd.Series(n_group, index=pd.Index(labels)),
+            n_all,
+            "bonferroni",
+            0.0,
+        )
+    ((frame, overall_draws),) = simultaneous_quantiles(model, [fam], (1 - alpha,), draws, raw=True)
+    m = frame.to_numpy(float)
+    per = np.quantile(m, 1 - alpha, axis=1) if m.shape[1] else np.full(len(labels), np.nan)
+    per = np.where(n_group > 0, np.clip(per, low, high), np.nan)
+    per = np.where(n_group == 1, low, per)  # one contrast: the normal quantile, exactly
+    sim = float(np.quantile(overall_draws, 1 - alpha))
+    overall = float(np.clip(sim, low_all[0], high_all[0])) if n_all > 1 else float(low_all[0])
+    exact = n_all == 1 or overall != sim
+    return Critical(
+        pd.Series(per, index=pd.Index(labels)),
+        overall,
+        pd.Series(n_group, index=pd.Index(labels)),
+        n_all,
+        "simulated",
+        0.0 if exact else quantile_mc_error(np.asarray(overall_draws, float), 1 - alpha),
+    )
+
+
+def quantile_mc_error(sample: np.ndarray, p: float) -> float:
+    """Relative Monte Carlo standard error of a sample's ``p`` quantile, from its order statistics.
+
+    The quantile's standard error is about half the distance between the order statistics
+    one binomial standard deviation either side of ``p`` (Maritz and Jarrett's idea).
+    """
+    n = len(sample)
+    if n < 10:
+        return float("nan")
+    x = np.sort(sample)
+    d = np.sqrt(p * (1 - p) / n)
+    lo = x[max(int(np.floor(n * (p - d))), 0)]
+    hi = x[min(int(np.ceil(n * (p + d))), n - 1)]
+    q = np.quantile(x, p)
+    return float((hi - lo) / 2 / q) if q else float("nan")
