@@ -1269,7 +1269,7 @@ def small_run(tmp_path_factory, hart_small, hills_le):
 def test_summary_counts_say_what_they_count(small_run):
     ran, out = small_run
     stops = pd.read_csv(out / "stops.csv", dtype={"stop_id": str})
-    assert re.search(rf"^6 patterns on 3 routes serving {stops['stop_id'].nunique()} stops ", ran.stdout, re.M), (
+    assert re.search(rf"^Six patterns on three routes serving {stops['stop_id'].nunique()} stops ", ran.stdout, re.M), (
         ran.stdout
     )
     assert stops["stop_id"].nunique() < len(stops)
@@ -1324,7 +1324,15 @@ def test_rerun_replaces_the_previous_outputs_whole(small_patterns, tracts, tmp_p
         pipeline.run_patterns(patterns[patterns["route_name"] == "39"], ps, tracts), out, Options(maps=0)
     )
     left = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
-    assert left == [".gradient-outputs", "README.md", "maps/my-notes.txt", "patterns.csv", "stops.csv", "stretches.csv"]
+    assert left == [
+        ".gradient-outputs",
+        "README.md",
+        "maps/my-notes.txt",
+        "methods.md",
+        "patterns.csv",
+        "stops.csv",
+        "stretches.csv",
+    ]
     assert first["maps"] and not second["maps"]
     assert set(pd.read_csv(out / "patterns.csv")["route_name"].astype(str)) == {"39"}
 

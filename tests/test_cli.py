@@ -360,7 +360,7 @@ def test_run_on_england_msoas(tmp_path, extra):
     assert known.sum() >= 5  # E02000193's female estimate is suppressed in the release: missing
     assert stops.loc[known, "le"].between(75, 95).all() and stops.loc[known, "le_se"].between(0.2, 5).all()
     page = (tmp_path / "out" / "maps" / "25-0-1.html").read_text()
-    assert "data request (REQ3292)" in page and "above the official series" in page  # its credit says its doubt
-    assert "Boundaries: Office for National Statistics" in page and "Contains OS data" in page
+    assert "data request REQ3292, provenance unconfirmed" in page and "above the official series" in page
+    assert "ONS MSOA boundaries (Contains OS data" in page and "Open Government Licence v3.0" in page
     if "female" in extra:
         assert "female, 2016-2020" in page

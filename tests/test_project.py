@@ -259,3 +259,39 @@ def test_an_installed_wheel_carries_its_data_and_runs_outside_the_checkout(tmp_p
     where, data, n, helped = proc.stdout.split()
     assert where.startswith(str(target)) and data.startswith(str(target / "gradient" / "_data"))
     assert n == "85" and helped == "True"
+
+
+def readme_block(text: str, after: str) -> list[str]:
+    """The indented block that follows the line ``after`` in the README, unindented."""
+    lines = text[text.index(after) + len(after) :].splitlines()[1:]
+    while lines and not lines[0].strip():
+        lines = lines[1:]
+    block = []
+    for line in lines:
+        if line and not line.startswith("    "):
+            break
+        block.append(line[4:])
+    while block and not block[-1].strip():
+        block.pop()
+    return block
+
+
+def comparable(lines: list[str]) -> list[str]:
+    """Printed lines without what changes from run to run: the seconds, and where files went."""
+    return [re.sub(r", in [0-9.]+ s$", "", line) for line in lines if not re.match(r"^(tables|maps|profiles): ", line)]
+
+
+def test_the_readme_route_command_prints_what_the_readme_says(tmp_path, capsys):
+    import shlex
+
+    from gradient import cli
+
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## For journalists") :]
+    command = " ".join(readme_block(section, "## For journalists: a map of a route, ready to embed")).replace("\\", " ")
+    args = shlex.split(command)
+    assert args[:2] == ["gradient", "run"]
+    args[args.index("--out") + 1] = str(tmp_path / "route25")
+    assert cli.main([a if not a.startswith("data/") else str(ROOT / a) for a in args[1:]]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert comparable(printed) == comparable(readme_block(section, "prints (a test runs it)"))

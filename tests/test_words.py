@@ -51,7 +51,7 @@ def test_one_step_between_neighbourhoods_is_a_crossing_with_no_distance():
 
 def test_a_longer_stretch_names_its_stops_and_neighbourhoods():
     text = words.headline(row(lead_hops=4, lead_steps=3))
-    assert "over four stops, from Rochdale Road, Leyton, to Shortlands Road, Walthamstow," in text
+    assert "over four stops, from Rochdale Road (Leyton) to Shortlands Road (Walthamstow)," in text
 
 
 def test_the_end_to_end_change_is_said_as_such():
@@ -121,7 +121,7 @@ def test_the_count_sentence():
     assert text.startswith(
         "In London, 37 stretches of street, served by 85 routes, change in life expectancy by at least"
     )
-    assert "(2 of them by at least 5 years)" in text and "with 95% confidence every one of them does" in text
+    assert "(two of them by at least 5 years)" in text and "with 95% confidence every one of them does" in text
     assert "no stretch of street can be shown" in words.count_sentence({1.0: (0, 0), 5.0: (0, 0)}, voice)
 
 
@@ -166,3 +166,34 @@ def test_real_headlines_state_a_change_only_where_the_table_supports_it(hart_pat
     assert (says == (table["lead"] != "none")).all()
     assert (table.loc[says, "lead_robustness"] >= 1.25).all()
     assert not table["headline"].str.contains("CI|MSOA|Highlighted|per stop|every stop", regex=True).any()
+
+
+def test_a_run_at_another_level_never_prints_95(tmp_path):
+    from gradient import cli, datasets
+
+    out = tmp_path / "out"
+    code = cli.main(
+        [
+            "run",
+            "--gtfs",
+            str(datasets.get_path("hart_gtfs")),
+            "--areas",
+            str(datasets.get_path("hillsborough_tracts")),
+            "--le",
+            str(datasets.get_path("usaleep")),
+            "--le-format",
+            "usaleep",
+            "--alpha",
+            "0.1",
+            "--family",
+            "route",
+            "--maps",
+            "2",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    found = [p for p in out.rglob("*") if p.is_file() and "95%" in p.read_text(encoding="utf-8", errors="ignore")]
+    assert found == []
+    assert "90%" in (out / "patterns.csv").read_text() and "90%" in (out / "methods.md").read_text()

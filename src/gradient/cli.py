@@ -357,16 +357,15 @@ def _summary(result, written, seconds: float, top: int = 5, title: str = "") -> 
     n_routes = int(p["route_id"].nunique())  # names repeat across routes (two agencies' route 1)
     whole = options.routes is None
     what = ", ".join(x for x in (labels.sex, labels.period) if x)
-    print(
-        title
-        or f"{len(p):,} patterns on {n_routes:,} routes serving {result.stops['stop_id'].nunique():,} stops"
-        + (f" ({what})" if what else "")
-        + f", in {seconds:.1f} s"
+    measured = (
+        f"{words.count(len(p), 'pattern')} on {words.count(n_routes, 'route')} serving "
+        f"{words.count(int(result.stops['stop_id'].nunique()), 'stop')}"
     )
+    print(title or measured[0].upper() + measured[1:] + (f" ({what})" if what else "") + f", in {seconds:.1f} s")
     print(words.scope_sentence(voice, n_routes))
     print(s.count_sentence)
     rows = top_stories(result, top).to_dict("records")
-    print("Top stories:" if rows else "Top stories: none.")
+    print(("The story:" if n_routes == 1 else "Top stories:") if rows else "Top stories: none.")
     for line in words.console_lines(rows, voice, n_routes, whole, night_prefix="N" if labels.place == "London" else ""):
         print(line)
     print(s.power_sentence)

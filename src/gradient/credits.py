@@ -46,6 +46,9 @@ class Credit:
     note : str
         A caveat a reader must see with the source (e.g. how far its level is from the
         official series).
+    short : str
+        The source's name in a credit line under a chart or map (default ``source``); the
+        notice and licence always follow it.
     """
 
     role: str
@@ -53,6 +56,12 @@ class Credit:
     licence: str = ""
     notice: str = ""
     note: str = ""
+    short: str = ""
+
+    def short_text(self) -> str:
+        """The credit as it stands in a chart's or map's credit line: name, notice and licence, no more."""
+        extra = "; ".join(p for p in (self.notice, self.licence) if p)
+        return (self.short or self.source) + (f" ({extra})" if extra else "")
 
     def text(self) -> str:
         """The credit as one line, e.g. ``Life expectancy: ONS ... (Crown copyright 2015; OGL v3.0).``."""
@@ -67,12 +76,14 @@ KNOWN: dict[str, Credit] = {
         "Office for National Statistics, life expectancy at birth by MSOA, England, 2009 to 2013",
         OGL,
         "Crown copyright 2015",
+        short="ONS life expectancy by MSOA, 2009-2013",
     ),
     "ons_msoa_le": Credit(
         "life expectancy",
         "life expectancy at birth by MSOA, England and Wales, 2016 to 2020, attributed to an ONS data request "
         "(REQ3292); its provenance could not be confirmed",
         OGL + " (assumed)",
+        short="MSOA life expectancy, 2016-2020 (data request REQ3292, provenance unconfirmed)",
     ),
     "ohid_msoa_le_2015_2019": Credit(
         "life expectancy",
@@ -80,51 +91,72 @@ KNOWN: dict[str, Credit] = {
         "England, 2015 to 2019",
         OGL,
         "Crown copyright",
+        short="OHID Local Health life expectancy by MSOA, 2015-2019",
     ),
     "usaleep": Credit(
         "life expectancy",
         "CDC National Center for Health Statistics, U.S. Small-area Life Expectancy Estimates Project "
         "(USALEEP), 2010 to 2015",
         "public domain",
+        short="CDC/NCHS USALEEP, 2010-2015",
     ),
     "msoa_boundaries": Credit(
-        "boundaries", "Office for National Statistics, MSOA 2011 boundaries (generalised)", OGL, OS_NOTICE
+        "boundaries",
+        "Office for National Statistics, MSOA 2011 boundaries (generalised)",
+        OGL,
+        OS_NOTICE,
+        short="ONS MSOA boundaries",
     ),
-    "hillsborough_tracts": Credit("boundaries", "US Census Bureau, TIGER/Line 2010 census tracts", "public domain"),
+    "hillsborough_tracts": Credit(
+        "boundaries", "US Census Bureau, TIGER/Line 2010 census tracts", "public domain", short="US Census TIGER/Line"
+    ),
     "msoa_names": Credit(
         "area names",
         "House of Commons Library, MSOA Names 1.10",
         "Open Parliament Licence v3.0",
         "contains Parliamentary information",
+        short="House of Commons Library MSOA Names",
     ),
-    "us_tract_population": Credit("population", "US Census Bureau, 2010 census population by tract", "public domain"),
+    "us_tract_population": Credit(
+        "population", "US Census Bureau, 2010 census population by tract", "public domain", short="US Census 2010"
+    ),
     "imd2019_msoa": Credit(
         "second measure",
         "Ministry of Housing, Communities and Local Government, English Indices of Deprivation 2019, "
         "aggregated to MSOAs by the humaniverse/IMD project",
         OGL,
         "Crown copyright 2019",
+        short="MHCLG English Indices of Deprivation 2019",
     ),
     "tfl_sequences": Credit(
         "stops",
         "Transport for London, bus sequences, July 2018",
         "Powered by TfL Open Data",
         OS_NOTICE + "s 2018",
+        short="TfL bus sequences and route lines, July 2018",
     ),
     "tfl_route_lines": Credit(
         "route lines",
         "Transport for London, bus route lines, July 2018",
         "Powered by TfL Open Data",
         OS_NOTICE + "s 2018",
+        short="TfL bus sequences and route lines, July 2018",
     ),
     "hart_gtfs": Credit(
         "stops",
         "Hillsborough Area Regional Transit Authority (HART), GTFS feed, service 25 February to 30 June 2018",
         "published for public use",
+        short="HART GTFS, 2018",
     ),
-    "westminster_drive": Credit("streets", "© OpenStreetMap contributors", "Open Database Licence (ODbL)"),
-    "city_of_london_drive": Credit("streets", "© OpenStreetMap contributors", "Open Database Licence (ODbL)"),
-    "moorgate_walk": Credit("streets", "© OpenStreetMap contributors", "Open Database Licence (ODbL)"),
+    "westminster_drive": Credit(
+        "streets", "© OpenStreetMap contributors", "Open Database Licence (ODbL)", short="© OpenStreetMap contributors"
+    ),
+    "city_of_london_drive": Credit(
+        "streets", "© OpenStreetMap contributors", "Open Database Licence (ODbL)", short="© OpenStreetMap contributors"
+    ),
+    "moorgate_walk": Credit(
+        "streets", "© OpenStreetMap contributors", "Open Database Licence (ODbL)", short="© OpenStreetMap contributors"
+    ),
 }
 """Credits of the bundled data sets (:mod:`gradient.datasets`), by data set name."""
 

@@ -42,7 +42,7 @@ STRETCH_K = 5
 ALPHA = 0.05
 """Default significance level: intervals are ``1 - alpha`` (95%)."""
 
-DRAWS = 10_000
+DRAWS = 20_000
 """Default number of simulated draws of the area errors for simultaneous intervals (the Monte
 Carlo error of a critical value is then under 1%: ``docs/METHODS.md``)."""
 
@@ -139,7 +139,7 @@ class Options:
         standard error this many times wider; the tables keep the unwidened test.
     stretch_k : int, default 5
         Longest stretch, in stop-to-stop hops, searched for the steepest fall.
-    draws : int, default 10000
+    draws : int, default 20000
         Simulated draws of the area errors behind simultaneous intervals.
     routes : tuple of str, optional
         Route names (``route_short_name`` or ``route_long_name``) or ids to keep.
@@ -240,7 +240,7 @@ class Options:
         self._number("alpha", "e.g. 0.05 for 95% intervals")
         self._number("se_scale", "e.g. 1.25 (1 for the published errors as they are)")
         self._whole("stretch_k", "e.g. 5")
-        self._whole("draws", "e.g. 10000")
+        self._whole("draws", "e.g. 20000")
         self._whole("maps", "e.g. 5 (0 for none)")
         for name in ("all_patterns", "wide"):
             if not _is_bool(getattr(self, name)):

@@ -238,7 +238,7 @@ def run_patterns(
         power_step=step,
         power_se=se,
         count_sentence=words.count_sentence(found.counts, voice),
-        power_sentence=words.power_sentence(step, se, voice),
+        power_sentence=words.power_sentence(step, se, voice, int(patterns["route_id"].nunique())),
         n_routes=int(patterns["route_id"].nunique()),
     )
     geometry = gpd.GeoDataFrame(patterns[["pattern_id", "geometry_source", "geometry"]], crs=patterns.crs)

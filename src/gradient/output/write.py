@@ -14,7 +14,7 @@ from typing import Sequence
 import geopandas as gpd
 import pandas as pd
 
-from .._files import write_csv
+from .._files import write_atomic, write_csv
 from ..options import DEFAULT_TILES, Options
 from ..pipeline import Result
 from ..schema import (
@@ -50,6 +50,25 @@ def top_stories(result: Result, n: int, supported_only: bool = True) -> pd.DataF
     place = rows["story_routes"].fillna(rows["route_id"].astype(str)).astype(str)
     place = place.where(rows["lead"] != "none", rows["route_id"].astype(str))
     return rows[~place.duplicated()].head(max(n, 0))
+
+
+def methods_text(result: Result) -> str:
+    """The readers' note on how the run's numbers were made (:func:`gradient.story.words.methods_note`)."""
+    from ..story import words
+
+    p, s = result.patterns, result.stops
+    doubtful = s.loc[s["area_doubt"].astype(str) != "", "area_id"].nunique() if "area_doubt" in s else 0
+    supported = int((p["route_story"] & (p["lead"] != "none")).sum()) if "lead" in p else 0
+    return words.methods_note(
+        words.voice_of(result.options, result.labels),
+        result.labels,
+        int(p["route_id"].nunique()),
+        int(s["stop_id"].nunique()),
+        result.options.method,
+        result.summary,
+        int(doubtful),
+        supported,
+    )
 
 
 def mapped_patterns(result: Result, maps: int, also: Sequence[str] = ()) -> list[str]:
@@ -142,6 +161,8 @@ def _write_all(result: Result, out: Path, options: Options, *, tiles, areas, als
     if result.stretches is not None:
         stretch_cols = STRETCHES_CSV_COLUMNS + [c for c in STRETCHES_EXTRA_COLUMNS if c in result.stretches]
         written["tables"].append(write_csv(result.stretches[stretch_cols], out / "stretches.csv"))
+    if result.summary is not None:
+        written["tables"].append(write_atomic(out / "methods.md", methods_text(result)))
     chosen = mapped_patterns(result, options.maps, also)
     if not chosen and options.maps == 0:
         return written

@@ -16,6 +16,7 @@ desk can edit a name. ``portrait=True`` makes the phone version (1080 x 1350 px 
 
 from __future__ import annotations
 
+import functools
 import io
 from pathlib import Path
 from typing import Callable, Sequence
@@ -96,6 +97,9 @@ def wrap(value: object, width: float, max_lines: int = 3, size: float | None = N
 
     ``width`` is in characters, or in inches when ``size`` (points) is given: then each
     line is measured in the default font (DejaVu Sans), so it fits whatever its letters.
+    Each distinct character is measured once and a line's width is the sum of its
+    characters' (2% kept in hand for kerning), so wrapping takes time in proportion to the
+    text's length, however long a feed's names are.
 
     Examples
     --------
@@ -103,31 +107,55 @@ def wrap(value: object, width: float, max_lines: int = 3, size: float | None = N
     'Sources: CDC/NCHS\nUSALEEP 2010-2015; HART\nGTFS 2018'
     """
     words = plain(value).split(" ")
-    if size is None:
+    widths = _char_widths(size, weight)
+    limit = width if size is None else width * 72 * 0.98
 
-        def fits(line: str) -> bool:
-            return len(line) <= width
-    else:
-        from matplotlib.font_manager import FontProperties
-        from matplotlib.textpath import TextToPath
+    def measure(s: str) -> float:
+        return float(len(s)) if widths is None else sum(widths(ch) for ch in s)
 
-        prop, ttp = FontProperties(size=size, weight=weight), TextToPath()
-
-        def fits(line: str) -> bool:
-            return ttp.get_text_width_height_descent(line, prop, ismath=False)[0] <= width * 72
-
-    lines: list[str] = []
+    space, ellipsis = measure(" "), measure("\u2026")
+    lines: list[list] = []  # [text, width]
     for word in words:
-        if lines and fits(f"{lines[-1]} {word}"):
-            lines[-1] = f"{lines[-1]} {word}"
+        w = measure(word)
+        if lines and lines[-1][1] + space + w <= limit:
+            lines[-1][0] += " " + word
+            lines[-1][1] += space + w
         else:
-            lines.append(word)
-    if len(lines) > max_lines:
-        last = " ".join(lines[max_lines - 1 :])
-        while len(last) > 1 and not fits(last + "\u2026"):
-            last = last[:-1].rstrip()
-        lines = lines[: max_lines - 1] + [last + "\u2026"]
-    return "\n".join(text(line) for line in lines)
+            lines.append([word, w])
+    out = [line[0] for line in lines]
+    if len(out) > max_lines:
+        last = " ".join(out[max_lines - 1 :])
+        used, cut = ellipsis, 0
+        for k, ch in enumerate(last):  # the longest start that fits with its ellipsis
+            used += measure(ch)
+            if used > limit:
+                break
+            cut = k + 1
+        out = out[: max_lines - 1] + [last[: max(cut, 1)].rstrip() + "\u2026"]
+    return "\n".join(text(line) for line in out)
+
+
+def _char_widths(size: float | None, weight: str) -> Callable[[str], float] | None:
+    """Width in points of one character in DejaVu Sans at ``size`` (cached), or None to count characters."""
+    if size is None:
+        return None
+    return _char_width_of(float(size), weight)
+
+
+@functools.lru_cache(maxsize=32)
+def _char_width_of(size: float, weight: str) -> Callable[[str], float]:
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    prop, ttp = FontProperties(size=size, weight=weight), TextToPath()
+
+    @functools.lru_cache(maxsize=4096)
+    def width(ch: str) -> float:
+        if ch == " ":  # a space alone measures 0: take it from between two letters
+            return ttp.get_text_width_height_descent("a a", prop, ismath=False)[0] - 2 * width("a")
+        return float(ttp.get_text_width_height_descent(ch, prop, ismath=False)[0])
+
+    return width
 
 
 def thin_labels(km: np.ndarray, max_labels: int, keep: tuple[int, ...] = ()) -> np.ndarray:
@@ -346,7 +374,7 @@ def profile_chart(
         foot.text(
             0,
             1,
-            wrap(source, inner, size=look["source"]),
+            wrap(source, inner, max_lines=8, size=look["source"]),
             fontsize=look["source"],
             color="0.3",
             ha="left",
@@ -458,7 +486,7 @@ def profile(
         result.stops_of(row["pattern_id"]),
         title=title,
         subtitle=subtitle,
-        source=words.credit_text(labels),
+        source=words.credit_line(labels),
         voice=voice,
         reference=scale.reference,
         reference_label=scale.reference_label,

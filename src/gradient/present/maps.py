@@ -204,7 +204,7 @@ def route_map(
         result.stops_of(row["pattern_id"]),
         result.line(row["pattern_id"]),
         title=str(row.get("takeaway") or words.route_title(row)),
-        source=words.credit_text(labels),
+        source=words.credit_line(labels),
         voice=voice,
         period=labels.period,
         sex=labels.sex,

@@ -293,7 +293,8 @@ def network_map(result, value: str = "le_range", *, tiles: str | None = DEFAULT_
         result.geometry,
         value=value,
         title=title or VALUES[value].split(",")[0].replace("the route", "each route"),
-        source=words.credit_text(labels),
+        source=words.credit_line(labels),
+        voice=words.voice_of(result.options, labels),
         period=labels.period,
         sex=labels.sex,
         tiles=tiles,
@@ -325,6 +326,7 @@ def draw_network_map(
     tiles: str | None = DEFAULT_TILES,
     tolerance_m: float = 10.0,
     search: bool = True,
+    voice: Voice | None = None,
 ) -> folium.Map:
     """Map every route of a network once, each coloured (and widened) by its gradient, with a route finder.
 
@@ -348,6 +350,8 @@ def draw_network_map(
         Geometry simplification, metres.
     search : bool, default True
         The route finder above the map.
+    voice : Voice, optional
+        The run's level and names (:class:`gradient.story.words.Voice`).
 
     Returns
     -------
@@ -389,7 +393,7 @@ def draw_network_map(
                 "o": round(0.5 + 0.5 * float(s), 2) if np.isfinite(s) else 0.5,
                 "m": int(k == MISSING_COLOUR),
                 "r": display_name(row["route_name"]),
-                "t": _tooltip(row),
+                "t": _tooltip(row, voice),
             }
             for g, k, s, (_, row) in zip(encode(lines, crs, tolerance_m), colours, strength, table.iterrows())
         ],

@@ -109,7 +109,6 @@ def exact_trend(stops: pd.DataFrame, x: np.ndarray, weights: pd.DataFrame, z: fl
     out = pd.DataFrame(
         {"slope": slope, "se": se, "ci_low": slope - z * se, "ci_high": slope + z * se, "n": n}, index=labels
     )
-    out.attrs["terms"] = terms  # the coefficients, for simultaneous intervals over the network
     return out
 
 

@@ -37,8 +37,8 @@ from .names import display_name
 SPARSE_STOPS = 5
 """A pattern with fewer stops than this is ``sparse`` (an express): its sentence says so."""
 
-SPARSE_GAP_M = 2000.0
-"""A pattern with a gap between consecutive stops longer than this (metres) is ``sparse``."""
+SPARSE_SPACING_M = 1500.0
+"""A pattern whose stops are this far apart on average (metres) is ``sparse``: an express."""
 
 
 def point_weights(assignment: pd.DataFrame) -> pd.DataFrame:
@@ -175,8 +175,8 @@ def pattern_table(
 
         - ``n_stops``, ``n_stops_le``, ``n_areas_le``; ``first_stop``, ``last_stop`` (names
           as readers see them); ``length_m``; ``max_gap_m`` (longest gap between
-          consecutive stops, metres) and ``sparse`` (fewer than five stops, or a gap over
-          2 km: an express, said so in its sentence);
+          consecutive stops, metres) and ``sparse`` (fewer than five stops, or stops 1.5 km
+          apart on average: an express, said so in its sentence);
         - ``le_first``, ``le_last``, ``le_min``, ``le_max``, ``le_range`` and the range's
           Bonferroni lower bound ``le_range_ci_low``, ``le_range_significant``, its stops;
         - the change, stretch, drop and trend columns of
@@ -226,7 +226,8 @@ def pattern_table(
     meta = patterns.drop(columns=[c for c in ("geometry", "rank") if c in patterns.columns])
     res = meta.merge(out, left_on="pattern_id", right_index=True, how="left")
     res = res.join(_story_columns(res, s, claims), on="pattern_id")
-    res["sparse"] = (res["n_stops"] < SPARSE_STOPS) | (res["max_gap_m"] > SPARSE_GAP_M)
+    spacing = res["length_m"] / (res["n_stops"] - 1).clip(lower=1)
+    res["sparse"] = (res["n_stops"] < SPARSE_STOPS) | (spacing > SPARSE_SPACING_M)
     ranks = rank_routes(res[["pattern_id", "route_id"]], claims.stories)
     res = res.join(ranks.rename(columns={"supported": "route_supported"}), on="pattern_id")
     res["rank_range"] = rank_range(res)

@@ -8,7 +8,7 @@ supported. Maps, charts, pages and the console lay out the text they are handed.
 The words follow what readers know and what the numbers are:
 
 - places by the names readers know (the neighbourhood, with the stop where it helps:
-  "from Rochdale Road, Leyton, to Shortlands Road, Walthamstow"), never codes;
+  "from Rochdale Road (Leyton) to Shortlands Road (Walthamstow)"), never codes;
 - the interval in words, with the level used ("with 95% confidence, between 4.8 and 19.4
   years"), never "CI";
 - a change between two neighbouring areas is said as a crossing from one to the other,
@@ -93,10 +93,14 @@ def signed(value: float) -> str:
     return f"{value:+.1f}".replace("-", "\u2212")
 
 
+def number_word(n: int) -> str:
+    """``one`` to ``ten`` in words, larger numbers in figures (``1,453``)."""
+    return WORDS[n] if 0 <= n < len(WORDS) else f"{n:,}"
+
+
 def count(n: int, what: str, plural: str | None = None) -> str:
     """``one stop``, ``four stops``, ``12 stops``."""
-    word = WORDS[n] if 0 <= n < len(WORDS) else f"{n:,}"
-    return f"{word} {what if n == 1 else (plural or what + 's')}"
+    return f"{number_word(n)} {what if n == 1 else (plural or what + 's')}"
 
 
 def route_words(name: object) -> str:
@@ -133,19 +137,23 @@ def routes_words(names: list[str], night_prefix: str = "") -> str:
 
 
 def place_words(stop: object, area: object) -> str:
-    """A place as readers know it: ``Rochdale Road, Leyton`` (the stop, then its neighbourhood)."""
+    """A place as readers know it: ``Rochdale Road (Leyton)`` (the stop, then its neighbourhood).
+
+    The neighbourhood goes in brackets, since names such as "Knightsbridge, Belgravia & Hyde
+    Park" hold commas of their own; a stop named after its neighbourhood is said once.
+    """
     stop_name = _clean(stop)
     area_name = display_name(area) if known(area) else ""
     if not area_name or area_name.lower() in stop_name.lower():
         return stop_name
     if stop_name.lower() in area_name.lower():  # "Ilford" in Ilford Central: the neighbourhood says it
         return area_name
-    return f"{stop_name}, {area_name}"
+    return f"{stop_name} ({area_name})"
 
 
 def from_to(a: str, b: str) -> str:
-    """``from A to B``, with the comma a place with its neighbourhood needs (``from Rochdale Road, Leyton, to ...``)."""
-    return f"from {a}{',' if ', ' in a else ''} to {b}"
+    """``from A to B``."""
+    return f"from {a} to {b}"
 
 
 def interval(low: float, high: float, voice: Voice, unit: str = " years") -> str:
@@ -238,7 +246,7 @@ def headline(row: dict, voice: Voice | None = None) -> str:
     ...        "lead_robustness": 1.5, "lead_from": "OXFORD CIRCUS STN", "lead_to": "ILFORD",
     ...        "lead_from_area_name": "Soho", "lead_to_area_name": "Ilford Central"}
     >>> print(headline(row))  # doctest: +NORMALIZE_WHITESPACE
-    On route 25, life expectancy falls by 8.2 years from end to end, from Oxford Circus Station, Soho, to
+    On route 25, life expectancy falls by 8.2 years from end to end, from Oxford Circus Station (Soho) to
     Ilford Central, with 95% confidence between 2.8 and 13.6 years; it would still hold with margins of error
     1.5 times as wide.
     """
@@ -365,14 +373,14 @@ def count_sentence(counts: dict, voice: Voice | None = None) -> str:
     if n == 0:
         return (
             f"{where}, no stretch of street can be shown, {voice.level} sure and allowing for margins of error "
-            f"{voice.se_scale:g} times as wide as published, to change in life expectancy by {num(keys[0])} year or "
+            f"{voice.se_scale:g} times as wide as published, to change in life expectancy by {_years(keys[0])} or "
             f"more within {count(voice.stretch_k, 'stop')}."
         )
     text = (
         f"{where}, {count(n, 'stretch', 'stretches')} of street, served by {count(m, 'route')}, change in life "
         f"expectancy by at least {_years(keys[0])} within {count(voice.stretch_k, 'stop')}"
     )
-    more = [f"{counts[k][0]:,} of them by at least {_years(k)}" for k in keys[1:] if counts[k][0]]
+    more = [f"{number_word(counts[k][0])} of them by at least {_years(k)}" for k in keys[1:] if counts[k][0]]
     if more:
         text += " (" + "; ".join(more) + ")"
     return (
@@ -385,12 +393,14 @@ def _years(x: float) -> str:
     return f"{x:g} year" + ("" if x == 1 else "s")
 
 
-def power_sentence(step: float, se: float, voice: Voice | None = None) -> str:
+def power_sentence(step: float, se: float, voice: Voice | None = None, n_routes: int = 2) -> str:
     """How big a change the run can see: the step found 80% of the time at its typical margin of error."""
     voice = voice or Voice()
     if not (math.isfinite(step) and math.isfinite(se)):
         return "The source gives no margins of error, so no change can be tested."
     scope = "anywhere in the network" if voice.family == "network" else "on a route"
+    if n_routes == 1:
+        scope = "on this route"
     return (
         f"At this run's typical margin of error between neighbouring {voice.unit} ({num(se)} years), a step of "
         f"{num(step)} years from one to the next is found {scope} 80% of the time; smaller steps mostly go unseen."
@@ -449,8 +459,20 @@ def _signed2(v: float) -> str:
     return f"{v:.2f}".replace("-", "\u2212")
 
 
+def credit_line(labels: Labels) -> str:
+    """Every source of a run in one line for a chart or map, each with its notice and licence."""
+    shorts = list(dict.fromkeys(c.short_text() for c in labels.credits))
+    if shorts:
+        text = "Sources: " + "; ".join(shorts) + "."
+    else:
+        text = labels.source_line if (labels.le_source or labels.feed) else ""
+    notes = [c.note for c in labels.credits if c.note]
+    text = " ".join([text, *notes]) if notes else text
+    return f"{labels.byline}. {text}" if labels.byline else text
+
+
 def credit_text(labels: Labels, sep: str = " ") -> str:
-    """Every source of a run, credited as its licence asks: the credit line of maps and charts."""
+    """Every source of a run, credited as its licence asks, in full: the ``credit`` column and ``methods.md``."""
     credits: list[Credit] = list(labels.credits)
     text = (
         sep.join(c.text() for c in credits)
@@ -490,6 +512,7 @@ __all__ = [
     "z_of",
     "MAX_WORDS",
     "Voice",
+    "methods_note",
     "console_lines",
     "ordinal",
     "place_in_list",
@@ -499,6 +522,7 @@ __all__ = [
     "count",
     "count_sentence",
     "flag",
+    "credit_line",
     "credit_text",
     "headline",
     "interval",
@@ -551,7 +575,12 @@ def story_routes_words(row: dict, night_prefix: str = "") -> str:
 
 def scope_sentence(voice: Voice, n_routes: int) -> str:
     """What the printed claims hold over, in words."""
-    what = f"over all {n_routes:,} routes at once" if voice.family == "network" and n_routes > 1 else "for each route"
+    if n_routes == 1:
+        what = "for this route"
+    elif voice.family == "network":
+        what = f"over all {n_routes:,} routes at once"
+    else:
+        what = "for each route on its own"
     return (
         f"Every change stated below holds {what}, with {voice.level} confidence, even with margins of error "
         f"{voice.se_scale:g} times as wide as published."
@@ -839,3 +868,76 @@ def network_alt_text(n_routes: int, what: str, top: list[dict], credit: str = ""
     if credit:
         text.append(credit.rstrip(".") + ".")
     return " ".join(text)
+
+
+def methods_note(
+    voice: Voice,
+    labels: Labels,
+    n_routes: int,
+    n_stops: int,
+    method: str,
+    summary: object,
+    n_doubtful: int,
+    n_supported: int,
+) -> str:
+    """A short note for readers on how the run's numbers were made, with its own figures (Markdown).
+
+    A few hundred words, no equations: what was measured, how sure every sentence is and
+    why, what the count and the ranking mean, what the run could and could not see, and
+    every source. Written beside the outputs as ``methods.md``.
+    """
+    where = voice.place or "this network"
+    what = ", ".join(x for x in (labels.sex, labels.period) if x)
+    how = {
+        "point": f"the life expectancy of the {voice.unit[:-1] if voice.unit.endswith('s') else voice.unit} it "
+        "stands in",
+        "buffer": "the average life expectancy of the areas within a short radius, weighted by where people live",
+        "network": "the average life expectancy of the areas along the streets within a short walk",
+    }.get(method, "the life expectancy of its area")
+    scope = f"all {n_routes:,} routes at once" if voice.family == "network" and n_routes > 1 else "each route"
+    step = getattr(summary, "power_step", math.nan)
+    se = getattr(summary, "power_se", math.nan)
+    lines = [
+        f"# How these numbers were made: {where}",
+        "",
+        f"**What was measured.** {n_routes:,} routes and {n_stops:,} stops of {labels.feed or 'the feed'}. Each stop "
+        f"takes {how}: life expectancy at birth ({what or 'as published'}), an official small-area estimate with "
+        "its own margin of error. Estimates describe the people who live in an area over a period, not the people "
+        "on the bus, and a difference between places is not evidence of its cause.",
+        "",
+        f"**How sure every sentence is.** A sentence says that life expectancy falls or rises only where the "
+        f"change holds with {voice.level} confidence over {scope}, and would still hold with every published "
+        f"margin of error {voice.se_scale:g} times as wide: published margins count the uncertainty in deaths, "
+        "not in the population counts or in who moved before they died. "
+        f"{n_supported:,} of the {n_routes:,} routes have a change their sentence may state."
+        if n_supported
+        else f"None of the {n_routes:,} routes has a change its sentence may state.",
+        "",
+        f"**Stretches of street.** {getattr(summary, 'count_sentence', '')} A stretch is a place where a route "
+        f"crosses from one neighbourhood into another, or through a few of them, within {voice.stretch_k} stops; "
+        "routes that run the same place count it once.",
+        "",
+        "**The ranking.** Routes are ordered by how large a change the evidence supports (the lower end of its "
+        "range of likely values), so a neighbourhood with a wide margin of error cannot buy a place at the top. "
+        "Each place comes with the range it could really be in; when that range is wide, the place cannot be "
+        "pinned down.",
+        "",
+        "**What the data could not see.** "
+        + (
+            f"With these margins of error (typically {num(se)} years between neighbouring areas), a step of about "
+            f"{num(step)} years is needed to be found 80% of the time: smaller real differences mostly go unseen, "
+            "so the absence of a sentence is not evidence that life expectancy is flat."
+            if math.isfinite(step) and math.isfinite(se)
+            else "The source gives no margins of error, so no change could be tested."
+        ),
+        "",
+        f"**Estimates in doubt.** {n_doubtful:,} of the areas served have an estimate flagged as imprecise or "
+        "implausible (set apart by its publisher, or far from its neighbours). No stated change rests on one.",
+        "",
+        "**Sources.**",
+        "",
+    ]
+    lines += [f"- {c.text()}" for c in labels.credits]
+    if labels.byline:
+        lines += ["", labels.byline]
+    return "\n".join(lines) + "\n"
