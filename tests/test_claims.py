@@ -237,3 +237,13 @@ def test_correlated_errors_correlate_neighbours_as_asked():
     r = np.mean([np.corrcoef(e[i], e[i + 1])[0, 1] for i in range(0, n - 1, 7)])
     assert r == pytest.approx(0.4, abs=0.03)
     assert e.std() == pytest.approx(1.0, abs=0.02)
+
+
+def test_on_a_tie_the_story_cites_the_same_stops_as_the_steepest_fall():
+    # two stops in area a, then the fall: a->c over two hops ties a->c over one; the sentence
+    # cites the shorter one, the stretch steepest_fall names
+    route = [("a", 90.0, 0.5), ("a", 90.0, 0.5), ("c", 70.0, 0.5), ("d", 70.0, 0.5)]
+    stops, w, patterns = network({"R": route})
+    got = claims.build(stops, w, patterns, Options(draws=2000))
+    lead = got.candidates.loc[got.stories.loc["R", "lead"]]
+    assert (lead["kind"], lead["from_row"], lead["to_row"]) == ("stretch", 1, 2)

@@ -194,7 +194,7 @@ def stories(cand: pd.DataFrame, patterns: pd.DataFrame) -> pd.DataFrame:
         - ``lead``: the row of ``cand`` the story leads with (the eligible supported
           claim with the largest ``low`` that the contract lets a sentence state, see
           ``may_lead``; a fall before a rise, a stretch before a change, the first
-          direction first, on ties), or -1 when none;
+          direction first, then the earliest end and fewest stops, on ties), or -1 when none;
         - ``story_pattern``: the pattern that tells the story (the lead's; without a lead,
           the pattern of the eligible claim nearest to being supported, else the route's
           first);
@@ -217,8 +217,9 @@ def stories(cand: pd.DataFrame, patterns: pd.DataFrame) -> pd.DataFrame:
         order=pattern_rank.reindex(cand["pattern_id"]).to_numpy(),
     )
     out = pd.DataFrame(index=routes)
-    key = ["route_id", "low", "rise", "change", "order", "from_row"]
-    asc = [True, False, True, True, True, True]
+    # on ties, the same stretch the pattern's steepest_fall names: earliest end, fewest stops
+    key = ["route_id", "low", "rise", "change", "order", "to_row", "hops"]
+    asc = [True, False, True, True, True, True, True]
     leads = c["eligible"] & c["supported"] & (c["may_lead"] if "may_lead" in c else True)
     lead = c[leads].sort_values(key, ascending=asc, kind="stable")
     lead = lead.drop_duplicates("route_id").set_index("route_id")
