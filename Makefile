@@ -19,14 +19,21 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/gradient demo
 
-# The browser tests drive Debian's chromium (never a downloaded one): install it if missing.
+# The browser tests drive Debian's chromium (never a downloaded one): install it if missing;
+# axe-core (package.json, pinned in package-lock.json) checks the pages' accessibility.
 test: $(STAMP)
 	@if [ ! -x /usr/bin/chromium ]; then \
 		echo "make test: installing chromium and chromium-driver for tests/test_browser.py"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends chromium chromium-driver fonts-liberation; \
 	fi
+	@if ! command -v npm >/dev/null; then \
+		echo "make test: installing npm for axe-core (the accessibility checks)"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends npm; \
+	fi
+	npm ci --no-audit --no-fund --silent
 	$(BIN)/python -m pytest -q -n auto
 
 clean:
-	rm -rf $(VENV) data/processed/demo data/processed/notebooks
+	rm -rf $(VENV) node_modules data/processed/demo data/processed/notebooks

@@ -1310,7 +1310,8 @@ def test_long_route_ids_get_a_map_each(small_patterns, tracts, tmp_path):
         if p.name.endswith(".html") and not p.name.endswith(".iframe.html") and p.name != "network.html"
     ]
     assert len(pages) == len({p.name for p in pages}) == 4
-    assert len({p.name for p in written["profiles"]}) == 12  # png, svg and the phone png each
+    assert len({p.name for p in written["profiles"]}) == 16  # png, svg, the phone png and alt text each
+    assert len({p.name for p in written["print"]}) == 20  # png, svg, pdf, page pdf and alt text each
 
 
 def test_rerun_replaces_the_previous_outputs_whole(small_patterns, tracts, tmp_path):

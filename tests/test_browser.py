@@ -25,7 +25,7 @@ from playwright.sync_api import expect, sync_playwright  # a test extra; drives 
 from gradient import pipeline
 from gradient.present import embed
 from gradient.present.maps import route_map
-from gradient.present.netmap import draw_network_map
+from gradient.present.netmap import draw_network_map, network_map
 from gradient.sources import gtfs
 from gradient.story import words
 
@@ -192,7 +192,14 @@ def test_title_and_legend_never_cover_the_map(visit, hart_route_page, width):
         overlap = min(b["y"] + b["height"], m["y"] + m["height"]) - max(b["y"], m["y"])
         assert overlap <= 0.5, selector  # stacked above and below the map, never over it
         assert b["y"] >= 0 and b["y"] + b["height"] <= 700.5 and b["width"] <= width, selector
-    assert m["width"] == width and m["height"] >= (420 if width == 375 else 540)
+    # a phone page is as tall as the route needs (no strip in empty space); the whole route is in view
+    assert m["width"] == width and m["height"] >= (260 if width == 375 else 540)
+    inside = v.page.evaluate(
+        f"""() => {{ const m = {MAP}, b = m.getBounds();
+                   const stops = Object.values(m._layers).filter(l => l.options && /gradient-stop/.test(l.options.className || ''));
+                   return stops.length > 0 && stops.every(l => b.contains(l.getLatLng())); }}"""
+    )
+    assert inside
     assert v.page.evaluate("document.documentElement.scrollWidth") <= width  # no sideways scrolling
     assert v.coloured_pixels() > 1000
 
@@ -215,15 +222,26 @@ def route8() -> pd.Series:
 
 @pytest.fixture(scope="module")
 def network_page(tmp_path_factory):
+    """HART's whole network as the run draws it: coloured by its stories, with its stops for the finder."""
+    result, _ = hart()
+    page = embed.save_html(network_map(result, tiles=None), tmp_path_factory.mktemp("network") / "network.html")
+    return page, result.patterns["route_name"].nunique()  # one line per route
+
+
+@pytest.fixture(scope="module")
+def big_network_page(tmp_path_factory):
+    """700 patterns (HART's, copied on a grid), coloured by their range so that every line has a colour."""
     result, _ = hart()
     patterns, geometry = replicate(result.patterns, result.geometry, 700)
-    m = draw_network_map(patterns, geometry, title="700 patterns", source=HART_LABELS.source_line, tiles=None)
+    m = draw_network_map(
+        patterns, geometry, value="le_range", title="700 patterns", source=HART_LABELS.source_line, tiles=None
+    )
     page = embed.save_html(m, tmp_path_factory.mktemp("network") / "network.html")
-    return page, patterns["route_name"].nunique()  # one line per route
+    return page, patterns["route_name"].nunique()
 
 
-def test_network_map_of_700_patterns(visit, network_page):
-    network_page, n_routes = network_page
+def test_network_map_of_700_patterns(visit, big_network_page):
+    network_page, n_routes = big_network_page
     v = visit(network_page)
     assert v.outside == [] and v.errors == [] and v.dialogs == []
     assert v.page.locator(".folium-map").get_attribute("data-gradient-patterns") == str(n_routes)
@@ -242,32 +260,92 @@ def test_network_map_of_700_patterns(visit, network_page):
     expect(tip).to_have_count(1)
     lines = tip.locator(".gradient-tip > *").all_inner_texts()
     assert lines[0].startswith("Route 8") and " towards " in lines[0]
-    assert lines[2] == (
-        "Life expectancy 64.1 to 80.2 years (range 16.1; the two cannot be told apart from the estimates' margins "
-        "of error)"
-    )
+    assert lines[2] == "No change along it that the data support"  # what its story says, in a few words
 
 
 @pytest.mark.parametrize("width", [390, 1280])
-def test_network_search_finds_a_route(visit, network_page, width):
+def test_network_finder_waits_for_the_whole_name_and_shows_both_directions(visit, network_page, width):
     network_page, n_routes = network_page
     v = visit(network_page, width=width, height=844 if width == 390 else 800)
+    v.page.wait_for_function("document.querySelector('.folium-map').dataset.gradientFinder === 'ready'")
     before = v.page.evaluate(f"{MAP}.getZoom()")
-    v.page.fill("#gradient-route", "8")
+    v.page.type("#gradient-route", "8", delay=20)
+    options = v.page.locator("#gradient-options li")
+    assert options.count() >= 2 and options.first.inner_text() == words.towards(route8())  # the exact name first
+    assert v.page.locator(".folium-map").get_attribute("data-gradient-picked") is None  # nothing picked yet
+    v.page.press("#gradient-route", "Enter")
     expect(v.page.locator(".gradient-found")).to_have_text(words.towards(route8()))
     assert v.page.locator(".folium-map").get_attribute("data-gradient-picked") == "8"
     assert v.page.evaluate(f"{MAP}.getZoom()") > before  # zoomed to the route
-    popup = v.page.locator(".leaflet-popup-content .gradient-tip > *").all_inner_texts()
-    row = route8()
-    assert popup[:2] == [words.towards(row), f"{row['first_stop']} to {row['last_stop']}"]
-    assert v.page.locator("#gradient-routes option").count() == n_routes  # the finder lists every route
+    panel = v.page.locator(".gradient-panel")
+    expect(panel.locator("h2")).to_have_text(words.towards(route8()))
+    assert panel.locator(".gradient-ways button").count() == 2  # both directions
+    assert panel.locator("svg[role=img] path").count() >= 1  # its profile, stop by stop
+    panel.locator(".gradient-ways button").nth(1).click()
+    assert panel.locator(".gradient-ways button").nth(1).get_attribute("aria-pressed") == "true"
     v.page.fill("#gradient-route", "no such route")
     v.page.press("#gradient-route", "Enter")
-    expect(v.page.locator(".gradient-found")).to_have_text("No route called \u201cno such route\u201d")
+    expect(v.page.locator(".gradient-found")).to_have_text("No route or place called \u201cno such route\u201d")
+    v.page.fill("#gradient-route", "")
     v.page.press("#gradient-route", "Escape")
     expect(v.page.locator(".gradient-found")).to_have_text("")
     assert v.page.evaluate(f"{MAP}.getZoom()") == before
     assert v.errors == [] and v.outside == []
+
+
+def test_network_finder_finds_a_place_by_keyboard(visit, network_page):
+    network_page, _ = network_page
+    v = visit(network_page, width=390, height=844)
+    v.page.wait_for_function("document.querySelector('.folium-map').dataset.gradientFinder === 'ready'")
+    v.page.focus("#gradient-route")
+    v.page.keyboard.type("Marion Transit", delay=20)
+    first = v.page.locator("#gradient-options li").first
+    assert first.inner_text().startswith("Marion Transit Center (")
+    v.page.keyboard.press("ArrowDown")
+    assert first.get_attribute("aria-selected") == "true"
+    assert v.page.get_attribute("#gradient-route", "aria-activedescendant") == "gradient-option-0"
+    v.page.keyboard.press("Enter")
+    expect(v.page.locator(".gradient-panel h2")).to_have_text("Routes through Marion Transit Center")
+    routes = v.page.locator(".gradient-panel .gradient-ways button")
+    assert routes.count() >= 5  # HART's hub
+    routes.first.click()
+    expect(v.page.locator(".gradient-panel svg[role=img]")).to_have_count(1)
+    assert v.errors == [] and v.outside == []
+
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(page) -> list:
+    """Serious and critical accessibility violations axe-core finds on the page (installed by npm ci)."""
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".map(v => [v.id, v.impact, v.nodes.length, v.nodes.slice(0, 3).map(n => n.target.join(' '))])"
+    )
+    return [v for v in found if v[1] in ("serious", "critical")]
+
+
+@pytest.mark.skipif(not AXE.exists(), reason="axe-core is an npm package: `npm ci` (make test runs it)")
+@pytest.mark.parametrize("which", ["route", "network", "article"])
+def test_no_serious_accessibility_violations(visit, hart_route_page, network_page, which):
+    if which == "route":
+        v = visit(hart_route_page, width=390, height=844)
+    elif which == "network":
+        v = visit(network_page[0], width=390, height=844)
+    else:
+        v = visit(
+            article(hart_route_page, "axe-article.html"),
+            width=390,
+            height=844,
+            ready="document.querySelector('iframe')",
+        )
+    assert axe_violations(v.page) == []
+    if which != "article":
+        title = v.page.title()
+        assert title and title == v.page.locator(".gradient-title").inner_text()
+        viewport = v.page.evaluate("document.querySelector('meta[name=viewport]').content")
+        assert "user-scalable=no" not in viewport and "maximum-scale" not in viewport  # pinch zoom allowed
 
 
 ARTICLE = """<!DOCTYPE html>
@@ -378,11 +456,23 @@ def test_readme_images_are_regenerated_from_the_code(browser, tmp_path):
     spec = importlib.util.spec_from_file_location("make_images", ROOT / "docs" / "make_images.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    route, phone, profile, portrait = module.main(tmp_path, context=browser)
-    for path in (route, phone, profile, portrait):
+    route, phone, profile, portrait, print_png, page_pdf, page_png = module.main(tmp_path, context=browser)
+    for path in (route, phone, profile, portrait, print_png, page_png):
         image = Image.open(path)
         assert image.format == "PNG" and path.stat().st_size < 300_000
     assert Image.open(route).size == (1000, 700) and Image.open(phone).size == (390, 844)
-    assert Image.open(portrait).size == (540, 675)
-    for name in ("route-map.png", "route-map-phone.png", "profile.png", "profile-phone.png"):
+    assert Image.open(portrait).size[0] == 540 and Image.open(portrait).size[1] >= 675
+    import pypdfium2
+
+    page = pypdfium2.PdfDocument(str(page_pdf))[0]
+    assert [round(v) for v in page.get_size()] == [595, 842]  # an A4 page, in points
+    names = (
+        "route-map.png",
+        "route-map-phone.png",
+        "profile.png",
+        "profile-phone.png",
+        "print-map.png",
+        "print-page.png",
+    )
+    for name in names:
         assert (ROOT / "docs" / "img" / name).stat().st_size < 300_000  # the committed copies exist and are small

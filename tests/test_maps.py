@@ -11,27 +11,30 @@ import pytest
 import shapely
 from conftest import line_feed, squares
 from mapdata import HART_LABELS, hart, replicate
-from matplotlib.colors import to_hex
+from matplotlib.colors import to_hex, to_rgb
+from matplotlib.text import Text
 
 from gradient import Areas, GradientWarning, OptionError, Options, pipeline
 from gradient.output import write_outputs
 from gradient.present import embed
 from gradient.present.charts import ChartError, profile, profile_chart, save_figure, text, thin_labels
 from gradient.present.colours import (
-    BASEMAP_GREY,
-    DIVERGING,
+    LIFE,
     MISSING_COLOUR,
-    SEQUENTIAL,
+    PALETTES,
+    STRENGTH,
     Scale,
     areas_scale,
-    contrast_ratio,
+    lightness,
     reference_scale,
 )
 from gradient.present.maps import describe_route, draw_route_map, route_map, safe_json, steepest
 from gradient.present.netmap import NetworkMapError, draw_network_map, encode, network_map, one_per_route
+from gradient.present.netmap import profile_code as network_profile_code
 from gradient.present.page import esc
 from gradient.schema import metric_crs
 from gradient.sources import gtfs
+from gradient.story import words
 from gradient.story.names import display_name
 
 HOSTILE = "<img src=x onerror=alert(1)> & `${alert(2)}` </script><script>alert(3)</script>"
@@ -76,20 +79,42 @@ def page_data(page: str) -> dict:
 # colours
 
 
-@pytest.mark.parametrize("cmap", [DIVERGING, SEQUENTIAL], ids=["diverging", "sequential"])
-def test_every_colour_stays_legible_on_the_basemap(cmap):
-    for p in np.linspace(0, 1, 101):
-        rgb = to_hex(cmap(p))
-        assert contrast_ratio(rgb, BASEMAP_GREY) >= 3.0, (p, rgb)
-        assert contrast_ratio(rgb, "#ffffff") >= 3.0, (p, rgb)
-        assert rgb != MISSING_COLOUR
+@pytest.mark.parametrize("name", sorted(PALETTES))
+@pytest.mark.parametrize("vision", ["normal", "deuteranomaly", "protanomaly", "tritanomaly"])
+def test_the_palette_reads_in_greyscale_and_with_colour_blindness(name, vision):
+    """Lightness (CIE L*) changes monotonically along the palette, under full colour-vision deficiencies too,
+    so order survives greyscale print; measured with colorspacious (a test extra), not our own formula."""
+    from colorspacious import cspace_convert
+
+    rgb = PALETTES[name](np.linspace(0, 1, 64))[:, :3]
+    if vision != "normal":
+        rgb = np.clip(cspace_convert(rgb, {"name": "sRGB1+CVD", "cvd_type": vision, "severity": 100}, "sRGB1"), 0, 1)
+    L = cspace_convert(rgb, "sRGB1", "CIELab")[:, 0]
+    step = np.diff(L)
+    assert (step > 0).all() if name == "life" else (step < 0).all()
+    assert np.ptp(L) > (70 if name == "life" else 40)
+    assert MISSING_COLOUR not in {to_hex(c) for c in rgb}
+
+
+def test_our_lightness_matches_colorspacious():
+    from colorspacious import cspace_convert
+
+    for c in ("#440154", "#21918c", "#fde725", "#9e9e9e"):
+        assert lightness(c) == pytest.approx(cspace_convert(to_rgb(c), "sRGB1", "CIELab")[0], abs=0.05)
+
+
+def test_low_life_expectancy_is_always_the_darker():
+    s = Scale.around([70.0, 76.0, 80.0])
+    dark, light = s.colours([71.0, 81.0])
+    assert lightness(dark) < lightness(light) - 50
+    assert lightness(to_hex(STRENGTH(1.0))) < lightness(to_hex(STRENGTH(0.0)))
 
 
 def test_scale_around_the_median_is_symmetric():
     s = Scale.around([70.0, 76.0, 80.0])
     assert (s.vmin, s.reference, s.vmax, s.clipped) == (70.0, 76.0, 82.0, False)
-    assert s.colours([76.0, np.nan]) == [to_hex(DIVERGING(0.5)), MISSING_COLOUR]
-    assert s.colours([60.0])[0] == s.colours([70.0])[0] == "#a50f15"
+    assert s.colours([76.0, np.nan]) == [to_hex(LIFE(0.5)), MISSING_COLOUR]
+    assert s.colours([60.0])[0] == s.colours([70.0])[0] == to_hex(LIFE(0.0))
     clipped = Scale.around([70.0, 76.0, 76.0, 77.0, 100.0], coverage=0.5)
     assert (clipped.vmin, clipped.vmax, clipped.clipped) == (75.0, 77.0, True)
 
@@ -220,16 +245,21 @@ def test_safe_json_roundtrips():
     assert json.loads(value) == {"name": HOSTILE, "sep": "\u2028"}
 
 
-def test_unknown_outside_script_is_refused():
-    page = '<script src="https://example.org/tracker.js"></script>'
-    with pytest.raises(embed.EmbedError, match=r"outside script https://example\.org/tracker\.js"):
-        embed.inline_assets(page)
+@pytest.mark.parametrize("asset", ["JavascriptLink", "CssLink"], ids=["script", "stylesheet"])
+def test_an_outside_script_or_stylesheet_is_refused(asset):
+    import folium
+
+    m = embed.Map(tiles=None)
+    m.get_root().header.add_child(getattr(folium, asset)("https://example.org/tracker"))
+    with pytest.raises(embed.EmbedError, match=r"outside file https://example\.org/tracker"):
+        embed.map_html(m)
 
 
-def test_unknown_outside_stylesheet_is_refused():
-    page = '<link rel="stylesheet" href="https://example.org/x.css"/>'
-    with pytest.raises(embed.EmbedError, match=r"outside stylesheet https://example\.org/x\.css"):
-        embed.inline_assets(page)
+def test_pages_carry_leaflet_a_title_and_allow_pinch_zoom(hostile_stops):
+    page = embed.map_html(draw_route_map(hostile_stops, title="Route <R>", tiles=None))
+    assert "<title>Route &lt;R&gt;</title>" in page
+    assert embed.VIEWPORT in page and "user-scalable=no" not in page
+    assert "L.map(" in page and "cdn.jsdelivr" not in page and "jquery" not in page.lower()
 
 
 def test_no_tiles_means_no_outside_request(hostile_stops):
@@ -391,21 +421,35 @@ def test_iframe_height_must_be_positive():
 # network maps
 
 
+def finder_data(page: str) -> dict:
+    """The network map's finder blob (after the map's script)."""
+    blob = re.search(r'<script type="application/json" id="gradient-finder">(.*?)</script>', page, re.S)
+    return json.loads(blob.group(1))
+
+
 def test_network_map_data(hostile_result):
     page = embed.map_html(network_map(hostile_result, tiles=None))
     d = page_data(page)
-    # one line per route: its pattern with the larger range, named by the way it runs
-    assert [p["t"][0] for p in d["p"]] == ["Route R towards C & D <depot>"]
-    assert d["p"][0]["t"][1:] == [
-        f"{HOSTILE} to C & D <depot>",
-        "Life expectancy 76.0 to 80.0 years (range 4.0; the two cannot be told apart from the estimates' "
-        "margins of error)",
-        f"Biggest stop-to-stop fall 2.0 years, within the margins of error: {HOSTILE} to B's stop #2",
+    # one line per route, named by the way it runs, with what it says in a few words
+    assert [p["t"] for p in d["p"]] == [
+        ["Route R towards C & D <depot>", f"{HOSTILE} to C & D <depot>", "No change along it that the data support"]
     ]
-    assert d["p"][0]["r"] == "R" and d["names"] == ["R"] and d["example"] == "R"
-    assert [p["w"] for p in d["p"]] == [4.2]
+    assert [p["w"] for p in d["p"]] == [0.8]  # no supported change: a thin grey context line
+    f = finder_data(page)
+    assert f["example"] == "R" and [r["r"] for r in f["routes"]] == ["R"]
+    way = f["routes"][0]["d"][0]
+    assert len(f["routes"][0]["d"]) == 2  # both directions
+    assert way["w"] == "Route R towards C & D <depot>" and way["h"].startswith("On route R")
+    assert [p[0] for p in f["places"]] == sorted([HOSTILE, "B's stop #2", "C & D <depot>"])
     assert "<img src=x" not in page and safe_json(HOSTILE)[1:-1] in page
-    assert 'id="gradient-route"' in page and "Find a route" in page
+    assert 'id="gradient-route"' in page and f["ui"]["find"] == "Find a route or a place"
+    assert page.index('id="gradient-finder"') > page.index("var d = ")  # the map draws before the finder loads
+
+
+def test_profile_code_round_trips():
+    code = network_profile_code(np.array([0.0, 420.0, 1000.0]), np.array([80.0, np.nan, 76.5]))
+    values = np.cumsum(np.array(decode(code)).reshape(-1, 2), axis=0)
+    assert values.tolist() == [[0, 800], [42, 0], [100, 765]]  # the unknown travels as 0 (a gap)
 
 
 def test_one_line_per_route_keeps_the_larger_value_in_ranking_order():
@@ -421,13 +465,14 @@ def test_one_line_per_route_keeps_the_larger_value_in_ranking_order():
     assert one_per_route(p, "slope_per_km")["pattern_id"].tolist() == ["a1", "b0", "c0"]
 
 
-def test_network_colours_fade_below_the_knee():
-    values = np.arange(10.0)
-    scale = Scale(0.0, 9.0, 0.0, "", "emphasis", knee=0.5)
-    colours = scale.colours(values)
-    assert colours[:5] == [colours[0]] * 5 and len(set(colours[5:])) == 5  # one grey below, a ramp above
-    assert scale.strength([0.0, 4.5, 9.0]).tolist() == [0.0, 0.0, 1.0]
-    assert "#b9b9b9 50.0%" in scale.css_gradient()
+def test_network_colour_is_the_ranking_statistic():
+    from gradient.present.netmap import _scale
+
+    scale, strength = _scale(np.array([np.nan, -1.0, 0.5, 4.0]), "lead_low")
+    assert np.isnan(strength[:2]).all()  # no supported change: grey, thin
+    assert strength[3] == 1.0 and 0 < strength[2] < strength[3]  # the top-ranked route is the darkest
+    dark, light = scale.colours([4.0, 0.5])
+    assert lightness(dark) < lightness(light)
 
 
 def test_encode_rounds_and_writes_encoded_polylines():
@@ -454,7 +499,7 @@ def decode(text: str) -> list[int]:
 
 
 def test_network_map_refuses_an_unknown_value(hostile_result):
-    with pytest.raises(NetworkMapError, match=r"value='le' cannot colour a network map; choose one of le_range"):
+    with pytest.raises(NetworkMapError, match=r"value='le' cannot colour a network map; choose one of lead_low, le_r"):
         draw_network_map(hostile_result.patterns, hostile_result.geometry, value="le")
 
 
@@ -502,7 +547,16 @@ def test_write_outputs_writes_maps_embeds_profiles_and_network(hostile_result, t
         "network.iframe.html",
         "network.alt.txt",
     ]
-    assert [p.name for p in written["profiles"]] == ["R-0-1.png", "R-0-1.svg", "R-0-1.portrait.png"]
+    assert [p.name for p in written["profiles"]] == ["R-0-1.png", "R-0-1.svg", "R-0-1.portrait.png", "R-0-1.alt.txt"]
+    assert [p.name for p in written["print"]] == [
+        "R-0-1.png",
+        "R-0-1.svg",
+        "R-0-1.pdf",
+        "R-0-1.page.pdf",
+        "R-0-1.alt.txt",
+    ]
+    alt = (tmp_path / "profiles" / "R-0-1.alt.txt").read_text(encoding="utf-8")
+    assert alt.startswith("Chart of the life expectancy at birth") and alt.endswith("test feed.\n")
     assert write_outputs(hostile_result, tmp_path / "none", Options(maps=0))["maps"] == []
 
 
@@ -531,13 +585,13 @@ def test_profile_chart_is_deterministic(hostile_result, tmp_path):
 def test_profile_chart_content(hostile_result):
     fig = profile(hostile_result, "R-0-1")
     ax, key, foot = fig.axes[0], fig.axes[1], fig.axes[2]
-    labels = [t.get_text() for t in ax.get_xticklabels()]
-    assert labels == [text(HOSTILE, 28), "B's stop #2", "C & D <depot>"]
+    labels = ["".join(t.get_text().split()) for t in ax.get_xticklabels()]
+    assert labels == ["".join(n.split()) for n in (text(HOSTILE), "B's stop #2", "C & D <depot>")]  # wrapped, never cut
     legend = [t.get_text().replace("\n", " ") for t in key.get_legend().get_texts()]
     assert legend == [
         "95% interval of each stop's estimate",
-        "life expectancy at the stop",
-        "estimate in doubt (see the map)",
+        words.dots_key(),
+        words.doubt_key(["imprecise"]),
         "78.0: median of the 3 areas served",
         text(f"biggest stop-to-stop fall, \u22122.0 years, within the margins of error: {HOSTILE} to B's stop #2"),
     ]
@@ -549,6 +603,7 @@ def test_profile_chart_content(hostile_result):
         f"Route R: {HOSTILE} to C & D <depot>. Life expectancy at birth at each stop, years (persons, 2010-2015)"
     )
     assert foot.texts[0].get_text() == "Sources: test LE 2010-2015; test feed"
+    assert fig.alt_text.startswith("Chart of the life expectancy at birth (persons, 2010-2015) at each of the 3 stops")
 
 
 def drawn_texts(fig) -> list:
@@ -611,17 +666,40 @@ def test_every_chart_text_stays_inside_the_figure_and_the_plot_keeps_its_width(h
     for t in texts:
         box = t.get_window_extent(renderer)
         assert box.x0 >= -0.5 and box.y0 >= -0.5 and box.x1 <= width + 0.5 and box.y1 <= height + 0.5, t.get_text()
-    assert fig.axes[0].get_position().width > (0.75 if portrait else 0.85)  # the plot keeps the width
+    # the plot keeps the width (on a phone, life expectancy's panel beside the names column)
+    assert fig.axes[0].get_position().width > (0.35 if portrait else 0.8)
 
 
-def test_charts_name_stops_for_print_and_mark_doubtful_estimates():
-    fig = profile_chart(long_route(), pyplot=False)
-    names = [t.get_text() for t in fig.axes[0].get_xticklabels()]
-    assert names[0] == "Very Long Stop Name Number\u2026" and not any("<>" in n or "#" in n for n in names)
-    legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
-    assert "estimate in doubt (see the map)" in legend
-    hollow = [line for line in fig.axes[0].get_lines() if line.get_markerfacecolor() == "white"]
-    assert len(hollow) == 1 and len(hollow[0].get_xdata()) == 1
+@pytest.mark.parametrize("portrait", [False, True], ids=["landscape", "portrait"])
+def test_charts_name_stops_for_print_and_mark_doubtful_estimates(portrait):
+    fig = profile_chart(long_route(), pyplot=False, portrait=portrait)
+    if portrait:
+        names = [
+            t.get_text().replace("\n", " ") for t in fig.axes[0].texts if "Stop Name" in t.get_text().replace("\n", " ")
+        ]
+    else:
+        names = [t.get_text().replace("\n", " ") for t in fig.axes[0].get_xticklabels()]
+    assert names[0] == "Very Long Stop Name Number 0 / High Street Station"  # in full, never cut
+    assert not any("<>" in n or "#" in n or "\u2026" in n for n in names)
+    words_drawn = " ".join(t.get_text().replace("\n", " ") for t in fig.findobj(Text))
+    assert words.doubt_key(["imprecise"]) in words_drawn and "see the map" not in words_drawn
+    hollow = [
+        c for c in fig.axes[0].collections if len(c.get_facecolors()) and tuple(c.get_facecolors()[0]) == (1, 1, 1, 1)
+    ]
+    assert len(hollow) == 1 and len(hollow[0].get_offsets()) == 1
+
+
+def test_a_gap_between_stops_is_drawn_as_a_gap(hostile_stops):
+    far = hostile_stops.assign(dist_m=[0.0, 400.0, 5400.0])
+    fig = profile_chart(far, pyplot=False)
+    step = fig.axes[0].get_lines()[0]
+    x, y = step.get_xdata(), step.get_ydata()
+    assert np.isnan(y).any()  # the step line breaks between the stops 5 km apart
+    held = x[np.isfinite(y) & (np.asarray(y) == y[-1])]
+    assert held.min() >= 5.4 - 1.5 / 4 - 1e-9  # the last stop's value is held only near it, not across the gap
+    assert any(line.get_linestyle() == ":" for line in fig.axes[0].get_lines())
+    legend = [t.get_text().replace("\n", " ") for t in fig.axes[1].get_legend().get_texts()]
+    assert words.gap_key(1.5) in legend
 
 
 def test_chart_highlights_the_stretch_the_sentence_cites(hostile_result):
@@ -638,7 +716,8 @@ def test_chart_highlights_the_stretch_the_sentence_cites(hostile_result):
     )
     result = pipeline.Result(hostile_result.stops, pd.DataFrame([row]), hostile_result.geometry, hostile_result.labels)
     phone = profile(result, "R-0-1", portrait=True, pyplot=False)
-    assert phone.get_suptitle().replace("\n", " ") == "Life expectancy falls 4 years over two stops on route R"
+    assert phone.texts[0].get_text().replace("\n", " ") == "Life expectancy falls 4 years over two stops on route R"
+    assert [t.get_text() for t in phone.axes[0].texts if "years" in t.get_text()] == ["\u22124.0 years"]
 
 
 def test_svg_keeps_its_text_as_text_and_the_portrait_fits_a_phone(hostile_result, tmp_path):
@@ -648,7 +727,8 @@ def test_svg_keeps_its_text_as_text_and_the_portrait_fits_a_phone(hostile_result
     png = save_figure(profile(hostile_result, "R-0-1", pyplot=False, portrait=True), tmp_path / "p.portrait.png")
     from PIL import Image
 
-    assert Image.open(png).size == (1080, 1350)
+    width, height = Image.open(png).size
+    assert width == 1080 and height >= 1350  # 390 px on a phone: a point of type is 1.5 px there
 
 
 def test_dollar_signs_in_names_are_not_mathtext(hostile_stops, tmp_path):

@@ -389,11 +389,31 @@ along a transport line (the London Health Observatory's Jubilee line map). ``--s
 women's."""
 
 
+def demo_areas():
+    """England's MSOAs as the demo reads them: ONS's 2009-2013 life expectancy (:data:`DEMO_SEX`) and IMD 2019."""
+    from . import datasets
+    from .areas.attributes import add_context
+    from .areas.load import load_areas
+
+    msoas = load_areas(
+        datasets.get_path("msoa_boundaries"), datasets.get_path("ons_msoa_le_2009_2013"), "ons-msoa", sex=DEMO_SEX
+    )
+    return add_context(msoas, datasets.get_path("imd2019_msoa"), "msoa_code", "Score", DEMO_CONTEXT)
+
+
+def demo_london(msoas=None, **options):
+    """The demo's London run (the whole bus network, or ``routes=``), on :func:`demo_areas`."""
+    from . import datasets, pipeline
+
+    msoas = msoas if msoas is not None else demo_areas()
+    tfl = dict(route_lines=datasets.get_path("tfl_route_lines"), kind="tfl")
+    return pipeline.run(datasets.get_path("tfl_sequences"), msoas, **tfl, **options)
+
+
 def _demo(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from . import datasets, pipeline
-    from .areas.attributes import add_context
     from .areas.load import load_areas
     from .output import write_outputs
 
@@ -401,21 +421,17 @@ def _demo(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     steps = tqdm(total=6, desc="demo", unit="step", file=sys.stderr, disable=not sys.stderr.isatty())
     steps.set_postfix_str("England's MSOA life expectancy")
-    msoas = load_areas(
-        datasets.get_path("msoa_boundaries"), datasets.get_path("ons_msoa_le_2009_2013"), "ons-msoa", sex=DEMO_SEX
-    )
-    msoas = add_context(msoas, datasets.get_path("imd2019_msoa"), "msoa_code", "Score", DEMO_CONTEXT)
+    msoas = demo_areas()
     steps.update()
     steps.set_postfix_str("London's bus network")
-    tfl = dict(route_lines=datasets.get_path("tfl_route_lines"), kind="tfl")
     # the printed list is chosen from the whole network: every claim holds over all of it (the default family)
-    london = pipeline.run(datasets.get_path("tfl_sequences"), msoas, **tfl)
+    london = demo_london(msoas)
     london_files = write_outputs(london, out / "london", progress=sys.stderr.isatty())
     london_time = time.perf_counter() - start
     steps.update()
     steps.set_postfix_str("London's route 25, chosen beforehand")
     # a route chosen beforehand is a network of one: its own claims, as `gradient run --route 25` gives them
-    route25 = pipeline.run(datasets.get_path("tfl_sequences"), msoas, routes=DEMO_ROUTES, maps=1, **tfl)
+    route25 = demo_london(msoas, routes=DEMO_ROUTES, maps=1)
     write_outputs(route25, out / "route25")
     steps.update()
     steps.set_postfix_str("Tampa's census tracts")

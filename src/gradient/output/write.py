@@ -119,7 +119,7 @@ def write_outputs(
     Returns
     -------
     dict
-        ``{"tables": [...], "maps": [...], "profiles": [...]}`` paths written, in ``out_dir``.
+        ``{"tables": [...], "maps": [...], "profiles": [...], "print": [...]}`` paths written, in ``out_dir``.
 
     Notes
     -----
@@ -128,7 +128,10 @@ def write_outputs(
     ``maps/<name>.html`` (a self-contained page), ``maps/<name>.iframe.html``
     (a responsive ``<iframe>`` snippet pointing at ``options.embed_base_url`` when set),
     ``maps/<name>.alt.txt`` (alt text), ``profiles/<name>.png`` and ``.svg`` and
-    ``profiles/<name>.portrait.png`` (for phones), where ``<name>`` is the pattern id, or
+    ``profiles/<name>.portrait.png`` (for phones) with ``profiles/<name>.alt.txt``,
+    ``print/<name>.png``, ``.svg`` and ``.pdf`` (a static map 86 mm wide, no tiles),
+    ``print/<name>.page.pdf`` (the same on an A4 page) and ``print/<name>.alt.txt``,
+    where ``<name>`` is the pattern id, or
     for an id too long or not file-name safe a cut of it and a short hash
     (:func:`gradient.schema.file_stems`: every pattern its own files); plus
     ``maps/network.html`` (with its ``.iframe.html`` and ``.alt.txt``) with every route
@@ -148,7 +151,7 @@ def write_outputs(
 
 
 def _write_all(result: Result, out: Path, options: Options, *, tiles, areas, also, progress) -> dict[str, list[Path]]:
-    written: dict[str, list[Path]] = {"tables": [], "maps": [], "profiles": []}
+    written: dict[str, list[Path]] = {"tables": [], "maps": [], "profiles": [], "print": []}
     areas = areas if areas is not None else result.areas
     stops_extra = STOPS_EXTRA_COLUMNS if options.wide else STOPS_SHORT_COLUMNS
     patterns_extra = PATTERNS_EXTRA_COLUMNS if options.wide else PATTERNS_SHORT_COLUMNS
@@ -168,7 +171,7 @@ def _write_all(result: Result, out: Path, options: Options, *, tiles, areas, als
         return written
     from tqdm.auto import tqdm
 
-    from ..present import charts, colours, embed, maps, netmap
+    from ..present import charts, colours, embed, maps, netmap, printmap
 
     scale = colours.reference_scale(result.stops, options.scale_reference, areas)
     url = options.embed_base_url
@@ -182,8 +185,15 @@ def _write_all(result: Result, out: Path, options: Options, *, tiles, areas, als
             written["profiles"].append(charts.save_figure(fig, out / "profiles" / f"{name}{suffix}"))
         phone = charts.profile(result, pid, scale=scale, pyplot=False, portrait=True)
         written["profiles"].append(charts.save_figure(phone, out / "profiles" / f"{name}.portrait.png"))
+        written["profiles"].append(write_atomic(out / "profiles" / f"{name}.alt.txt", fig.alt_text + "\n"))
+        column = printmap.print_map(result, pid, size="column", scale=scale, areas=areas)
+        for suffix in (".png", ".svg", ".pdf"):
+            written["print"].append(printmap.save_print_map(column, out / "print" / f"{name}{suffix}"))
+        page = printmap.print_map(result, pid, size="page", scale=scale, areas=areas)
+        written["print"].append(printmap.save_print_map(page, out / "print" / f"{name}.page.pdf"))
+        written["print"].append(write_atomic(out / "print" / f"{name}.alt.txt", column.alt_text + "\n"))
     if options.maps > 0:
         written["maps"] += embed.save_embed(
-            netmap.network_map(result, tiles=tiles), out / "maps" / "network.html", base_url=url
+            netmap.network_map(result, tiles=tiles, stems=stems), out / "maps" / "network.html", base_url=url
         )
     return written

@@ -1,10 +1,13 @@
-"""Colour scales for maps: legible on a light basemap, with a stated reference.
+"""One palette for every map and chart: its lightness follows life expectancy.
 
-Every colour of both palettes has a contrast ratio of at least 3:1 (WCAG 2.x, for
-graphics) against white and against the light grey of the default basemap, so no
-value fades into the background; the old RdYlBu middle was near-white. Missing
-values are a neutral grey that no palette colour comes near, and maps also draw
-them dashed so they do not rely on colour alone.
+:data:`LIFE` is matplotlib's ``viridis``: its lightness (CIE L*) rises steadily from
+dark purple (low) to yellow (high), so it reads in greyscale print and under the
+common colour-vision deficiencies (``tests/test_maps.py`` measures both), and low life
+expectancy is always the darker. Lines drawn in it on a basemap have a dark casing, so
+the light end never fades into the background. :data:`STRENGTH` is the same palette's
+darker part reversed, for a magnitude such as the strength of a route's claim: the
+stronger, the darker. Missing values are a neutral grey and maps also draw them dashed,
+so they do not rely on colour alone.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
+import matplotlib
 import numpy as np
 import pandas as pd
-from matplotlib.colors import LinearSegmentedColormap, to_hex, to_rgb
+from matplotlib.colors import ListedColormap, to_hex, to_rgb
 
 MISSING_COLOUR = "#9e9e9e"
 """Colour of stops, stretches and areas without a life expectancy."""
@@ -24,19 +28,29 @@ MISSING_COLOUR = "#9e9e9e"
 BASEMAP_GREY = "#e1e1e1"
 """The land colour of the default basemap (Esri World Gray Canvas), for contrast checks."""
 
-DIVERGING = LinearSegmentedColormap.from_list(
-    "gradient_diverging", ["#a50f15", "#d0432a", "#94559a", "#3572bd", "#08407e"]
-)
-"""Red (below the reference) through purple (at it) to blue (above it)."""
+_VIRIDIS = matplotlib.colormaps["viridis"]
 
-SEQUENTIAL = LinearSegmentedColormap.from_list("gradient_sequential", ["#2f8575", "#4a68a8", "#7a3a97", "#4d0a62"])
-"""Teal (small) to deep purple (large), for magnitudes such as a route's range."""
+LIFE = ListedColormap(_VIRIDIS(np.linspace(0.0, 1.0, 256)), name="gradient_life")
+"""Life expectancy: dark purple (low) through teal to yellow (high), lightness rising throughout."""
 
-EMPHASIS = LinearSegmentedColormap.from_list("gradient_emphasis", ["#b9b9b9", "#b07cc6", "#7a3a97", "#4d0a62"])
-"""Faint grey (small) to deep purple (large), for a network map: the many small values stay
-context and only the large ones draw the eye. Its low end is deliberately faint (below 3:1)."""
+STRENGTH = ListedColormap(_VIRIDIS(np.linspace(0.62, 0.0, 256)), name="gradient_strength")
+"""A magnitude (e.g. the lower bound of a route's claim): green (small) to dark purple (large)."""
 
-PALETTES = {"diverging": DIVERGING, "sequential": SEQUENTIAL, "emphasis": EMPHASIS}
+PALETTES = {"life": LIFE, "strength": STRENGTH}
+
+
+def lightness(colour: Any) -> float:
+    """CIE L* (0 black to 100 white) of a colour, with sRGB's D65 white.
+
+    Examples
+    --------
+    >>> round(lightness("#777777"), 1)
+    50.0
+    """
+    c = np.asarray(to_rgb(colour))
+    c = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    y = float(0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2])
+    return 116 * y ** (1 / 3) - 16 if y > (6 / 29) ** 3 else y * (29 / 3) ** 3
 
 
 def contrast_ratio(a: str, b: str) -> float:
@@ -66,11 +80,11 @@ class Scale:
     vmin, vmax : float
         Values at the two ends of the palette; values beyond take the end colours.
     reference : float
-        The value the legend marks (the middle of a diverging scale).
+        The value the legend marks (▲; the middle of a scale made by :meth:`around`).
     reference_label : str
         What the reference is, e.g. ``"network median of 262 areas"``.
     palette : str
-        ``"diverging"`` or ``"sequential"``.
+        ``"life"`` (:data:`LIFE`) or ``"strength"`` (:data:`STRENGTH`).
     clipped : bool
         Whether some values lie beyond the ends (the legend then reads ``≤`` and ``≥``).
     knee : float
@@ -82,7 +96,7 @@ class Scale:
     vmax: float
     reference: float
     reference_label: str = ""
-    palette: str = "diverging"
+    palette: str = "life"
     clipped: bool = False
     knee: float = field(default=0.0, repr=False)
 
@@ -95,7 +109,7 @@ class Scale:
         coverage: float = 1.0,
         min_half: float = 1.0,
     ) -> Scale:
-        """A diverging scale centred on ``reference`` (default the median of ``values``).
+        """A scale centred on ``reference`` (default the median of ``values``).
 
         The scale is symmetric, so equal distances above and below the reference
         get equally strong colours. Its half-width is the ``coverage`` quantile of
@@ -106,7 +120,7 @@ class Scale:
         Examples
         --------
         >>> Scale.around([70.0, 76.0, 80.0])
-        Scale(vmin=70.0, vmax=82.0, reference=76.0, reference_label='median', palette='diverging', clipped=False)
+        Scale(vmin=70.0, vmax=82.0, reference=76.0, reference_label='median', palette='life', clipped=False)
         """
         v = np.asarray(values, dtype=float)
         v = v[np.isfinite(v)]
@@ -115,15 +129,15 @@ class Scale:
         dev = np.abs(v - reference)
         half = max(float(np.quantile(dev, coverage)) if len(v) else 0.0, min_half)
         return cls(
-            reference - half, reference + half, float(reference), reference_label, "diverging", bool((dev > half).any())
+            reference - half, reference + half, float(reference), reference_label, "life", bool((dev > half).any())
         )
 
     @classmethod
     def upto(cls, values: np.ndarray | pd.Series, label: str = "") -> Scale:
-        """A sequential scale from 0 to the largest of ``values`` (at least 1)."""
+        """A strength scale (:data:`STRENGTH`) from 0 to the largest of ``values`` (at least 1)."""
         v = np.asarray(values, dtype=float)
         top = float(np.nanmax(v)) if np.isfinite(v).any() else 1.0
-        return cls(0.0, max(top, 1.0), 0.0, label, "sequential")
+        return cls(0.0, max(top, 1.0), 0.0, label, "strength")
 
     def position(self, values: np.ndarray | pd.Series | float) -> np.ndarray:
         """Where values fall on the scale, 0 to 1 (clipped; NaN stays NaN)."""
@@ -153,7 +167,7 @@ class Scale:
 
 
 def areas_scale(stops: pd.DataFrame, label: str = "areas", coverage: float = 0.95) -> Scale:
-    """The network-wide diverging scale: centred on the median of the areas the stops use.
+    """The network-wide scale: centred on the median of the areas the stops use.
 
     Parameters
     ----------
@@ -178,7 +192,7 @@ def areas_scale(stops: pd.DataFrame, label: str = "areas", coverage: float = 0.9
     'median of the 3 areas served'
     """
     used = stops.loc[stops["area_id"].notna() & stops["le"].notna(), ["area_id", "le"]].drop_duplicates("area_id")
-    return Scale.around(used["le"], reference_label=f"median of the {len(used)} {label} served", coverage=coverage)
+    return Scale.around(used["le"], reference_label=f"median of the {len(used):,} {label} served", coverage=coverage)
 
 
 def reference_scale(
@@ -188,7 +202,7 @@ def reference_scale(
     label: str = "areas",
     coverage: float = 0.95,
 ) -> Scale:
-    """The diverging scale of every map and chart of a run, centred on a fixed, named reference.
+    """The scale of every map and chart of a run, centred on a fixed, named reference.
 
     Parameters
     ----------

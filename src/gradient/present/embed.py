@@ -1,10 +1,11 @@
 """Self-contained HTML for maps, with the iframe snippet and alt text a newsroom needs.
 
 folium pages load Leaflet and several helpers from CDNs. A newsroom embed must not
-break when a CDN is blocked, so :func:`save_html` inlines Leaflet's script and
-stylesheet (with its images as data URIs) from the XStatic-Leaflet package on PyPI
-and drops the helpers our maps do not use (jQuery, Bootstrap, Font Awesome,
-awesome-markers). The only requests the saved page makes are for map tiles.
+break when a CDN is blocked, so :class:`Map` carries Leaflet's script and stylesheet
+(with its images as data URIs) from the XStatic-Leaflet package on PyPI in its own
+page, through folium's own asset lists, and none of the helpers our maps do not use
+(jQuery, Bootstrap, Font Awesome). The only requests the saved page makes are for map
+tiles.
 :func:`save_embed` also writes ``<name>.iframe.html`` (a responsive, sandboxed snippet whose
 height follows the article column's width, pointing at the address the map will be
 published at) and ``<name>.alt.txt``.
@@ -19,6 +20,7 @@ from urllib.parse import quote
 
 import folium
 import xstatic.pkg.leaflet as xleaflet
+from branca.element import Element
 
 from .._files import write_atomic
 from ..errors import EmbedError
@@ -26,12 +28,6 @@ from ..options import check_base_url
 from .page import esc, plain
 
 _LEAFLET = Path(xleaflet.BASE_DIR)
-
-_UNUSED = ("jquery", "bootstrap", "awesome-markers", "awesome.rotate", "fontawesome", "glyphicons")
-"""CDN assets folium adds by default that our maps never use."""
-
-_SCRIPT = re.compile(r'<script\s+src="(?P<url>[^"]+)"\s*>\s*</script>\s*')
-_LINK = re.compile(r'<link\s+rel="stylesheet"\s+href="(?P<url>[^"]+)"\s*/?>\s*')
 
 
 def _leaflet_css() -> str:
@@ -45,48 +41,53 @@ def _leaflet_css() -> str:
     return re.sub(r"url\(images/([\w@.-]+\.png)\)", data_uri, css)
 
 
-def inline_assets(page: str) -> str:
-    """Replace a folium page's CDN script and stylesheet links with inline copies.
+def _leaflet_js() -> str:
+    return (_LEAFLET / "leaflet.js").read_text(encoding="utf-8").replace("</script", "<\\/script")
+
+
+VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1">'
+"""The page's viewport: a reader may pinch to zoom the page (folium's default forbids it)."""
+
+
+def map_html(m: folium.Map) -> str:
+    """The whole self-contained page of a map, as text (``lang="en"``, pinch zoom allowed).
 
     Raises
     ------
     EmbedError
-        If the page links a script or stylesheet other than Leaflet's and the
-        known unused folium defaults.
+        If the page would load a script or stylesheet from outside (only basemap tiles may
+        come from outside): a map made with :class:`Map` never does.
     """
-
-    def script(match: re.Match[str]) -> str:
-        url = match.group("url")
-        if url.endswith("/leaflet.js"):
-            js = (_LEAFLET / "leaflet.js").read_text(encoding="utf-8").replace("</script", "<\\/script")
-            return f"<script>{js}</script>\n"
-        if any(name in url.lower() for name in _UNUSED):
-            return ""
-        raise EmbedError(f"the map needs the outside script {url}, which gradient cannot inline")
-
-    def link(match: re.Match[str]) -> str:
-        url = match.group("url")
-        if url.endswith("/leaflet.css"):
-            return f"<style>{_leaflet_css()}</style>\n"
-        if any(name in url.lower() for name in _UNUSED):
-            return ""
-        raise EmbedError(f"the map needs the outside stylesheet {url}, which gradient cannot inline")
-
-    return _LINK.sub(link, _SCRIPT.sub(script, page))
-
-
-def map_html(m: folium.Map) -> str:
-    """The whole self-contained page of a folium map, as text (``lang="en"``)."""
-    page = inline_assets(m.get_root().render())
+    page = m.get_root().render()
+    page = re.sub(r'<meta name="viewport"[^>]*>', VIEWPORT, page, count=1)
+    outside = re.search(r'<(?:script[^>]+src|link[^>]+href)="(https?:[^"]+)"', page)
+    if outside:
+        raise EmbedError(f"the map needs the outside file {outside.group(1)}, which gradient cannot inline")
+    tail = getattr(m, "gradient_tail", "")  # data a page's script reads once the page has loaded
+    if tail:
+        page = page.replace("</html>", tail + "\n</html>", 1)
     return page.replace("<html>", '<html lang="en">', 1)
 
 
 class Map(folium.Map):
-    """A :class:`folium.Map` that shows itself in Jupyter as its self-contained page.
+    """A :class:`folium.Map` that carries Leaflet inside its page and shows itself in Jupyter as that page.
 
-    folium's own notebook view loads Leaflet from a CDN, so a map stays blank offline;
-    this one is the very page :func:`save_html` writes (Leaflet inlined), in an iframe.
+    folium links Leaflet (and jQuery, Bootstrap and Font Awesome, which these maps never use)
+    from CDNs through its ``default_js`` and ``default_css``; here they are empty and Leaflet's
+    script and stylesheet (images as data URIs), from the XStatic-Leaflet package, go into the
+    page's head instead. folium's own notebook view would load from a CDN and stay blank
+    offline; this one is the very page :func:`save_html` writes, in an iframe.
     """
+
+    default_js: list = []
+    default_css: list = []
+
+    def render(self, **kwargs) -> None:
+        """Render the map with Leaflet's script and stylesheet in the page's head."""
+        root = self.get_root()
+        root.header.add_child(Element(f"<script>{_leaflet_js()}</script>"), name="leaflet_js")
+        root.header.add_child(Element(f"<style>{_leaflet_css()}</style>"), name="leaflet_css")
+        super().render(**kwargs)
 
     notebook_height = 620
     """Height of the notebook view, CSS pixels."""

@@ -62,8 +62,11 @@ class _RouteLayer(DataLayer):
                 overlays[d.areasName] = areas;
             }
             var route = L.featureGroup().addTo(map);
-            if (d.steep) {
-                L.polyline(d.steep.c, {color: "#000000", weight: 18, opacity: 0.28, interactive: false}).addTo(route);
+            if (d.steep) {  // the cited stretch: a black and white band around the route, found at a glance
+                [["#000000", 20], ["#ffffff", 13]].forEach(function (band) {
+                    L.polyline(d.steep.c, {color: band[0], weight: band[1], opacity: 1, interactive: false,
+                                           lineCap: "butt"}).addTo(route);
+                });
             }
             L.polyline(d.casing, {color: "#1a1a1a", weight: 8, opacity: 1, interactive: false}).addTo(route);
             d.pieces.forEach(function (p) {
@@ -79,7 +82,10 @@ class _RouteLayer(DataLayer):
                     .addTo(stops);
             });
             d.stops.forEach(function (s) {
-                var marker = L.circleMarker([s.y, s.x], {
+                var marker = L.circleMarker([s.y, s.x], s.q ? {  // in doubt: hollow, a dashed ring
+                    radius: 7, color: "#000000", weight: 2.5, dashArray: "3 2", fillColor: "#ffffff", fillOpacity: 1,
+                    className: "gradient-stop gradient-doubt"
+                } : {
                     radius: 5, color: "#1a1a1a", weight: 1.5, fillColor: s.k, fillOpacity: 1,
                     className: "gradient-stop"
                 });
@@ -92,7 +98,21 @@ class _RouteLayer(DataLayer):
             L.control.layers(null, overlays, {collapsed: true, position: "topright"}).addTo(map);
             var bounds = route.getBounds();
             if (stops.getLayers().length) { bounds.extend(stops.getBounds()); }
-            if (bounds.isValid()) { map.fitBounds(bounds, {padding: [30, 30], maxZoom: 16}); }
+            var narrow = el.clientWidth < 600;
+            if (bounds.isValid()) { map.fitBounds(bounds, {padding: narrow ? [14, 14] : [30, 30], maxZoom: 16}); }
+            // a page of its own on a phone: the map is as tall as the route needs, not a strip in empty space
+            if (bounds.isValid() && narrow && window.self === window.top) {
+                var ne = map.latLngToContainerPoint(bounds.getNorthEast());
+                var sw = map.latLngToContainerPoint(bounds.getSouthWest());
+                var need = Math.abs(sw.y - ne.y) + 60, have = el.clientHeight;
+                if (need < have * 0.8) {
+                    el.style.setProperty("flex", "none", "important");
+                    var tall = Math.max(need, 260, Math.round(window.innerHeight * 0.42));
+                    el.style.setProperty("height", tall + "px", "important");
+                    map.invalidateSize(false);
+                    map.fitBounds(bounds, {padding: [14, 14], maxZoom: 16, animate: false});
+                }
+            }
             var labels = [];
             if (d.steep) { labels.push(label(d.steep.at, d.steep.text, "gradient-steepest", d.steep.sides)); }
             d.ends.forEach(function (e) {
@@ -337,7 +357,10 @@ def draw_route_map(
         "ends": _ends(stops, names),
         "stops": [
             {"x": round(float(x), COORD_DECIMALS), "y": round(float(y), COORD_DECIMALS), "k": k, "lines": lines_}
-            for x, y, k, lines_ in zip(stops["lon"], stops["lat"], colours, stop_lines(stops, context_name, voice))
+            | ({"q": 1} if q else {})
+            for x, y, k, lines_, q in zip(
+                stops["lon"], stops["lat"], colours, stop_lines(stops, context_name, voice), _in_doubt(stops)
+            )
         ],
         "areas": None,
         "areasName": esc(areas_name),  # Leaflet's layer control writes names as HTML
@@ -347,10 +370,15 @@ def draw_route_map(
     }
     st = stretch(stops, pattern, voice)
     notes = [missing_key("no estimate"), _ends_key()]
+    if any(_in_doubt(stops)):
+        notes.append(
+            '<div><span class="gradient-sw" style="width:12px;height:12px;border-radius:50%;border:2.5px dashed #000;'
+            f'box-sizing:border-box;background:#fff"></span>{esc(words.doubt_key(_doubt_kinds(stops)))}</div>'
+        )
     if st is not None:
         data["steep"] = _steep(stops, lines, st)
         notes.append(
-            f'<div><span class="gradient-sw" style="border-top:9px solid rgba(0,0,0,.28)"></span>'
+            f'<div><span class="gradient-sw" style="height:5px;border:3px solid #000;background:#fff"></span>'
             f"{esc(st.note(names, pattern, voice))}</div>"
         )
     if areas is not None and len(areas):
@@ -365,7 +393,7 @@ def draw_route_map(
             f'<div><span class="gradient-sw" style="border-top:3px solid #111"></span>'
             f"This route: {fmt(span[0])} to {fmt(span[1])} years</div>",
         )
-    if scale.palette == "diverging" and scale.reference_label:
+    if scale.palette == "life" and scale.reference_label:
         notes.append(f"<div>\u25b2 {fmt(scale.reference)}: {esc(plain(scale.reference_label))}</div>")
     centre = [float(stops["lat"].mean()), float(stops["lon"].mean())]
     m = Map(
@@ -385,6 +413,17 @@ def draw_route_map(
     )
     add_page(m, title=title, legend=legend, notes="".join(notes), source=source, description=description)
     return m
+
+
+def _in_doubt(stops: pd.DataFrame) -> list[bool]:
+    """Per stop, whether its area's estimate is in doubt (``area_doubt`` not empty)."""
+    if "area_doubt" not in stops:
+        return [False] * len(stops)
+    return stops["area_doubt"].fillna("").astype(str).str.strip().ne("").tolist()
+
+
+def _doubt_kinds(stops: pd.DataFrame) -> list[str]:
+    return sorted({str(v) for v, q in zip(stops.get("area_doubt", []), _in_doubt(stops)) if q})
 
 
 def _ends_key() -> str:

@@ -34,7 +34,7 @@ body > .folium-map { order: 1; flex: 1 1 auto; height: auto !important; min-heig
 .gradient-tip { white-space: normal; min-width: 170px; max-width: 250px; line-height: 1.35; }
 .gradient-head { order: 0; flex: none; padding: 6px 10px 4px; }
 .gradient-title { margin: 0; font-size: 15px; line-height: 1.25; font-weight: 700; }
-.gradient-foot { order: 2; flex: none; padding: 4px 10px 6px; display: flex; flex-wrap: wrap;
+.gradient-foot { order: 3; flex: none; padding: 4px 10px 6px; display: flex; flex-wrap: wrap;
   gap: 2px 18px; align-items: flex-start; border-top: 1px solid #ddd; }
 .gradient-legend { flex: 1 1 240px; max-width: 420px; }
 .gradient-units { font-weight: 600; }
@@ -127,7 +127,7 @@ def scale_html(scale: Scale, units: str, span: tuple[float, float] | None = None
     pos = lambda v: f"{100 * float(scale.position(v)):.1f}%"  # noqa: E731
     lo_mark, hi_mark = ("\u2264 ", "\u2265 ") if scale.clipped else ("", "")
     ticks = [f'<span class="lo" style="left:0">{lo_mark}{fmt(scale.vmin)}</span>']
-    if scale.palette == "diverging":
+    if scale.palette == "life":
         ticks.append(f'<span style="left:{pos(scale.reference)}">\u25b2 {fmt(scale.reference)}</span>')
     ticks.append(f'<span class="hi" style="left:100%">{hi_mark}{fmt(scale.vmax)}</span>')
     bracket = ""
@@ -165,30 +165,33 @@ def add_page(
     description: str,
     header: str = "",
     css: str = "",
+    after_map: str = "",
 ) -> None:
     """Put the header (title), footer (legend, notes, source) and description around a map.
 
     ``legend``, ``notes`` and ``header`` (more of the header under the title, e.g. a
-    route finder) are HTML built by this package with every outside string escaped, and
-    ``css`` its style; ``title``, ``source`` and ``description`` are plain text and are
+    route finder) and ``after_map`` (a section between the map and its footer, e.g. the
+    network map's panel) are HTML built by this package with every outside string escaped,
+    and ``css`` its style; ``title``, ``source`` and ``description`` are plain text and are
     escaped here. The description is for screen readers (the map region points to it).
     """
     root = m.get_root()
+    root.header.add_child(Element(f"<title>{esc(plain(title)) or 'Map'}</title>"), name="gradient_title")
     root.header.add_child(Element(f"<style>{PAGE_CSS}{INTERACT_CSS}{css}</style>"), name="gradient_css")
     root.html.add_child(
         Element(f'<header class="gradient-head"><h1 class="gradient-title">{esc(plain(title))}</h1>{header}</header>'),
         name="gradient_head",
     )
+    if after_map:
+        root.html.add_child(Element(after_map), name="gradient_after_map")
     source_html = f'<div class="gradient-source">{esc(plain(source))}</div>' if source else ""
     root.html.add_child(
         Element(
             f'<footer class="gradient-foot"><div class="gradient-legend">{legend}</div>'
-            f'<div class="gradient-notes">{notes}{source_html}</div></footer>'
+            f'<div class="gradient-notes">{notes}{source_html}</div>'
+            f'<p id="gradient-desc" class="gradient-sr">{esc(plain(description))}</p></footer>'
         ),
         name="gradient_foot",
-    )
-    root.html.add_child(
-        Element(f'<p id="gradient-desc" class="gradient-sr">{esc(plain(description))}</p>'), name="gradient_desc"
     )
     m.title_text = plain(title)
     m.alt_text = plain(description)
@@ -198,7 +201,7 @@ COMMON_JS = (
     """
             var el = map.getContainer();
             L.control.scale({position: "bottomleft", maxWidth: 90}).addTo(map);
-            el.setAttribute("role", "region");
+            el.setAttribute("role", "main");  // the map is the page's main content
             el.setAttribute("aria-label", d.label);
             el.setAttribute("aria-describedby", "gradient-desc");
             // feed text goes into the page only through textContent: it stays text

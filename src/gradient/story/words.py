@@ -941,3 +941,158 @@ def methods_note(
     if labels.byline:
         lines += ["", labels.byline]
     return "\n".join(lines) + "\n"
+
+
+# --- charts: the words of the stop-by-stop profiles (present/charts.py lays them out) ---
+
+LE_AXIS = "Life expectancy at birth, years"
+"""The profile's value axis."""
+
+LE_SHORT = "Life expectancy, years"
+"""The phone chart's heading over life expectancy (its subtitle says "at birth")."""
+
+KM_AXIS = "km from the first stop"
+"""The profile's distance axis."""
+
+GAP_M = 1500.0
+"""Consecutive stops further apart than this (metres) are drawn with a gap between them: no
+step is drawn where there is no stop (a dotted line joins them)."""
+
+
+def dots_key() -> str:
+    """The legend line of the profile's stops (their colour stands on paper: dark is lower)."""
+    return "life expectancy at the stop (the darker, the lower, as on the maps)"
+
+
+def doubt_key(kinds: list[str]) -> str:
+    """The legend line of hollow stops: which doubt, in words that need no map.
+
+    Examples
+    --------
+    >>> doubt_key(["implausible"])
+    'estimate in doubt (hollow): far from its neighbours or set apart by its publisher; no claim rests on it'
+    """
+    text = set(" ".join(kinds).lower().split())
+    parts = []
+    if "implausible" in text:
+        parts.append("far from its neighbours or set apart by its publisher; no claim rests on it")
+    if "imprecise" in text:
+        parts.append("its interval is very wide")
+    return "estimate in doubt (hollow): " + ("; ".join(parts) or "see its area's note")
+
+
+def missing_key() -> str:
+    """The legend line of stops without an estimate."""
+    return "stop without an estimate"
+
+
+def gap_key(km: float) -> str:
+    """The legend line of a gap between stops."""
+    return f"no stop for over {km:g} km: joined by a dotted line, no step drawn"
+
+
+def reference_key(value: float, label: str) -> str:
+    """The legend line of the reference (the maps' ▲)."""
+    return f"{fmt(value)}: {label}" if label else fmt(value)
+
+
+def chart_alt_text(
+    names: list[str],
+    le: list[float],
+    dist: list[float],
+    route: str,
+    what: str,
+    row: dict | None,
+    highlight: tuple[int, int, str, bool, float] | None,
+    credit: str = "",
+    voice: Voice | None = None,
+    context_name: str = "",
+    context: list[float] | None = None,
+) -> str:
+    """One plain-text paragraph describing a profile chart, for alt text (written beside each chart).
+
+    Examples
+    --------
+    >>> text = chart_alt_text(["A", "B"], [80.0, 75.0], [0.0, 900.0], "route 8", "life expectancy at birth", None, None)
+    >>> text.split(". ")[0]
+    'Chart of the life expectancy at birth at each of the 2 stops of route 8, from A to B (0.9 km)'
+    """
+    text = route_alt_text(names, le, dist, route, what, row, highlight, "", voice)
+    first = text.split(". ", 1)
+    rest = first[1] if len(first) > 1 else ""
+    head = (
+        f"Chart of the {what} at each of the {len(names)} stops of {route or 'a route'}, "
+        f"from {names[0]} to {names[-1]} ({dist[-1] / 1000:.1f} km)."
+    )
+    rest = rest.replace("Along the route it ranges", "It ranges")
+    out = [head, rest]
+    if context_name and context is not None:
+        vals = [v for v in context if known(v) and math.isfinite(v)]
+        if vals:
+            out.append(
+                f"Beside it, {context_name}: from {fmt(context[0]) if known(context[0]) else 'n/a'} at the first "
+                f"stop to {fmt(context[-1]) if known(context[-1]) else 'n/a'} at the last "
+                f"(lowest {fmt(min(vals))}, highest {fmt(max(vals))})."
+            )
+    if credit:
+        out.append(credit.rstrip(".") + ".")
+    return " ".join(p for p in out if p)
+
+
+# --- the network map: what colours it, and the words of its finder and panel ---
+
+NETWORK_VALUES = {
+    "lead_low": "Strength of each route's story: the least its supported change could be, years",
+    "le_range": "Range of life expectancy along the route, years",
+    "slope_per_km": "Trend of life expectancy along the route, years per km (either way)",
+    "max_drop": "Largest fall between consecutive stops, years",
+}
+"""Columns of ``patterns.csv`` a network map can be coloured by, and their legend text; the
+first, the ranking's own statistic, is the default."""
+
+NETWORK_UI = {
+    "find": "Find a route or a place",
+    "example": "e.g. {example} or {place}",
+    "go": "Show",
+    "nothing": "No route or place called \u201c{text}\u201d",
+    "place": "Routes through {place}",
+    "routes": "{n} routes",
+    "this_way": "This way",
+    "other_way": "The other way",
+    "chart": "Open the full chart",
+    "map": "Open the route's map",
+    "clear": "Show every route",
+    "km": "km",
+    "years": "years",
+    "profile": "Life expectancy at each stop of {route}, {first} to {last}",
+}
+"""Every phrase the network map's script shows (it fills in the braces)."""
+
+
+def network_story(row: dict) -> str:
+    """A route's story in a few words for the network map (its label, or that nothing is supported)."""
+    label = row.get("story_label")
+    if known(label) and str(label):
+        return f"Its story: {label}"
+    return "No change along it that the data support"
+
+
+def network_title(value: str) -> str:
+    """The network map's title for the column that colours it."""
+    if value == "lead_low":
+        return "Where life expectancy changes most along each bus route"
+    return NETWORK_VALUES[value].split(",")[0].replace("the route", "each route")
+
+
+def network_notes(value: str, n_without: int) -> list[str]:
+    """The network map's notes under its legend (plain text)."""
+    notes = []
+    if value == "lead_low":
+        notes.append(
+            f"Grey: the {n_without:,} routes with no change the data support. The darker and wider, the stronger "
+            "the route's story (the top-ranked route is the darkest)."
+        )
+    notes.append(
+        "One line per route. Hover over or tap a route, or find it above, for both directions and its profile."
+    )
+    return notes
