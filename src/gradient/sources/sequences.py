@@ -647,7 +647,8 @@ def _checked(df: pd.DataFrame, layout: Layout, path: Path, out_log: logging.Logg
 def _pattern_table(
     rows: pd.DataFrame, layout: Layout, starts: np.ndarray, lengths: np.ndarray, lon: np.ndarray, lat: np.ndarray
 ) -> pd.DataFrame:
-    """One row per pattern: ``route_id``, ``direction_id``, ``rank``, ``route_name``, ``pattern_id``, ``n_trips``, ``n_stops``."""
+    """One row per pattern: ``route_id``, ``direction_id``, ``rank``, ``route_name``, ``pattern_id``, ``n_trips``,
+    ``n_stops``."""
     route = rows[layout.route or layout.pattern].to_numpy()
     pkey = rows["pkey"].to_numpy()
     pats = pd.DataFrame({"route_id": pd.Series(route[starts], dtype=str)})
@@ -725,5 +726,5 @@ _NAME_KEY = re.compile(r"[\s_\-]+")
 
 
 def loose(name: str) -> str:
-    """A column name compared ignoring case, spaces, underscores and hyphens (``Stop Code LBSL`` = ``stop_code_lbsl``)."""
+    """A column name compared ignoring case, spaces, underscores and hyphens (``Stop Code LBSL``)."""
     return _NAME_KEY.sub("", str(name)).lower()

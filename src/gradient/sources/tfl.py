@@ -144,7 +144,8 @@ def read_tfl_sequences(
     ------
     FeedError
         If ``path`` or ``route_lines`` is not a readable file, its header is not that of
-        any layout of the file (the message says what is expected), or a row is malformed: a blank ``Route`` or ``Stop_Code_LBSL``,
+        any layout of the file (the message says what is expected), or a row is
+        malformed: a blank ``Route`` or ``Stop_Code_LBSL``,
         a ``Run`` that is not a whole number ≥ 1, a ``Sequence`` that is not a number
         or repeats within a run (the message names the route and run), a
         ``Virtual_Bus_Stop`` other than 0 or 1, coordinates that are not numbers, or
@@ -235,7 +236,7 @@ def layout_of(text: str) -> tuple[str | None, list[str], dict[str, str]]:
     Returns
     -------
     delimiter : str or None
-        ``"\\t"`` or ``","`` (or another of :data:`gradient.sources.sequences.DELIMITERS`)
+        A tab or a comma (or another of :data:`gradient.sources.sequences.DELIMITERS`)
         where that delimiter splits the header into every one of ``REQUIRED_COLUMNS``
         (compared ignoring case, spaces, underscores and hyphens); None otherwise.
     header : list of str
