@@ -647,8 +647,7 @@ def _checked(df: pd.DataFrame, layout: Layout, path: Path, out_log: logging.Logg
 def _pattern_table(
     rows: pd.DataFrame, layout: Layout, starts: np.ndarray, lengths: np.ndarray, lon: np.ndarray, lat: np.ndarray
 ) -> pd.DataFrame:
-    """One row per pattern: ``route_id``, ``direction_id``, ``rank``, ``route_name``, ``pattern_id``, ``n_trips``,
-    ``n_stops``."""
+    """The patterns table: ``route_id``, ``direction_id``, ``rank``, ``route_name``, ``pattern_id``, ``n_trips``."""
     route = rows[layout.route or layout.pattern].to_numpy()
     pkey = rows["pkey"].to_numpy()
     pats = pd.DataFrame({"route_id": pd.Series(route[starts], dtype=str)})
