@@ -12,7 +12,8 @@ The front door::
 - :func:`run` (a GTFS feed or TfL's bus sequences against life expectancy areas, every
   option in :class:`Options`) returns a :class:`Result` of tables;
 - :func:`load_areas` reads boundaries and a life expectancy table;
-- :func:`read_feed`, :func:`stop_patterns`, :func:`read_tfl_sequences` are the sources;
+- :func:`read_feed`, :func:`stop_patterns`, :func:`read_tfl_sequences`, :func:`read_sequences`
+  are the sources (a GTFS feed, TfL's bus sequences, any table of stops in order);
 - :func:`sensitivity` reruns the patterns under several catchment methods;
 - :func:`write_outputs` writes the tables, maps and charts; :mod:`gradient.present` draws;
 - :mod:`gradient.datasets` finds the bundled real data; every error type is here too.
@@ -58,6 +59,7 @@ _LAZY = {
     "stop_patterns": "sources",
     "Feed": "sources",
     "read_tfl_sequences": "sources",
+    "read_sequences": "sources",
     "sensitivity": "_sensitivity",
     "sensitivity_summary": "_sensitivity",
     "write_outputs": "output",
@@ -106,6 +108,7 @@ __all__ = [
     "Options",
     "PresentationError",
     "read_feed",
+    "read_sequences",
     "read_source",
     "read_tfl_sequences",
     "Result",
@@ -127,6 +130,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .output import write_outputs
     from .pipeline import Result, read_source, run, run_patterns
     from .sources.gtfs import Feed, read_feed, stop_patterns
+    from .sources.sequences import read_sequences
     from .sources.tfl import read_tfl_sequences
 
 

@@ -107,12 +107,25 @@ AREA_FLAGS = {
 }
 """Flags of the life expectancy areas (:func:`gradient.areas.load.load_areas` parameters)."""
 
+SEQ_FLAGS = {
+    "--seq-route": ("route_col", "column of the route (default route_id; none: each pattern its own route)"),
+    "--seq-pattern": ("pattern_col", "column of the pattern (default pattern_id)"),
+    "--seq-order": ("order_col", "column of the order along the pattern (default stop_sequence)"),
+    "--seq-stop": ("stop_col", "column of the stop id, empty for a shape point (default stop_id)"),
+    "--seq-name": ("stop_name_col", "column of the stop name (default stop_name)"),
+    "--seq-lat": ("lat_col", "column of the latitude, WGS84 (default stop_lat)"),
+    "--seq-lon": ("lon_col", "column of the longitude, WGS84 (default stop_lon)"),
+}
+"""Flags naming the columns of ``--sequences``: flag -> (:func:`gradient.read_sequences` parameter, help)."""
+
 FLAGS: dict[str, str] = {
     **{f.name: f.metadata["flag"] for f in option_fields()},
     **{name: flag for name, (flag, _) in AREA_FLAGS.items()},
     "out_dir": "--out",
     "route_lines": "--tfl-route-lines",
     "pattern_id": "--route",
+    "lines": "--seq-lines",
+    **{param: flag for flag, (param, _) in SEQ_FLAGS.items()},
 }
 """Library parameter -> command-line flag: the one place the two vocabularies meet."""
 
@@ -179,8 +192,13 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a feed against a life expectancy table")
     src = run.add_mutually_exclusive_group(required=True)
     src.add_argument("--gtfs", metavar="FEED", help="GTFS zip or folder")
-    src.add_argument("--tfl-sequences", metavar="FILE", help="TfL bus-sequences file (instead of --gtfs)")
+    src.add_argument("--tfl-sequences", metavar="FILE", help="TfL bus-sequences file, any published layout")
+    src.add_argument("--sequences", metavar="TABLE", help="any table of stops in order along patterns (CSV or Parquet)")
     run.add_argument("--tfl-route-lines", metavar="FILE", help="TfL route lines (GeoJSON) for --tfl-sequences")
+    seq = run.add_argument_group("columns of --sequences (one row per point per pattern)")
+    seq.add_argument("--seq-lines", metavar="FILE", help="route lines, with a pattern_id or route_id property")
+    for flag, (param, text) in SEQ_FLAGS.items():
+        seq.add_argument(flag, dest=param, metavar="COL", help=text)
     _add_areas(run)
     _add_options(run, "run")
     run.add_argument("--out", required=True, metavar="DIR", help="output folder")
@@ -278,7 +296,7 @@ def _labels(args: argparse.Namespace, areas, source: str, name: str):
     from .credits import Credit
     from .pipeline import labels_from, source_credits
 
-    credits = source_credits(source, args.tfl_route_lines, name)
+    credits = source_credits(source, args.tfl_route_lines or args.seq_lines, name)
     if args.feed_name:
         credits = (Credit("stops", args.feed_name),) + credits[1:]
     labels = labels_from(areas, args.feed_name or name, credits)
@@ -286,27 +304,59 @@ def _labels(args: argparse.Namespace, areas, source: str, name: str):
     return replace(labels, place=place, byline=args.byline)
 
 
+SOURCE_HINTS = {
+    "gtfs": "no such file or folder; give a GTFS zip or folder",
+    "tfl_sequences": "no such file; give TfL's bus-sequences file",
+    "sequences": "no such file; give a table of stops in order along patterns (CSV or Parquet)",
+}
+"""What to give instead of a missing source, by its flag's destination."""
+
+
+def _check_source_flags(args: argparse.Namespace) -> None:
+    """Refuse route lines or column names given for another kind of source."""
+    if args.tfl_route_lines and not args.tfl_sequences:
+        raise InputError(
+            "--tfl-route-lines is for --tfl-sequences (--sequences takes --seq-lines)", args.tfl_route_lines
+        )
+    given = [flag for flag, (param, _) in SEQ_FLAGS.items() if getattr(args, param) is not None]
+    if args.seq_lines:
+        given.insert(0, "--seq-lines")
+    if given and not args.sequences:
+        raise InputError(f"{', '.join(given)} name the columns of --sequences TABLE; give --sequences too")
+
+
+def _read_source(args: argparse.Namespace, options: Options):
+    """The run's stop patterns and the source's name, from whichever source flag was given."""
+    from . import pipeline
+
+    if args.sequences:
+        from .sources.sequences import read_sequences
+
+        columns = {param: getattr(args, param) for param, _ in SEQ_FLAGS.values() if getattr(args, param)}
+        patterns, stops = read_sequences(args.sequences, args.seq_lines, routes=options.routes, **columns)
+        return patterns, stops, Path(args.sequences).name
+    kind = "gtfs" if args.gtfs else "tfl"
+    return pipeline.read_source(
+        args.gtfs or args.tfl_sequences, route_lines=args.tfl_route_lines, options=options, kind=kind
+    )
+
+
 def _run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     options = _options(args, "run")
-    source = args.gtfs or args.tfl_sequences
+    source = args.gtfs or args.tfl_sequences or args.sequences
+    _check_source_flags(args)
     _check_area_options(args)
     _check_paths(
-        (
-            "no such file or folder; give a GTFS zip or folder"
-            if args.gtfs
-            else "no such file; give TfL's bus-sequences file (tab-separated)",
-            source,
-        ),
+        (next(hint for dest, hint in SOURCE_HINTS.items() if getattr(args, dest)), source),
         ("no such file; give route lines with a 'line' property, e.g. TfL's route-lines GeoJSON", args.tfl_route_lines),
+        ("no such file; give lines with a pattern_id or route_id property (e.g. GeoJSON)", args.seq_lines),
         *_input_paths(args),
     )
     from . import pipeline
     from .output import write_outputs
 
-    patterns, pattern_stops, name = pipeline.read_source(
-        source, route_lines=args.tfl_route_lines, options=options, kind="gtfs" if args.gtfs else "tfl"
-    )
+    patterns, pattern_stops, name = _read_source(args, options)
     areas = _load_areas(args)
     result = pipeline.run_patterns(patterns, pattern_stops, areas, options, _labels(args, areas, source, name))
     written = write_outputs(result, args.out, areas=areas)
