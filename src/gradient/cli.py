@@ -403,7 +403,7 @@ def _summary(result, written, seconds: float, top: int = 5, title: str = "") -> 
 
     p, s = result.patterns, result.summary
     options, labels = result.options, result.labels
-    voice = words.Voice(options.alpha, options.family, options.se_scale, options.stretch_k, labels.place, labels.unit)
+    voice = words.voice_of(options, labels)
     n_routes = int(p["route_id"].nunique())  # names repeat across routes (two agencies' route 1)
     whole = options.routes is None
     what = ", ".join(x for x in (labels.sex, labels.period) if x)
@@ -411,11 +411,13 @@ def _summary(result, written, seconds: float, top: int = 5, title: str = "") -> 
         f"{words.count(len(p), 'pattern')} on {words.count(n_routes, 'route')} serving "
         f"{words.count(int(result.stops['stop_id'].nunique()), 'stop')}"
     )
-    print(title or measured[0].upper() + measured[1:] + (f" ({what})" if what else "") + f", in {seconds:.1f} s")
+    first = title or measured[0].upper() + measured[1:] + (f" ({what})" if what else "") + f", in {seconds:.1f} s"
+    print(first if voice.intervals else words.no_interval_title(first))
     print(words.scope_sentence(voice, n_routes))
     print(s.count_sentence)
     rows = top_stories(result, top).to_dict("records")
-    print(("The story:" if n_routes == 1 else "Top stories:") if rows else "Top stories: none.")
+    if voice.intervals:
+        print(("The story:" if n_routes == 1 else "Top stories:") if rows else "Top stories: none.")
     for line in words.console_lines(rows, voice, n_routes, whole, night_prefix="N" if labels.place == "London" else ""):
         print(line)
     print(s.power_sentence)

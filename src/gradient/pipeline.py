@@ -189,6 +189,7 @@ def run_patterns(
     areas = as_areas(areas)
     frame = areas.frame
     labels = labels or areas.labels()
+    labels = replace(labels, intervals=bool(frame["le_se"].notna().any()))  # what the data says, whoever labelled it
     pattern_stops = pattern_stops[pattern_stops["pattern_id"].isin(patterns["pattern_id"])]
     network = _network(options)
     if network is not None:
@@ -221,6 +222,7 @@ def run_patterns(
         stretch_k=options.stretch_k,
         place=labels.place,
         unit=labels.unit,
+        intervals=labels.intervals,
     )
     table = pattern_table(patterns, stops, weights, claims, options, labels, area_context=area_context, voice=voice)
     route_names = table.drop_duplicates("route_id").set_index("route_id")["route_name"]
