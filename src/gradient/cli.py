@@ -67,6 +67,14 @@ AREA_FLAGS = {
         ),
     ),
     "names_id": ("--names-id", dict(metavar="COL", help="id column of --names")),
+    "names_lang": (
+        "--names-lang",
+        dict(
+            choices=["en", "cy", "both"],
+            default="en",
+            help="language of the bundled MSOA names (ons-msoa): English, Welsh where there is one, or both",
+        ),
+    ),
     "names_col": ("--names-col", dict(metavar="COL", help="name column of --names")),
     "population": (
         "--population",
@@ -280,6 +288,7 @@ def _load_areas(args: argparse.Namespace):
         bundled=not (args.names or args.population),
         le_source=args.le_source,
         le_period=args.le_period,
+        names_lang=args.names_lang,
     )
     if args.names:
         areas = attributes.add_names(areas, args.names, args.names_id, args.names_col)
