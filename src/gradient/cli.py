@@ -211,6 +211,20 @@ def _parser() -> argparse.ArgumentParser:
     _add_options(run, "run")
     run.add_argument("--out", required=True, metavar="DIR", help="output folder")
 
+    from .fetching import SOURCES
+
+    fetch = sub.add_parser(
+        "fetch",
+        help="download an official source by name, once, into a cache with its checksum and licence",
+        description="Sources: "
+        + "; ".join(f"{s.name}{' ' + s.arg if s.arg else ''}: {s.what}" for s in SOURCES.values()).replace("%", "%%"),
+    )
+    fetch.add_argument("name", choices=list(SOURCES), metavar="NAME", help=", ".join(SOURCES))
+    fetch.add_argument("arg", nargs="?", default="", metavar="ARG", help="a feed's URL, a state, a place")
+    fetch.add_argument("--cache", metavar="DIR", help="cache folder (default $GRADIENT_CACHE, else data/raw/fetched)")
+    fetch.add_argument("--url", metavar="URL", help="the source's whole address, instead of the known one")
+    fetch.add_argument("--force", action="store_true", help="download again even if the cache has it")
+
     batch = sub.add_parser("batch", help="run many GTFS feeds on dask.distributed, one task per feed")
     batch.add_argument("feeds", nargs="+", metavar="FEED", help="GTFS zips or folders")
     _add_areas(batch)
@@ -370,6 +384,14 @@ def _run(args: argparse.Namespace) -> int:
     result = pipeline.run_patterns(patterns, pattern_stops, areas, options, _labels(args, areas, source, name))
     written = write_outputs(result, args.out, areas=areas)
     _summary(result, written, time.perf_counter() - start)
+    return 0
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    from .fetching import describe, fetch
+
+    done = fetch(args.name, args.arg, cache=args.cache, url=args.url, force=args.force)
+    print(f"{args.name}{' ' + args.arg if args.arg else ''}: {describe(done)}")
     return 0
 
 
@@ -558,6 +580,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             if args.command == "batch":
                 return _batch(args)
+            if args.command == "fetch":
+                return _fetch(args)
             return _demo(args) if args.command == "demo" else _run(args)
         except GradientError as exc:
             print(f"gradient: error: {cli_message(exc)}", file=sys.stderr)
