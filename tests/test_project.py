@@ -165,7 +165,8 @@ def test_run_and_batch_offer_the_same_options():
     flags = {name: {f for a in p._actions for f in a.option_strings} for name, p in sub.items()}
     for f in option_fields():
         assert f.metadata["flag"] in flags["run"] and f.metadata["flag"] in flags["batch"], f.name
-    assert flags["run"] - flags["batch"] == {"--gtfs", "--tfl-sequences", "--tfl-route-lines"}
+    sources = {"--gtfs", "--tfl-sequences", "--tfl-route-lines", "--sequences", "--seq-lines"}
+    assert flags["run"] - flags["batch"] == sources | set(cli.SEQ_FLAGS)
 
 
 def test_a_mistyped_feed_is_refused_before_any_boundary_is_read(monkeypatch, capsys, tmp_path):

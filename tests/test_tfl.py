@@ -319,17 +319,91 @@ def test_missing_columns(tmp_path):
     rows = [[v for c, v in zip(HEADER, r) if c in header] for r in ROWS]
     with pytest.raises(
         FeedError,
-        match=r"lacks the column\(s\) Sequence, Virtual_Bus_Stop; TfL's bus-sequences "
-        r"file is tab-separated",
+        match=r"cols\.tsv: lacks the column\(s\) Sequence, Virtual_Bus_Stop \(its header reads Route, Run, "
+        r"Stop_Code_LBSL, .*\); TfL's bus-sequences file is tab- or comma-separated \(with or without a byte-order "
+        r"mark\) with the columns Route, Run, Sequence, Stop_Code_LBSL, Stop_Name, Location_Easting, "
+        r"Location_Northing, Virtual_Bus_Stop \(in any order, case or spacing\) and others$",
     ):
         tfl.read_tfl_sequences(write_tsv(tmp_path / "cols.tsv", rows=rows, header=header))
 
 
-def test_comma_separated_file_is_refused_with_a_hint(tmp_path):
-    path = tmp_path / "commas.csv"
-    pd.DataFrame(ROWS[:3], columns=HEADER).to_csv(path, index=False)
-    with pytest.raises(FeedError, match=r"lacks the column\(s\) Route, Run, .*is tab-separated"):
+def write_layout(path, sep=",", bom=False, header=HEADER, rows=ROWS, eof=True, newline="\r\n"):
+    """A bus-sequences file in another published layout: comma-separated, with a byte-order mark, CRLF."""
+    frame = pd.DataFrame([[str(v) for v in r] for r in rows], columns=header)
+    text = frame.to_csv(sep=sep, index=False, lineterminator=newline)
+    if eof:
+        text += "\x1a" + sep * (len(header) - 1) + newline
+    path.write_bytes(("\ufeff" if bom else "").encode("utf-8") + text.encode("utf-8"))
+    return path
+
+
+def same(a, b):
+    pd.testing.assert_frame_equal(a[1], b[1])
+    pd.testing.assert_frame_equal(a[0].drop(columns="geometry"), b[0].drop(columns="geometry"))
+    assert a[0].geometry.geom_equals_exact(b[0].geometry, tolerance=0).all()
+
+
+@pytest.mark.parametrize(
+    ("sep", "bom", "eof"),
+    [(",", False, True), (",", True, True), (",", True, False), ("\t", True, True)],
+    ids=["comma", "comma-bom", "comma-bom-no-eof", "tab-bom"],
+)
+def test_every_published_layout_reads_alike(small, tmp_path, sep, bom, eof):
+    seq, lines = small
+    other = write_layout(tmp_path / "bus-sequences.csv", sep=sep, bom=bom, eof=eof)
+    same(read(seq, lines), read(other, lines))
+
+
+def test_columns_in_any_order_case_and_spacing(small, tmp_path):
+    seq, lines = small
+    spelt = [c.replace("_", " ").upper() if c.startswith("Stop") else c.lower() for c in HEADER]
+    order = list(reversed(range(len(HEADER))))
+    rows = [[r[i] for i in order] for r in ROWS]
+    other = write_layout(tmp_path / "older.csv", header=[spelt[i] for i in order], rows=rows)
+    same(read(seq, lines), read(other, lines))
+
+
+def test_fewer_columns_than_published_read_alike(small, tmp_path):
+    seq, lines = small
+    keep = [i for i, c in enumerate(HEADER) if c in tfl.REQUIRED_COLUMNS]
+    other = write_layout(
+        tmp_path / "short.csv", header=[HEADER[i] for i in keep], rows=[[r[i] for i in keep] for r in ROWS]
+    )
+    same(read(seq, lines), read(other, lines))
+
+
+def test_the_layout_is_told_from_the_header(tmp_path):
+    tab = write_tsv(tmp_path / "a.csv")
+    comma = write_layout(tmp_path / "b.tsv", bom=True)
+    assert tfl.layout_of(tab.read_text())[0] == "\t"
+    assert tfl.layout_of(comma.read_text(encoding="utf-8-sig"))[0] == ","
+    assert tfl.is_tfl_sequences(tab) and tfl.is_tfl_sequences(comma)
+    (tmp_path / "stops.txt").write_text("stop_id,stop_name,stop_lat,stop_lon\n1,A,51.5,-0.1\n")
+    assert tfl.layout_of((tmp_path / "stops.txt").read_text())[0] is None
+    assert not tfl.is_tfl_sequences(tmp_path / "stops.txt")
+
+
+def test_anything_else_is_refused_with_what_was_expected(tmp_path):
+    path = tmp_path / "stops.txt"
+    path.write_text("stop_id,stop_name,stop_lat,stop_lon\n1,A,51.5,-0.1\n")
+    with pytest.raises(
+        FeedError,
+        match=r"stops\.txt: lacks the column\(s\) Route, Run, Sequence, Stop_Code_LBSL, Location_Easting, "
+        r"Location_Northing, Virtual_Bus_Stop \(its header reads stop_id, stop_name, stop_lat, stop_lon\); TfL's "
+        r"bus-sequences file is tab- or comma-separated",
+    ):
         tfl.read_tfl_sequences(path)
+
+
+def test_real_file_as_served_comma_separated_with_a_byte_order_mark(tmp_path):
+    """The bundled July 2018 file re-saved as TfL serves it in other years: the same patterns, to the bit."""
+    raw = pd.read_csv(datasets.get_path("tfl_sequences"), sep="\t", dtype=str, keep_default_na=False)
+    raw = raw[raw["Route"] != "\x1a"]
+    comma = write_layout(tmp_path / "bus-sequences.csv", bom=True, header=list(raw.columns), rows=raw.to_numpy())
+    assert comma.read_bytes()[:3] == b"\xef\xbb\xbf"
+    lines = datasets.get_path("tfl_route_lines")
+    routes = ["25", "N8", "1", "108"]  # 108: runs 3 to 10
+    same(read(datasets.get_path("tfl_sequences"), lines, routes=routes), read(comma, lines, routes=routes))
 
 
 def test_not_a_file(tmp_path):
@@ -341,7 +415,7 @@ def test_not_a_file(tmp_path):
 
 def test_empty_file(tmp_path):
     (tmp_path / "empty.tsv").write_text("")
-    with pytest.raises(FeedError, match=r"empty\.tsv: cannot read as a tab-separated file"):
+    with pytest.raises(FeedError, match=r"empty\.tsv: is empty; give TfL's bus-sequences file"):
         tfl.read_tfl_sequences(tmp_path / "empty.tsv")
 
 

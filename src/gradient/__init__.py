@@ -12,10 +12,13 @@ The front door::
 - :func:`run` (a GTFS feed or TfL's bus sequences against life expectancy areas, every
   option in :class:`Options`) returns a :class:`Result` of tables;
 - :func:`load_areas` reads boundaries and a life expectancy table;
-- :func:`read_feed`, :func:`stop_patterns`, :func:`read_tfl_sequences` are the sources;
+- :func:`read_feed`, :func:`stop_patterns`, :func:`read_tfl_sequences`, :func:`read_sequences`
+  are the sources (a GTFS feed, TfL's bus sequences, any table of stops in order);
 - :func:`sensitivity` reruns the patterns under several catchment methods;
 - :func:`write_outputs` writes the tables, maps and charts; :mod:`gradient.present` draws;
-- :mod:`gradient.datasets` finds the bundled real data; every error type is here too.
+- :mod:`gradient.datasets` finds the bundled real data, and :func:`fetch` downloads official
+  sources by name into a cache (GTFS feeds, US tracts, USALEEP, England and Wales' MSOAs, ONS
+  life expectancy, OpenStreetMap walking networks); every error type is here too.
 
 Importing ``gradient`` is cheap and changes nothing: the names above load their modules
 on first use, and nothing loads matplotlib, folium or statsmodels until something is
@@ -33,6 +36,7 @@ from .errors import (
     DataSetError,
     EmbedError,
     FeedError,
+    FetchError,
     GradientError,
     GradientWarning,
     InputError,
@@ -58,10 +62,12 @@ _LAZY = {
     "stop_patterns": "sources",
     "Feed": "sources",
     "read_tfl_sequences": "sources",
+    "read_sequences": "sources",
     "sensitivity": "_sensitivity",
     "sensitivity_summary": "_sensitivity",
     "write_outputs": "output",
     "load_network": "assign",
+    "fetch": "fetching",
 }
 """Front-door names and the module each comes from (imported on first use)."""
 
@@ -78,6 +84,7 @@ _MODULES = {
     "batch",
     "cli",
     "datasets",
+    "fetching",
     "schema",
     "options",
     "errors",
@@ -94,6 +101,8 @@ __all__ = [
     "EmbedError",
     "Feed",
     "FeedError",
+    "fetch",
+    "FetchError",
     "GradientError",
     "GradientWarning",
     "InputError",
@@ -106,6 +115,7 @@ __all__ = [
     "Options",
     "PresentationError",
     "read_feed",
+    "read_sequences",
     "read_source",
     "read_tfl_sequences",
     "Result",
@@ -124,9 +134,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from .areas.load import load_areas
     from .assign.streets import load_network
     from .credits import Credit, Labels
+    from .fetching import fetch
     from .output import write_outputs
     from .pipeline import Result, read_source, run, run_patterns
     from .sources.gtfs import Feed, read_feed, stop_patterns
+    from .sources.sequences import read_sequences
     from .sources.tfl import read_tfl_sequences
 
 

@@ -67,6 +67,14 @@ AREA_FLAGS = {
         ),
     ),
     "names_id": ("--names-id", dict(metavar="COL", help="id column of --names")),
+    "names_lang": (
+        "--names-lang",
+        dict(
+            choices=["en", "cy", "both"],
+            default="en",
+            help="language of the bundled MSOA names (ons-msoa): English, Welsh where there is one, or both",
+        ),
+    ),
     "names_col": ("--names-col", dict(metavar="COL", help="name column of --names")),
     "population": (
         "--population",
@@ -107,12 +115,25 @@ AREA_FLAGS = {
 }
 """Flags of the life expectancy areas (:func:`gradient.areas.load.load_areas` parameters)."""
 
+SEQ_FLAGS = {
+    "--seq-route": ("route_col", "column of the route (default route_id; none: each pattern its own route)"),
+    "--seq-pattern": ("pattern_col", "column of the pattern (default pattern_id)"),
+    "--seq-order": ("order_col", "column of the order along the pattern (default stop_sequence)"),
+    "--seq-stop": ("stop_col", "column of the stop id, empty for a shape point (default stop_id)"),
+    "--seq-name": ("stop_name_col", "column of the stop name (default stop_name)"),
+    "--seq-lat": ("lat_col", "column of the latitude, WGS84 (default stop_lat)"),
+    "--seq-lon": ("lon_col", "column of the longitude, WGS84 (default stop_lon)"),
+}
+"""Flags naming the columns of ``--sequences``: flag -> (:func:`gradient.read_sequences` parameter, help)."""
+
 FLAGS: dict[str, str] = {
     **{f.name: f.metadata["flag"] for f in option_fields()},
     **{name: flag for name, (flag, _) in AREA_FLAGS.items()},
     "out_dir": "--out",
     "route_lines": "--tfl-route-lines",
     "pattern_id": "--route",
+    "lines": "--seq-lines",
+    **{param: flag for flag, (param, _) in SEQ_FLAGS.items()},
 }
 """Library parameter -> command-line flag: the one place the two vocabularies meet."""
 
@@ -179,11 +200,30 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a feed against a life expectancy table")
     src = run.add_mutually_exclusive_group(required=True)
     src.add_argument("--gtfs", metavar="FEED", help="GTFS zip or folder")
-    src.add_argument("--tfl-sequences", metavar="FILE", help="TfL bus-sequences file (instead of --gtfs)")
+    src.add_argument("--tfl-sequences", metavar="FILE", help="TfL bus-sequences file, any published layout")
+    src.add_argument("--sequences", metavar="TABLE", help="any table of stops in order along patterns (CSV or Parquet)")
     run.add_argument("--tfl-route-lines", metavar="FILE", help="TfL route lines (GeoJSON) for --tfl-sequences")
+    seq = run.add_argument_group("columns of --sequences (one row per point per pattern)")
+    seq.add_argument("--seq-lines", metavar="FILE", help="route lines, with a pattern_id or route_id property")
+    for flag, (param, text) in SEQ_FLAGS.items():
+        seq.add_argument(flag, dest=param, metavar="COL", help=text)
     _add_areas(run)
     _add_options(run, "run")
     run.add_argument("--out", required=True, metavar="DIR", help="output folder")
+
+    from .fetching import SOURCES
+
+    fetch = sub.add_parser(
+        "fetch",
+        help="download an official source by name, once, into a cache with its checksum and licence",
+        description="Sources: "
+        + "; ".join(f"{s.name}{' ' + s.arg if s.arg else ''}: {s.what}" for s in SOURCES.values()).replace("%", "%%"),
+    )
+    fetch.add_argument("name", choices=list(SOURCES), metavar="NAME", help=", ".join(SOURCES))
+    fetch.add_argument("arg", nargs="?", default="", metavar="ARG", help="a feed's URL, a state, a place")
+    fetch.add_argument("--cache", metavar="DIR", help="cache folder (default $GRADIENT_CACHE, else data/raw/fetched)")
+    fetch.add_argument("--url", metavar="URL", help="the source's whole address, instead of the known one")
+    fetch.add_argument("--force", action="store_true", help="download again even if the cache has it")
 
     batch = sub.add_parser("batch", help="run many GTFS feeds on dask.distributed, one task per feed")
     batch.add_argument("feeds", nargs="+", metavar="FEED", help="GTFS zips or folders")
@@ -262,6 +302,7 @@ def _load_areas(args: argparse.Namespace):
         bundled=not (args.names or args.population),
         le_source=args.le_source,
         le_period=args.le_period,
+        names_lang=args.names_lang,
     )
     if args.names:
         areas = attributes.add_names(areas, args.names, args.names_id, args.names_col)
@@ -278,7 +319,7 @@ def _labels(args: argparse.Namespace, areas, source: str, name: str):
     from .credits import Credit
     from .pipeline import labels_from, source_credits
 
-    credits = source_credits(source, args.tfl_route_lines, name)
+    credits = source_credits(source, args.tfl_route_lines or args.seq_lines, name)
     if args.feed_name:
         credits = (Credit("stops", args.feed_name),) + credits[1:]
     labels = labels_from(areas, args.feed_name or name, credits)
@@ -286,31 +327,71 @@ def _labels(args: argparse.Namespace, areas, source: str, name: str):
     return replace(labels, place=place, byline=args.byline)
 
 
+SOURCE_HINTS = {
+    "gtfs": "no such file or folder; give a GTFS zip or folder",
+    "tfl_sequences": "no such file; give TfL's bus-sequences file",
+    "sequences": "no such file; give a table of stops in order along patterns (CSV or Parquet)",
+}
+"""What to give instead of a missing source, by its flag's destination."""
+
+
+def _check_source_flags(args: argparse.Namespace) -> None:
+    """Refuse route lines or column names given for another kind of source."""
+    if args.tfl_route_lines and not args.tfl_sequences:
+        raise InputError(
+            "--tfl-route-lines is for --tfl-sequences (--sequences takes --seq-lines)", args.tfl_route_lines
+        )
+    given = [flag for flag, (param, _) in SEQ_FLAGS.items() if getattr(args, param) is not None]
+    if args.seq_lines:
+        given.insert(0, "--seq-lines")
+    if given and not args.sequences:
+        raise InputError(f"{', '.join(given)} name the columns of --sequences TABLE; give --sequences too")
+
+
+def _read_source(args: argparse.Namespace, options: Options):
+    """The run's stop patterns and the source's name, from whichever source flag was given."""
+    from . import pipeline
+
+    if args.sequences:
+        from .sources.sequences import read_sequences
+
+        columns = {param: getattr(args, param) for param, _ in SEQ_FLAGS.values() if getattr(args, param)}
+        patterns, stops = read_sequences(args.sequences, args.seq_lines, routes=options.routes, **columns)
+        return patterns, stops, Path(args.sequences).name
+    kind = "gtfs" if args.gtfs else "tfl"
+    return pipeline.read_source(
+        args.gtfs or args.tfl_sequences, route_lines=args.tfl_route_lines, options=options, kind=kind
+    )
+
+
 def _run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     options = _options(args, "run")
-    source = args.gtfs or args.tfl_sequences
+    source = args.gtfs or args.tfl_sequences or args.sequences
+    _check_source_flags(args)
     _check_area_options(args)
     _check_paths(
-        (
-            "no such file or folder; give a GTFS zip or folder"
-            if args.gtfs
-            else "no such file; give TfL's bus-sequences file (tab-separated)",
-            source,
-        ),
+        (next(hint for dest, hint in SOURCE_HINTS.items() if getattr(args, dest)), source),
         ("no such file; give route lines with a 'line' property, e.g. TfL's route-lines GeoJSON", args.tfl_route_lines),
+        ("no such file; give lines with a pattern_id or route_id property (e.g. GeoJSON)", args.seq_lines),
         *_input_paths(args),
     )
     from . import pipeline
     from .output import write_outputs
 
-    patterns, pattern_stops, name = pipeline.read_source(
-        source, route_lines=args.tfl_route_lines, options=options, kind="gtfs" if args.gtfs else "tfl"
-    )
+    patterns, pattern_stops, name = _read_source(args, options)
     areas = _load_areas(args)
     result = pipeline.run_patterns(patterns, pattern_stops, areas, options, _labels(args, areas, source, name))
     written = write_outputs(result, args.out, areas=areas)
     _summary(result, written, time.perf_counter() - start)
+    return 0
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    from .fetching import describe, fetch
+
+    done = fetch(args.name, args.arg, cache=args.cache, url=args.url, force=args.force)
+    print(f"{args.name}{' ' + args.arg if args.arg else ''}: {describe(done)}")
     return 0
 
 
@@ -353,7 +434,7 @@ def _summary(result, written, seconds: float, top: int = 5, title: str = "") -> 
 
     p, s = result.patterns, result.summary
     options, labels = result.options, result.labels
-    voice = words.Voice(options.alpha, options.family, options.se_scale, options.stretch_k, labels.place, labels.unit)
+    voice = words.voice_of(options, labels)
     n_routes = int(p["route_id"].nunique())  # names repeat across routes (two agencies' route 1)
     whole = options.routes is None
     what = ", ".join(x for x in (labels.sex, labels.period) if x)
@@ -361,11 +442,13 @@ def _summary(result, written, seconds: float, top: int = 5, title: str = "") -> 
         f"{words.count(len(p), 'pattern')} on {words.count(n_routes, 'route')} serving "
         f"{words.count(int(result.stops['stop_id'].nunique()), 'stop')}"
     )
-    print(title or measured[0].upper() + measured[1:] + (f" ({what})" if what else "") + f", in {seconds:.1f} s")
+    first = title or measured[0].upper() + measured[1:] + (f" ({what})" if what else "") + f", in {seconds:.1f} s"
+    print(first if voice.intervals else words.no_interval_title(first))
     print(words.scope_sentence(voice, n_routes))
     print(s.count_sentence)
     rows = top_stories(result, top).to_dict("records")
-    print(("The story:" if n_routes == 1 else "Top stories:") if rows else "Top stories: none.")
+    if voice.intervals:
+        print(("The story:" if n_routes == 1 else "Top stories:") if rows else "Top stories: none.")
     for line in words.console_lines(rows, voice, n_routes, whole, night_prefix="N" if labels.place == "London" else ""):
         print(line)
     print(s.power_sentence)
@@ -513,6 +596,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             if args.command == "batch":
                 return _batch(args)
+            if args.command == "fetch":
+                return _fetch(args)
             return _demo(args) if args.command == "demo" else _run(args)
         except GradientError as exc:
             print(f"gradient: error: {cli_message(exc)}", file=sys.stderr)

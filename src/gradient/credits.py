@@ -227,6 +227,10 @@ class Labels:
         Every source the run used.
     byline : str
         An optional byline for maps and charts.
+    intervals : bool
+        Whether the life expectancy source gives margins of error (standard errors or
+        limits). Without them no interval can be computed, nothing is tested, and every
+        phrase says so (:func:`gradient.story.words.no_interval`).
     """
 
     le_source: str = ""
@@ -238,6 +242,7 @@ class Labels:
     place: str = ""
     credits: tuple[Credit, ...] = field(default_factory=tuple)
     byline: str = ""
+    intervals: bool = True
 
     @property
     def source_line(self) -> str:

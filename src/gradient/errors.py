@@ -54,6 +54,10 @@ class NetworkError(InputError):
     """A street network file cannot be read, or has no streets of the type asked for."""
 
 
+class FetchError(InputError):
+    """An official source cannot be fetched: unknown, offline, moved, or its cached copy changed."""
+
+
 class DataSetError(GradientError, LookupError):
     """A bundled data set is unknown or not installed."""
 

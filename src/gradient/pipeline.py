@@ -189,6 +189,7 @@ def run_patterns(
     areas = as_areas(areas)
     frame = areas.frame
     labels = labels or areas.labels()
+    labels = replace(labels, intervals=bool(frame["le_se"].notna().any()))  # what the data says, whoever labelled it
     pattern_stops = pattern_stops[pattern_stops["pattern_id"].isin(patterns["pattern_id"])]
     network = _network(options)
     if network is not None:
@@ -221,6 +222,7 @@ def run_patterns(
         stretch_k=options.stretch_k,
         place=labels.place,
         unit=labels.unit,
+        intervals=labels.intervals,
     )
     table = pattern_table(patterns, stops, weights, claims, options, labels, area_context=area_context, voice=voice)
     route_names = table.drop_duplicates("route_id").set_index("route_id")["route_name"]
@@ -271,19 +273,23 @@ def _options(options: Options | dict | None) -> Options:
 def read_source(
     source: str | Path, *, route_lines: str | Path | None = None, options: Options | None = None, kind: str = "auto"
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, str]:
-    """Stop patterns of a GTFS feed or of TfL's bus sequences, and a name for the source.
+    """Stop patterns of a GTFS feed, TfL's bus sequences or a stop-sequence table, and a name for the source.
 
     Parameters
     ----------
     source : str or Path
-        A GTFS zip or folder, or TfL's bus-sequences file.
+        A GTFS zip or folder, TfL's bus-sequences file, or a table of stops in order
+        along patterns (:func:`gradient.sources.sequences.read_sequences`, its columns
+        named as by default; call it yourself to name others).
     route_lines : str or Path, optional
-        TfL's route lines (TfL only).
+        Route lines (TfL's, or a stop-sequence table's); not for GTFS.
     options : Options, optional
         ``routes`` (chosen before anything is measured), ``all_patterns`` and
         ``engine`` matter here.
-    kind : {'auto', 'gtfs', 'tfl'}
-        ``auto``: TfL for a ``.tsv``, ``.csv`` or ``.txt`` file, GTFS otherwise.
+    kind : {'auto', 'gtfs', 'tfl', 'sequences'}
+        ``auto`` (see :func:`source_kind`): a folder or zip is GTFS; a file whose header
+        is TfL's bus sequences' is TfL; another table (CSV, Parquet) is a stop-sequence
+        table.
 
     Returns
     -------
@@ -293,25 +299,58 @@ def read_source(
     options = options or Options()
     path = Path(source)
     if kind == "auto":
-        kind = "tfl" if path.is_file() and path.suffix.lower() in {".tsv", ".csv", ".txt"} else "gtfs"
+        kind = source_kind(path)
     if kind == "tfl":
         from .sources.tfl import read_tfl_sequences
 
         patterns, stops = read_tfl_sequences(path, route_lines, routes=options.routes)
+        name = path.name
+    elif kind == "sequences":
+        from .sources.sequences import read_sequences
+
+        patterns, stops = read_sequences(path, route_lines, routes=options.routes)
         name = path.name
     elif kind == "gtfs":
         from .sources.gtfs import read_feed, stop_patterns
 
         if route_lines is not None:
             raise InputError(
-                "route_lines= is for TfL's bus sequences; a GTFS feed has its own shapes", param="route_lines"
+                "route_lines= is for TfL's bus sequences or a stop-sequence table; a GTFS feed has its own shapes",
+                param="route_lines",
             )
         feed = read_feed(path, engine=options.engine)
         patterns, stops = stop_patterns(feed, all_patterns=options.all_patterns, path=path, routes=options.routes)
         name = feed.agency_name or path.name
     else:
-        raise InputError(f"kind={kind!r} is not one of auto, gtfs, tfl", param="kind")
+        raise InputError(f"kind={kind!r} is not one of auto, gtfs, tfl, sequences", param="kind")
     return patterns, stops, name
+
+
+SEQUENCE_SUFFIXES = {".csv", ".tsv", ".txt", ".parquet", ".pq", ".parq"}
+"""Files read as a stop-sequence table by ``kind='auto'`` (unless their header is TfL's)."""
+
+
+def source_kind(path: str | Path) -> str:
+    """What a source is, told from the file itself: ``gtfs``, ``tfl`` or ``sequences``.
+
+    A folder or a zip archive is a GTFS feed; a file whose header is that of TfL's bus
+    sequences (any published layout) is TfL's; a Parquet file, or a text table named
+    ``.csv``, ``.tsv`` or ``.txt``, is a stop-sequence table; anything else is taken for
+    GTFS, whose reader says what it is not.
+    """
+    import zipfile
+
+    from .sources.sequences import PARQUET_MAGIC
+    from .sources.tfl import is_tfl_sequences
+
+    path = Path(path)
+    if not path.is_file() or zipfile.is_zipfile(path):
+        return "gtfs"
+    if is_tfl_sequences(path):
+        return "tfl"
+    with open(path, "rb") as fh:
+        parquet = fh.read(4) == PARQUET_MAGIC
+    return "sequences" if parquet or path.suffix.lower() in SEQUENCE_SUFFIXES else "gtfs"
 
 
 def run(
@@ -330,7 +369,8 @@ def run(
     Parameters
     ----------
     source : str or Path
-        A GTFS zip or folder, or TfL's bus-sequences file (see :func:`read_source`).
+        A GTFS zip or folder, TfL's bus-sequences file, or a stop-sequence table (see
+        :func:`read_source`).
     areas : Areas
         From :func:`gradient.areas.load.load_areas` (or a GeoDataFrame with
         ``AREA_COLUMNS``).
@@ -343,12 +383,12 @@ def run(
         ``scale_reference``, ``embed_base_url`` (what :func:`gradient.write_outputs` writes
         and draws, on what colour scale, for what address).
     route_lines : str or Path, optional
-        TfL's route lines, for distances along the roads (TfL only).
+        Route lines, for distances along the roads (TfL's, or a stop-sequence table's).
     labels : Labels, optional
         Sources and period for sentences, maps and charts (default from ``areas`` and
         the source's agency or file name).
-    kind : {'auto', 'gtfs', 'tfl'}
-        What ``source`` is.
+    kind : {'auto', 'gtfs', 'tfl', 'sequences'}
+        What ``source`` is (``auto``: told from the file, see :func:`source_kind`).
     place : str, optional
         Where the network is, for sentences ("In Tampa, ..."); TfL's sequences are London.
     **changes
@@ -378,8 +418,7 @@ def run(
 
 
 def _is_tfl(source: str | Path, kind: str) -> bool:
-    path = Path(source)
-    return kind == "tfl" or (kind == "auto" and path.is_file() and path.suffix.lower() in {".tsv", ".csv", ".txt"})
+    return kind == "tfl" or (kind == "auto" and source_kind(source) == "tfl")
 
 
 def source_credits(source: str | Path, route_lines: str | Path | None, name: str) -> tuple[Credit, ...]:

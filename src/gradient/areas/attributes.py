@@ -1,6 +1,7 @@
 """What else is known about each small area: a name readers know, a population, a second measure.
 
-:func:`add_names`, :func:`add_population` and :func:`add_context` add a column to the areas
+:func:`add_names` (and :func:`add_msoa_names`, in English, Welsh or both), :func:`add_population` and
+:func:`add_context` add a column to the areas
 (:class:`~gradient.areas.dataset.Areas`, from :func:`gradient.areas.load.load_areas`) from a
 table of one value per area, and its credit beside the others, with the same handling as
 the life expectancy table's: the header found by name on any sheet or below a title block,
@@ -187,6 +188,56 @@ def add_names(
     values = read_area_values(table, id_col, name_col, numeric=False, encoding=encoding, what="names table")
     frame = join_values(areas.frame, values, "area_name", table, "names table")
     return areas.replace(frame=frame).with_credit(credit or known_credit(table, "area names"))
+
+
+NAMES_LANGUAGES = ("en", "cy", "both")
+"""Languages of England and Wales' MSOA names: English, Welsh (Cymraeg), or both."""
+
+MSOA_NAME_COLUMNS = {"id": "msoa11cd", "en": "msoa11hclnm", "cy": "msoa11hclnmw"}
+"""The House of Commons Library MSOA Names table's columns: code, English name, Welsh name (Wales only)."""
+
+
+def add_msoa_names(areas: Areas, table: str | Path, lang: str = "en") -> Areas:
+    """The areas with England and Wales' MSOA names readers know, in English, Welsh or both.
+
+    Parameters
+    ----------
+    areas : Areas
+        MSOAs (``E02…`` England, ``W02…`` Wales).
+    table : str or Path
+        The House of Commons Library's MSOA Names (:data:`MSOA_NAME_COLUMNS`; bundled as
+        ``msoa_names``).
+    lang : {'en', 'cy', 'both'}, default 'en'
+        ``en``: the English names; ``cy``: the Welsh name of every Welsh MSOA and the
+        English name of every English one (English MSOAs have none in Welsh); ``both``:
+        ``Welsh / English`` where the two differ (``Rasa a Chendl / Rassau & Beaufort``),
+        else the one name.
+
+    Returns
+    -------
+    Areas
+        ``areas`` with ``area_name``.
+
+    Raises
+    ------
+    AreasError
+        If ``lang`` is not one of :data:`NAMES_LANGUAGES` (``names_lang=``), or as
+        :func:`add_names`.
+    """
+    if lang not in NAMES_LANGUAGES:
+        raise AreasError(f"names_lang={lang!r} is not one of {', '.join(NAMES_LANGUAGES)}", param="names_lang")
+    english = add_names(areas, table, MSOA_NAME_COLUMNS["id"], MSOA_NAME_COLUMNS["en"])
+    if lang == "en":
+        return english
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GradientWarning)  # English MSOAs have no Welsh name: said below
+        welsh = add_names(areas, table, MSOA_NAME_COLUMNS["id"], MSOA_NAME_COLUMNS["cy"]).frame["area_name"]
+    en = english.frame["area_name"]
+    if lang == "cy":
+        name = welsh.fillna(en)
+    else:
+        name = (welsh + " / " + en).where(welsh.notna() & (welsh != en), en)
+    return english.replace(frame=english.frame.assign(area_name=name.astype("string")))
 
 
 CENSUS_TRACT_COLUMNS = ("STATEFP", "COUNTYFP", "TRACTCE", "POPULATION")

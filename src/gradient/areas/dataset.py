@@ -84,6 +84,7 @@ class Areas:
             unit=self.unit,
             place=place,
             credits=credits,
+            intervals=bool(self.frame["le_se"].notna().any()),
         )
 
 

@@ -472,6 +472,7 @@ def load_areas(
     bundled: bool = True,
     le_source: str = "",
     le_period: str = "",
+    names_lang: str = "en",
 ) -> Areas:
     """Read boundaries and a life expectancy table in one of the known formats and join them.
 
@@ -507,6 +508,10 @@ def load_areas(
     le_source, le_period : str, optional
         The life expectancy source's name and period, for a ``csv`` table (the known
         formats name their own).
+    names_lang : {'en', 'cy', 'both'}, default 'en'
+        The language of the bundled MSOA names of England and Wales (``ons-msoa``): English,
+        Welsh where an MSOA has a Welsh name (Wales's), or both
+        (:func:`gradient.areas.attributes.add_msoa_names`).
 
     Returns
     -------
@@ -523,6 +528,10 @@ def load_areas(
         credit.
     """
     crs_of(areas_crs, "areas_crs")
+    from .attributes import NAMES_LANGUAGES
+
+    if names_lang not in NAMES_LANGUAGES:
+        raise AreasError(f"names_lang={names_lang!r} is not one of {', '.join(NAMES_LANGUAGES)}", param="names_lang")
     layout = le_format
     if le_format == "usaleep":
         le = read_usaleep(table, le_encoding)
@@ -569,10 +578,10 @@ def load_areas(
         reference=float(known.median()),
         reference_label=f"median of the {len(known):,} {unit} in the table",
     )
-    return _with_bundled(areas, le_format) if bundled else areas
+    return _with_bundled(areas, le_format, names_lang) if bundled else areas
 
 
-def _with_bundled(areas: Areas, le_format: str) -> Areas:
+def _with_bundled(areas: Areas, le_format: str, names_lang: str = "en") -> Areas:
     """Bundled names (England's MSOAs) or populations (US tracts) for the formats they fit."""
     from .. import datasets
     from . import attributes
@@ -581,7 +590,7 @@ def _with_bundled(areas: Areas, le_format: str) -> Areas:
         warnings.simplefilter("ignore", GradientWarning)  # areas of other countries, or new codes
         try:
             if le_format == "ons-msoa" and "area_name" not in areas.frame:
-                return attributes.add_names(areas, datasets.get_path("msoa_names"), "msoa11cd", "msoa11hclnm")
+                return attributes.add_msoa_names(areas, datasets.get_path("msoa_names"), names_lang)
             if le_format == "usaleep" and "population" not in areas.frame:
                 return attributes.add_population(areas, datasets.get_path("us_tract_population"))
         except (AreasError, datasets.DataSetError):  # codes the bundled table does not know

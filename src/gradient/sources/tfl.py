@@ -6,31 +6,30 @@ direction, plus rarer extra runs). Each run becomes one stop pattern, and
 :func:`gradient.sources.gtfs.stop_patterns` returns, so assignment, gradients, maps and the
 command line are shared. Distances are measured along TfL's route lines where one
 fits the stops, and along straight lines between stops otherwise.
+
+The file is one configuration (:data:`LAYOUT`) of the stop-sequence reader,
+:mod:`gradient.sources.sequences`. Its layout is told from its header, never guessed from its
+name: tab-separated (as the bundled July 2018 copy, although TfL calls it CSV) or
+comma-separated (as it is served in other years), with or without a UTF-8 byte-order mark,
+its columns in any order and spelt in any case, with spaces or underscores
+(``Stop_Code_LBSL``, ``Stop Code LBSL``); columns other than :data:`REQUIRED_COLUMNS` are
+ignored, so older and newer column sets read alike. Anything else is refused with what was
+expected.
 """
 
 from __future__ import annotations
 
-import io
 import logging
-import warnings
-from collections import Counter
 from pathlib import Path
 from typing import Sequence
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-import pyogrio
-import shapely
-from pyproj import CRS, Transformer
-from pyproj.exceptions import CRSError
 
 from .._tables import decode
-from ..errors import FeedError, GradientWarning, OptionError
-from ..schema import PATTERN_COLUMNS, PATTERN_STOP_COLUMNS, WGS84, pattern_ids
-from ._geometry import monotone_along
-from ._measure import along_lines, to_wgs84
-from ._routes import match_routes
+from ..errors import FeedError
+from ._lines import FAR_OFFSET_M, MAX_FAR_SHARE, MAX_MEDIAN_OFFSET_M  # noqa: F401  (documented here)
+from .sequences import Layout, header_of, loose, parse, read_text, stop_patterns_of
 
 log = logging.getLogger(__name__)
 
@@ -49,15 +48,41 @@ REQUIRED_COLUMNS = [
 ]
 """Columns of the bus-sequences file that are read (others, e.g. ``Naptan_Atco``, are ignored)."""
 
-MAX_MEDIAN_OFFSET_M = 100.0
-"""A route line whose median stop-to-line distance exceeds this (metres) is not used."""
+PUBLISHED_COLUMNS = [
+    "Route",
+    "Run",
+    "Sequence",
+    "Stop_Code_LBSL",
+    "Bus_Stop_Code",
+    "Naptan_Atco",
+    "Stop_Name",
+    "Location_Easting",
+    "Location_Northing",
+    "Heading",
+    "Virtual_Bus_Stop",
+]
+"""The columns of the bus-sequences file as TfL has published it (July 2018, the bundled copy)."""
 
-FAR_OFFSET_M = 250.0
-MAX_FAR_SHARE = 0.1
-"""A route line that more than ``MAX_FAR_SHARE`` of the stops are over ``FAR_OFFSET_M`` (metres)
-away from is not used either: it misses part of the run, and distances there would be wrong."""
+LAYOUT = Layout(
+    route="Route",
+    pattern="Run",
+    order="Sequence",
+    stop="Stop_Code_LBSL",
+    name="Stop_Name",
+    x="Location_Easting",
+    y="Location_Northing",
+    crs=BNG,
+    virtual="Virtual_Bus_Stop",
+    runs=True,
+    word="run",
+)
+"""TfL's bus sequences as a configuration of the stop-sequence reader (:mod:`gradient.sources.sequences`)."""
 
-_EOF = "\x1a"  # DOS end-of-file character: TfL's file ends with it
+HINT = "give TfL's bus-sequences file"
+EXPECTED = (
+    "TfL's bus-sequences file is tab- or comma-separated (with or without a byte-order mark) with the columns "
+    f"{', '.join(REQUIRED_COLUMNS)} (in any order, case or spacing) and others"
+)
 
 
 def read_tfl_sequences(
@@ -71,8 +96,9 @@ def read_tfl_sequences(
     Parameters
     ----------
     path : str or Path
-        TfL's "bus-sequences" file: tab-separated (although TfL calls it CSV), one
-        row per stop per route run, with at least ``REQUIRED_COLUMNS``; eastings and
+        TfL's "bus-sequences" file in any published layout: tab- or comma-separated,
+        with or without a byte-order mark (told from its header, see :func:`layout_of`),
+        one row per stop per route run, with at least ``REQUIRED_COLUMNS``; eastings and
         northings in British National Grid (EPSG:27700).
     route_lines : str or Path, optional
         Route lines, e.g. TfL's (GeoJSON, EPSG:4326): LineString or MultiLineString
@@ -117,8 +143,9 @@ def read_tfl_sequences(
     Raises
     ------
     FeedError
-        If ``path`` or ``route_lines`` is not a readable file, a required column
-        is missing, or a row is malformed: a blank ``Route`` or ``Stop_Code_LBSL``,
+        If ``path`` or ``route_lines`` is not a readable file, its header is not that of
+        any layout of the file (the message says what is expected), or a row is
+        malformed: a blank ``Route`` or ``Stop_Code_LBSL``,
         a ``Run`` that is not a whole number ≥ 1, a ``Sequence`` that is not a number
         or repeats within a run (the message names the route and run), a
         ``Virtual_Bus_Stop`` other than 0 or 1, coordinates that are not numbers, or
@@ -153,7 +180,7 @@ def read_tfl_sequences(
       takes, of its route's lines, the one nearest its stops (mean distance), in the
       orientation along which its stops advance (both are matched where that is
       unclear), and measures along it with
-      :func:`gradient.geometry.monotone_along`. A reversed line stands in for the
+      :func:`gradient.sources._geometry.monotone_along`. A reversed line stands in for the
       opposite direction; one-way streets put it some tens of metres off in places
       (``offset_m`` shows where). MultiLineStrings are merged where their parts
       touch; otherwise each part, and all parts joined in file order, are
@@ -175,299 +202,76 @@ def read_tfl_sequences(
     'route_line'
     """
     path = Path(path)
-    metric = _metric(measure_crs)
-    table = _read_table(path)
-    lines = _read_route_lines(Path(route_lines), metric) if route_lines is not None else {}
-    real = _real_stops(table, path)
-    keep = match_routes(pd.DataFrame({"route_id": real["Route"].unique()}), routes, path)
-    if keep is not None:
-        real = real[real["Route"].isin(set(real["Route"].unique()[keep]))].reset_index(drop=True)
-
-    route = real["Route"].to_numpy()
-    run = real["run"].to_numpy()
-    starts = np.flatnonzero(np.r_[True, (route[1:] != route[:-1]) | (run[1:] != run[:-1])])
-    lengths = np.diff(np.r_[starts, len(real)])
-    pats = pd.DataFrame(
-        {
-            "route_id": pd.Series(route[starts], dtype=str),
-            "direction_id": (run[starts] - 1).astype(np.int64),
-            "rank": np.ones(len(starts), dtype=np.int64),
-        }
+    _check_crs(measure_crs)
+    table = read_table(path)
+    return stop_patterns_of(
+        table,
+        LAYOUT,
+        path,
+        lines=route_lines,
+        line_keys=("line",),
+        lines_hint="give route lines with a 'line' property, e.g. TfL's route-lines GeoJSON",
+        measure_crs=measure_crs,
+        default_crs=BNG,
+        routes=routes,
+        logger=log,
     )
-    pats["route_name"] = pats["route_id"].astype("string")
-    pats["pattern_id"] = pattern_ids(pats).astype("string")
-    pats["n_trips"] = pd.array([pd.NA] * len(pats), dtype="Int64")
-    pats["n_stops"] = lengths.astype(np.int64)
-
-    east = real["east"].to_numpy(float)
-    north = real["north"].to_numpy(float)
-    lon, lat = Transformer.from_crs(BNG, WGS84, always_xy=True).transform(east, north)
-    ps = pd.DataFrame(
-        {
-            "pattern_id": pd.Series(np.repeat(pats["pattern_id"].to_numpy(dtype=str), lengths), dtype=str),
-            "stop_sequence": (np.arange(len(real)) - np.repeat(starts, lengths) + 1).astype(np.int64),
-            "stop_id": pd.array(real["Stop_Code_LBSL"].to_numpy(), dtype="string"),
-            "stop_name": pd.Series(real["Stop_Name"].to_numpy(), dtype=str),
-            "lon": np.asarray(lon, dtype=float),
-            "lat": np.asarray(lat, dtype=float),
-        }
-    )
-    if metric == CRS.from_user_input(BNG):
-        xy = np.column_stack([east, north])
-    else:
-        xy = np.column_stack(Transformer.from_crs(BNG, metric, always_xy=True).transform(east, north))
-
-    bounds = np.c_[starts, starts + lengths]
-    dist, offset, geoms, sources, n_none, n_bad = _measure(pats, bounds, xy, lines)
-    ps["dist_m"] = dist
-    ps["minutes"] = np.nan
-    ps["offset_m"] = offset
-    pats["geometry_source"] = pd.Series(sources, dtype=str)
-    out = gpd.GeoDataFrame(pats[PATTERN_COLUMNS + ["rank"]], geometry=to_wgs84(geoms, metric), crs=WGS84)
-
-    if n_none or n_bad:
-        given = "" if route_lines is not None else " (no route-lines file given)"
-        warnings.warn(
-            f"{n_none} of {len(out)} patterns have no route line{given} and {n_bad} more fit theirs "
-            f"badly (median stop offset over {MAX_MEDIAN_OFFSET_M:.0f} m, or over "
-            f"{MAX_FAR_SHARE:.0%} of stops more than {FAR_OFFSET_M:.0f} m away); their distances and "
-            "lines are straight lines between stops",
-            GradientWarning,
-            stacklevel=2,
-        )
-    out = out.sort_values("pattern_id", kind="stable").reset_index(drop=True)
-    ps = ps.sort_values(["pattern_id", "stop_sequence"], kind="stable").reset_index(drop=True)
-    return out, ps[PATTERN_STOP_COLUMNS + ["minutes", "offset_m"]]
 
 
-def _metric(crs: str | None) -> CRS:
-    """The CRS to measure in: ``crs`` if it is projected, else British National Grid."""
-    if crs is None:
-        return CRS.from_user_input(BNG)
-    try:
-        metric = CRS.from_user_input(crs)
-    except (CRSError, TypeError) as exc:
-        raise OptionError(
-            f"measure_crs={crs!r} is not a CRS pyproj knows ({exc}); give e.g. EPSG:27700", param="measure_crs"
-        ) from exc
-    if not metric.is_projected:
-        raise OptionError(
-            f"measure_crs={crs!r} is not a projected CRS in metres; give e.g. EPSG:27700 or a UTM zone",
-            param="measure_crs",
-        )
-    return metric
+def _check_crs(crs: str | None) -> None:
+    """Refuse a measuring CRS that is not metric before the file is read."""
+    from .sequences import _metric
+
+    _metric(crs, BNG)
 
 
-def _read_table(path: Path) -> pd.DataFrame:
-    """The file's ``REQUIRED_COLUMNS`` as strings; the DOS end-of-file and blank rows removed."""
-    hint = "give TfL's bus-sequences file (tab-separated)"
-    if not path.exists():
-        raise FeedError(f"no such file; {hint}", path)
-    if not path.is_file():
-        raise FeedError(f"not a file; {hint}", path)
-    text, encoding = decode(path.read_bytes(), None, path, param=None, error=FeedError)
-    if encoding not in ("utf-8", "utf-8-sig"):
-        log.info("%s is not UTF-8; read it as %s", path, encoding)
-    text, _, rest = text.partition(_EOF)
-    if rest.strip(" \t\r\n" + _EOF):
-        line = text.count("\n") + 1
-        raise FeedError(
-            f"data follows the end-of-file character (\\x1a) on line {line}; the file is corrupt, download it again",
-            path,
-        )
-    try:
-        df = pd.read_csv(io.StringIO(text), sep="\t", dtype=str, keep_default_na=False, na_filter=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise FeedError(f"cannot read as a tab-separated file ({exc}); {hint}", path) from exc
-    df.columns = [str(c).strip() for c in df.columns]
-    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
-    if missing:
-        raise FeedError(
-            f"lacks the column(s) {', '.join(missing)}; TfL's bus-sequences file is tab-separated "
-            f"with columns {', '.join(REQUIRED_COLUMNS)} (and others)",
-            path,
-        )
-    df = df[REQUIRED_COLUMNS].fillna("").astype(str)
-    for col in ("Route", "Stop_Code_LBSL", "Virtual_Bus_Stop"):  # numbers are parsed with spaces
-        df[col] = df[col].str.strip()
-    maybe = np.flatnonzero(df["Route"] == "")  # few rows: check them whole
-    blank = maybe[(df.iloc[maybe].apply(lambda c: c.str.strip()) == "").all(axis=1).to_numpy()]
-    return df.drop(index=blank).reset_index(drop=True)
+def layout_of(text: str) -> tuple[str | None, list[str], dict[str, str]]:
+    """Which published layout a bus-sequences file has, told from its header (first line).
 
+    Parameters
+    ----------
+    text : str
+        The file's text (byte-order mark already dropped).
 
-def _first(df: pd.DataFrame, bad: pd.Series | np.ndarray, with_run: bool = True) -> str:
-    """``route R, run N`` of the first bad row, for error messages."""
-    row = df[np.asarray(bad)].iloc[0]
-    return f"route {row['Route']}, run {row['Run']}" if with_run else f"route {row['Route']}"
-
-
-def _real_stops(df: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """Check every row, drop virtual stops and runs with fewer than two stops, sort."""
-    if (df["Route"] == "").any():
-        row = int(np.flatnonzero(df["Route"] == "")[0]) + 1
-        raise FeedError(f"data row {row} has no Route; every row needs one", path)
-    run = pd.to_numeric(df["Run"], errors="coerce")
-    bad = ~(np.isfinite(run) & (run >= 1) & (run == np.round(run)))
-    if bad.any():
-        raise FeedError(
-            f"{_first(df, bad, with_run=False)}: Run {df.loc[bad, 'Run'].iloc[0]!r} is not a whole number 1 or more",
-            path,
-        )
-    seq = pd.to_numeric(df["Sequence"], errors="coerce")
-    bad = ~np.isfinite(seq)
-    if bad.any():
-        raise FeedError(f"{_first(df, bad)}: Sequence {df.loc[bad, 'Sequence'].iloc[0]!r} is not a number", path)
-    df = df.assign(run=run.astype(np.int64), seq=seq)
-    dup = df.duplicated(["Route", "run", "seq"], keep=False)
-    if dup.any():
-        raise FeedError(
-            f"{_first(df, dup)}: Sequence {df.loc[dup, 'Sequence'].iloc[0]} appears more than once; "
-            "each stop of a run needs its own",
-            path,
-        )
-    flag = df["Virtual_Bus_Stop"]
-    bad = ~flag.isin(["0", "1"])
-    if bad.any():
-        raise FeedError(f"{_first(df, bad)}: Virtual_Bus_Stop {flag[bad].iloc[0]!r} is neither 0 nor 1", path)
-    virtual = flag == "1"
-    real = df[~virtual].copy()
-    real["east"] = pd.to_numeric(real["Location_Easting"], errors="coerce")
-    real["north"] = pd.to_numeric(real["Location_Northing"], errors="coerce")
-    bad = ~(np.isfinite(real["east"]) & np.isfinite(real["north"]))
-    if bad.any():
-        row = real[bad].iloc[0]
-        raise FeedError(
-            f"{_first(real, bad)}, Sequence {row['Sequence']}: Location_Easting/Location_Northing "
-            f"{row['Location_Easting']!r}/{row['Location_Northing']!r} are not numbers",
-            path,
-        )
-    bad = real["Stop_Code_LBSL"] == ""
-    if bad.any():
-        row = real[bad].iloc[0]
-        raise FeedError(f"{_first(real, bad)}, Sequence {row['Sequence']}: Stop_Code_LBSL is blank", path)
-    real["Stop_Name"] = real["Stop_Name"].mask(real["Stop_Name"].str.strip() == "")
-    real = real.sort_values(["Route", "run", "seq"], kind="stable")
-    size = real.groupby(["Route", "run"], sort=False)["seq"].transform("size")
-    short = real.loc[size < 2, ["Route", "run"]].drop_duplicates()
-    real = real[size >= 2].reset_index(drop=True)
-    lost = sorted(set(df["Route"]) - set(real["Route"]))
-    log.info(
-        "%s: dropped %d virtual stops (timing points) of %d rows, %d runs with fewer than two real stops, "
-        "and %d routes left with no run%s",
-        path.name,
-        int(virtual.sum()),
-        len(df),
-        len(short),
-        len(lost),
-        f" ({', '.join(lost)})" if lost else "",
-    )
-    if real.empty:
-        raise FeedError("no run has two or more real (non-virtual) stops", path)
-    return real
-
-
-def _read_route_lines(path: Path, crs: CRS) -> dict[str, list[tuple[str, np.ndarray]]]:
-    """Each route's distinct lines as ``(direction label, vertices in crs)``, keyed by upper-case route."""
-    hint = "give route lines with a 'line' property, e.g. TfL's route-lines GeoJSON"
-    if not path.is_file():
-        raise FeedError(f"{'not a file' if path.exists() else 'no such file'}; {hint}", path)
-    try:
-        gdf = gpd.read_file(path)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as exc:
-        raise FeedError(f"cannot read as a vector file ({exc}); {hint}", path) from exc
-    if "line" not in gdf.columns:
-        raise FeedError(f"has no 'line' property (found: {', '.join(map(str, gdf.columns))}); {hint}", path)
-    if gdf.crs is None:
-        raise FeedError("declares no CRS; give it one (GeoJSON is always EPSG:4326)", path)
-    kind = gdf.geom_type
-    usable = kind.isin(["LineString", "MultiLineString"]) & ~gdf.geometry.is_empty
-    if not usable.any():
-        raise FeedError(f"has no LineString or MultiLineString features; {hint}", path)
-    if (~usable).any():
-        log.info("%s: ignored %d features that are not lines", path.name, int((~usable).sum()))
-    gdf = gdf[usable].to_crs(crs)
-    direction = gdf["direction"].astype(str) if "direction" in gdf.columns else pd.Series("", index=gdf.index)
-    lines: dict[str, list[tuple[str, np.ndarray]]] = {}
-    seen = set()
-    for key, label, geom in zip(gdf["line"].astype(str).str.strip().str.upper(), direction, gdf.geometry):
-        for coords in _candidates(geom):
-            sig = (key, coords.tobytes())
-            if len(coords) >= 2 and sig not in seen:  # TfL repeats some lines verbatim
-                seen.add(sig)
-                lines.setdefault(key, []).append((label, coords))
-    return lines
-
-
-def _candidates(geom) -> list[np.ndarray]:
-    """Vertex arrays to try for one feature: merged where parts touch, else each part and all joined."""
-    if geom.geom_type == "LineString":
-        return [shapely.get_coordinates(geom)]
-    merged = shapely.line_merge(geom)
-    if merged.geom_type == "LineString":
-        return [shapely.get_coordinates(merged)]
-    parts = [shapely.get_coordinates(p) for p in shapely.get_parts(merged)]
-    return parts + [shapely.get_coordinates(geom)]  # the parts joined in file order
-
-
-def _best_fit(pts: np.ndarray, candidates: list[tuple[str, np.ndarray]]):
-    """Match ordered stops to the route line and orientation that fit them best.
-
-    Each stop's nearest point on each candidate line (shapely, vectorised) picks
-    the line with the smallest mean stop distance and, from the way the stops'
-    nearest points advance along it, its orientation; where they advance neither
-    way clearly (a loop) both orientations are matched and the one with the
-    smaller mean offset kept; distances come from
-    :func:`~gradient.geometry.monotone_along`. Returns
-    ``(along, offset, vertices, label, reversed)``.
+    Returns
+    -------
+    delimiter : str or None
+        A tab or a comma (or another of :data:`gradient.sources.sequences.DELIMITERS`)
+        where that delimiter splits the header into every one of ``REQUIRED_COLUMNS``
+        (compared ignoring case, spaces, underscores and hyphens); None otherwise.
+    header : list of str
+        The header's names as split.
+    names : dict
+        Each of ``REQUIRED_COLUMNS`` found -> the file's spelling of it.
     """
-    points = shapely.points(pts)
-    screened = []
-    for label, line in candidates:
-        geom = shapely.LineString(line)
-        near = shapely.distance(geom, points)
-        screened.append((float(near.mean()), label, line, geom, near))
-    _, label, line, geom, near = min(screened, key=lambda s: s[0])
-    pos = shapely.line_locate_point(geom, points)
-    steps = np.sign(np.diff(pos[near <= MAX_MEDIAN_OFFSET_M]))
-    vote = steps.sum() / max(np.abs(steps).sum(), 1.0)
-    orientations = [False] if vote > 0.5 else [True] if vote < -0.5 else [False, True]
-    best = None
-    for reverse in orientations:
-        oriented = line[::-1] if reverse else line
-        along, off = monotone_along(pts, oriented)  # skips its search when the stops come in order
-        if best is None or off.mean() < best[1].mean():
-            best = (along, off, oriented, label, reverse)
-    return best
+    return header_of(text, REQUIRED_COLUMNS, loose)
 
 
-def _fits(offset: np.ndarray) -> bool:
-    """Whether stops with these offsets (metres) fit their line well enough to measure along it."""
-    return bool(np.median(offset) <= MAX_MEDIAN_OFFSET_M and (offset > FAR_OFFSET_M).mean() <= MAX_FAR_SHARE)
+def is_tfl_sequences(path: str | Path) -> bool:
+    """Whether a file's header is that of TfL's bus sequences, in any published layout."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    text, _ = decode(head, None, path, param=None, error=FeedError)
+    return layout_of(text.partition("\n")[0])[0] is not None
 
 
-def _measure(pats: pd.DataFrame, bounds: np.ndarray, xy: np.ndarray, lines: dict):
-    """Distances, offsets and a metric geometry per pattern; counts of straight-line fallbacks."""
-    used: Counter = Counter()
-    keys = pats["route_id"].str.upper().to_numpy()
-    runs = pats["direction_id"].to_numpy() + 1
-    misses = {"none": 0, "bad": 0}
-
-    def fit(i: int, pts: np.ndarray):
-        best = _best_fit(pts, lines[keys[i]]) if keys[i] in lines else None
-        if best is None or not _fits(best[1]):
-            misses["none" if best is None else "bad"] += 1
-            return None
-        along, off, line, label, reverse = best
-        used[(label, int(runs[i]), "reversed" if reverse else "as drawn")] += 1
-        return along, off, line
-
-    dist, offset, geoms, sources = along_lines(xy, bounds, fit, "route_line")
-    if used:
-        log.info(
-            "route lines used: %s",
-            "; ".join(
-                f"{label or 'unlabelled'} {how} for {n} run-{run} patterns"
-                for (label, run, how), n in sorted(used.items())
-            ),
+def read_table(path: Path) -> pd.DataFrame:
+    """The file's ``REQUIRED_COLUMNS`` as text under their canonical names, in whichever layout it has."""
+    text = read_text(path, HINT)
+    if not text.strip():
+        raise FeedError(f"is empty; {HINT}", path)
+    delimiter, header, names = layout_of(text)
+    if delimiter is None:
+        missing = [c for c in REQUIRED_COLUMNS if c not in names]
+        raise FeedError(
+            f"lacks the column(s) {', '.join(missing)} (its header reads {', '.join(header[:12])}); {EXPECTED}",
+            path,
         )
-    return dist, offset, geoms, sources, misses["none"], misses["bad"]
+    df = parse(text, delimiter, path, HINT)
+    if delimiter != "\t" or any(names[c] != c for c in REQUIRED_COLUMNS):
+        log.info("%s: %s-separated, columns %s", path.name, "comma" if delimiter == "," else repr(delimiter), names)
+    return df.rename(columns={v: k for k, v in names.items()})

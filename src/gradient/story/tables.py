@@ -422,7 +422,7 @@ def _words(res: pd.DataFrame, labels: Labels | None, voice: words.Voice) -> None
     records = res.to_dict("records")
     res["headline"] = [words.headline(row, voice) for row in records]
     res["story_label"] = pd.array([words.story_label(row) for row in records], dtype="string")
-    res["takeaway"] = pd.array([words.takeaway(row) for row in records], dtype="string")
+    res["takeaway"] = pd.array([words.takeaway(row, voice) for row in records], dtype="string")
     res["credit"] = words.credit_text(labels) if labels is not None else ""
     if "context_le_corr" in res:
         name = labels.context if labels is not None and labels.context else "the second measure"

@@ -49,6 +49,9 @@ class Voice:
         Where the network is ("London"); empty when unknown.
     unit : str
         What an area is called, plural.
+    intervals : bool
+        Whether the source gives margins of error; without them every phrase says that no
+        interval could be computed (:func:`no_interval`) and claims nothing it cannot test.
     """
 
     alpha: float = 0.05
@@ -57,6 +60,7 @@ class Voice:
     stretch_k: int = 5
     place: str = ""
     unit: str = "areas"
+    intervals: bool = True
 
     @property
     def level(self) -> str:
@@ -284,12 +288,8 @@ def nothing_supported(row: dict, voice: Voice | None = None) -> str:
     ends = f"a loop from and back to {first}" if first == last else f"from {first} to {last}"
     if not known(row.get("le_change")) or int(row.get("n_stops_le") or 0) < 2:
         return f"On {route}, too few stops have a life expectancy estimate to say how it changes."
-    if not known(row.get("le_change_se")):
-        return (
-            f"On {route}, life expectancy is {num(row['le_first'])} years at {_clean(row.get('le_change_from'))} and "
-            f"{num(row['le_last'])} at {_clean(row.get('le_change_to'))}; the source gives no margins of error, so "
-            "no change can be tested."
-        )
+    if not voice.intervals or not known(row.get("le_change_se")):
+        return no_interval_sentence(row, route)
     doubt = row.get("doubt_names")
     if known(doubt) and str(doubt):
         return (
@@ -313,7 +313,7 @@ def story_label(row: dict) -> str | None:
     return f"{signed(-fall)} years over {count(int(row.get('lead_hops') or 0), 'stop')}"
 
 
-def takeaway(row: dict) -> str:
+def takeaway(row: dict, voice: Voice | None = None) -> str:
     """A chart title that states the finding.
 
     Examples
@@ -324,6 +324,9 @@ def takeaway(row: dict) -> str:
     """
     route = route_words(row.get("route_name"))
     lead = row.get("lead")
+    if lead not in ("stretch", "change") and known(row.get("le_change")):
+        if (voice is not None and not voice.intervals) or not known(row.get("le_change_se")):
+            return no_interval_takeaway(route)
     if lead not in ("stretch", "change"):
         return f"No change in life expectancy along {route} can be told apart from the margins of error"
     fall = float(row["lead_fall"])
@@ -343,6 +346,8 @@ def stretch_sentence(row: dict, voice: Voice | None = None) -> str:
     b = place_words(row.get("to_stop"), row.get("to_area_name"))
     routes = str(row.get("routes") or "").split("; ")
     on = routes_words([r for r in routes if r]) if any(routes) else "its routes"
+    if not voice.intervals:
+        return no_interval_stretch(from_to(a, b), on)
     if not flag(row.get("supported")):
         why = " without leaning on an estimate in doubt" if str(row.get("area_doubt") or "") else ""
         return (
@@ -368,6 +373,8 @@ def count_sentence(counts: dict, voice: Voice | None = None) -> str:
     """
     voice = voice or Voice()
     where = f"In {voice.place}" if voice.place else "In this network"
+    if not voice.intervals:
+        return no_interval_count(where)
     keys = sorted(counts)
     n, m = counts[keys[0]]
     if n == 0:
@@ -396,8 +403,8 @@ def _years(x: float) -> str:
 def power_sentence(step: float, se: float, voice: Voice | None = None, n_routes: int = 2) -> str:
     """How big a change the run can see: the step found 80% of the time at its typical margin of error."""
     voice = voice or Voice()
-    if not (math.isfinite(step) and math.isfinite(se)):
-        return "The source gives no margins of error, so no change can be tested."
+    if not voice.intervals or not (math.isfinite(step) and math.isfinite(se)):
+        return no_interval_power()
     scope = "anywhere in the network" if voice.family == "network" else "on a route"
     if n_routes == 1:
         scope = "on this route"
@@ -575,6 +582,8 @@ def story_routes_words(row: dict, night_prefix: str = "") -> str:
 
 def scope_sentence(voice: Voice, n_routes: int) -> str:
     """What the printed claims hold over, in words."""
+    if not voice.intervals:
+        return no_interval_scope()
     if n_routes == 1:
         what = "for this route"
     elif voice.family == "network":
@@ -595,6 +604,8 @@ def console_lines(
     A list never leads with a non-finding: ``top`` holds supported stories only, and where
     there are none the console says so.
     """
+    if not voice.intervals:
+        return [no_interval_console()]
     if not top:
         return ["No route's change in life expectancy can be told apart from the margins of error."]
     lines = []
@@ -623,6 +634,7 @@ def voice_of(options: object, labels: object = None) -> Voice:
         stretch_k=int(getattr(options, "stretch_k", 5)),
         place=str(getattr(labels, "place", "") or ""),
         unit=str(getattr(labels, "unit", "areas") or "areas"),
+        intervals=bool(getattr(labels, "intervals", True)),
     )
 
 
@@ -886,6 +898,8 @@ def methods_note(
     why, what the count and the ranking mean, what the run could and could not see, and
     every source. Written beside the outputs as ``methods.md``.
     """
+    if not voice.intervals:
+        return no_interval_methods(voice, labels, n_routes, n_stops, method, summary, n_doubtful)
     where = voice.place or "this network"
     what = ", ".join(x for x in (labels.sex, labels.period) if x)
     how = {
@@ -1096,3 +1110,114 @@ def network_notes(value: str, n_without: int) -> list[str]:
         "One line per route. Hover over or tap a route, or find it above, for both directions and its profile."
     )
     return notes
+
+
+# --- tables without errors: one phrase, said plainly, and no claim that cannot be tested -----------
+
+NO_INTERVAL = "no interval could be computed (the source gives no margins of error)"
+"""What every phrase of a run whose source has no margins of error says, in these words."""
+
+
+def no_interval(start: bool = False) -> str:
+    """:data:`NO_INTERVAL`, with a capital to start a sentence.
+
+    Examples
+    --------
+    >>> no_interval(start=True)
+    'No interval could be computed (the source gives no margins of error)'
+    """
+    return NO_INTERVAL[:1].upper() + NO_INTERVAL[1:] if start else NO_INTERVAL
+
+
+def no_interval_sentence(row: dict, route: str) -> str:
+    """A route's sentence without margins of error: its two ends' estimates, and no claim.
+
+    Examples
+    --------
+    >>> no_interval_sentence({"le_first": 84.6, "le_last": 81.1, "le_change_from": "New Oxford Street",
+    ...                       "le_change_to": "Canada Water"}, "route 1")
+    'On route 1, life expectancy is 84.6 years at New Oxford Street and 81.1 at Canada Water; no interval could be computed (the source gives no margins of error).'
+    """  # noqa: E501
+    a = _clean(row.get("le_change_from") or row.get("first_stop"))
+    b = _clean(row.get("le_change_to") or row.get("last_stop"))
+    return (
+        f"On {route}, life expectancy is {num(row['le_first'])} years at {a} and {num(row['le_last'])} at {b}; "
+        f"{NO_INTERVAL}."
+    )
+
+
+def no_interval_takeaway(route: str) -> str:
+    """A chart's or map's title without margins of error (it states no finding)."""
+    return f"Life expectancy along {route}: {NO_INTERVAL}"
+
+
+def no_interval_stretch(where: str, on: str) -> str:
+    """A stretch of street's sentence without margins of error."""
+    return f"{where[:1].upper()}{where[1:]}, on {on}: {NO_INTERVAL}, so no change is stated."
+
+
+def no_interval_count(where: str) -> str:
+    """The count of stretches of street, without margins of error: none is counted."""
+    return f"{where}, {NO_INTERVAL}, so no stretch of street is counted as a change in life expectancy."
+
+
+def no_interval_power() -> str:
+    """The power sentence without margins of error."""
+    return f"{no_interval(start=True)}, so no change can be tested, however large."
+
+
+def no_interval_scope() -> str:
+    """What the printed claims hold over, without margins of error: nothing is claimed."""
+    return f"{no_interval(start=True)}: nothing below is tested, and no change, count or rank is claimed."
+
+
+def no_interval_console() -> str:
+    """The console's list of stories without margins of error."""
+    return f"No story is told: {NO_INTERVAL}."
+
+
+def no_interval_title(measured: str) -> str:
+    """The console's first line (what was measured) without margins of error."""
+    return f"{measured}; {NO_INTERVAL}"
+
+
+def no_interval_methods(
+    voice: Voice,
+    labels: Labels,
+    n_routes: int,
+    n_stops: int,
+    method: str,
+    summary: object,
+    n_doubtful: int,
+) -> str:
+    """The readers' note (``methods.md``) of a run whose source gives no margins of error."""
+    where = voice.place or "this network"
+    what = ", ".join(x for x in (labels.sex, labels.period) if x)
+    how = {
+        "point": "the life expectancy of the area it stands in",
+        "buffer": "the average life expectancy of the areas within a short radius, weighted by where people live",
+        "network": "the average life expectancy of the areas along the streets within a short walk",
+    }.get(method, "the life expectancy of its area")
+    lines = [
+        f"# How these numbers were made: {where}",
+        "",
+        f"**What was measured.** {n_routes:,} routes and {n_stops:,} stops of {labels.feed or 'the feed'}. Each stop "
+        f"takes {how}: life expectancy at birth ({what or 'as published'}), a small-area estimate published without "
+        "a margin of error. Estimates describe the people who live in an area over a period, not the people on the "
+        "bus, and a difference between places is not evidence of its cause.",
+        "",
+        f"**{no_interval(start=True)}.** Without margins of error no interval could be computed, so no difference "
+        "between two stops, two places or two routes could be tested: no sentence says that life expectancy falls "
+        "or rises, no stretch of street is counted and no route is ranked. The estimates are shown as published; "
+        "a difference between them may be chance.",
+        "",
+        f"**Estimates in doubt.** {n_doubtful:,} of the areas served have an estimate far from its neighbours' or "
+        "set apart by its publisher.",
+        "",
+        "**Sources.**",
+        "",
+    ]
+    lines += [f"- {c.text()}" for c in labels.credits]
+    if labels.byline:
+        lines += ["", labels.byline]
+    return "\n".join(lines) + "\n"
