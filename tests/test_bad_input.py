@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
+import os
 import re
 import shutil
 import signal
@@ -40,6 +41,7 @@ from gradient import (
 )
 from gradient._files import neutralise_formulas
 from gradient.areas.load import ONS_COLUMNS
+from gradient.output import folder as outfolder
 from gradient.output import write_outputs
 from gradient.sources import _feedcheck as feedcheck
 from gradient.sources import gtfs, tfl
@@ -1348,25 +1350,28 @@ def test_failed_first_run_leaves_no_folder(small_patterns, tracts, tmp_path, mon
     assert not (tmp_path / "new").exists()
 
 
-def start_run(feed: Path, out: Path, le: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "gradient", *map(str, run_args(feed, out, "--maps", "6", le=le))],
+def start_run(feed: Path, out: Path, le: Path, *extra: str) -> subprocess.Popen:
+    """The command in a fresh process that waits, once every output is staged, to be signalled."""
+    import tempfile
+
+    hold = Path(tempfile.mkdtemp(prefix="gradient-hold-"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gradient", *map(str, run_args(feed, out, *extra, le=le))],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, "GRADIENT_TEST_HOLD": str(hold)},
     )
+    proc.hold = hold  # type: ignore[attr-defined]
+    return proc
 
 
-def signal_while_writing(proc: subprocess.Popen, out: Path, signum: int) -> tuple[str, str]:
-    """Send ``signum`` once the run is writing its outputs (its staging folder exists)."""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        if out.is_dir() and any(p.name.startswith(".gradient-staging-") for p in out.iterdir()):
-            time.sleep(0.3)
-            proc.send_signal(signum)
-            break
-        time.sleep(0.02)
+def signal_while_writing(proc: subprocess.Popen, out: Path, signum: int, point: str = "commit") -> tuple[str, str]:
+    """Send ``signum`` once the run is at ``point`` (``commit``: every output written to its staging folder)."""
+    wait_for(proc.hold / point, proc)  # type: ignore[attr-defined]
+    proc.send_signal(signum)
     stdout, stderr = proc.communicate(timeout=120)
+    shutil.rmtree(proc.hold)  # type: ignore[attr-defined]
     return stdout, stderr
 
 
@@ -1391,3 +1396,238 @@ def test_sigint_during_a_rerun_keeps_the_previous_outputs(hart_small, hills_le, 
         and stderr.strip().splitlines()[-1] == "gradient: stopped by SIGINT; nothing was left half-written"
     )
     assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+# =========================================================================================
+# Issue 23: nothing lost, nothing run, nothing unbounded. Each class of hostile input or
+# setup, with the exact outcome.
+# =========================================================================================
+
+
+@pytest.fixture(scope="session")
+def route_39(small_patterns, tracts):
+    """One route of the small feed, measured with few draws: a result to write quickly."""
+    patterns, ps = small_patterns
+    return pipeline.run_patterns(patterns[patterns["route_name"] == "39"], ps, tracts, Options(draws=400))
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def sha(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def forge_manifest(out: Path, lines: list[str], hashed: bool = True) -> None:
+    """A manifest listing ``lines``: with each file's SHA-256 as the run writes them, or bare paths."""
+    header = (out / outfolder.MANIFEST).read_text(encoding="utf-8").splitlines(keepends=True)[0]
+    if not hashed:
+        header, lines = "", [line.split("  ", 1)[1] for line in lines]
+    (out / outfolder.MANIFEST).write_text(header + "".join(f"{line}\n" for line in lines), encoding="utf-8")
+
+
+# --- 1. the output folder: nothing outside it, nothing it cannot prove it wrote -------------
+
+
+@pytest.mark.parametrize("hashed", [True, False])
+def test_forged_manifest_lines_never_delete_what_the_run_did_not_write(route_39, tmp_path, hashed):
+    out, outside = tmp_path / "out", tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("keep me")
+    write_outputs(route_39, out, Options(maps=0))
+    (out / "link").symlink_to(outside, target_is_directory=True)
+    (out / "le.csv").write_text("the run's own input")
+    (out / "maps").mkdir()
+    (out / "maps" / "mine.html").symlink_to(outside / "secret.txt")
+    (out / "maps" / "notes.html").write_text("mine, edited since")
+    secret, le = (outside / "secret.txt").read_bytes(), (out / "le.csv").read_bytes()
+    forge_manifest(
+        out,
+        [
+            f"{sha(secret)}  ../outside/secret.txt",
+            f"{sha(secret)}  link/secret.txt",
+            f"{sha(secret)}  {outside / 'secret.txt'}",
+            f"{sha(secret)}  maps/mine.html",
+            f"{sha(le)}  le.csv",
+            f"{sha(b'')}  maps",
+            f"{sha(le)}  maps/./notes.html",
+            f"{sha(b'an older version')}  maps/notes.html",
+        ],
+        hashed,
+    )
+    before = files_of(outside) | {k: v for k, v in files_of(out).items() if not k.endswith(".csv") or k == "le.csv"}
+    write_outputs(route_39, out, Options(maps=0))
+    after = files_of(outside) | files_of(out)
+    assert all(after[k] == v for k, v in before.items() if k != outfolder.MANIFEST and k != "methods.md")
+    assert (out / "link").is_symlink() and (out / "maps" / "mine.html").is_symlink()
+    assert outfolder.previous_outputs(out) == ["methods.md", "patterns.csv", "stops.csv", "stretches.csv"]
+
+
+@pytest.mark.parametrize("damage", [b"\x00" * 4096, b"\xff\xfe garbage \x1b[2J", b""])
+def test_a_damaged_manifest_means_nothing_known(route_39, tmp_path, damage):
+    out = tmp_path / "out"
+    write_outputs(route_39, out, Options(maps=0))
+    (out / "maps").mkdir()
+    (out / "maps" / "old-0-1.html").write_text("an old map, or the user's: not provably ours now")
+    (out / outfolder.MANIFEST).write_bytes(damage)
+    assert outfolder.previous_outputs(out) == []
+    write_outputs(route_39, out, Options(maps=0))  # the next run works
+    assert (out / "maps" / "old-0-1.html").exists()
+    assert outfolder.previous_outputs(out) == ["methods.md", "patterns.csv", "stops.csv", "stretches.csv"]
+
+
+@pytest.mark.parametrize("flag", ["--le", "--areas", "--gtfs", "link"])
+def test_an_input_inside_the_output_folder_is_refused_before_reading(hart_small, hills_le, tmp_path, flag):
+    out = tmp_path / "out"
+    out.mkdir()
+    le, areas_file, feed = hills_le, datasets.get_path("hillsborough_tracts"), hart_small
+    if flag == "--le":
+        le = out / "patterns.csv"
+        shutil.copy(hills_le, le)
+        given = le
+    elif flag == "--areas":
+        areas_file = Path(shutil.copy(areas_file, out / "tracts.geojson"))
+        given = areas_file
+    elif flag == "--gtfs":
+        feed = Path(shutil.copytree(hart_small, out / "feed"))
+        given = feed
+    else:  # a link outside that points into the output folder
+        shutil.copy(hills_le, out / "FL_A.CSV")
+        le = tmp_path / "le-link.csv"
+        le.symlink_to(out / "FL_A.CSV")
+        flag, given = "--le", le
+    before = files_of(out)
+    ran = gradient(*run_args(feed, out, le=le, areas_file=areas_file))
+    assert_refused(
+        ran,
+        rf"^gradient: error: {re.escape(str(given))}: {flag} is inside the output folder --out {re.escape(str(out))}; "
+        r"gradient replaces what it writes there: move the input out of it or choose another --out$",
+    )
+    assert files_of(out) == before
+
+
+def test_batch_feeds_whose_names_clash_get_folders_of_their_own():
+    from gradient.batch import feed_dirs
+
+    feeds = ["a/hart.zip", "b/hart", "c/hart-2.zip", "d/HART.zip", "e/hart-2", "f/con.zip", "g/" + "x" * 70 + ".zip"]
+    dirs = [p.name for p in feed_dirs(feeds + ["h/" + "x" * 70], "out")]
+    assert dirs[:5] == ["hart", "hart-2", "hart-2-2", "HART-3", "hart-2-3"]
+    assert len({d.lower() for d in dirs}) == len(dirs) and all(len(d) <= 60 for d in dirs)
+
+
+def old_outputs(route_39, tmp_path, maps: int = 0) -> tuple[Path, dict[str, bytes]]:
+    out = tmp_path / "out"
+    write_outputs(route_39, out, Options(maps=maps), tiles=None)
+    return out, files_of(out)
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        ("stops.csv", r"out/stops\.csv: is a folder, where gradient writes a file of its outputs"),
+        (outfolder.MANIFEST, r"out/\.gradient-outputs: is a folder, where gradient writes a file of its outputs"),
+    ],
+)
+def test_a_folder_where_a_file_goes_stops_the_commit_with_nothing_moved(route_39, tmp_path, where, message):
+    out, _ = old_outputs(route_39, tmp_path)
+    (out / where).unlink()
+    (out / where).mkdir()
+    (out / where / "inside.txt").write_text("mine")
+    before = files_of(out)
+    with pytest.raises(gradient_errors().OutputError, match=message):
+        write_outputs(route_39, out, Options(maps=0))
+    assert files_of(out) == before
+    assert not list(out.glob(".gradient-staging-*"))
+
+
+def gradient_errors():
+    from gradient import errors
+
+    return errors
+
+
+def test_a_file_or_link_where_a_folder_goes_stops_the_commit(route_39, tmp_path):
+    out, _ = old_outputs(route_39, tmp_path)
+    (out / "maps").write_text("a file named maps")
+    before = files_of(out)
+    ran = gradient_from_result(route_39, out, maps=1)
+    with pytest.raises(gradient_errors().OutputError, match=r"out/maps: is a file, where gradient puts a folder"):
+        ran()
+    assert files_of(out) == before and not list(out.glob(".gradient-staging-*"))
+    (out / "maps").unlink()
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (out / "maps").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(gradient_errors().OutputError, match=r"out/maps: is a link, where gradient puts a folder"):
+        ran()
+    assert list(outside.iterdir()) == []
+
+
+def gradient_from_result(result, out, maps):
+    return lambda: write_outputs(result, out, Options(maps=maps), tiles=None)
+
+
+def test_a_failure_part_way_through_the_move_puts_every_earlier_file_back(route_39, tmp_path, monkeypatch):
+    out, before = old_outputs(route_39, tmp_path, maps=1)
+    real_replace = os_replace = __import__("os").replace
+    moved = []
+
+    def failing(src, dst, *args, **kwargs):  # profiles/ cannot be written into (e.g. made by root)
+        if "/profiles/" in str(dst) and "staging" not in str(dst):
+            raise PermissionError(13, "Permission denied", str(dst))
+        moved.append(dst)
+        return real_replace(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(outfolder.os, "replace", failing)
+    other = route_39.options.replace(maps=1)
+    with pytest.raises(PermissionError, match="Permission denied"):
+        write_outputs(route_39, out, other, tiles=None, also=list(route_39.patterns["pattern_id"]))
+    monkeypatch.setattr(outfolder.os, "replace", os_replace)
+    assert moved  # some files were already in place, and were taken back
+    assert files_of(out) == before
+    assert not list(out.glob(".gradient-staging-*"))
+
+
+def test_stale_staging_folders_are_removed_only_when_provably_gradients(route_39, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)
+
+    def staging(name: str, marker: str | None) -> Path:
+        folder = out / name
+        (folder / "files").mkdir(parents=True)
+        (folder / "files" / "stops.csv").write_text("half-written")
+        if marker is not None:
+            (folder / outfolder.STAGING_MARKER).write_text(marker)
+        return folder
+
+    stale = staging(".gradient-staging-abcd1234", f"gradient staging folder\npid={dead_pid}\n")
+    running = staging(".gradient-staging-live0000", f"gradient staging folder\npid={os.getppid()}\n")
+    unmarked = staging(".gradient-staging-nomark00", None)
+    foreign = staging(".gradient-staging-my-notes", f"gradient staging folder\npid={dead_pid}\n")
+    write_outputs(route_39, out, Options(maps=0))
+    assert not stale.exists()
+    assert running.exists() and unmarked.exists() and foreign.exists()
+
+
+def test_sigkill_leaves_a_staging_folder_that_the_next_run_removes(hart_small, hills_le, route_39, tmp_path):
+    out = tmp_path / "out"
+    proc = start_run(hart_small, out, hills_le, "--route", "39")
+    signal_while_writing(proc, out, signal.SIGKILL)
+    left = list(out.glob(".gradient-staging-*"))
+    assert len(left) == 1 and (left[0] / "files" / "stops.csv").exists()
+    write_outputs(route_39, out, Options(maps=0))
+    assert not list(out.glob(".gradient-staging-*"))
+
+
+def wait_for(path: Path, proc: subprocess.Popen, seconds: float = 120) -> None:
+    """Wait until a held run has reached its point (``GRADIENT_TEST_HOLD``)."""
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.01)

@@ -39,6 +39,7 @@ from .errors import (
     NetworkError,
     NetworkMapError,
     OptionError,
+    OutputError,
     PresentationError,
 )
 from .options import Options
@@ -104,6 +105,7 @@ __all__ = [
     "NetworkMapError",
     "OptionError",
     "Options",
+    "OutputError",
     "PresentationError",
     "read_feed",
     "read_source",

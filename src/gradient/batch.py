@@ -61,21 +61,27 @@ class FeedOutcome:
 def feed_dirs(feeds: Sequence[str | Path], out: str | Path) -> list[Path]:
     """Output folder of each feed: ``out`` / the feed's file-name-safe name.
 
-    The name is the zip's stem or the folder's name; feeds whose names clash get
-    ``-2``, ``-3``... in the order given.
+    The name is the zip's stem or the folder's name, file-name safe
+    (:func:`gradient.schema.safe_name`); a name already taken (ignoring case, as some
+    file systems do) gets ``-2``, ``-3``... in the order given, so that no two feeds
+    ever share a folder, even when a feed's own name ends in ``-2``.
 
     Examples
     --------
-    >>> [p.name for p in feed_dirs(["a/hart.zip", "b/hart", "c/x y.zip"], "out")]
-    ['hart', 'hart-2', 'x_y']
+    >>> [p.name for p in feed_dirs(["a/hart.zip", "b/hart", "c/x y.zip", "d/hart-2.zip"], "out")]
+    ['hart', 'hart-2', 'x_y', 'hart-2-2']
     """
-    seen: dict[str, int] = {}
+    taken: set[str] = set()
     dirs = []
     for feed in feeds:
         p = Path(feed)
-        name = safe_name(p.stem if p.suffix.lower() == ".zip" else p.name)
-        seen[name] = seen.get(name, 0) + 1
-        dirs.append(Path(out) / (name if seen[name] == 1 else f"{name}-{seen[name]}"))
+        base = safe_name(p.stem if p.suffix.lower() == ".zip" else p.name)
+        name, n = base, 1
+        while name.lower() in taken:
+            n += 1
+            name = f"{base[: 60 - len(str(n)) - 1]}-{n}"  # never cut by the name's length limit
+        taken.add(name.lower())
+        dirs.append(Path(out) / name)
     return dirs
 
 

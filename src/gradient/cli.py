@@ -16,6 +16,7 @@ before anything heavy is imported or read.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import signal
 import sys
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Sequence
 
 from . import __version__
-from .errors import GradientError, InputError, Interrupted
+from .errors import GradientError, InputError, Interrupted, OutputError
 from .options import Options, option_fields
 
 EXIT_BAD_INPUT = 2
@@ -208,6 +209,33 @@ def _check_paths(*paths: tuple[str, str | Sequence[str] | None]) -> None:
                 raise InputError(message, p)
 
 
+def _check_outside_out(out: str, *inputs: tuple[str, str | Sequence[str] | None]) -> None:
+    """Refuse an input that lives inside the output folder, before anything is read or written.
+
+    A run replaces what it writes in ``--out``: an input there could be overwritten by an
+    output, or taken for one. Links are followed (an input that is a link into ``--out``
+    is inside it too).
+    """
+    root = Path(os.path.realpath(out))
+    for flag, given in inputs:
+        for p in [given] if isinstance(given, str) else list(given or []):
+            real = Path(os.path.realpath(p))
+            if real == root or root in real.parents:
+                raise OutputError(
+                    f"{flag} is inside the output folder --out {out}; gradient replaces what it writes there: "
+                    "move the input out of it or choose another --out",
+                    p,
+                )
+
+
+def _area_inputs(args: argparse.Namespace) -> list[tuple[str, str | Sequence[str] | None]]:
+    """The input files of the areas and options, with their flags."""
+    return [
+        (FLAGS[name], getattr(args, name, None))
+        for name in ("boundaries", "table", "names", "population", "context", "network")
+    ]
+
+
 def _check_area_options(args: argparse.Namespace) -> None:
     """Refuse an unknown CRS or encoding before anything is read (the same words as the readers')."""
     import codecs
@@ -301,6 +329,12 @@ def _run(args: argparse.Namespace) -> int:
         ("no such file; give route lines with a 'line' property, e.g. TfL's route-lines GeoJSON", args.tfl_route_lines),
         *_input_paths(args),
     )
+    _check_outside_out(
+        args.out,
+        ("--gtfs" if args.gtfs else "--tfl-sequences", source),
+        ("--tfl-route-lines", args.tfl_route_lines),
+        *_area_inputs(args),
+    )
     from . import pipeline
     from .output import write_outputs
 
@@ -319,6 +353,7 @@ def _batch(args: argparse.Namespace) -> int:
     options = _options(args, "batch")
     _check_area_options(args)
     _check_paths(*_input_paths(args))
+    _check_outside_out(args.out, ("FEED", args.feeds), *_area_inputs(args))
     from . import batch
 
     outcomes = batch.run_batch(

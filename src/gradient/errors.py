@@ -50,6 +50,14 @@ class AreasError(InputError):
     """A boundary file or a table of values by area cannot be read or joined."""
 
 
+class OutputError(InputError):
+    """The output folder cannot be written as asked.
+
+    A file or a link where a folder should be, an input inside it, a folder that cannot be
+    written.
+    """
+
+
 class NetworkError(InputError):
     """A street network file cannot be read, or has no streets of the type asked for."""
 
