@@ -16,6 +16,7 @@ import sys
 import time
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -1631,3 +1632,159 @@ def wait_for(path: Path, proc: subprocess.Popen, seconds: float = 120) -> None:
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline
         time.sleep(0.01)
+
+
+# --- 2. bombs and exotic archives -----------------------------------------------------------
+
+
+def patch_member(archive: Path, member: str, **fields: int) -> None:
+    """Rewrite a member's fields in both its local and its central header (``flag``, ``method``, ``size``, ``crc``)."""
+    import struct
+
+    data = bytearray(archive.read_bytes())
+    with zipfile.ZipFile(archive) as zf:
+        local = zf.getinfo(member).header_offset
+    central = next(
+        i
+        for i in range(len(data) - 4)
+        if data[i : i + 4] == b"PK\x01\x02" and data[i + 46 : i + 46 + len(member)] == member.encode()
+    )
+    where = {"flag": (6, 8, "<H"), "method": (8, 10, "<H"), "crc": (14, 16, "<I"), "size": (22, 24, "<I")}
+    for name, value in fields.items():
+        at_local, at_central, fmt = where[name]
+        struct.pack_into(fmt, data, local + at_local, value)
+        struct.pack_into(fmt, data, central + at_central, value)
+    archive.write_bytes(bytes(data))
+
+
+def deflate_bomb(archive: Path, member: str, mib: int, declared_mib: float | None = None, base: Path | None = None):
+    """A zip (the files of ``base``, if given) with ``member`` of ``mib`` MiB of '0', packed about 1000:1.
+
+    Built in a blink: the deflate stream of one MiB, repeated. Its header declares
+    ``declared_mib`` MiB where given (a lie), else the truth.
+    """
+    block = b"0" * 2**20
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    head = packer.compress(b"trip_id,stop_id,stop_sequence\n") + packer.flush(zlib.Z_FULL_FLUSH)
+    piece = packer.compress(block) + packer.flush(zlib.Z_FULL_FLUSH)
+    stream = head + piece * mib + packer.flush()
+    with zipfile.ZipFile(archive, "w") as zf:
+        for f in sorted(base.iterdir()) if base is not None else []:
+            if f.name != member:
+                zf.write(f, f.name, zipfile.ZIP_DEFLATED)
+        zf.writestr(zipfile.ZipInfo(member), stream)  # stored: the bytes as they are
+    size = int((declared_mib if declared_mib is not None else mib) * 2**20)
+    patch_member(archive, member, method=zipfile.ZIP_DEFLATED, size=size, crc=0)  # never read to its end
+    return archive
+
+
+def test_bombs_are_refused_with_memory_bounded(hart_small, tmp_path):
+    honest = deflate_bomb(tmp_path / "bomb.zip", "stop_times.txt", 1100, base=hart_small)
+    lying = deflate_bomb(tmp_path / "liar.zip", "stop_times.txt", 1100, declared_mib=0.5, base=hart_small)
+    book = deflate_bomb(tmp_path / "le.xlsx", "xl/worksheets/sheet1.xml", 1500)
+    shapes = deflate_bomb(tmp_path / "tracts.zip", "tracts.dbf", 1100)
+    code = (
+        "import resource, sys\n"
+        "from gradient import areas, errors\n"
+        "from gradient.sources import gtfs\n"
+        "import python_calamine, pyogrio\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "for call in (lambda: gtfs.read_feed(sys.argv[1]), lambda: gtfs.read_feed(sys.argv[2]),\n"
+        "             lambda: areas.read_le_table(sys.argv[3], 'id', 'le'),\n"
+        "             lambda: areas.read_boundaries(sys.argv[4], 'id')):\n"
+        "    try:\n"
+        "        call()\n"
+        "    except errors.InputError as exc:\n"
+        "        print(exc)\n"
+        "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(honest), str(lying), str(book), str(shapes)], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    said = proc.stdout.splitlines()
+    assert said[0] == (
+        f"{honest}: 'stop_times.txt' in the zip would unpack 1010 times its packed size (a zip bomb?); "
+        "refusing to read it"
+    )
+    assert re.fullmatch(
+        rf"{re.escape(str(lying))}: stop_times\.txt in the zip is damaged \(Bad CRC-32.*\); .*", said[1]
+    )
+    assert said[2] == (
+        f"{book}: 'xl/worksheets/sheet1.xml' in the zip would unpack 1010 times its packed size (a zip bomb?); "
+        "refusing to read it"
+    )
+    assert said[3].startswith(f"{shapes}: 'tracts.dbf' in the zip would unpack 1010 times")
+    assert int(said[4]) < 64, "MiB of memory more than the imports take, when unpacking would take over 1 GiB"
+
+
+def test_the_bytes_actually_unpacked_are_limited_too(hart_small, tmp_path, monkeypatch):
+    from gradient import _archive
+
+    archive = deflate_bomb(tmp_path / "bomb.zip", "stop_times.txt", 3, base=hart_small)
+    monkeypatch.setattr(_archive, "check_members", lambda *a, **k: None)  # as if the header told no lie
+    monkeypatch.setattr(_archive, "RATIO_FLOOR", 2**20)
+    with pytest.raises(
+        FeedError,
+        match=r"bomb\.zip: 'stop_times\.txt' in the zip unpacked to more than 1 MiB, over 100 times its packed "
+        r"size \(a zip bomb\?\); refusing to read it$",
+    ):
+        gtfs.read_feed(archive)
+    monkeypatch.setattr(_archive, "RATIO_FLOOR", 64 * 2**20)
+    monkeypatch.setattr(feedcheck, "MAX_UNCOMPRESSED_BYTES", 2 * 2**20)
+    with pytest.raises(FeedError, match=r"bomb\.zip: the zip unpacked to more than 0 GiB, the limit; refusing"):
+        gtfs.read_feed(archive)
+
+
+@pytest.mark.parametrize(
+    "hidden", ["__MACOSX/stops.txt", "__MACOSX/hart/stops.txt", "hart/._stops.txt", ".trash/hart/stops.txt"]
+)
+@pytest.mark.parametrize("engine", ["pyarrow", "gtfs-kit"])
+def test_hidden_members_never_replace_the_feeds_files(hart_small, small_patterns, tmp_path, hidden, engine):
+    archive = zip_folder(hart_small, tmp_path / "mac.zip", prefix="hart/")
+    with zipfile.ZipFile(archive, "a") as zf:
+        zf.writestr(hidden, "stop_id,stop_name,stop_lat,stop_lon\nX,Nowhere,0,0\n")
+    got = gtfs.stop_patterns(gtfs.read_feed(archive, engine=engine))[1]
+    if engine == "pyarrow":
+        pd.testing.assert_frame_equal(got, small_patterns[1])
+    assert "X" not in set(got["stop_id"])
+
+
+def test_members_written_with_backslashes_are_found(hart_small, small_patterns, tmp_path):
+    archive = zip_folder(hart_small, tmp_path / "windows.zip", prefix="hart\\")
+    with zipfile.ZipFile(archive) as zf:
+        assert all("\\" in n for n in zf.namelist())
+    pd.testing.assert_frame_equal(gtfs.stop_patterns(gtfs.read_feed(archive))[1], small_patterns[1])
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"flag": 0x1},
+            r"'stops\.txt' in the zip is password-protected; gradient cannot read it: give the archive "
+            r"without a password$",
+        ),
+        (
+            {"method": 9},
+            r"'stops\.txt' in the zip is compressed with Deflate64 \(method 9\), which gradient cannot "
+            r"unpack; re-save the archive with ordinary \(Deflate\) compression$",
+        ),
+        ({"method": 93}, r"'stops\.txt' in the zip is compressed with Zstandard \(method 93\), which"),
+        ({"method": 98}, r"'stops\.txt' in the zip is compressed with PPMd \(method 98\), which"),
+    ],
+)
+def test_members_that_cannot_be_unpacked_are_named(hart_small, tmp_path, fields, message):
+    archive = zip_folder(hart_small, tmp_path / "exotic.zip")
+    patch_member(archive, "stops.txt", **fields)
+    assert_refused(gradient(*run_args(archive, tmp_path / "out", le=tmp_path)), r"exotic\.zip: " + message)
+
+
+def test_an_exotic_workbook_member_is_named(ons_rows, tmp_path):
+    header, rows = ons_rows
+    path = ons_workbook(tmp_path / "le.xlsx", header, rows[:30])
+    patch_member(path, "xl/worksheets/sheet3.xml", method=9)
+    with pytest.raises(
+        AreasError, match=r"le\.xlsx: 'xl/worksheets/sheet3\.xml' in the zip is compressed with Deflate64 \(method 9\)"
+    ):
+        areas.read_ons_msoa(path)

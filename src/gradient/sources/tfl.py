@@ -25,6 +25,7 @@ import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
+from .. import _archive
 from .._tables import decode
 from ..errors import FeedError, GradientWarning, OptionError
 from ..schema import PATTERN_COLUMNS, PATTERN_STOP_COLUMNS, WGS84, pattern_ids
@@ -371,6 +372,7 @@ def _read_route_lines(path: Path, crs: CRS) -> dict[str, list[tuple[str, np.ndar
     hint = "give route lines with a 'line' property, e.g. TfL's route-lines GeoJSON"
     if not path.is_file():
         raise FeedError(f"{'not a file' if path.exists() else 'no such file'}; {hint}", path)
+    _archive.check_packed(path, FeedError)
     try:
         gdf = gpd.read_file(path)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as exc:
