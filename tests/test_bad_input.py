@@ -1788,3 +1788,89 @@ def test_an_exotic_workbook_member_is_named(ons_rows, tmp_path):
         AreasError, match=r"le\.xlsx: 'xl/worksheets/sheet3\.xml' in the zip is compressed with Deflate64 \(method 9\)"
     ):
         areas.read_ons_msoa(path)
+
+
+# --- 3. strings: one sanitiser for everything shown ------------------------------------------
+
+HOSTILE = "\x1b[2J\x1b]0;owned\x07\x1b[31m"  # clear the screen, retitle the terminal, turn text red
+RLO = "\u202e"  # right-to-left override
+
+
+def test_the_sanitiser_takes_out_what_could_act():
+    from gradient._text import clean, xml_safe
+
+    cases = {
+        f"Main St{HOSTILE} & 5th": "Main St & 5th",
+        "Route 8\u202eTSAE\u202c via \u2066Hillsborough\u2069 \u200e\u200f\u061c": "Route 8TSAE via Hillsborough ",
+        "Bell\x07 \x00Null\x7f\x85C1\x9b31mX": "Bell Null C1X",
+        "tab\there\nnew\rline\u2028sep": "tab here new line sep",
+        "\ufeffBOM \ud800lone \ufffe": "BOM lone ",
+        "Café Zürich, Łódź, 東京, القاهرة": "Café Zürich, Łódź, 東京, القاهرة",
+    }
+    assert {k: clean(k) for k in cases} == cases
+    assert xml_safe("a\x00b\x08c\td\ne\x1bf") == "abc\td\nef"
+
+
+@pytest.fixture(scope="session")
+def hostile_run(tmp_path_factory, hart_small, hills_le):
+    """The small feed with names that try to act: escape sequences, control characters, a right-to-left override."""
+    feed = Path(shutil.copytree(hart_small, tmp_path_factory.mktemp("hostile") / "feed"))
+    edit(
+        feed,
+        "routes",
+        lambda f: f.assign(
+            route_short_name=f["route_short_name"].replace("39", f"39{RLO}{HOSTILE}\x01\x0b"),
+            route_long_name=f["route_long_name"].fillna("") + "\x1b[1m",
+        ),
+    )
+    edit(feed, "stops", lambda f: f.assign(stop_name=f["stop_name"] + f"\x02{RLO}\x1b]8;;http://x\x07"))
+    edit(feed, "agency", lambda f: f.assign(agency_name="HART\x1b[5m\x0c"))
+    out = tmp_path_factory.mktemp("hostile_out") / "out"
+    ran = gradient(*run_args(feed, out, "--route", "39", "--maps", "1", "--place", f"Tampa{RLO}", le=hills_le))
+    assert ran.returncode == 0, ran.stderr
+    return ran, out
+
+
+def bad_characters(text: str) -> list[str]:
+    return sorted({c for c in text if (ord(c) < 32 and c not in "\n\t\r") or 0x7F <= ord(c) < 0xA0 or c in RLO})
+
+
+def test_hostile_names_reach_the_terminal_as_text(hostile_run):
+    ran, _ = hostile_run
+    assert bad_characters(ran.stdout + ran.stderr) == []
+    assert ran.stdout.startswith("Two patterns on one route serving 132 stops")
+
+
+def test_hostile_names_leave_every_file_valid_and_every_sentence_whole(hostile_run):
+    import xml.etree.ElementTree as ET
+
+    _, out = hostile_run
+    svgs = list((out / "profiles").glob("*.svg"))
+    assert svgs
+    for svg in svgs:
+        ET.parse(svg)  # well-formed XML
+    for path in [*svgs, *out.rglob("*.html"), *out.rglob("*.txt"), *out.rglob("*.csv"), out / "methods.md"]:
+        assert bad_characters(path.read_text(encoding="utf-8")) == [], path
+    patterns = pd.read_csv(out / "patterns.csv", dtype=str)
+    assert set(patterns["route_name"]) == {"39"}
+    assert all(RLO not in h for h in patterns["headline"].dropna())
+
+
+def test_messages_echoing_hostile_values_reach_the_terminal_as_text(feed_copy, hills_le, tmp_path):
+    ran = gradient(*run_args(feed_copy, tmp_path / "out", "--route", f"X{HOSTILE}{RLO}", le=hills_le))
+    assert_refused(ran, r"feed: no route named X \(routes include 34, 39, 8\)$")
+    assert bad_characters(ran.stderr) == []
+    ran = gradient(*run_args(feed_copy, tmp_path / "out", le=hills_le, fmt="csv") + ["--le-id", f"id{HOSTILE}"])
+    assert ran.returncode == 2 and bad_characters(ran.stderr) == []
+
+
+def test_file_names_are_never_reserved_nor_unsafe():
+    from gradient.batch import feed_dirs
+
+    ids = ["nul.x-0-1", "con", "AUX.tar", "lpt9", "com1.html", "a/b-0-1", "x\x00y", "trail. ", "Prn ", "ok-0-1"]
+    stems = schema.file_stems(ids)
+    reserved = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$", re.I)
+    for stem in stems.values():
+        assert not reserved.match(stem) and re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]*[A-Za-z0-9_-]", stem), stem
+    assert stems["ok-0-1"] == "ok-0-1" and len({s.lower() for s in stems.values()}) == len(ids)
+    assert [p.name for p in feed_dirs(["f/con.zip", "g/NUL", "h/com3.gtfs"], "out")] == ["_con", "_NUL", "_com3.gtfs"]

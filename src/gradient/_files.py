@@ -13,6 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from ._text import xml_safe
+
+XML_SUFFIXES = (".svg", ".html", ".xml")
+"""Files whose text is freed of the characters XML 1.0 forbids as they are written (:func:`gradient._text.xml_safe`)."""
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 """A spreadsheet reads a cell starting with one of these as a formula."""
 
@@ -30,6 +35,8 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
         always ``path``, never the temporary file's or none.
     """
     path = Path(path)
+    if path.suffix.lower() in XML_SUFFIXES:  # the last guard: an SVG or a page is always well-formed text
+        data = xml_safe(data) if isinstance(data, str) else xml_safe(data.decode("utf-8")).encode("utf-8")
     mode = "wb" if isinstance(data, bytes) else "w"
     tmp = None
     try:
@@ -76,4 +83,6 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
 
 def _is_text(col: pd.Series) -> bool:
     """Whether a column is text, whose cells formulas are looked for in (numbers never are)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return _is_text(pd.Series(col.cat.categories))
     return pd.api.types.is_string_dtype(col) or pd.api.types.is_object_dtype(col.dtype)

@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from .errors import GradientError, InputError
 from .options import Options
-from .schema import safe_name
+from .schema import safe_file_name
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def feed_dirs(feeds: Sequence[str | Path], out: str | Path) -> list[Path]:
     """Output folder of each feed: ``out`` / the feed's file-name-safe name.
 
     The name is the zip's stem or the folder's name, file-name safe
-    (:func:`gradient.schema.safe_name`); a name already taken (ignoring case, as some
+    (:func:`gradient.schema.safe_file_name`: ``con.zip`` gets ``_con``); a name already taken (ignoring case, as some
     file systems do) gets ``-2``, ``-3``... in the order given, so that no two feeds
     ever share a folder, even when a feed's own name ends in ``-2``.
 
@@ -75,7 +75,7 @@ def feed_dirs(feeds: Sequence[str | Path], out: str | Path) -> list[Path]:
     dirs = []
     for feed in feeds:
         p = Path(feed)
-        base = safe_name(p.stem if p.suffix.lower() == ".zip" else p.name)
+        base = safe_file_name(p.stem if p.suffix.lower() == ".zip" else p.name)
         name, n = base, 1
         while name.lower() in taken:
             n += 1

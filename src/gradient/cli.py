@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Sequence
 
-from . import __version__
+from . import __version__, _text
 from .errors import GradientError, InputError, Interrupted, OutputError
 from .options import Options, option_fields
 
@@ -369,13 +369,13 @@ def _batch(args: argparse.Namespace) -> int:
     )
     for o in outcomes:
         for message in o.warnings:
-            print(f"gradient: warning: {o.feed}: {message}", file=sys.stderr)
+            _say(f"gradient: warning: {o.feed}: {message}", err=True)
         if o.ok:
-            print(f"{o.feed}: {o.n_patterns} patterns -> {o.out_dir}/")
+            _say(f"{o.feed}: {o.n_patterns} patterns -> {o.out_dir}/")
         else:
-            print(f"gradient: error: {cli_message(InputError(o.error))}", file=sys.stderr)
+            _say(f"gradient: error: {cli_message(InputError(o.error))}", err=True)
     failed = sum(not o.ok for o in outcomes)
-    print(f"{len(outcomes) - failed} of {len(outcomes)} feeds done in {time.perf_counter() - start:.1f} s")
+    _say(f"{len(outcomes) - failed} of {len(outcomes)} feeds done in {time.perf_counter() - start:.1f} s")
     if failed == 0:
         return 0
     return EXIT_BAD_INPUT if failed == len(outcomes) else EXIT_SOME_FEEDS_FAILED
@@ -396,18 +396,18 @@ def _summary(result, written, seconds: float, top: int = 5, title: str = "") -> 
         f"{words.count(len(p), 'pattern')} on {words.count(n_routes, 'route')} serving "
         f"{words.count(int(result.stops['stop_id'].nunique()), 'stop')}"
     )
-    print(title or measured[0].upper() + measured[1:] + (f" ({what})" if what else "") + f", in {seconds:.1f} s")
-    print(words.scope_sentence(voice, n_routes))
-    print(s.count_sentence)
+    _say(title or measured[0].upper() + measured[1:] + (f" ({what})" if what else "") + f", in {seconds:.1f} s")
+    _say(words.scope_sentence(voice, n_routes))
+    _say(s.count_sentence)
     rows = top_stories(result, top).to_dict("records")
-    print(("The story:" if n_routes == 1 else "Top stories:") if rows else "Top stories: none.")
+    _say(("The story:" if n_routes == 1 else "Top stories:") if rows else "Top stories: none.")
     for line in words.console_lines(rows, voice, n_routes, whole, night_prefix="N" if labels.place == "London" else ""):
-        print(line)
-    print(s.power_sentence)
+        _say(line)
+    _say(s.power_sentence)
     for kind, paths in written.items():
         if paths:
             where = sorted({str(q.parent) for q in paths})
-            print(f"{kind}: {len(paths)} files in {', '.join(w + '/' for w in where)}")
+            _say(f"{kind}: {len(paths)} files in {', '.join(w + '/' for w in where)}")
 
 
 DEMO_CONTEXT = "IMD 2019 score (higher = more deprived)"
@@ -463,22 +463,36 @@ def _demo(args: argparse.Namespace) -> int:
     tampa_files = write_outputs(tampa, out / "tampa", progress=sys.stderr.isatty())
     steps.update()
     steps.close()
-    print(f"London: TfL's buses (July 2018) against ONS life expectancy at birth by MSOA, {DEMO_SEX}s, 2009-2013")
+    _say(f"London: TfL's buses (July 2018) against ONS life expectancy at birth by MSOA, {DEMO_SEX}s, 2009-2013")
     _summary(london, london_files, london_time)
     row = route25.patterns[route25.patterns["route_story"]].iloc[0]
     in_london = london.patterns[(london.patterns["route_name"] == "25") & london.patterns["route_story"]].iloc[0]
     from .story import words
 
-    print(
+    _say(
         f"Route 25, chosen beforehand (its own claims, in {out / 'route25'}/; "
         f"{words.ordinal(in_london['rank'])} of London's {london.patterns['route_id'].nunique()} routes):"
     )
-    print(f"    {row['headline']}")
-    print()
-    print("Tampa: HART's buses (GTFS, 2018) against CDC/NCHS USALEEP census tract life expectancy, 2010-2015")
+    _say(f"    {row['headline']}")
+    _say()
+    _say("Tampa: HART's buses (GTFS, 2018) against CDC/NCHS USALEEP census tract life expectancy, 2010-2015")
     _summary(tampa, tampa_files, time.perf_counter() - tampa_start)
-    print(f"\nall done in {time.perf_counter() - start:.1f} s; open {out}/london/maps/ in a browser")
+    _say(f"\nall done in {time.perf_counter() - start:.1f} s; open {out}/london/maps/ in a browser")
     return 0
+
+
+def _say(text: object = "", *, err: bool = False) -> None:
+    """Print to the console (stdout, or stderr with ``err``), every line cleaned by :func:`gradient._text.clean`.
+
+    The last guard: nothing a feed or a table holds (a terminal escape sequence, a
+    right-to-left override) reaches the terminal as anything but text.
+    """
+    stream = sys.stderr if err else sys.stdout
+    if stream is None:  # started with the stream closed
+        return
+    stream.write("\n".join(_text.clean(line) for line in str(text).split("\n")) + "\n")
+    if err:
+        stream.flush()
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -486,9 +500,9 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     from .errors import GradientWarning
 
     if issubclass(category, GradientWarning):
-        print(f"gradient: warning: {cli_message(message)}", file=sys.stderr)
+        _say(f"gradient: warning: {cli_message(message)}", err=True)
     else:
-        print(f"{Path(filename).name}:{lineno}: {category.__name__}: {message}", file=sys.stderr)
+        _say(f"{Path(filename).name}:{lineno}: {category.__name__}: {message}", err=True)
 
 
 @contextmanager
@@ -534,15 +548,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _batch(args)
             return _demo(args) if args.command == "demo" else _run(args)
         except GradientError as exc:
-            print(f"gradient: error: {cli_message(exc)}", file=sys.stderr)
+            _say(f"gradient: error: {cli_message(exc)}", err=True)
             return EXIT_BAD_INPUT
         except OSError as exc:  # e.g. an output folder that cannot be written
             where = exc.filename or "?"
-            print(f"gradient: error: {where}: {exc.strerror or exc}", file=sys.stderr)
+            _say(f"gradient: error: {where}: {exc.strerror or exc}", err=True)
             return EXIT_BAD_INPUT
         except (Interrupted, KeyboardInterrupt) as exc:
             signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
-            print(f"gradient: stopped by {signal.Signals(signum).name}; nothing was left half-written", file=sys.stderr)
+            _say(f"gradient: stopped by {signal.Signals(signum).name}; nothing was left half-written", err=True)
             return 128 + int(signum)
 
 

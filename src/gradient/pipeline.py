@@ -17,6 +17,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from . import _text
 from .areas.dataset import Areas, as_areas
 from .credits import Credit, Labels, known_credit
 from .errors import InputError, OptionError
@@ -187,8 +188,11 @@ def run_patterns(
 
     options = _options(options)
     areas = as_areas(areas)
+    # names reach sentences, terminals, SVG and HTML: nothing in them may act instead of show
+    areas = _text.clean_fields(areas).replace(frame=_text.clean_columns(areas.frame))
+    patterns, pattern_stops = _text.clean_columns(patterns), _text.clean_columns(pattern_stops)
     frame = areas.frame
-    labels = labels or areas.labels()
+    labels = _text.clean_fields(labels or areas.labels())
     pattern_stops = pattern_stops[pattern_stops["pattern_id"].isin(patterns["pattern_id"])]
     network = _network(options)
     if network is not None:
