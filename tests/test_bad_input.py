@@ -1874,3 +1874,126 @@ def test_file_names_are_never_reserved_nor_unsafe():
         assert not reserved.match(stem) and re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]*[A-Za-z0-9_-]", stem), stem
     assert stems["ok-0-1"] == "ok-0-1" and len({s.lower() for s in stems.values()}) == len(ids)
     assert [p.name for p in feed_dirs(["f/con.zip", "g/NUL", "h/com3.gtfs"], "out")] == ["_con", "_NUL", "_com3.gtfs"]
+
+
+# --- 4. numbers and options ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def line_case(tmp_path_factory):
+    """The hand-built straight route over three squares (conftest), and its patterns."""
+    from conftest import line_feed, squares
+
+    feed = line_feed(tmp_path_factory.mktemp("line") / "feed")
+    patterns, ps, _ = pipeline.read_source(feed)
+    return feed, patterns, ps, squares()
+
+
+def test_areas_in_another_crs_are_put_in_wgs84(line_case):
+    _, patterns, ps, sq = line_case
+    plain = pipeline.run_patterns(patterns, ps, sq, Options(draws=200))
+    mercator = pipeline.run_patterns(patterns, ps, sq.to_crs("EPSG:3857"), Options(draws=200))
+    assert mercator.patterns["n_stops_le"].tolist() == plain.patterns["n_stops_le"].tolist() == [3, 3]
+    pd.testing.assert_series_equal(mercator.stops["le"], plain.stops["le"])
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda sq: sq.to_crs("EPSG:3857").set_crs("EPSG:4326", allow_override=True),
+            r"^areas= coordinates do not fit its CRS: they are out of longitude/latitude range \(x -9\.17\d+e\+06 to "
+            r"-9\.17\d+e\+06, y 3\.2\d+e\+06 to 3\.2\d+e\+06\); metres labelled as degrees\? Set the right CRS$",
+        ),
+        (
+            lambda sq: sq.set_crs("EPSG:3857", allow_override=True),
+            r"^areas= coordinates look like longitude/latitude degrees, but its CRS is EPSG:3857 \(metres\); set the "
+            r"right CRS",
+        ),
+        (lambda sq: sq.set_crs(None, allow_override=True), r"^areas= has no CRS; set the one its coordinates are in"),
+        (
+            lambda sq: sq.assign(geometry=sq.geometry.translate(3, 3)),
+            r"^none of the 3 stops lies in or within 250 m of any of the 3 areas \(stops: longitude -82\.42 to "
+            r"-82\.4, latitude 27\.93 to 27\.93; areas: longitude -79\.43 to -79\.4, latitude 30\.9\d to 30\.9\d\); "
+            r"do the boundaries cover the feed, and is their CRS right\?$",
+        ),
+        (
+            lambda sq: sq.assign(le=[80.0, 0.0, 76.0]),
+            r"^areas= holds 1 life expectancy value\(s\) outside 40-110 years \(e\.g\. 0 \+/- 1 for A1\)$",
+        ),
+        (
+            lambda sq: sq.assign(le_se=[1.0, 0.0, 1.0]),
+            r"^areas= holds 1 standard error\(s\) of 0 \(no life table is exact\)",
+        ),
+        (lambda sq: sq.assign(le=["80", "78", "76"]), r"^areas= column le must hold numbers \(years\)"),
+    ],
+)
+def test_areas_that_cannot_be_joined_are_refused_with_what_is_wrong(line_case, change, message):
+    _, patterns, ps, sq = line_case
+    with pytest.raises(AreasError, match=message):
+        pipeline.run_patterns(patterns, ps, change(sq), Options(draws=200))
+
+
+def test_a_boundary_file_covering_another_place_is_refused_naming_it(line_case, tmp_path):
+    feed, _, _, sq = line_case
+    path = tmp_path / "elsewhere.geojson"
+    sq.to_crs("EPSG:3857").assign(geometry=lambda f: f.geometry.translate(5e5, 5e5)).to_file(path)
+    le = tmp_path / "le.csv"
+    sq[["area_id", "le", "le_se"]].to_csv(le, index=False)
+    ran = gradient(
+        *run_args(
+            feed,
+            tmp_path / "out",
+            "--area-id",
+            "area_id",
+            "--le-id",
+            "area_id",
+            "--le-col",
+            "le",
+            le=le,
+            fmt="csv",
+            areas_file=path,
+        )
+    )
+    assert_refused(
+        ran,
+        rf"^gradient: error: {re.escape(str(path))}: none of the 3 stops lies in or within 250 m of any of the 3 areas",
+    )
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "1e9", "nan", "inf", "39.9"])
+def test_scale_reference_outside_life_expectancy_is_refused(tmp_path, value):
+    ran = gradient(*run_args(tmp_path / "nofeed", tmp_path / "out", "--scale-reference", value, le=tmp_path))
+    assert_refused(
+        ran,
+        rf"^gradient: error: --scale-reference {re.escape(value)} is not one of areas, table or a number of years "
+        r"from 40 to 110, e\.g\. 80$",
+        tmp_path / "out",
+    )
+
+
+@pytest.mark.parametrize(("bad", "column"), [("5:80:00", "arrival_time"), ("7:05:60", "departure_time")])
+def test_times_with_minutes_or_seconds_of_60_or_more_are_flagged(feed_copy, small_patterns, bad, column):
+    st = pd.read_csv(feed_copy / "stop_times.txt", dtype=str)
+    trip = st["trip_id"].iloc[0]
+    rows = st.index[st["trip_id"] == trip]
+    edit(
+        feed_copy,
+        "stop_times",
+        lambda f: f.assign(
+            arrival_time=f["arrival_time"].where(f.index != rows[2], bad if column == "arrival_time" else ""),
+            departure_time=f["departure_time"].where(f.index != rows[2], bad),
+        ),
+    )
+    with pytest.warns(
+        GradientWarning,
+        match=rf"feed: 1 of \d+ {column} values in stop_times\.txt are not H:MM:SS \(e\.g\. {bad}\); scheduled "
+        r"minutes stay missing for them$",
+    ):
+        feed = gtfs.read_feed(feed_copy)
+    from gradient.sources import _trips
+
+    assert np.isnan(_trips.seconds(pd.Series([bad, "5:80", "-1:00:00"]))).all()
+    assert _trips.seconds(pd.Series(["25:59:59"])).tolist() == [93599.0]
+    _, ps = gtfs.stop_patterns(feed)
+    assert (ps.groupby("pattern_id")["minutes"].diff().dropna() >= 0).all()

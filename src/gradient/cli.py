@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Sequence
 
 from . import __version__, _text
-from .errors import GradientError, InputError, Interrupted, OutputError
+from .errors import AreasError, GradientError, InputError, Interrupted, OutputError
 from .options import Options, option_fields
 
 EXIT_BAD_INPUT = 2
@@ -241,7 +241,6 @@ def _check_area_options(args: argparse.Namespace) -> None:
     import codecs
 
     from .areas._crs import crs_of
-    from .errors import AreasError
 
     crs_of(args.areas_crs, "areas_crs")
     if args.le_encoding is not None:
@@ -342,7 +341,12 @@ def _run(args: argparse.Namespace) -> int:
         source, route_lines=args.tfl_route_lines, options=options, kind="gtfs" if args.gtfs else "tfl"
     )
     areas = _load_areas(args)
-    result = pipeline.run_patterns(patterns, pattern_stops, areas, options, _labels(args, areas, source, name))
+    try:
+        result = pipeline.run_patterns(patterns, pattern_stops, areas, options, _labels(args, areas, source, name))
+    except AreasError as exc:
+        if exc.path is None and exc.param == "boundaries":  # about the boundary file: say which
+            raise AreasError(exc.message, args.boundaries, param=exc.param) from exc
+        raise
     written = write_outputs(result, args.out, areas=areas)
     _summary(result, written, time.perf_counter() - start)
     return 0

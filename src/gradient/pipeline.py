@@ -20,7 +20,7 @@ import pandas as pd
 from . import _text
 from .areas.dataset import Areas, as_areas
 from .credits import Credit, Labels, known_credit
-from .errors import InputError, OptionError
+from .errors import AreasError, InputError, OptionError
 from .options import Options
 
 log = logging.getLogger(__name__)
@@ -208,6 +208,7 @@ def run_patterns(
         network=network,
         walk_m=options.walk_m,
     )
+    _some_stop_joined(assignment, weights, pattern_stops, frame, options)
     doubt = doubtful_areas(frame, used=pd.Index(weights["area_id"].unique()))
     by_id = frame.drop_duplicates("area_id").set_index("area_id")
     names = by_id["area_name"] if "area_name" in by_id else None
@@ -256,6 +257,33 @@ def run_patterns(
         stretches=stretch_table(found, voice),
         summary=summary,
         areas=areas,
+    )
+
+
+def _some_stop_joined(
+    assignment: pd.DataFrame, weights: pd.DataFrame, pattern_stops: pd.DataFrame, frame: gpd.GeoDataFrame, options
+) -> None:
+    """Refuse a run in which no stop lies in (or near) any area: the areas cover another place, or their CRS is wrong.
+
+    Raises
+    ------
+    AreasError
+        Naming the extent of the stops and of the areas.
+    """
+    if len(assignment) == 0 or len(weights) > 0:
+        return
+    from .options import NEAREST_M
+
+    def extent(lon, lat) -> str:
+        return f"longitude {min(lon):.4g} to {max(lon):.4g}, latitude {min(lat):.4g} to {max(lat):.4g}"
+
+    x0, y0, x1, y1 = frame.total_bounds
+    within = f"within {options.radius_m:g} m of" if options.method != "point" else f"in or within {NEAREST_M:g} m of"
+    raise AreasError(
+        f"none of the {assignment['stop_id'].nunique()} stops lies {within} any of the {len(frame)} areas "
+        f"(stops: {extent(pattern_stops['lon'], pattern_stops['lat'])}; areas: {extent([x0, x1], [y0, y1])}); "
+        "do the boundaries cover the feed, and is their CRS right?",
+        param="boundaries",
     )
 
 

@@ -34,6 +34,8 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
+from .options import LE_PLAUSIBLE as _LE_PLAUSIBLE
+
 WGS84 = "EPSG:4326"
 
 PATTERN_COLUMNS = [
@@ -254,8 +256,9 @@ STRETCHES_CSV_COLUMNS = [
 STRETCHES_EXTRA_COLUMNS = ["le_fall_robustness", "supported", "pattern_id", "from_seq", "to_seq"]
 """Columns ``stretches.csv`` carries after the contract's (``docs/COLUMNS.md``)."""
 
-LE_PLAUSIBLE = (40.0, 110.0)
-"""Life expectancy at birth outside this range (years) is refused as implausible."""
+LE_PLAUSIBLE = _LE_PLAUSIBLE
+"""Life expectancy at birth outside this range (years) is refused as implausible
+(:data:`gradient.options.LE_PLAUSIBLE`, where the command line reads it before anything heavy)."""
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 

@@ -29,7 +29,8 @@ MAX_RATIO = _archive.MAX_RATIO
 """A zip member over :data:`gradient._archive.RATIO_FLOOR` that unpacks to more than this many times
 its packed size is refused as a zip bomb (GTFS text packs about 5 to 15 times)."""
 
-_TIME = re.compile(r"^\s*\d{1,3}:\d{2}:\d{2}\s*$")
+_TIME = re.compile(r"^\s*\d{1,3}:[0-5]\d:[0-5]\d\s*$")
+"""A GTFS time: hours (24 and more after midnight), then minutes and seconds below 60."""
 SWAP_FAR_DEG = 5.0
 """A stop this many degrees from the feed's median stop is examined as a possible swap."""
 
@@ -147,25 +148,27 @@ def _matches(values: np.ndarray, pattern: str) -> np.ndarray:
 
 
 def check_times(feed, path: Path) -> None:
-    """Warn when arrival times are not ``H:MM:SS`` (e.g. written as seconds).
+    """Warn when ``arrival_time`` or ``departure_time`` values are not ``H:MM:SS``.
 
-    Only scheduled minutes depend on times, so they are left missing rather than
-    stopping the run.
+    Written as seconds, or with minutes or seconds of 60 or more (``5:80:00``): only
+    scheduled minutes depend on times, so they are left missing for those rows rather
+    than stopping the run.
     """
-    if "arrival_time" not in feed.stop_times:
-        return
-    codes, uniques = pd.factorize(feed.stop_times["arrival_time"])  # each distinct time checked once
-    uniques = np.asarray(uniques, dtype=object)
-    ok = _matches(uniques, _TIME.pattern)
-    bad = (codes >= 0) & ~ok[np.maximum(codes, 0)] if len(uniques) else np.zeros(len(codes), bool)
-    if bad.any():
-        examples = _examples(uniques[np.unique(codes[bad])[:3]])
-        warnings.warn(
-            f"{path}: {int(bad.sum())} of {len(codes)} arrival_time values in stop_times.txt are not H:MM:SS "
-            f"(e.g. {examples}); scheduled minutes stay missing for them",
-            GradientWarning,
-            stacklevel=3,
-        )
+    for col in ("arrival_time", "departure_time"):
+        if col not in feed.stop_times:
+            continue
+        codes, uniques = pd.factorize(feed.stop_times[col])  # each distinct time checked once
+        uniques = np.asarray(uniques, dtype=object)
+        ok = _matches(uniques, _TIME.pattern)
+        bad = (codes >= 0) & ~ok[np.maximum(codes, 0)] if len(uniques) else np.zeros(len(codes), bool)
+        if bad.any():
+            examples = _examples(uniques[np.unique(codes[bad])[:3]])
+            warnings.warn(
+                f"{path}: {int(bad.sum())} of {len(codes)} {col} values in stop_times.txt are not H:MM:SS "
+                f"(e.g. {examples}); scheduled minutes stay missing for them",
+                GradientWarning,
+                stacklevel=3,
+            )
 
 
 def check_references(feed, path: Path) -> None:
