@@ -1351,8 +1351,8 @@ def test_failed_first_run_leaves_no_folder(small_patterns, tracts, tmp_path, mon
     assert not (tmp_path / "new").exists()
 
 
-def start_run(feed: Path, out: Path, le: Path, *extra: str) -> subprocess.Popen:
-    """The command in a fresh process that waits, once every output is staged, to be signalled."""
+def start_run(feed: Path, out: Path, le: Path, *extra: str, point: str = "commit") -> subprocess.Popen:
+    """The command in a fresh process that waits at ``point`` (``commit``: every output staged) to be signalled."""
     import tempfile
 
     hold = Path(tempfile.mkdtemp(prefix="gradient-hold-"))
@@ -1361,7 +1361,7 @@ def start_run(feed: Path, out: Path, le: Path, *extra: str) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "GRADIENT_TEST_HOLD": str(hold)},
+        env={**os.environ, "GRADIENT_TEST_HOLD": str(hold), "GRADIENT_TEST_HOLD_AT": point},
     )
     proc.hold = hold  # type: ignore[attr-defined]
     return proc
@@ -1378,7 +1378,7 @@ def signal_while_writing(proc: subprocess.Popen, out: Path, signum: int, point: 
 
 def test_sigterm_during_a_first_run_leaves_nothing(hart_small, hills_le, tmp_path):
     out = tmp_path / "fresh" / "out"
-    proc = start_run(hart_small, out, hills_le)
+    proc = start_run(hart_small, out, hills_le, "--route", "39")
     _, stderr = signal_while_writing(proc, out, signal.SIGTERM)
     assert proc.returncode == 143, stderr
     errors = [line for line in stderr.splitlines() if not line.startswith("gradient: warning:")]
@@ -1389,7 +1389,7 @@ def test_sigterm_during_a_first_run_leaves_nothing(hart_small, hills_le, tmp_pat
 def test_sigint_during_a_rerun_keeps_the_previous_outputs(hart_small, hills_le, small_run, tmp_path):
     out = Path(shutil.copytree(small_run[1], tmp_path / "out"))
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    proc = start_run(hart_small, out, hills_le)
+    proc = start_run(hart_small, out, hills_le, "--route", "39")
     _, stderr = signal_while_writing(proc, out, signal.SIGINT)
     assert proc.returncode == 130, stderr
     assert (
@@ -1997,3 +1997,77 @@ def test_times_with_minutes_or_seconds_of_60_or_more_are_flagged(feed_copy, smal
     assert _trips.seconds(pd.Series(["25:59:59"])).tolist() == [93599.0]
     _, ps = gtfs.stop_patterns(feed)
     assert (ps.groupby("pattern_id")["minutes"].diff().dropna() >= 0).all()
+
+
+# --- 5. signals and pipes --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("point", "signum"),
+    [
+        ("start", signal.SIGTERM),  # the command's first line: nothing imported but the entry point
+        ("start", signal.SIGINT),
+        ("start", signal.SIGHUP),
+        ("run", signal.SIGTERM),  # every input checked, the heavy imports next
+        ("run", signal.SIGHUP),
+    ],
+)
+def test_a_signal_from_the_first_line_stops_quietly(hart_small, hills_le, tmp_path, point, signum):
+    out = tmp_path / "fresh" / "out"
+    proc = start_run(hart_small, out, hills_le, point=point)
+    _, stderr = signal_while_writing(proc, out, signum, point=point)
+    assert proc.returncode == 128 + signum, stderr
+    assert stderr.splitlines() == [f"gradient: stopped by {signal.Signals(signum).name}; nothing was left half-written"]
+    assert not (tmp_path / "fresh").exists()
+
+
+def test_sighup_while_committing_keeps_the_previous_outputs(hart_small, hills_le, small_run, tmp_path):
+    out = Path(shutil.copytree(small_run[1], tmp_path / "out"))
+    before = files_of(out)
+    proc = start_run(hart_small, out, hills_le, "--route", "39")
+    _, stderr = signal_while_writing(proc, out, signal.SIGHUP)
+    assert proc.returncode == 129 and stderr.splitlines()[-1] == (
+        "gradient: stopped by SIGHUP; nothing was left half-written"
+    )
+    assert files_of(out) == before
+
+
+def test_a_reader_that_quits_or_a_closed_stdout_does_not_fail_a_finished_run(hart_small, hills_le, tmp_path):
+    out = tmp_path / "piped"
+    proc = start_run(hart_small, out, hills_le, "--route", "39")
+    wait_for(proc.hold / "commit", proc)  # type: ignore[attr-defined]
+    proc.stdout.close()  # the reader quits (`| true`, `| head -1`) before the summary is printed
+    (proc.hold / "commit.go").touch()  # type: ignore[attr-defined]
+    stderr = proc.stderr.read()
+    assert proc.wait(timeout=120) == 0 and "Traceback" not in stderr and "Error" not in stderr, stderr
+    assert (out / "patterns.csv").exists() and (out / outfolder.MANIFEST).exists()
+    args = " ".join(map(str, run_args(hart_small, tmp_path / "closed", "--route", "39", le=hills_le)))
+    closed = subprocess.run(
+        f"exec {sys.executable} -m gradient {args} >&-", shell=True, capture_output=True, text=True, timeout=120
+    )
+    assert closed.returncode == 0 and "Traceback" not in closed.stderr, closed.stderr
+    assert (tmp_path / "closed" / "patterns.csv").exists()
+
+
+def test_no_space_left_names_the_file_and_keeps_the_previous_outputs(
+    hart_small, hills_le, small_run, tmp_path, monkeypatch
+):
+    import types
+
+    from gradient import _files
+
+    out = Path(shutil.copytree(small_run[1], tmp_path / "out"))
+    before = files_of(out)
+
+    class Full(io.StringIO):
+        def write(self, text):
+            raise OSError(28, "No space left on device")
+
+    def fdopen(fd, *args, **kwargs):
+        os.close(fd)
+        return Full()
+
+    monkeypatch.setattr(_files, "os", types.SimpleNamespace(**{**vars(os), "fdopen": fdopen}))
+    ran = gradient(*run_args(hart_small, out, "--route", "39", le=hills_le))
+    assert ran.returncode == 2 and ran.errors == [f"gradient: error: {out / 'stops.csv'}: No space left on device"]
+    assert files_of(out) == before and not list(out.glob(".gradient-staging-*"))

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Sequence
 
 from . import __version__, _text
+from ._hold import hold
 from .errors import AreasError, GradientError, InputError, Interrupted, OutputError
 from .options import Options, option_fields
 
@@ -334,6 +335,7 @@ def _run(args: argparse.Namespace) -> int:
         ("--tfl-route-lines", args.tfl_route_lines),
         *_area_inputs(args),
     )
+    hold("run")  # (tests) everything checked, nothing heavy imported yet
     from . import pipeline
     from .output import write_outputs
 
@@ -485,20 +487,6 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _say(text: object = "", *, err: bool = False) -> None:
-    """Print to the console (stdout, or stderr with ``err``), every line cleaned by :func:`gradient._text.clean`.
-
-    The last guard: nothing a feed or a table holds (a terminal escape sequence, a
-    right-to-left override) reaches the terminal as anything but text.
-    """
-    stream = sys.stderr if err else sys.stdout
-    if stream is None:  # started with the stream closed
-        return
-    stream.write("\n".join(_text.clean(line) for line in str(text).split("\n")) + "\n")
-    if err:
-        stream.flush()
-
-
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """Print gradient's own warnings as ``gradient: warning: ...``, others as theirs."""
     from .errors import GradientWarning
@@ -511,20 +499,22 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 
 @contextmanager
 def _signals_stop_the_run() -> Iterator[None]:
-    """SIGTERM (and SIGINT) unwind the run like any failure, once: a second one waits for the clean-up.
+    """SIGTERM, SIGINT and SIGHUP unwind the run like any failure, once: a second one waits for the clean-up.
 
     Only in the main thread (where Python delivers signals); the handlers before are
-    put back afterwards.
+    put back afterwards. The signal is remembered (:data:`_STOPPED_BY`): whatever the
+    unwinding raises after it (a module left half-imported) is reported as the stop.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    wanted = [signal.SIGINT, signal.SIGTERM]
+    wanted = [s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None]
     before = {s: signal.getsignal(s) for s in wanted}
 
     def stop(signum, frame):
         for s in wanted:  # the clean-up the exception unwinds must not itself be cut short
             signal.signal(s, signal.SIG_IGN)
+        _STOPPED_BY.append(signum)
         raise Interrupted(signum)
 
     for s in wanted:
@@ -536,38 +526,97 @@ def _signals_stop_the_run() -> Iterator[None]:
             signal.signal(s, handler)
 
 
+_STOPPED_BY: list[int] = []
+"""The signal that stopped the run, once one has."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status.
 
     Exit status 0 on success, 2 on bad input (one line naming the file and the
     problem), 3 when ``batch`` lost some feeds, ``128 + signum`` when stopped by a
-    signal (143 for SIGTERM, 130 for SIGINT; nothing is left half-written), 1 on an
-    unexpected failure.
+    signal (143 for SIGTERM, 130 for SIGINT, 129 for SIGHUP; nothing is left
+    half-written), 1 on an unexpected failure.
     """
     args = _parser().parse_args(argv)
+    _STOPPED_BY.clear()
     with warnings.catch_warnings(), _signals_stop_the_run():
         warnings.showwarning = _show_warning
         try:
             if args.command == "batch":
                 return _batch(args)
             return _demo(args) if args.command == "demo" else _run(args)
-        except GradientError as exc:
-            _say(f"gradient: error: {cli_message(exc)}", err=True)
-            return EXIT_BAD_INPUT
-        except OSError as exc:  # e.g. an output folder that cannot be written
-            where = exc.filename or "?"
-            _say(f"gradient: error: {where}: {exc.strerror or exc}", err=True)
-            return EXIT_BAD_INPUT
         except (Interrupted, KeyboardInterrupt) as exc:
             signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
-            _say(f"gradient: stopped by {signal.Signals(signum).name}; nothing was left half-written", err=True)
-            return 128 + int(signum)
+            return _stopped(int(signum))
+        except BaseException as exc:
+            if _STOPPED_BY:  # an error the interruption caused (a module half-imported): the stop is the news
+                return _stopped(_STOPPED_BY[0])
+            if isinstance(exc, GradientError):
+                _say(f"gradient: error: {cli_message(exc)}", err=True)
+                return EXIT_BAD_INPUT
+            if isinstance(exc, OSError):  # e.g. an output folder that cannot be written, a full disk
+                where = f"{exc.filename}: " if exc.filename else ""
+                _say(f"gradient: error: {where}{exc.strerror or exc}", err=True)
+                return EXIT_BAD_INPUT
+            raise
+
+
+def _stopped(signum: int) -> int:
+    _say(f"gradient: stopped by {signal.Signals(signum).name}; nothing was left half-written", err=True)
+    return 128 + signum
+
+
+def _say(text: object = "", *, err: bool = False) -> None:
+    """Print to the console (stdout, or stderr with ``err``), every line cleaned by :func:`gradient._text.clean`.
+
+    The last guard: nothing a feed or a table holds (a terminal escape sequence, a
+    right-to-left override) reaches the terminal as anything but text. A console that
+    cannot be written (a pipe whose reader has quit, ``| head``; a full device) loses the
+    text, not the run: its stream is pointed at the null device and the run goes on.
+    """
+    stream = sys.stderr if err else sys.stdout
+    if stream is None:  # started with the stream closed
+        return
+    try:
+        stream.write("\n".join(_text.clean(line) for line in str(text).split("\n")) + "\n")
+        if err:
+            stream.flush()
+    except (OSError, ValueError):  # a broken pipe, a full device, a closed stream (ValueError)
+        _to_null(stream)
+
+
+def _to_null(stream) -> None:
+    """Point a console stream that cannot be written (its reader gone, its device full) at the null device.
+
+    What it still holds is dropped, so that no later write or flush (at exit too) fails.
+    """
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, stream.fileno())
+        os.close(null)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def console() -> int:
-    """The ``gradient`` command and ``python -m gradient``: :func:`main` with the process's own arguments."""
+    """The ``gradient`` command and ``python -m gradient``: :func:`main` with the process's own arguments.
+
+    A pipe closed by its reader (``| head``, ``| true``) after the outputs were written
+    changes nothing: exit status 0, nothing more printed. A run stopped by a signal
+    leaves at once after its line (exit ``128 + signum``), skipping the clean-up of
+    modules it may have left half-imported.
+    """
     status = main()
-    sys.stdout.flush()
+    for stream in (sys.stdout, sys.stderr):
+        if stream is None:
+            continue
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            _to_null(stream)
+    if _STOPPED_BY:
+        os._exit(status)
     return status
 
 
