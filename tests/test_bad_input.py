@@ -2071,3 +2071,52 @@ def test_no_space_left_names_the_file_and_keeps_the_previous_outputs(
     ran = gradient(*run_args(hart_small, out, "--route", "39", le=hills_le))
     assert ran.returncode == 2 and ran.errors == [f"gradient: error: {out / 'stops.csv'}: No space left on device"]
     assert files_of(out) == before and not list(out.glob(".gradient-staging-*"))
+
+
+# --- 6. the library's front door -------------------------------------------------------------
+
+
+def test_options_as_a_dict_at_every_front_door(line_case, tmp_path):
+    from gradient.batch import run_feed
+
+    feed, patterns, ps, sq = line_case
+    as_dict = gradient_api().run(feed, sq, {"draws": 200, "routes": "R", "maps": 0})
+    typed = gradient_api().run(feed, sq, Options(draws=200, routes=("R",), maps=0))
+    pd.testing.assert_frame_equal(as_dict.patterns, typed.patterns)
+    assert pipeline.read_source(feed, options={"routes": ["R"]})[0]["pattern_id"].tolist() == ["R-0-1", "R-1-1"]
+    assert write_outputs(as_dict, tmp_path / "out", {"maps": 0})["tables"]
+    assert run_feed(str(feed), sq, tmp_path / "batch", {"draws": 200, "maps": 0}).ok
+    for bad, message in [
+        (
+            ["maps", 0],
+            r"^options= must be gradient\.Options\(\.\.\.\) or a dict of options, e\.g\. \{'maps': 0\}; got list$",
+        ),
+        ({"drawz": 200}, r"^unknown option\(s\) drawz; options are method, radius_m, "),
+        ({"draws": 1e9}, r"^draws=1000000000\.0 must be a whole number from 200 to 1,000,000"),
+        ({1: 2}, r"^options= names options by text; 1 is not \(options are method, "),
+    ]:
+        with pytest.raises(gradient_api().OptionError, match=message):
+            gradient_api().run(feed, sq, bad)
+        with pytest.raises(gradient_api().OptionError, match=message):
+            write_outputs(as_dict, tmp_path / "never", bad)
+    assert not (tmp_path / "never").exists()
+
+
+def gradient_api():
+    import gradient
+
+    return gradient
+
+
+def test_areas_without_standard_errors_and_typed_numbers_at_the_front_door(line_case):
+    from gradient.areas import Areas
+
+    feed, patterns, ps, sq = line_case
+    bare = sq.drop(columns="le_se")
+    for given in (bare, Areas(frame=bare, period="2015-2019")):
+        got = pipeline.run_patterns(patterns, ps, given, Options(draws=200))
+        assert got.stops["le"].notna().all() and got.stops["le_se"].isna().all()
+    assert Options(routes=8).routes == ("8",) and Options(routes=[8, "N8"]).routes == ("8", "N8")
+    assert Options(draws=np.int64(2000), maps=np.int32(0), alpha=np.float32(0.05)).draws == 2000
+    with pytest.raises(AreasError, match=r"^areas= must be gradient\.load_areas\(\.\.\.\)'s result .*; got dict$"):
+        pipeline.run_patterns(patterns, ps, {"le": 80})

@@ -19,7 +19,7 @@ import geopandas as gpd
 from tqdm.auto import tqdm
 
 from .errors import GradientError, InputError
-from .options import Options
+from .options import Options, as_options
 from .schema import safe_file_name
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ def run_feed(
     from . import pipeline
     from .output import write_outputs
 
-    options = options or Options(maps=0)
+    options = Options(maps=0) if options is None else as_options(options)
     outcome = FeedOutcome(str(feed), Path(out_dir))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -194,7 +194,7 @@ def run_batch(
 
     if not feeds:
         raise InputError("no feeds given; name one or more GTFS zips or folders", param="feeds")
-    options = options or Options(maps=0)
+    options = Options(maps=0) if options is None else as_options(options)
     dirs = feed_dirs(feeds, out)
     cluster = None
     try:

@@ -344,6 +344,47 @@ class Options:
         return f"{100 * (1 - self.alpha):g}%"
 
 
+def as_options(options: Any, param: str = "options") -> Options:
+    """``options`` as :class:`Options`: itself, the defaults for None, or a mapping of option names.
+
+    Every front door (:func:`gradient.run`, :func:`gradient.read_source`,
+    :func:`gradient.write_outputs`, :func:`gradient.batch.run_batch`) takes its options
+    through here, so a dict is checked exactly like ``Options(**d)``.
+
+    Raises
+    ------
+    OptionError
+        If it is something else, or names an option there is not, or a value out of range.
+
+    Examples
+    --------
+    >>> as_options({"method": "buffer", "radius_m": 300}).radius_m
+    300.0
+    >>> as_options(["buffer"])
+    Traceback (most recent call last):
+    ...
+    gradient.errors.OptionError: options= must be gradient.Options(...) or a dict of options, e.g. {'maps': 0}; got list
+    """
+    from collections.abc import Mapping
+
+    if options is None:
+        return Options()
+    if isinstance(options, Options):
+        return options
+    if isinstance(options, Mapping):
+        bad = [k for k in options if not isinstance(k, str)]
+        if bad:
+            raise OptionError(
+                f"{param}= names options by text; {bad[0]!r} is not (options are {', '.join(option_names())})",
+                param=param,
+            )
+        return Options().replace(**options)
+    got = type(options).__name__
+    raise OptionError(
+        f"{param}= must be gradient.Options(...) or a dict of options, e.g. {{'maps': 0}}; got {got}", param=param
+    )
+
+
 def check_base_url(url: Any, param: str = "embed_base_url") -> str:
     """An http(s) address to publish maps under, without its trailing slash.
 

@@ -20,8 +20,8 @@ import pandas as pd
 from . import _text
 from .areas.dataset import Areas, as_areas
 from .credits import Credit, Labels, known_credit
-from .errors import AreasError, InputError, OptionError
-from .options import Options
+from .errors import AreasError, InputError
+from .options import Options, as_options
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ def run_patterns(
     from .story import words
     from .story.tables import pattern_table, stop_table, stretch_table
 
-    options = _options(options)
+    options = as_options(options)
     areas = as_areas(areas)
     # names reach sentences, terminals, SVG and HTML: nothing in them may act instead of show
     areas = _text.clean_fields(areas).replace(frame=_text.clean_columns(areas.frame))
@@ -287,19 +287,6 @@ def _some_stop_joined(
     )
 
 
-def _options(options: Options | dict | None) -> Options:
-    """``options`` as :class:`Options` (a dict of option names is accepted, checked the same way)."""
-    if options is None:
-        return Options()
-    if isinstance(options, Options):
-        return options
-    if isinstance(options, dict):
-        return Options().replace(**options)
-    raise OptionError(
-        f"options= must be gradient.Options(...) or a dict of options; got {type(options).__name__}", param="options"
-    )
-
-
 def read_source(
     source: str | Path, *, route_lines: str | Path | None = None, options: Options | None = None, kind: str = "auto"
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, str]:
@@ -322,7 +309,7 @@ def read_source(
     patterns, pattern_stops, name
         As from the source; ``name`` is the GTFS agency (or the file name) for labels.
     """
-    options = options or Options()
+    options = as_options(options)
     path = Path(source)
     if kind == "auto":
         kind = "tfl" if path.is_file() and path.suffix.lower() in {".tsv", ".csv", ".txt"} else "gtfs"
@@ -400,7 +387,7 @@ def run(
     >>> len(result.patterns)  # doctest: +SKIP
     85
     """
-    options = _options(options)
+    options = as_options(options)
     options = options.replace(**changes) if changes else options
     patterns, pattern_stops, name = read_source(source, route_lines=route_lines, options=options, kind=kind)
     if labels is None:
