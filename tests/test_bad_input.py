@@ -2120,3 +2120,34 @@ def test_areas_without_standard_errors_and_typed_numbers_at_the_front_door(line_
     assert Options(draws=np.int64(2000), maps=np.int32(0), alpha=np.float32(0.05)).draws == 2000
     with pytest.raises(AreasError, match=r"^areas= must be gradient\.load_areas\(\.\.\.\)'s result .*; got dict$"):
         pipeline.run_patterns(patterns, ps, {"le": 80})
+
+
+# --- done before issue 23, held here ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "why"), [("0", r"0, which says the estimate is exact"), ("inf", "infinite")])
+def test_standard_errors_of_0_or_infinity_are_refused(hills_le, tmp_path, value, why):
+    path = with_values(hills_le, tmp_path, {4: value}, column=5)
+    with pytest.raises(
+        AreasError, match=rf"FL_A\.CSV: 1 standard error\(s\) from se\(e\(0\)\) are {why}.* \(e\.g\. 12057000402\)$"
+    ):
+        areas.read_usaleep(path)
+
+
+def test_limits_that_exclude_their_estimate_are_refused(tmp_path):
+    path = tmp_path / "le.csv"
+    path.write_text("code,le,low,high\nA1,80.0,78.0,82.0\nA2,75.0,76.0,79.0\n")
+    with pytest.raises(
+        AreasError,
+        match=r"le\.csv: 1 row\(s\) have 95% limits that do not hold their estimate \(e\.g\. A2: 75 outside 76 to 79 "
+        r"in 'low' and 'high'\); are the columns the right ones, in the order lower, upper\?$",
+    ):
+        areas.read_le_table(path, "code", "le", ci_cols=("low", "high"))
+
+
+def test_a_name_of_100000_words_wraps_at_once():
+    from gradient.present import charts
+
+    start = time.perf_counter()
+    got = charts.wrap("Stop " * 100_000, 24, max_lines=3, size=9)
+    assert got.count("\n") == 2 and time.perf_counter() - start < 20  # quadratic wrapping took minutes
