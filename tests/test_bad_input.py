@@ -1550,7 +1550,7 @@ def gradient_errors():
     return errors
 
 
-def test_a_file_or_link_where_a_folder_goes_stops_the_commit(route_39, tmp_path):
+def test_a_file_or_link_where_a_folder_goes_stops_the_commit(route_39, tmp_path, monkeypatch):
     out, _ = old_outputs(route_39, tmp_path)
     (out / "maps").write_text("a file named maps")
     before = files_of(out)
@@ -1565,6 +1565,14 @@ def test_a_file_or_link_where_a_folder_goes_stops_the_commit(route_39, tmp_path)
     with pytest.raises(gradient_errors().OutputError, match=r"out/maps: is a link, where gradient puts a folder"):
         ran()
     assert list(outside.iterdir()) == []
+    (out / "maps").unlink()
+    (out / "maps").mkdir()  # as if made by another user (the tests run as root, who may write anywhere)
+    before = files_of(out)
+    real_access = os.access
+    monkeypatch.setattr(outfolder.os, "access", lambda p, mode: real_access(p, mode) and Path(p).name != "maps")
+    with pytest.raises(gradient_errors().OutputError, match=r"out/maps: is a folder gradient cannot write into"):
+        ran()
+    assert files_of(out) == before
 
 
 def gradient_from_result(result, out, maps):

@@ -32,8 +32,10 @@ class InputError(GradientError, ValueError):
     """
 
     def __init__(self, message: str, path: str | PathLike[str] | None = None, param: str | None = None) -> None:
+        from ._text import clean
+
         self.path = None if path is None else str(path)
-        self.message = message
+        self.message = clean(message)  # values it echoes from a file reach a terminal as text only
         self.param = param
         super().__init__(f"{self.path}: {message}" if self.path else message)
 
