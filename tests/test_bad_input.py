@@ -1592,8 +1592,9 @@ def test_a_failure_part_way_through_the_move_puts_every_earlier_file_back(route_
 
     monkeypatch.setattr(outfolder.os, "replace", failing)
     other = route_39.options.replace(maps=1)
-    with pytest.raises(PermissionError, match="Permission denied"):
+    with pytest.raises(PermissionError, match="Permission denied") as raised:
         write_outputs(route_39, out, other, tiles=None, also=list(route_39.patterns["pattern_id"]))
+    assert Path(raised.value.filename).parent == out / "profiles"  # the file it could not put there
     monkeypatch.setattr(outfolder.os, "replace", os_replace)
     assert moved  # some files were already in place, and were taken back
     assert files_of(out) == before

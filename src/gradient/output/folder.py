@@ -160,7 +160,7 @@ def _commit(files: Path, replaced: Path, out: Path) -> None:
                 folder.mkdir()
                 journal.append(("made", folder, None))
             _set_aside(target, replaced / rel, journal)
-            os.replace(files / rel, target)
+            _move(files / rel, target, target)
             journal.append(("placed", target, None))
         for rel in stale:
             _set_aside(out / rel, replaced / rel, journal)
@@ -192,8 +192,16 @@ def _set_aside(target: Path, keep: Path, journal: list) -> None:
     if not os.path.lexists(target):
         return
     keep.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(target, keep)
+    _move(target, keep, target)
     journal.append(("moved", target, keep))
+
+
+def _move(src: Path, dst: Path, named: Path) -> None:
+    """``os.replace``, its error naming the file in the output folder (``named``), never a staging copy."""
+    try:
+        os.replace(src, dst)
+    except OSError as exc:
+        raise type(exc)(exc.errno, exc.strerror or str(exc), str(named)) from exc
 
 
 def _roll_back(journal: list) -> bool:
