@@ -1615,12 +1615,17 @@ def test_stale_staging_folders_are_removed_only_when_provably_gradients(route_39
             (folder / outfolder.STAGING_MARKER).write_text(marker)
         return folder
 
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])  # exits, and stays unreaped until waited for
+    while not Path(f"/proc/{zombie.pid}/stat").read_text().rpartition(")")[2].split()[0] == "Z":
+        time.sleep(0.01)
     stale = staging(".gradient-staging-abcd1234", f"gradient staging folder\npid={dead_pid}\n")
+    killed = staging(".gradient-staging-zombie00", f"gradient staging folder\npid={zombie.pid}\n")
     running = staging(".gradient-staging-live0000", f"gradient staging folder\npid={os.getppid()}\n")
     unmarked = staging(".gradient-staging-nomark00", None)
     foreign = staging(".gradient-staging-my-notes", f"gradient staging folder\npid={dead_pid}\n")
     write_outputs(route_39, out, Options(maps=0))
-    assert not stale.exists()
+    zombie.wait()
+    assert not stale.exists() and not killed.exists()
     assert running.exists() and unmarked.exists() and foreign.exists()
 
 
