@@ -1314,6 +1314,9 @@ def test_long_route_ids_get_a_map_each(small_patterns, tracts, tmp_path):
     ]
     assert len(pages) == len({p.name for p in pages}) == 4
     assert len({p.name for p in written["profiles"]}) == 12  # png, svg and the phone png each
+    every = [p.relative_to(tmp_path / "out").as_posix() for paths in written.values() for p in paths]
+    assert all(outfolder.OUTPUT_NAMES.match(rel) for rel in every), every  # a rerun can remove each of them
+    assert sorted(outfolder.previous_outputs(tmp_path / "out")) == sorted(every)
 
 
 def test_rerun_replaces_the_previous_outputs_whole(small_patterns, tracts, tmp_path):
