@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
+import os
 import re
 import shutil
 import signal
@@ -15,6 +16,7 @@ import sys
 import time
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +42,7 @@ from gradient import (
 )
 from gradient._files import neutralise_formulas
 from gradient.areas.load import ONS_COLUMNS
+from gradient.output import folder as outfolder
 from gradient.output import write_outputs
 from gradient.sources import _feedcheck as feedcheck
 from gradient.sources import gtfs, tfl
@@ -1312,6 +1315,9 @@ def test_long_route_ids_get_a_map_each(small_patterns, tracts, tmp_path):
     assert len(pages) == len({p.name for p in pages}) == 4
     assert len({p.name for p in written["profiles"]}) == 16  # png, svg, the phone png and alt text each
     assert len({p.name for p in written["print"]}) == 20  # png, svg, pdf, page pdf and alt text each
+    every = [p.relative_to(tmp_path / "out").as_posix() for paths in written.values() for p in paths]
+    assert all(outfolder.OUTPUT_NAMES.match(rel) for rel in every), every  # a rerun can remove each of them
+    assert sorted(outfolder.previous_outputs(tmp_path / "out")) == sorted(every)
 
 
 def test_rerun_replaces_the_previous_outputs_whole(small_patterns, tracts, tmp_path):
@@ -1349,31 +1355,34 @@ def test_failed_first_run_leaves_no_folder(small_patterns, tracts, tmp_path, mon
     assert not (tmp_path / "new").exists()
 
 
-def start_run(feed: Path, out: Path, le: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "gradient", *map(str, run_args(feed, out, "--maps", "6", le=le))],
+def start_run(feed: Path, out: Path, le: Path, *extra: str, point: str = "commit") -> subprocess.Popen:
+    """The command in a fresh process that waits at ``point`` (``commit``: every output staged) to be signalled."""
+    import tempfile
+
+    hold = Path(tempfile.mkdtemp(prefix="gradient-hold-"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gradient", *map(str, run_args(feed, out, *extra, le=le))],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, "GRADIENT_TEST_HOLD": str(hold), "GRADIENT_TEST_HOLD_AT": point},
     )
+    proc.hold = hold  # type: ignore[attr-defined]
+    return proc
 
 
-def signal_while_writing(proc: subprocess.Popen, out: Path, signum: int) -> tuple[str, str]:
-    """Send ``signum`` once the run is writing its outputs (its staging folder exists)."""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        if out.is_dir() and any(p.name.startswith(".gradient-staging-") for p in out.iterdir()):
-            time.sleep(0.3)
-            proc.send_signal(signum)
-            break
-        time.sleep(0.02)
+def signal_while_writing(proc: subprocess.Popen, out: Path, signum: int, point: str = "commit") -> tuple[str, str]:
+    """Send ``signum`` once the run is at ``point`` (``commit``: every output written to its staging folder)."""
+    wait_for(proc.hold / point, proc)  # type: ignore[attr-defined]
+    proc.send_signal(signum)
     stdout, stderr = proc.communicate(timeout=120)
+    shutil.rmtree(proc.hold)  # type: ignore[attr-defined]
     return stdout, stderr
 
 
 def test_sigterm_during_a_first_run_leaves_nothing(hart_small, hills_le, tmp_path):
     out = tmp_path / "fresh" / "out"
-    proc = start_run(hart_small, out, hills_le)
+    proc = start_run(hart_small, out, hills_le, "--route", "39")
     _, stderr = signal_while_writing(proc, out, signal.SIGTERM)
     assert proc.returncode == 143, stderr
     errors = [line for line in stderr.splitlines() if not line.startswith("gradient: warning:")]
@@ -1384,7 +1393,7 @@ def test_sigterm_during_a_first_run_leaves_nothing(hart_small, hills_le, tmp_pat
 def test_sigint_during_a_rerun_keeps_the_previous_outputs(hart_small, hills_le, small_run, tmp_path):
     out = Path(shutil.copytree(small_run[1], tmp_path / "out"))
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    proc = start_run(hart_small, out, hills_le)
+    proc = start_run(hart_small, out, hills_le, "--route", "39")
     _, stderr = signal_while_writing(proc, out, signal.SIGINT)
     assert proc.returncode == 130, stderr
     assert (
@@ -1392,3 +1401,771 @@ def test_sigint_during_a_rerun_keeps_the_previous_outputs(hart_small, hills_le, 
         and stderr.strip().splitlines()[-1] == "gradient: stopped by SIGINT; nothing was left half-written"
     )
     assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+# =========================================================================================
+# Issue 23: nothing lost, nothing run, nothing unbounded. Each class of hostile input or
+# setup, with the exact outcome.
+# =========================================================================================
+
+
+@pytest.fixture(scope="session")
+def route_39(small_patterns, tracts):
+    """One route of the small feed, measured with few draws: a result to write quickly."""
+    patterns, ps = small_patterns
+    return pipeline.run_patterns(patterns[patterns["route_name"] == "39"], ps, tracts, Options(draws=400))
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def sha(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def forge_manifest(out: Path, lines: list[str], hashed: bool = True) -> None:
+    """A manifest listing ``lines``: with each file's SHA-256 as the run writes them, or bare paths."""
+    header = (out / outfolder.MANIFEST).read_text(encoding="utf-8").splitlines(keepends=True)[0]
+    if not hashed:
+        header, lines = "", [line.split("  ", 1)[1] for line in lines]
+    (out / outfolder.MANIFEST).write_text(header + "".join(f"{line}\n" for line in lines), encoding="utf-8")
+
+
+# --- 1. the output folder: nothing outside it, nothing it cannot prove it wrote -------------
+
+
+@pytest.mark.parametrize("hashed", [True, False])
+def test_forged_manifest_lines_never_delete_what_the_run_did_not_write(route_39, tmp_path, hashed):
+    out, outside = tmp_path / "out", tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("keep me")
+    write_outputs(route_39, out, Options(maps=0))
+    (out / "link").symlink_to(outside, target_is_directory=True)
+    (out / "le.csv").write_text("the run's own input")
+    (out / "maps").mkdir()
+    (out / "maps" / "mine.html").symlink_to(outside / "secret.txt")
+    (out / "maps" / "notes.html").write_text("mine, edited since")
+    secret, le = (outside / "secret.txt").read_bytes(), (out / "le.csv").read_bytes()
+    forge_manifest(
+        out,
+        [
+            f"{sha(secret)}  ../outside/secret.txt",
+            f"{sha(secret)}  link/secret.txt",
+            f"{sha(secret)}  {outside / 'secret.txt'}",
+            f"{sha(secret)}  maps/mine.html",
+            f"{sha(le)}  le.csv",
+            f"{sha(b'')}  maps",
+            f"{sha(le)}  maps/./notes.html",
+            f"{sha(b'an older version')}  maps/notes.html",
+        ],
+        hashed,
+    )
+    before = files_of(outside) | {k: v for k, v in files_of(out).items() if not k.endswith(".csv") or k == "le.csv"}
+    write_outputs(route_39, out, Options(maps=0))
+    after = files_of(outside) | files_of(out)
+    assert all(after[k] == v for k, v in before.items() if k != outfolder.MANIFEST and k != "methods.md")
+    assert (out / "link").is_symlink() and (out / "maps" / "mine.html").is_symlink()
+    assert outfolder.previous_outputs(out) == ["methods.md", "patterns.csv", "stops.csv", "stretches.csv"]
+
+
+@pytest.mark.parametrize("damage", [b"\x00" * 4096, b"\xff\xfe garbage \x1b[2J", b""])
+def test_a_damaged_manifest_means_nothing_known(route_39, tmp_path, damage):
+    out = tmp_path / "out"
+    write_outputs(route_39, out, Options(maps=0))
+    (out / "maps").mkdir()
+    (out / "maps" / "old-0-1.html").write_text("an old map, or the user's: not provably ours now")
+    (out / outfolder.MANIFEST).write_bytes(damage)
+    assert outfolder.previous_outputs(out) == []
+    write_outputs(route_39, out, Options(maps=0))  # the next run works
+    assert (out / "maps" / "old-0-1.html").exists()
+    assert outfolder.previous_outputs(out) == ["methods.md", "patterns.csv", "stops.csv", "stretches.csv"]
+
+
+@pytest.mark.parametrize("flag", ["--le", "--areas", "--gtfs", "link"])
+def test_an_input_inside_the_output_folder_is_refused_before_reading(hart_small, hills_le, tmp_path, flag):
+    out = tmp_path / "out"
+    out.mkdir()
+    le, areas_file, feed = hills_le, datasets.get_path("hillsborough_tracts"), hart_small
+    if flag == "--le":
+        le = out / "patterns.csv"
+        shutil.copy(hills_le, le)
+        given = le
+    elif flag == "--areas":
+        areas_file = Path(shutil.copy(areas_file, out / "tracts.geojson"))
+        given = areas_file
+    elif flag == "--gtfs":
+        feed = Path(shutil.copytree(hart_small, out / "feed"))
+        given = feed
+    else:  # a link outside that points into the output folder
+        shutil.copy(hills_le, out / "FL_A.CSV")
+        le = tmp_path / "le-link.csv"
+        le.symlink_to(out / "FL_A.CSV")
+        flag, given = "--le", le
+    before = files_of(out)
+    ran = gradient(*run_args(feed, out, le=le, areas_file=areas_file))
+    assert_refused(
+        ran,
+        rf"^gradient: error: {re.escape(str(given))}: {flag} is inside the output folder --out {re.escape(str(out))}; "
+        r"gradient replaces what it writes there: move the input out of it or choose another --out$",
+    )
+    assert files_of(out) == before
+
+
+def test_batch_feeds_whose_names_clash_get_folders_of_their_own():
+    from gradient.batch import feed_dirs
+
+    feeds = ["a/hart.zip", "b/hart", "c/hart-2.zip", "d/HART.zip", "e/hart-2", "f/con.zip", "g/" + "x" * 70 + ".zip"]
+    dirs = [p.name for p in feed_dirs(feeds + ["h/" + "x" * 70], "out")]
+    assert dirs[:5] == ["hart", "hart-2", "hart-2-2", "HART-3", "hart-2-3"]
+    assert len({d.lower() for d in dirs}) == len(dirs) and all(len(d) <= 60 for d in dirs)
+
+
+def old_outputs(route_39, tmp_path, maps: int = 0) -> tuple[Path, dict[str, bytes]]:
+    out = tmp_path / "out"
+    write_outputs(route_39, out, Options(maps=maps), tiles=None)
+    return out, files_of(out)
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        ("stops.csv", r"out/stops\.csv: is a folder, where gradient writes a file of its outputs"),
+        (outfolder.MANIFEST, r"out/\.gradient-outputs: is a folder, where gradient writes a file of its outputs"),
+    ],
+)
+def test_a_folder_where_a_file_goes_stops_the_commit_with_nothing_moved(route_39, tmp_path, where, message):
+    out, _ = old_outputs(route_39, tmp_path)
+    (out / where).unlink()
+    (out / where).mkdir()
+    (out / where / "inside.txt").write_text("mine")
+    before = files_of(out)
+    with pytest.raises(gradient_errors().OutputError, match=message):
+        write_outputs(route_39, out, Options(maps=0))
+    assert files_of(out) == before
+    assert not list(out.glob(".gradient-staging-*"))
+
+
+def gradient_errors():
+    from gradient import errors
+
+    return errors
+
+
+def test_a_file_or_link_where_a_folder_goes_stops_the_commit(route_39, tmp_path, monkeypatch):
+    out, _ = old_outputs(route_39, tmp_path)
+    (out / "maps").write_text("a file named maps")
+    before = files_of(out)
+    ran = gradient_from_result(route_39, out, maps=1)
+    with pytest.raises(gradient_errors().OutputError, match=r"out/maps: is a file, where gradient puts a folder"):
+        ran()
+    assert files_of(out) == before and not list(out.glob(".gradient-staging-*"))
+    (out / "maps").unlink()
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (out / "maps").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(gradient_errors().OutputError, match=r"out/maps: is a link, where gradient puts a folder"):
+        ran()
+    assert list(outside.iterdir()) == []
+    (out / "maps").unlink()
+    (out / "maps").mkdir()  # as if made by another user (the tests run as root, who may write anywhere)
+    before = files_of(out)
+    real_access = os.access
+    monkeypatch.setattr(outfolder.os, "access", lambda p, mode: real_access(p, mode) and Path(p).name != "maps")
+    with pytest.raises(gradient_errors().OutputError, match=r"out/maps: is a folder gradient cannot write into"):
+        ran()
+    assert files_of(out) == before
+
+
+def gradient_from_result(result, out, maps):
+    return lambda: write_outputs(result, out, Options(maps=maps), tiles=None)
+
+
+def test_a_failure_part_way_through_the_move_puts_every_earlier_file_back(route_39, tmp_path, monkeypatch):
+    out, before = old_outputs(route_39, tmp_path, maps=1)
+    real_replace = os_replace = __import__("os").replace
+    moved = []
+
+    def failing(src, dst, *args, **kwargs):  # profiles/ cannot be written into (e.g. made by root)
+        if "/profiles/" in str(dst) and "staging" not in str(dst):
+            raise PermissionError(13, "Permission denied", str(dst))
+        moved.append(dst)
+        return real_replace(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(outfolder.os, "replace", failing)
+    other = route_39.options.replace(maps=1)
+    with pytest.raises(PermissionError, match="Permission denied") as raised:
+        write_outputs(route_39, out, other, tiles=None, also=list(route_39.patterns["pattern_id"]))
+    assert Path(raised.value.filename).parent == out / "profiles"  # the file it could not put there
+    monkeypatch.setattr(outfolder.os, "replace", os_replace)
+    assert moved  # some files were already in place, and were taken back
+    assert files_of(out) == before
+    assert not list(out.glob(".gradient-staging-*"))
+
+
+def test_stale_staging_folders_are_removed_only_when_provably_gradients(route_39, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)
+
+    def staging(name: str, marker: str | None) -> Path:
+        folder = out / name
+        (folder / "files").mkdir(parents=True)
+        (folder / "files" / "stops.csv").write_text("half-written")
+        if marker is not None:
+            (folder / outfolder.STAGING_MARKER).write_text(marker)
+        return folder
+
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])  # exits, and stays unreaped until waited for
+    while not Path(f"/proc/{zombie.pid}/stat").read_text().rpartition(")")[2].split()[0] == "Z":
+        time.sleep(0.01)
+    stale = staging(".gradient-staging-abcd1234", f"gradient staging folder\npid={dead_pid}\n")
+    killed = staging(".gradient-staging-zombie00", f"gradient staging folder\npid={zombie.pid}\n")
+    running = staging(".gradient-staging-live0000", f"gradient staging folder\npid={os.getppid()}\n")
+    unmarked = staging(".gradient-staging-nomark00", None)
+    foreign = staging(".gradient-staging-my-notes", f"gradient staging folder\npid={dead_pid}\n")
+    write_outputs(route_39, out, Options(maps=0))
+    zombie.wait()
+    assert not stale.exists() and not killed.exists()
+    assert running.exists() and unmarked.exists() and foreign.exists()
+
+
+def test_sigkill_leaves_a_staging_folder_that_the_next_run_removes(hart_small, hills_le, route_39, tmp_path):
+    out = tmp_path / "out"
+    proc = start_run(hart_small, out, hills_le, "--route", "39")
+    signal_while_writing(proc, out, signal.SIGKILL)
+    left = list(out.glob(".gradient-staging-*"))
+    assert len(left) == 1 and (left[0] / "files" / "stops.csv").exists()
+    write_outputs(route_39, out, Options(maps=0))
+    assert not list(out.glob(".gradient-staging-*"))
+
+
+def wait_for(path: Path, proc: subprocess.Popen, seconds: float = 120) -> None:
+    """Wait until a held run has reached its point (``GRADIENT_TEST_HOLD``)."""
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+
+
+# --- 2. bombs and exotic archives -----------------------------------------------------------
+
+
+def patch_member(archive: Path, member: str, **fields: int) -> None:
+    """Rewrite a member's fields in both its local and its central header (``flag``, ``method``, ``size``, ``crc``)."""
+    import struct
+
+    data = bytearray(archive.read_bytes())
+    with zipfile.ZipFile(archive) as zf:
+        local = zf.getinfo(member).header_offset
+    central = next(
+        i
+        for i in range(len(data) - 4)
+        if data[i : i + 4] == b"PK\x01\x02" and data[i + 46 : i + 46 + len(member)] == member.encode()
+    )
+    where = {"flag": (6, 8, "<H"), "method": (8, 10, "<H"), "crc": (14, 16, "<I"), "size": (22, 24, "<I")}
+    for name, value in fields.items():
+        at_local, at_central, fmt = where[name]
+        struct.pack_into(fmt, data, local + at_local, value)
+        struct.pack_into(fmt, data, central + at_central, value)
+    archive.write_bytes(bytes(data))
+
+
+def deflate_bomb(archive: Path, member: str, mib: int, declared_mib: float | None = None, base: Path | None = None):
+    """A zip (the files of ``base``, if given) with ``member`` of ``mib`` MiB of '0', packed about 1000:1.
+
+    Built in a blink: the deflate stream of one MiB, repeated. Its header declares
+    ``declared_mib`` MiB where given (a lie), else the truth.
+    """
+    block = b"0" * 2**20
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    head = packer.compress(b"trip_id,stop_id,stop_sequence\n") + packer.flush(zlib.Z_FULL_FLUSH)
+    piece = packer.compress(block) + packer.flush(zlib.Z_FULL_FLUSH)
+    stream = head + piece * mib + packer.flush()
+    with zipfile.ZipFile(archive, "w") as zf:
+        for f in sorted(base.iterdir()) if base is not None else []:
+            if f.name != member:
+                zf.write(f, f.name, zipfile.ZIP_DEFLATED)
+        zf.writestr(zipfile.ZipInfo(member), stream)  # stored: the bytes as they are
+    size = int((declared_mib if declared_mib is not None else mib) * 2**20)
+    patch_member(archive, member, method=zipfile.ZIP_DEFLATED, size=size, crc=0)  # never read to its end
+    return archive
+
+
+def test_bombs_are_refused_with_memory_bounded(hart_small, tmp_path):
+    honest = deflate_bomb(tmp_path / "bomb.zip", "stop_times.txt", 1100, base=hart_small)
+    lying = deflate_bomb(tmp_path / "liar.zip", "stop_times.txt", 1100, declared_mib=0.5, base=hart_small)
+    book = deflate_bomb(tmp_path / "le.xlsx", "xl/worksheets/sheet1.xml", 1500)
+    shapes = deflate_bomb(tmp_path / "tracts.zip", "tracts.dbf", 1100)
+    code = (
+        "import resource, sys\n"
+        "from gradient import areas, errors\n"
+        "from gradient.sources import gtfs\n"
+        "import python_calamine, pyogrio\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "for call in (lambda: gtfs.read_feed(sys.argv[1]), lambda: gtfs.read_feed(sys.argv[2]),\n"
+        "             lambda: areas.read_le_table(sys.argv[3], 'id', 'le'),\n"
+        "             lambda: areas.read_boundaries(sys.argv[4], 'id')):\n"
+        "    try:\n"
+        "        call()\n"
+        "    except errors.InputError as exc:\n"
+        "        print(exc)\n"
+        "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(honest), str(lying), str(book), str(shapes)], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    said = proc.stdout.splitlines()
+    assert said[0] == (
+        f"{honest}: 'stop_times.txt' in the zip would unpack 1010 times its packed size (a zip bomb?); "
+        "refusing to read it"
+    )
+    assert re.fullmatch(
+        rf"{re.escape(str(lying))}: stop_times\.txt in the zip is damaged \(Bad CRC-32.*\); .*", said[1]
+    )
+    assert said[2] == (
+        f"{book}: 'xl/worksheets/sheet1.xml' in the zip would unpack 1010 times its packed size (a zip bomb?); "
+        "refusing to read it"
+    )
+    assert said[3].startswith(f"{shapes}: 'tracts.dbf' in the zip would unpack 1010 times")
+    assert int(said[4]) < 64, "MiB of memory more than the imports take, when unpacking would take over 1 GiB"
+
+
+def test_the_bytes_actually_unpacked_are_limited_too(hart_small, tmp_path, monkeypatch):
+    from gradient import _archive
+
+    archive = deflate_bomb(tmp_path / "bomb.zip", "stop_times.txt", 3, base=hart_small)
+    monkeypatch.setattr(_archive, "check_members", lambda *a, **k: None)  # as if the header told no lie
+    monkeypatch.setattr(_archive, "RATIO_FLOOR", 2**20)
+    with pytest.raises(
+        FeedError,
+        match=r"bomb\.zip: 'stop_times\.txt' in the zip unpacked to more than 1 MiB, over 100 times its packed "
+        r"size \(a zip bomb\?\); refusing to read it$",
+    ):
+        gtfs.read_feed(archive)
+    monkeypatch.setattr(_archive, "RATIO_FLOOR", 64 * 2**20)
+    monkeypatch.setattr(feedcheck, "MAX_UNCOMPRESSED_BYTES", 2 * 2**20)
+    with pytest.raises(FeedError, match=r"bomb\.zip: the zip unpacked to more than 0 GiB, the limit; refusing"):
+        gtfs.read_feed(archive)
+
+
+@pytest.mark.parametrize(
+    "hidden", ["__MACOSX/stops.txt", "__MACOSX/hart/stops.txt", "hart/._stops.txt", ".trash/hart/stops.txt"]
+)
+@pytest.mark.parametrize("engine", ["pyarrow", "gtfs-kit"])
+def test_hidden_members_never_replace_the_feeds_files(hart_small, small_patterns, tmp_path, hidden, engine):
+    archive = zip_folder(hart_small, tmp_path / "mac.zip", prefix="hart/")
+    with zipfile.ZipFile(archive, "a") as zf:
+        zf.writestr(hidden, "stop_id,stop_name,stop_lat,stop_lon\nX,Nowhere,0,0\n")
+    got = gtfs.stop_patterns(gtfs.read_feed(archive, engine=engine))[1]
+    if engine == "pyarrow":
+        pd.testing.assert_frame_equal(got, small_patterns[1])
+    assert "X" not in set(got["stop_id"])
+
+
+def test_members_written_with_backslashes_are_found(hart_small, small_patterns, tmp_path):
+    archive = zip_folder(hart_small, tmp_path / "windows.zip", prefix="hart\\")
+    with zipfile.ZipFile(archive) as zf:
+        assert all("\\" in n for n in zf.namelist())
+    pd.testing.assert_frame_equal(gtfs.stop_patterns(gtfs.read_feed(archive))[1], small_patterns[1])
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"flag": 0x1},
+            r"'stops\.txt' in the zip is password-protected; gradient cannot read it: give the archive "
+            r"without a password$",
+        ),
+        (
+            {"method": 9},
+            r"'stops\.txt' in the zip is compressed with Deflate64 \(method 9\), which gradient cannot "
+            r"unpack; re-save the archive with ordinary \(Deflate\) compression$",
+        ),
+        ({"method": 93}, r"'stops\.txt' in the zip is compressed with Zstandard \(method 93\), which"),
+        ({"method": 98}, r"'stops\.txt' in the zip is compressed with PPMd \(method 98\), which"),
+    ],
+)
+def test_members_that_cannot_be_unpacked_are_named(hart_small, tmp_path, fields, message):
+    archive = zip_folder(hart_small, tmp_path / "exotic.zip")
+    patch_member(archive, "stops.txt", **fields)
+    assert_refused(gradient(*run_args(archive, tmp_path / "out", le=tmp_path)), r"exotic\.zip: " + message)
+
+
+def test_an_exotic_workbook_member_is_named(ons_rows, tmp_path):
+    header, rows = ons_rows
+    path = ons_workbook(tmp_path / "le.xlsx", header, rows[:30])
+    patch_member(path, "xl/worksheets/sheet3.xml", method=9)
+    with pytest.raises(
+        AreasError, match=r"le\.xlsx: 'xl/worksheets/sheet3\.xml' in the zip is compressed with Deflate64 \(method 9\)"
+    ):
+        areas.read_ons_msoa(path)
+
+
+# --- 3. strings: one sanitiser for everything shown ------------------------------------------
+
+HOSTILE = "\x1b[2J\x1b]0;owned\x07\x1b[31m"  # clear the screen, retitle the terminal, turn text red
+RLO = "\u202e"  # right-to-left override
+
+
+def test_the_sanitiser_takes_out_what_could_act():
+    from gradient._text import clean, xml_safe
+
+    cases = {
+        f"Main St{HOSTILE} & 5th": "Main St & 5th",
+        "Route 8\u202eTSAE\u202c via \u2066Hillsborough\u2069 \u200e\u200f\u061c": "Route 8TSAE via Hillsborough ",
+        "Bell\x07 \x00Null\x7f\x85C1\x9b31mX": "Bell Null C1X",
+        "tab\there\nnew\rline\u2028sep": "tab here new line sep",
+        "\ufeffBOM \ud800lone \ufffe": "BOM lone ",
+        "Café Zürich, Łódź, 東京, القاهرة": "Café Zürich, Łódź, 東京, القاهرة",
+    }
+    assert {k: clean(k) for k in cases} == cases
+    assert xml_safe("a\x00b\x08c\td\ne\x1bf") == "abc\td\nef"
+
+
+@pytest.fixture(scope="session")
+def hostile_run(tmp_path_factory, hart_small, hills_le):
+    """The small feed with names that try to act: escape sequences, control characters, a right-to-left override."""
+    feed = Path(shutil.copytree(hart_small, tmp_path_factory.mktemp("hostile") / "feed"))
+    edit(
+        feed,
+        "routes",
+        lambda f: f.assign(
+            route_short_name=f["route_short_name"].replace("39", f"39{RLO}{HOSTILE}\x01\x0b"),
+            route_long_name=f["route_long_name"].fillna("") + "\x1b[1m",
+        ),
+    )
+    edit(feed, "stops", lambda f: f.assign(stop_name=f["stop_name"] + f"\x02{RLO}\x1b]8;;http://x\x07"))
+    edit(feed, "agency", lambda f: f.assign(agency_name="HART\x1b[5m\x0c"))
+    out = tmp_path_factory.mktemp("hostile_out") / "out"
+    ran = gradient(*run_args(feed, out, "--route", "39", "--maps", "1", "--place", f"Tampa{RLO}", le=hills_le))
+    assert ran.returncode == 0, ran.stderr
+    return ran, out
+
+
+def bad_characters(text: str) -> list[str]:
+    return sorted({c for c in text if (ord(c) < 32 and c not in "\n\t\r") or 0x7F <= ord(c) < 0xA0 or c in RLO})
+
+
+def test_hostile_names_reach_the_terminal_as_text(hostile_run):
+    ran, _ = hostile_run
+    assert bad_characters(ran.stdout + ran.stderr) == []
+    assert ran.stdout.startswith("Two patterns on one route serving 132 stops")
+
+
+def test_hostile_names_leave_every_file_valid_and_every_sentence_whole(hostile_run):
+    import xml.etree.ElementTree as ET
+
+    _, out = hostile_run
+    svgs = list((out / "profiles").glob("*.svg"))
+    assert svgs
+    for svg in svgs:
+        ET.parse(svg)  # well-formed XML
+    for path in [*svgs, *out.rglob("*.html"), *out.rglob("*.txt"), *out.rglob("*.csv"), out / "methods.md"]:
+        assert bad_characters(path.read_text(encoding="utf-8")) == [], path
+    patterns = pd.read_csv(out / "patterns.csv", dtype=str)
+    assert set(patterns["route_name"]) == {"39"}
+    assert all(RLO not in h for h in patterns["headline"].dropna())
+
+
+def test_messages_echoing_hostile_values_reach_the_terminal_as_text(feed_copy, hills_le, tmp_path):
+    ran = gradient(*run_args(feed_copy, tmp_path / "out", "--route", f"X{HOSTILE}{RLO}", le=hills_le))
+    assert_refused(ran, r"feed: no route named X \(routes include 34, 39, 8\)$")
+    assert bad_characters(ran.stderr) == []
+    ran = gradient(*run_args(feed_copy, tmp_path / "out", le=hills_le, fmt="csv") + ["--le-id", f"id{HOSTILE}"])
+    assert ran.returncode == 2 and bad_characters(ran.stderr) == []
+
+
+def test_file_names_are_never_reserved_nor_unsafe():
+    from gradient.batch import feed_dirs
+
+    ids = ["nul.x-0-1", "con", "AUX.tar", "lpt9", "com1.html", "a/b-0-1", "x\x00y", "trail. ", "Prn ", "ok-0-1"]
+    stems = schema.file_stems(ids)
+    reserved = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$", re.I)
+    for stem in stems.values():
+        assert not reserved.match(stem) and re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]*[A-Za-z0-9_-]", stem), stem
+    assert stems["ok-0-1"] == "ok-0-1" and len({s.lower() for s in stems.values()}) == len(ids)
+    assert [p.name for p in feed_dirs(["f/con.zip", "g/NUL", "h/com3.gtfs"], "out")] == ["_con", "_NUL", "_com3.gtfs"]
+
+
+# --- 4. numbers and options ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def line_case(tmp_path_factory):
+    """The hand-built straight route over three squares (conftest), and its patterns."""
+    from conftest import line_feed, squares
+
+    feed = line_feed(tmp_path_factory.mktemp("line") / "feed")
+    patterns, ps, _ = pipeline.read_source(feed)
+    return feed, patterns, ps, squares()
+
+
+def test_areas_in_another_crs_are_put_in_wgs84(line_case):
+    _, patterns, ps, sq = line_case
+    plain = pipeline.run_patterns(patterns, ps, sq, Options(draws=200))
+    mercator = pipeline.run_patterns(patterns, ps, sq.to_crs("EPSG:3857"), Options(draws=200))
+    assert mercator.patterns["n_stops_le"].tolist() == plain.patterns["n_stops_le"].tolist() == [3, 3]
+    pd.testing.assert_series_equal(mercator.stops["le"], plain.stops["le"])
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda sq: sq.to_crs("EPSG:3857").set_crs("EPSG:4326", allow_override=True),
+            r"^areas= coordinates do not fit its CRS: they are out of longitude/latitude range \(x -9\.17\d+e\+06 to "
+            r"-9\.17\d+e\+06, y 3\.2\d+e\+06 to 3\.2\d+e\+06\); metres labelled as degrees\? Set the right CRS$",
+        ),
+        (
+            lambda sq: sq.set_crs("EPSG:3857", allow_override=True),
+            r"^areas= coordinates look like longitude/latitude degrees, but its CRS is EPSG:3857 \(metres\); set the "
+            r"right CRS",
+        ),
+        (lambda sq: sq.set_crs(None, allow_override=True), r"^areas= has no CRS; set the one its coordinates are in"),
+        (
+            lambda sq: sq.assign(geometry=sq.geometry.translate(3, 3)),
+            r"^none of the 3 stops lies in or within 250 m of any of the 3 areas \(stops: longitude -82\.42 to "
+            r"-82\.4, latitude 27\.93 to 27\.93; areas: longitude -79\.43 to -79\.4, latitude 30\.9\d to 30\.9\d\); "
+            r"do the boundaries cover the feed, and is their CRS right\?$",
+        ),
+        (
+            lambda sq: sq.assign(le=[80.0, 0.0, 76.0]),
+            r"^areas= holds 1 life expectancy value\(s\) outside 40-110 years \(e\.g\. 0 \+/- 1 for A1\)$",
+        ),
+        (
+            lambda sq: sq.assign(le_se=[1.0, 0.0, 1.0]),
+            r"^areas= holds 1 standard error\(s\) of 0 \(no life table is exact\)",
+        ),
+        (lambda sq: sq.assign(le=["80", "78", "76"]), r"^areas= column le must hold numbers \(years\)"),
+    ],
+)
+def test_areas_that_cannot_be_joined_are_refused_with_what_is_wrong(line_case, change, message):
+    _, patterns, ps, sq = line_case
+    with pytest.raises(AreasError, match=message):
+        pipeline.run_patterns(patterns, ps, change(sq), Options(draws=200))
+
+
+def test_a_boundary_file_covering_another_place_is_refused_naming_it(line_case, tmp_path):
+    feed, _, _, sq = line_case
+    path = tmp_path / "elsewhere.geojson"
+    sq.to_crs("EPSG:3857").assign(geometry=lambda f: f.geometry.translate(5e5, 5e5)).to_file(path)
+    le = tmp_path / "le.csv"
+    sq[["area_id", "le", "le_se"]].to_csv(le, index=False)
+    ran = gradient(
+        *run_args(
+            feed,
+            tmp_path / "out",
+            "--area-id",
+            "area_id",
+            "--le-id",
+            "area_id",
+            "--le-col",
+            "le",
+            le=le,
+            fmt="csv",
+            areas_file=path,
+        )
+    )
+    assert_refused(
+        ran,
+        rf"^gradient: error: {re.escape(str(path))}: none of the 3 stops lies in or within 250 m of any of the 3 areas",
+    )
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "1e9", "nan", "inf", "39.9"])
+def test_scale_reference_outside_life_expectancy_is_refused(tmp_path, value):
+    ran = gradient(*run_args(tmp_path / "nofeed", tmp_path / "out", "--scale-reference", value, le=tmp_path))
+    assert_refused(
+        ran,
+        rf"^gradient: error: --scale-reference {re.escape(value)} is not one of areas, table or a number of years "
+        r"from 40 to 110, e\.g\. 80$",
+        tmp_path / "out",
+    )
+
+
+@pytest.mark.parametrize(("bad", "column"), [("5:80:00", "arrival_time"), ("7:05:60", "departure_time")])
+def test_times_with_minutes_or_seconds_of_60_or_more_are_flagged(feed_copy, small_patterns, bad, column):
+    st = pd.read_csv(feed_copy / "stop_times.txt", dtype=str)
+    trip = st["trip_id"].iloc[0]
+    rows = st.index[st["trip_id"] == trip]
+    edit(
+        feed_copy,
+        "stop_times",
+        lambda f: f.assign(
+            arrival_time=f["arrival_time"].where(f.index != rows[2], bad if column == "arrival_time" else ""),
+            departure_time=f["departure_time"].where(f.index != rows[2], bad),
+        ),
+    )
+    with pytest.warns(
+        GradientWarning,
+        match=rf"feed: 1 of \d+ {column} values in stop_times\.txt are not H:MM:SS \(e\.g\. {bad}\); scheduled "
+        r"minutes stay missing for them$",
+    ):
+        feed = gtfs.read_feed(feed_copy)
+    from gradient.sources import _trips
+
+    assert np.isnan(_trips.seconds(pd.Series([bad, "5:80", "-1:00:00"]))).all()
+    assert _trips.seconds(pd.Series(["25:59:59"])).tolist() == [93599.0]
+    _, ps = gtfs.stop_patterns(feed)
+    assert (ps.groupby("pattern_id")["minutes"].diff().dropna() >= 0).all()
+
+
+# --- 5. signals and pipes --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("point", "signum"),
+    [
+        ("start", signal.SIGTERM),  # the command's first line: nothing imported but the entry point
+        ("start", signal.SIGINT),
+        ("start", signal.SIGHUP),
+        ("run", signal.SIGTERM),  # every input checked, the heavy imports next
+        ("run", signal.SIGHUP),
+    ],
+)
+def test_a_signal_from_the_first_line_stops_quietly(hart_small, hills_le, tmp_path, point, signum):
+    out = tmp_path / "fresh" / "out"
+    proc = start_run(hart_small, out, hills_le, point=point)
+    _, stderr = signal_while_writing(proc, out, signum, point=point)
+    assert proc.returncode == 128 + signum, stderr
+    assert stderr.splitlines() == [f"gradient: stopped by {signal.Signals(signum).name}; nothing was left half-written"]
+    assert not (tmp_path / "fresh").exists()
+
+
+def test_sighup_while_committing_keeps_the_previous_outputs(hart_small, hills_le, small_run, tmp_path):
+    out = Path(shutil.copytree(small_run[1], tmp_path / "out"))
+    before = files_of(out)
+    proc = start_run(hart_small, out, hills_le, "--route", "39")
+    _, stderr = signal_while_writing(proc, out, signal.SIGHUP)
+    assert proc.returncode == 129 and stderr.splitlines()[-1] == (
+        "gradient: stopped by SIGHUP; nothing was left half-written"
+    )
+    assert files_of(out) == before
+
+
+def test_a_reader_that_quits_or_a_closed_stdout_does_not_fail_a_finished_run(hart_small, hills_le, tmp_path):
+    out = tmp_path / "piped"
+    proc = start_run(hart_small, out, hills_le, "--route", "39")
+    wait_for(proc.hold / "commit", proc)  # type: ignore[attr-defined]
+    proc.stdout.close()  # the reader quits (`| true`, `| head -1`) before the summary is printed
+    (proc.hold / "commit.go").touch()  # type: ignore[attr-defined]
+    stderr = proc.stderr.read()
+    assert proc.wait(timeout=120) == 0 and "Traceback" not in stderr and "Error" not in stderr, stderr
+    assert (out / "patterns.csv").exists() and (out / outfolder.MANIFEST).exists()
+    args = " ".join(map(str, run_args(hart_small, tmp_path / "closed", "--route", "39", le=hills_le)))
+    closed = subprocess.run(
+        f"exec {sys.executable} -m gradient {args} >&-", shell=True, capture_output=True, text=True, timeout=120
+    )
+    assert closed.returncode == 0 and "Traceback" not in closed.stderr, closed.stderr
+    assert (tmp_path / "closed" / "patterns.csv").exists()
+
+
+def test_no_space_left_names_the_file_and_keeps_the_previous_outputs(
+    hart_small, hills_le, small_run, tmp_path, monkeypatch
+):
+    import types
+
+    from gradient import _files
+
+    out = Path(shutil.copytree(small_run[1], tmp_path / "out"))
+    before = files_of(out)
+
+    class Full(io.StringIO):
+        def write(self, text):
+            raise OSError(28, "No space left on device")
+
+    def fdopen(fd, *args, **kwargs):
+        os.close(fd)
+        return Full()
+
+    monkeypatch.setattr(_files, "os", types.SimpleNamespace(**{**vars(os), "fdopen": fdopen}))
+    ran = gradient(*run_args(hart_small, out, "--route", "39", le=hills_le))
+    assert ran.returncode == 2 and ran.errors == [f"gradient: error: {out / 'stops.csv'}: No space left on device"]
+    assert files_of(out) == before and not list(out.glob(".gradient-staging-*"))
+
+
+# --- 6. the library's front door -------------------------------------------------------------
+
+
+def test_options_as_a_dict_at_every_front_door(line_case, tmp_path):
+    from gradient.batch import run_feed
+
+    feed, patterns, ps, sq = line_case
+    as_dict = gradient_api().run(feed, sq, {"draws": 200, "routes": "R", "maps": 0})
+    typed = gradient_api().run(feed, sq, Options(draws=200, routes=("R",), maps=0))
+    pd.testing.assert_frame_equal(as_dict.patterns, typed.patterns)
+    assert pipeline.read_source(feed, options={"routes": ["R"]})[0]["pattern_id"].tolist() == ["R-0-1", "R-1-1"]
+    assert write_outputs(as_dict, tmp_path / "out", {"maps": 0})["tables"]
+    assert run_feed(str(feed), sq, tmp_path / "batch", {"draws": 200, "maps": 0}).ok
+    for bad, message in [
+        (
+            ["maps", 0],
+            r"^options= must be gradient\.Options\(\.\.\.\) or a dict of options, e\.g\. \{'maps': 0\}; got list$",
+        ),
+        ({"drawz": 200}, r"^unknown option\(s\) drawz; options are method, radius_m, "),
+        ({"draws": 1e9}, r"^draws=1000000000\.0 must be a whole number from 200 to 1,000,000"),
+        ({1: 2}, r"^options= names options by text; 1 is not \(options are method, "),
+    ]:
+        with pytest.raises(gradient_api().OptionError, match=message):
+            gradient_api().run(feed, sq, bad)
+        with pytest.raises(gradient_api().OptionError, match=message):
+            write_outputs(as_dict, tmp_path / "never", bad)
+    assert not (tmp_path / "never").exists()
+
+
+def gradient_api():
+    import gradient
+
+    return gradient
+
+
+def test_areas_without_standard_errors_and_typed_numbers_at_the_front_door(line_case):
+    from gradient.areas import Areas
+
+    feed, patterns, ps, sq = line_case
+    bare = sq.drop(columns="le_se")
+    for given in (bare, Areas(frame=bare, period="2015-2019")):
+        got = pipeline.run_patterns(patterns, ps, given, Options(draws=200))
+        assert got.stops["le"].notna().all() and got.stops["le_se"].isna().all()
+    assert Options(routes=8).routes == ("8",) and Options(routes=[8, "N8"]).routes == ("8", "N8")
+    assert Options(draws=np.int64(2000), maps=np.int32(0), alpha=np.float32(0.05)).draws == 2000
+    with pytest.raises(AreasError, match=r"^areas= must be gradient\.load_areas\(\.\.\.\)'s result .*; got dict$"):
+        pipeline.run_patterns(patterns, ps, {"le": 80})
+
+
+# --- done before issue 23, held here ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "why"), [("0", r"0, which says the estimate is exact"), ("inf", "infinite")])
+def test_standard_errors_of_0_or_infinity_are_refused(hills_le, tmp_path, value, why):
+    path = with_values(hills_le, tmp_path, {4: value}, column=5)
+    with pytest.raises(
+        AreasError, match=rf"FL_A\.CSV: 1 standard error\(s\) from se\(e\(0\)\) are {why}.* \(e\.g\. 12057000402\)$"
+    ):
+        areas.read_usaleep(path)
+
+
+def test_limits_that_exclude_their_estimate_are_refused(tmp_path):
+    path = tmp_path / "le.csv"
+    path.write_text("code,le,low,high\nA1,80.0,78.0,82.0\nA2,75.0,76.0,79.0\n")
+    with pytest.raises(
+        AreasError,
+        match=r"le\.csv: 1 row\(s\) have 95% limits that do not hold their estimate \(e\.g\. A2: 75 outside 76 to 79 "
+        r"in 'low' and 'high'\); are the columns the right ones, in the order lower, upper\?$",
+    ):
+        areas.read_le_table(path, "code", "le", ci_cols=("low", "high"))
+
+
+def test_a_name_of_100000_words_wraps_at_once():
+    from gradient.present import charts
+
+    start = time.perf_counter()
+    got = charts.wrap("Stop " * 100_000, 24, max_lines=3, size=9)
+    assert got.count("\n") == 2 and time.perf_counter() - start < 20  # quadratic wrapping took minutes

@@ -43,6 +43,7 @@ from .errors import (
     NetworkError,
     NetworkMapError,
     OptionError,
+    OutputError,
     PresentationError,
 )
 from .options import Options
@@ -113,6 +114,7 @@ __all__ = [
     "NetworkMapError",
     "OptionError",
     "Options",
+    "OutputError",
     "PresentationError",
     "read_feed",
     "read_sequences",

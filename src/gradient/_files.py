@@ -13,6 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from ._text import xml_safe
+
+XML_SUFFIXES = (".svg", ".html", ".xml")
+"""Files whose text is freed of the characters XML 1.0 forbids as they are written (:func:`gradient._text.xml_safe`)."""
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 """A spreadsheet reads a cell starting with one of these as a formula."""
 
@@ -22,18 +27,32 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
 
     A reader never sees a half-written file, and an error leaves the old file (or
     none) in place.
+
+    Raises
+    ------
+    OSError
+        If it cannot be written (e.g. ``No space left on device``); its ``filename`` is
+        always ``path``, never the temporary file's or none.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() in XML_SUFFIXES:  # the last guard: an SVG or a page is always well-formed text
+        data = xml_safe(data) if isinstance(data, str) else xml_safe(data.decode("utf-8")).encode("utf-8")
     mode = "wb" if isinstance(data, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
         with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8", "newline": ""})) as fh:
             fh.write(data)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
+    except OSError as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise type(exc)(exc.errno, exc.strerror or str(exc), str(path)) from exc
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
         raise
     return path
 
@@ -64,4 +83,6 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
 
 def _is_text(col: pd.Series) -> bool:
     """Whether a column is text, whose cells formulas are looked for in (numbers never are)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return _is_text(pd.Series(col.cat.categories))
     return pd.api.types.is_string_dtype(col) or pd.api.types.is_object_dtype(col.dtype)

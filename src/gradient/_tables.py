@@ -17,6 +17,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import zipfile
 from collections import Counter
 from pathlib import Path
 from typing import Sequence
@@ -24,6 +25,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from . import _archive
 from .errors import AreasError, InputError
 
 SUPPRESSION_MARKERS = (
@@ -228,6 +230,14 @@ def _as_text(value) -> str | None:
     return str(value)
 
 
+def _cells(line: str, delimiter: str) -> list[str]:
+    """The cells of one line (none where csv cannot split it, e.g. a field over its size limit)."""
+    try:
+        return next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:
+        return []
+
+
 def _is_header(row: Sequence, wanted: Sequence[str]) -> bool:
     cells = {str(c).strip().lstrip("\ufeff") for c in row if c is not None}
     return all(w in cells for w in wanted)
@@ -236,6 +246,8 @@ def _is_header(row: Sequence, wanted: Sequence[str]) -> bool:
 def _workbook_rows(path: Path, wanted: Sequence[str]) -> tuple[list[list], dict]:
     from python_calamine import CalamineWorkbook
 
+    if zipfile.is_zipfile(path):  # .xlsx, .ods: calamine unpacks them itself, beyond our reach
+        _archive.scan(path, AreasError, _archive.MAX_WORKBOOK_BYTES, what="the workbook")
     try:
         book = CalamineWorkbook.from_path(str(path))
         sheets = {name: book.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in book.sheet_names}
@@ -277,7 +289,7 @@ def _text_frame(
     row, sep = 0, max(DELIMITERS, key=(head[0] if head else "").count)
     for i, line in enumerate(head):
         delim = max(DELIMITERS, key=line.count)
-        if _is_header(next(csv.reader([line], delimiter=delim), []), wanted):
+        if _is_header(_cells(line, delim), wanted):
             row, sep = i, delim
             break
     frame = _arrow_frame(text, sep, row)
@@ -363,7 +375,7 @@ def _text_rows(path: Path, wanted: Sequence[str], encoding: str | None) -> tuple
     row, sep = 0, max(DELIMITERS, key=(lines[0] if lines else "").count)
     for i, line in enumerate(lines[:HEADER_SEARCH_ROWS]):
         delim = max(DELIMITERS, key=line.count)
-        if _is_header(next(csv.reader([line], delimiter=delim), []), wanted):
+        if _is_header(_cells(line, delim), wanted):
             row, sep = i, delim
             break
     body = "\n".join(lines[row:])

@@ -19,8 +19,8 @@ import geopandas as gpd
 from tqdm.auto import tqdm
 
 from .errors import GradientError, InputError
-from .options import Options
-from .schema import safe_name
+from .options import Options, as_options
+from .schema import safe_file_name
 
 log = logging.getLogger(__name__)
 
@@ -61,21 +61,27 @@ class FeedOutcome:
 def feed_dirs(feeds: Sequence[str | Path], out: str | Path) -> list[Path]:
     """Output folder of each feed: ``out`` / the feed's file-name-safe name.
 
-    The name is the zip's stem or the folder's name; feeds whose names clash get
-    ``-2``, ``-3``... in the order given.
+    The name is the zip's stem or the folder's name, file-name safe
+    (:func:`gradient.schema.safe_file_name`: ``con.zip`` gets ``_con``); a name already taken (ignoring case, as some
+    file systems do) gets ``-2``, ``-3``... in the order given, so that no two feeds
+    ever share a folder, even when a feed's own name ends in ``-2``.
 
     Examples
     --------
-    >>> [p.name for p in feed_dirs(["a/hart.zip", "b/hart", "c/x y.zip"], "out")]
-    ['hart', 'hart-2', 'x_y']
+    >>> [p.name for p in feed_dirs(["a/hart.zip", "b/hart", "c/x y.zip", "d/hart-2.zip"], "out")]
+    ['hart', 'hart-2', 'x_y', 'hart-2-2']
     """
-    seen: dict[str, int] = {}
+    taken: set[str] = set()
     dirs = []
     for feed in feeds:
         p = Path(feed)
-        name = safe_name(p.stem if p.suffix.lower() == ".zip" else p.name)
-        seen[name] = seen.get(name, 0) + 1
-        dirs.append(Path(out) / (name if seen[name] == 1 else f"{name}-{seen[name]}"))
+        base = safe_file_name(p.stem if p.suffix.lower() == ".zip" else p.name)
+        name, n = base, 1
+        while name.lower() in taken:
+            n += 1
+            name = f"{base[: 60 - len(str(n)) - 1]}-{n}"  # never cut by the name's length limit
+        taken.add(name.lower())
+        dirs.append(Path(out) / name)
     return dirs
 
 
@@ -109,7 +115,7 @@ def run_feed(
     from . import pipeline
     from .output import write_outputs
 
-    options = options or Options(maps=0)
+    options = Options(maps=0) if options is None else as_options(options)
     outcome = FeedOutcome(str(feed), Path(out_dir))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -188,7 +194,7 @@ def run_batch(
 
     if not feeds:
         raise InputError("no feeds given; name one or more GTFS zips or folders", param="feeds")
-    options = options or Options(maps=0)
+    options = Options(maps=0) if options is None else as_options(options)
     dirs = feed_dirs(feeds, out)
     cluster = None
     try:

@@ -16,6 +16,7 @@ before anything heavy is imported or read.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import signal
 import sys
@@ -27,8 +28,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Sequence
 
-from . import __version__
-from .errors import GradientError, InputError, Interrupted
+from . import __version__, _text
+from ._hold import hold
+from .errors import AreasError, GradientError, InputError, Interrupted, OutputError
 from .options import Options, option_fields
 
 EXIT_BAD_INPUT = 2
@@ -248,12 +250,38 @@ def _check_paths(*paths: tuple[str, str | Sequence[str] | None]) -> None:
                 raise InputError(message, p)
 
 
+def _check_outside_out(out: str, *inputs: tuple[str, str | Sequence[str] | None]) -> None:
+    """Refuse an input that lives inside the output folder, before anything is read or written.
+
+    A run replaces what it writes in ``--out``: an input there could be overwritten by an
+    output, or taken for one. Links are followed (an input that is a link into ``--out``
+    is inside it too).
+    """
+    root = Path(os.path.realpath(out))
+    for flag, given in inputs:
+        for p in [given] if isinstance(given, str) else list(given or []):
+            real = Path(os.path.realpath(p))
+            if real == root or root in real.parents:
+                raise OutputError(
+                    f"{flag} is inside the output folder --out {out}; gradient replaces what it writes there: "
+                    "move the input out of it or choose another --out",
+                    p,
+                )
+
+
+def _area_inputs(args: argparse.Namespace) -> list[tuple[str, str | Sequence[str] | None]]:
+    """The input files of the areas and options, with their flags."""
+    return [
+        (FLAGS[name], getattr(args, name, None))
+        for name in ("boundaries", "table", "names", "population", "context", "network")
+    ]
+
+
 def _check_area_options(args: argparse.Namespace) -> None:
     """Refuse an unknown CRS or encoding before anything is read (the same words as the readers')."""
     import codecs
 
     from .areas._crs import crs_of
-    from .errors import AreasError
 
     crs_of(args.areas_crs, "areas_crs")
     if args.le_encoding is not None:
@@ -376,12 +404,25 @@ def _run(args: argparse.Namespace) -> int:
         ("no such file; give lines with a pattern_id or route_id property (e.g. GeoJSON)", args.seq_lines),
         *_input_paths(args),
     )
+    _check_outside_out(
+        args.out,
+        (next("--" + dest.replace("_", "-") for dest in SOURCE_HINTS if getattr(args, dest)), source),
+        ("--tfl-route-lines", args.tfl_route_lines),
+        ("--seq-lines", args.seq_lines),
+        *_area_inputs(args),
+    )
+    hold("run")  # (tests) everything checked, nothing heavy imported yet
     from . import pipeline
     from .output import write_outputs
 
     patterns, pattern_stops, name = _read_source(args, options)
     areas = _load_areas(args)
-    result = pipeline.run_patterns(patterns, pattern_stops, areas, options, _labels(args, areas, source, name))
+    try:
+        result = pipeline.run_patterns(patterns, pattern_stops, areas, options, _labels(args, areas, source, name))
+    except AreasError as exc:
+        if exc.path is None and exc.param == "boundaries":  # about the boundary file: say which
+            raise AreasError(exc.message, args.boundaries, param=exc.param) from exc
+        raise
     written = write_outputs(result, args.out, areas=areas)
     _summary(result, written, time.perf_counter() - start)
     return 0
@@ -391,7 +432,7 @@ def _fetch(args: argparse.Namespace) -> int:
     from .fetching import describe, fetch
 
     done = fetch(args.name, args.arg, cache=args.cache, url=args.url, force=args.force)
-    print(f"{args.name}{' ' + args.arg if args.arg else ''}: {describe(done)}")
+    _say(f"{args.name}{' ' + args.arg if args.arg else ''}: {describe(done)}")
     return 0
 
 
@@ -400,6 +441,7 @@ def _batch(args: argparse.Namespace) -> int:
     options = _options(args, "batch")
     _check_area_options(args)
     _check_paths(*_input_paths(args))
+    _check_outside_out(args.out, ("FEED", args.feeds), *_area_inputs(args))
     from . import batch
 
     outcomes = batch.run_batch(
@@ -415,13 +457,13 @@ def _batch(args: argparse.Namespace) -> int:
     )
     for o in outcomes:
         for message in o.warnings:
-            print(f"gradient: warning: {o.feed}: {message}", file=sys.stderr)
+            _say(f"gradient: warning: {o.feed}: {message}", err=True)
         if o.ok:
-            print(f"{o.feed}: {o.n_patterns} patterns -> {o.out_dir}/")
+            _say(f"{o.feed}: {o.n_patterns} patterns -> {o.out_dir}/")
         else:
-            print(f"gradient: error: {cli_message(InputError(o.error))}", file=sys.stderr)
+            _say(f"gradient: error: {cli_message(InputError(o.error))}", err=True)
     failed = sum(not o.ok for o in outcomes)
-    print(f"{len(outcomes) - failed} of {len(outcomes)} feeds done in {time.perf_counter() - start:.1f} s")
+    _say(f"{len(outcomes) - failed} of {len(outcomes)} feeds done in {time.perf_counter() - start:.1f} s")
     if failed == 0:
         return 0
     return EXIT_BAD_INPUT if failed == len(outcomes) else EXIT_SOME_FEEDS_FAILED
@@ -443,19 +485,19 @@ def _summary(result, written, seconds: float, top: int = 5, title: str = "") -> 
         f"{words.count(int(result.stops['stop_id'].nunique()), 'stop')}"
     )
     first = title or measured[0].upper() + measured[1:] + (f" ({what})" if what else "") + f", in {seconds:.1f} s"
-    print(first if voice.intervals else words.no_interval_title(first))
-    print(words.scope_sentence(voice, n_routes))
-    print(s.count_sentence)
+    _say(first if voice.intervals else words.no_interval_title(first))
+    _say(words.scope_sentence(voice, n_routes))
+    _say(s.count_sentence)
     rows = top_stories(result, top).to_dict("records")
     if voice.intervals:
-        print(("The story:" if n_routes == 1 else "Top stories:") if rows else "Top stories: none.")
+        _say(("The story:" if n_routes == 1 else "Top stories:") if rows else "Top stories: none.")
     for line in words.console_lines(rows, voice, n_routes, whole, night_prefix="N" if labels.place == "London" else ""):
-        print(line)
-    print(s.power_sentence)
+        _say(line)
+    _say(s.power_sentence)
     for kind, paths in written.items():
         if paths:
             where = sorted({str(q.parent) for q in paths})
-            print(f"{kind}: {len(paths)} files in {', '.join(w + '/' for w in where)}")
+            _say(f"{kind}: {len(paths)} files in {', '.join(w + '/' for w in where)}")
 
 
 DEMO_CONTEXT = "IMD 2019 score (higher = more deprived)"
@@ -527,21 +569,21 @@ def _demo(args: argparse.Namespace) -> int:
     tampa_files = write_outputs(tampa, out / "tampa", progress=sys.stderr.isatty())
     steps.update()
     steps.close()
-    print(f"London: TfL's buses (July 2018) against ONS life expectancy at birth by MSOA, {DEMO_SEX}s, 2009-2013")
+    _say(f"London: TfL's buses (July 2018) against ONS life expectancy at birth by MSOA, {DEMO_SEX}s, 2009-2013")
     _summary(london, london_files, london_time)
     row = route25.patterns[route25.patterns["route_story"]].iloc[0]
     in_london = london.patterns[(london.patterns["route_name"] == "25") & london.patterns["route_story"]].iloc[0]
     from .story import words
 
-    print(
+    _say(
         f"Route 25, chosen beforehand (its own claims, in {out / 'route25'}/; "
         f"{words.ordinal(in_london['rank'])} of London's {london.patterns['route_id'].nunique()} routes):"
     )
-    print(f"    {row['headline']}")
-    print()
-    print("Tampa: HART's buses (GTFS, 2018) against CDC/NCHS USALEEP census tract life expectancy, 2010-2015")
+    _say(f"    {row['headline']}")
+    _say()
+    _say("Tampa: HART's buses (GTFS, 2018) against CDC/NCHS USALEEP census tract life expectancy, 2010-2015")
     _summary(tampa, tampa_files, time.perf_counter() - tampa_start)
-    print(f"\nall done in {time.perf_counter() - start:.1f} s; open {out}/london/maps/ in a browser")
+    _say(f"\nall done in {time.perf_counter() - start:.1f} s; open {out}/london/maps/ in a browser")
     return 0
 
 
@@ -550,27 +592,29 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     from .errors import GradientWarning
 
     if issubclass(category, GradientWarning):
-        print(f"gradient: warning: {cli_message(message)}", file=sys.stderr)
+        _say(f"gradient: warning: {cli_message(message)}", err=True)
     else:
-        print(f"{Path(filename).name}:{lineno}: {category.__name__}: {message}", file=sys.stderr)
+        _say(f"{Path(filename).name}:{lineno}: {category.__name__}: {message}", err=True)
 
 
 @contextmanager
 def _signals_stop_the_run() -> Iterator[None]:
-    """SIGTERM (and SIGINT) unwind the run like any failure, once: a second one waits for the clean-up.
+    """SIGTERM, SIGINT and SIGHUP unwind the run like any failure, once: a second one waits for the clean-up.
 
     Only in the main thread (where Python delivers signals); the handlers before are
-    put back afterwards.
+    put back afterwards. The signal is remembered (:data:`_STOPPED_BY`): whatever the
+    unwinding raises after it (a module left half-imported) is reported as the stop.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    wanted = [signal.SIGINT, signal.SIGTERM]
+    wanted = [s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None]
     before = {s: signal.getsignal(s) for s in wanted}
 
     def stop(signum, frame):
         for s in wanted:  # the clean-up the exception unwinds must not itself be cut short
             signal.signal(s, signal.SIG_IGN)
+        _STOPPED_BY.append(signum)
         raise Interrupted(signum)
 
     for s in wanted:
@@ -582,15 +626,20 @@ def _signals_stop_the_run() -> Iterator[None]:
             signal.signal(s, handler)
 
 
+_STOPPED_BY: list[int] = []
+"""The signal that stopped the run, once one has."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status.
 
     Exit status 0 on success, 2 on bad input (one line naming the file and the
     problem), 3 when ``batch`` lost some feeds, ``128 + signum`` when stopped by a
-    signal (143 for SIGTERM, 130 for SIGINT; nothing is left half-written), 1 on an
-    unexpected failure.
+    signal (143 for SIGTERM, 130 for SIGINT, 129 for SIGHUP; nothing is left
+    half-written), 1 on an unexpected failure.
     """
     args = _parser().parse_args(argv)
+    _STOPPED_BY.clear()
     with warnings.catch_warnings(), _signals_stop_the_run():
         warnings.showwarning = _show_warning
         try:
@@ -599,23 +648,77 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.command == "fetch":
                 return _fetch(args)
             return _demo(args) if args.command == "demo" else _run(args)
-        except GradientError as exc:
-            print(f"gradient: error: {cli_message(exc)}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-        except OSError as exc:  # e.g. an output folder that cannot be written
-            where = exc.filename or "?"
-            print(f"gradient: error: {where}: {exc.strerror or exc}", file=sys.stderr)
-            return EXIT_BAD_INPUT
         except (Interrupted, KeyboardInterrupt) as exc:
             signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
-            print(f"gradient: stopped by {signal.Signals(signum).name}; nothing was left half-written", file=sys.stderr)
-            return 128 + int(signum)
+            return _stopped(int(signum))
+        except BaseException as exc:
+            if _STOPPED_BY:  # an error the interruption caused (a module half-imported): the stop is the news
+                return _stopped(_STOPPED_BY[0])
+            if isinstance(exc, GradientError):
+                _say(f"gradient: error: {cli_message(exc)}", err=True)
+                return EXIT_BAD_INPUT
+            if isinstance(exc, OSError):  # e.g. an output folder that cannot be written, a full disk
+                where = f"{exc.filename}: " if exc.filename else ""
+                _say(f"gradient: error: {where}{exc.strerror or exc}", err=True)
+                return EXIT_BAD_INPUT
+            raise
+
+
+def _stopped(signum: int) -> int:
+    _say(f"gradient: stopped by {signal.Signals(signum).name}; nothing was left half-written", err=True)
+    return 128 + signum
+
+
+def _say(text: object = "", *, err: bool = False) -> None:
+    """Print to the console (stdout, or stderr with ``err``), every line cleaned by :func:`gradient._text.clean`.
+
+    The last guard: nothing a feed or a table holds (a terminal escape sequence, a
+    right-to-left override) reaches the terminal as anything but text. A console that
+    cannot be written (a pipe whose reader has quit, ``| head``; a full device) loses the
+    text, not the run: its stream is pointed at the null device and the run goes on.
+    """
+    stream = sys.stderr if err else sys.stdout
+    if stream is None:  # started with the stream closed
+        return
+    try:
+        stream.write("\n".join(_text.clean(line) for line in str(text).split("\n")) + "\n")
+        if err:
+            stream.flush()
+    except (OSError, ValueError):  # a broken pipe, a full device, a closed stream (ValueError)
+        _to_null(stream)
+
+
+def _to_null(stream) -> None:
+    """Point a console stream that cannot be written (its reader gone, its device full) at the null device.
+
+    What it still holds is dropped, so that no later write or flush (at exit too) fails.
+    """
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, stream.fileno())
+        os.close(null)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def console() -> int:
-    """The ``gradient`` command and ``python -m gradient``: :func:`main` with the process's own arguments."""
+    """The ``gradient`` command and ``python -m gradient``: :func:`main` with the process's own arguments.
+
+    A pipe closed by its reader (``| head``, ``| true``) after the outputs were written
+    changes nothing: exit status 0, nothing more printed. A run stopped by a signal
+    leaves at once after its line (exit ``128 + signum``), skipping the clean-up of
+    modules it may have left half-imported.
+    """
     status = main()
-    sys.stdout.flush()
+    for stream in (sys.stdout, sys.stderr):
+        if stream is None:
+            continue
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            _to_null(stream)
+    if _STOPPED_BY:
+        os._exit(status)
     return status
 
 

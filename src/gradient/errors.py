@@ -32,8 +32,10 @@ class InputError(GradientError, ValueError):
     """
 
     def __init__(self, message: str, path: str | PathLike[str] | None = None, param: str | None = None) -> None:
+        from ._text import clean
+
         self.path = None if path is None else str(path)
-        self.message = message
+        self.message = clean(message)  # values it echoes from a file reach a terminal as text only
         self.param = param
         super().__init__(f"{self.path}: {message}" if self.path else message)
 
@@ -48,6 +50,14 @@ class FeedError(InputError):
 
 class AreasError(InputError):
     """A boundary file or a table of values by area cannot be read or joined."""
+
+
+class OutputError(InputError):
+    """The output folder cannot be written as asked.
+
+    A file or a link where a folder should be, an input inside it, a folder that cannot be
+    written.
+    """
 
 
 class NetworkError(InputError):

@@ -65,6 +65,10 @@ FAMILIES = ("network", "route")
 each route (both directions, every pattern) on its own. ``"pattern"``, the old name of
 ``"route"``, is still accepted."""
 
+LE_PLAUSIBLE = (40.0, 110.0)
+"""Life expectancy at birth outside this range (years) is refused as implausible: in a table
+(:data:`gradient.schema.LE_PLAUSIBLE`) and as the centre of the colour scale."""
+
 LIMITS = {
     "radius_m": (1.0, 5_000.0),
     "walk_m": (1.0, 10_000.0),
@@ -73,6 +77,7 @@ LIMITS = {
     "maps": (0, 1_000),
     "se_scale": (1.0, 10.0),
     "alpha": (1e-6, 0.5),
+    "scale_reference": LE_PLAUSIBLE,
 }
 """The range each option accepts: a value outside it is refused with its range."""
 
@@ -282,10 +287,11 @@ class Options:
                 value = float(value)
             except ValueError:
                 value = None
-        if value is None or not (isinstance(value, str) or _is_number(value)):
+        low, high = LIMITS["scale_reference"]
+        if value is None or not (isinstance(value, str) or (_is_number(value) and low <= float(value) <= high)):
             raise OptionError(
                 f"scale_reference={self.scale_reference!r} is not one of {', '.join(SCALE_REFERENCES)} "
-                "or a number of years, e.g. 80",
+                f"or a number of years from {low:g} to {high:g}, e.g. 80",
                 param="scale_reference",
             )
         object.__setattr__(self, "scale_reference", value if isinstance(value, str) else float(value))
@@ -336,6 +342,47 @@ class Options:
     def level(self) -> str:
         """The interval level as people write it, e.g. ``"95%"``."""
         return f"{100 * (1 - self.alpha):g}%"
+
+
+def as_options(options: Any, param: str = "options") -> Options:
+    """``options`` as :class:`Options`: itself, the defaults for None, or a mapping of option names.
+
+    Every front door (:func:`gradient.run`, :func:`gradient.read_source`,
+    :func:`gradient.write_outputs`, :func:`gradient.batch.run_batch`) takes its options
+    through here, so a dict is checked exactly like ``Options(**d)``.
+
+    Raises
+    ------
+    OptionError
+        If it is something else, or names an option there is not, or a value out of range.
+
+    Examples
+    --------
+    >>> as_options({"method": "buffer", "radius_m": 300}).radius_m
+    300.0
+    >>> as_options(["buffer"])
+    Traceback (most recent call last):
+    ...
+    gradient.errors.OptionError: options= must be gradient.Options(...) or a dict of options, e.g. {'maps': 0}; got list
+    """
+    from collections.abc import Mapping
+
+    if options is None:
+        return Options()
+    if isinstance(options, Options):
+        return options
+    if isinstance(options, Mapping):
+        bad = [k for k in options if not isinstance(k, str)]
+        if bad:
+            raise OptionError(
+                f"{param}= names options by text; {bad[0]!r} is not (options are {', '.join(option_names())})",
+                param=param,
+            )
+        return Options().replace(**options)
+    got = type(options).__name__
+    raise OptionError(
+        f"{param}= must be gradient.Options(...) or a dict of options, e.g. {{'maps': 0}}; got {got}", param=param
+    )
 
 
 def check_base_url(url: Any, param: str = "embed_base_url") -> str:

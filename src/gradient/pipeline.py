@@ -17,10 +17,11 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from . import _text
 from .areas.dataset import Areas, as_areas
 from .credits import Credit, Labels, known_credit
-from .errors import InputError, OptionError
-from .options import Options
+from .errors import AreasError, InputError
+from .options import Options, as_options
 
 log = logging.getLogger(__name__)
 
@@ -185,10 +186,13 @@ def run_patterns(
     from .story import words
     from .story.tables import pattern_table, stop_table, stretch_table
 
-    options = _options(options)
+    options = as_options(options)
     areas = as_areas(areas)
+    # names reach sentences, terminals, SVG and HTML: nothing in them may act instead of show
+    areas = _text.clean_fields(areas).replace(frame=_text.clean_columns(areas.frame))
+    patterns, pattern_stops = _text.clean_columns(patterns), _text.clean_columns(pattern_stops)
     frame = areas.frame
-    labels = labels or areas.labels()
+    labels = _text.clean_fields(labels or areas.labels())
     labels = replace(labels, intervals=bool(frame["le_se"].notna().any()))  # what the data says, whoever labelled it
     pattern_stops = pattern_stops[pattern_stops["pattern_id"].isin(patterns["pattern_id"])]
     network = _network(options)
@@ -205,6 +209,7 @@ def run_patterns(
         network=network,
         walk_m=options.walk_m,
     )
+    _some_stop_joined(assignment, weights, pattern_stops, frame, options)
     doubt = doubtful_areas(frame, used=pd.Index(weights["area_id"].unique()))
     by_id = frame.drop_duplicates("area_id").set_index("area_id")
     names = by_id["area_name"] if "area_name" in by_id else None
@@ -257,16 +262,30 @@ def run_patterns(
     )
 
 
-def _options(options: Options | dict | None) -> Options:
-    """``options`` as :class:`Options` (a dict of option names is accepted, checked the same way)."""
-    if options is None:
-        return Options()
-    if isinstance(options, Options):
-        return options
-    if isinstance(options, dict):
-        return Options().replace(**options)
-    raise OptionError(
-        f"options= must be gradient.Options(...) or a dict of options; got {type(options).__name__}", param="options"
+def _some_stop_joined(
+    assignment: pd.DataFrame, weights: pd.DataFrame, pattern_stops: pd.DataFrame, frame: gpd.GeoDataFrame, options
+) -> None:
+    """Refuse a run in which no stop lies in (or near) any area: the areas cover another place, or their CRS is wrong.
+
+    Raises
+    ------
+    AreasError
+        Naming the extent of the stops and of the areas.
+    """
+    if len(assignment) == 0 or len(weights) > 0:
+        return
+    from .options import NEAREST_M
+
+    def extent(lon, lat) -> str:
+        return f"longitude {min(lon):.4g} to {max(lon):.4g}, latitude {min(lat):.4g} to {max(lat):.4g}"
+
+    x0, y0, x1, y1 = frame.total_bounds
+    within = f"within {options.radius_m:g} m of" if options.method != "point" else f"in or within {NEAREST_M:g} m of"
+    raise AreasError(
+        f"none of the {assignment['stop_id'].nunique()} stops lies {within} any of the {len(frame)} areas "
+        f"(stops: {extent(pattern_stops['lon'], pattern_stops['lat'])}; areas: {extent([x0, x1], [y0, y1])}); "
+        "do the boundaries cover the feed, and is their CRS right?",
+        param="boundaries",
     )
 
 
@@ -296,7 +315,7 @@ def read_source(
     patterns, pattern_stops, name
         As from the source; ``name`` is the GTFS agency (or the file name) for labels.
     """
-    options = options or Options()
+    options = as_options(options)
     path = Path(source)
     if kind == "auto":
         kind = source_kind(path)
@@ -408,7 +427,7 @@ def run(
     >>> len(result.patterns)  # doctest: +SKIP
     85
     """
-    options = _options(options)
+    options = as_options(options)
     options = options.replace(**changes) if changes else options
     patterns, pattern_stops, name = read_source(source, route_lines=route_lines, options=options, kind=kind)
     if labels is None:

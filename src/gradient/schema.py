@@ -34,6 +34,8 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
+from .options import LE_PLAUSIBLE as _LE_PLAUSIBLE
+
 WGS84 = "EPSG:4326"
 
 PATTERN_COLUMNS = [
@@ -254,8 +256,9 @@ STRETCHES_CSV_COLUMNS = [
 STRETCHES_EXTRA_COLUMNS = ["le_fall_robustness", "supported", "pattern_id", "from_seq", "to_seq"]
 """Columns ``stretches.csv`` carries after the contract's (``docs/COLUMNS.md``)."""
 
-LE_PLAUSIBLE = (40.0, 110.0)
-"""Life expectancy at birth outside this range (years) is refused as implausible."""
+LE_PLAUSIBLE = _LE_PLAUSIBLE
+"""Life expectancy at birth outside this range (years) is refused as implausible
+(:data:`gradient.options.LE_PLAUSIBLE`, where the command line reads it before anything heavy)."""
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -277,13 +280,34 @@ def safe_name(text: str, max_len: int = 60) -> str:
     return cleaned[:max_len] or "_"
 
 
+_RESERVED = re.compile(r"^(?:con|prn|aux|nul|com[0-9]|lpt[0-9])(?:\..*)?$", re.IGNORECASE)
+"""Names Windows reserves for devices, with any extension (``nul.x`` is ``NUL`` too)."""
+
+
+def safe_file_name(text: str, max_len: int = 60) -> str:
+    """Return ``text`` as a file or folder name every common file system takes as a plain name.
+
+    :func:`safe_name` (ASCII letters, digits, ``.``, ``_`` and ``-`` only: no path
+    separator, no control character, no leading or trailing dot or space), and never
+    a name Windows reserves for a device (``CON``, ``PRN``, ``AUX``, ``NUL``,
+    ``COM0``-``COM9``, ``LPT0``-``LPT9``, with any extension): those get a leading ``_``.
+
+    Examples
+    --------
+    >>> [safe_file_name(t) for t in ["nul.x", "Con", "lpt1.tar.gz", "console", "8-0-1"]]
+    ['_nul.x', '_Con', '_lpt1.tar.gz', 'console', '8-0-1']
+    """
+    name = safe_name(text, max_len)
+    return f"_{name}"[:max_len] if _RESERVED.match(name) else name
+
+
 def file_stems(ids: Sequence[str], max_len: int = 60) -> dict[str, str]:
     """A file-name stem for each id, unique (also ignoring case) and at most ``max_len`` characters.
 
-    An id that is already a safe name (:func:`safe_name`) of at most ``max_len``
-    characters is its own stem; any other (cut, or with characters replaced) gets
-    ``-`` and the first 8 hex digits of its SHA-1, so that two ids never share a
-    file, on any file system.
+    An id that is already a safe file name (:func:`safe_file_name`: never a name Windows
+    reserves, such as ``nul.x``) of at most ``max_len`` characters is its own stem; any
+    other (cut, or with characters replaced) gets ``-`` and the first 8 hex digits of
+    its SHA-1, so that two ids never share a file, on any file system.
 
     Examples
     --------
@@ -292,9 +316,9 @@ def file_stems(ids: Sequence[str], max_len: int = 60) -> dict[str, str]:
     """
 
     def hashed(text: str) -> str:
-        return f"{safe_name(text, max_len - 9)}-{hashlib.sha1(text.encode('utf-8')).hexdigest()[:8]}"
+        return f"{safe_file_name(text, max_len - 9)}-{hashlib.sha1(text.encode('utf-8')).hexdigest()[:8]}"
 
-    stems = {i: (str(i) if safe_name(i, max_len) == str(i) else hashed(str(i))) for i in dict.fromkeys(ids)}
+    stems = {i: (str(i) if safe_file_name(i, max_len) == str(i) else hashed(str(i))) for i in dict.fromkeys(ids)}
     folded = pd.Series(list(stems.values())).str.lower()
     for i, clash in zip(list(stems), folded.duplicated(keep=False)):
         if clash:

@@ -25,6 +25,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .. import _archive
 from .._tables import SUPPRESSION_MARKERS, read_table  # noqa: F401  (SUPPRESSION_MARKERS: documented here)
 from ..credits import known_credit
 from ..errors import AreasError, GradientWarning
@@ -91,6 +92,7 @@ def read_boundaries(
     given = crs_of(crs, "crs")
     if not path.exists():
         raise AreasError("no such boundary file", path)
+    _archive.check_packed(path, AreasError)
     try:
         gdf = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several types; all mean "cannot read"

@@ -15,7 +15,7 @@ import geopandas as gpd
 import pandas as pd
 
 from .._files import write_atomic, write_csv
-from ..options import DEFAULT_TILES, Options
+from ..options import DEFAULT_TILES, Options, as_options
 from ..pipeline import Result
 from ..schema import (
     CONTEXT_PATTERNS_COLUMNS,
@@ -104,7 +104,7 @@ def write_outputs(
         The folder; created if needed (and removed again if anything fails before
         the outputs are in place). Its earlier contents are left as they were if
         anything fails.
-    options : Options, optional
+    options : Options or dict, optional
         ``maps`` (how many top patterns get a map and a profile); default the
         result's own options.
     tiles : str or None
@@ -143,7 +143,7 @@ def write_outputs(
     removed; files gradient did not write are left alone
     (:func:`gradient.output.folder.staged_dir`).
     """
-    options = options or result.options
+    options = result.options if options is None else as_options(options)
     out = Path(out_dir)
     with staged_dir(out) as stage:
         staged = _write_all(result, stage, options, tiles=tiles, areas=areas, also=also, progress=progress)

@@ -12,70 +12,60 @@ import re
 import warnings
 import zipfile
 from collections import Counter
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pandas as pd
 
+from .. import _archive
 from ..errors import FeedError, GradientWarning
-from ._gtfs_tables import GTFS_FILES
+from ._gtfs_tables import GTFS_FILES, TABLES, feed_members, visible_members
 
 MAX_UNCOMPRESSED_BYTES = 20 * 2**30
-"""A zip whose files would unpack to more than this (20 GiB) is refused before reading."""
+"""A feed whose tables would unpack to more than this (20 GiB), by their declared sizes or by the bytes
+actually unpacked, is refused."""
 
-MAX_RATIO = 1000
-"""A zip member over 100 MB that unpacks to more than this many times its packed size is
-refused as a zip bomb (GTFS text packs about 5 to 15 times)."""
+MAX_RATIO = _archive.MAX_RATIO
+"""A zip member over :data:`gradient._archive.RATIO_FLOOR` that unpacks to more than this many times
+its packed size is refused as a zip bomb (GTFS text packs about 5 to 15 times)."""
 
-_TIME = re.compile(r"^\s*\d{1,3}:\d{2}:\d{2}\s*$")
+_TIME = re.compile(r"^\s*\d{1,3}:[0-5]\d:[0-5]\d\s*$")
+"""A GTFS time: hours (24 and more after midnight), then minutes and seconds below 60."""
 SWAP_FAR_DEG = 5.0
 """A stop this many degrees from the feed's median stop is examined as a possible swap."""
 
 
 def check_zip(path: Path) -> None:
-    """Refuse a zip with paths that leave its folder or that unpacks to an absurd size.
+    """Refuse, before reading, a zip that is unsafe, ambiguous, unreadable or absurd.
 
     Raises
     ------
     FeedError
-        For an absolute or ``..`` member path, or an uncompressed size beyond
-        ``MAX_UNCOMPRESSED_BYTES`` or a ratio beyond ``MAX_RATIO``.
+        For an absolute or ``..`` member path; GTFS files in two folders or a name
+        twice; a table that is password-protected or compressed by a method Python
+        cannot unpack; declared sizes beyond ``MAX_UNCOMPRESSED_BYTES`` or a ratio
+        beyond ``MAX_RATIO``. Hidden members (``__MACOSX/``, ``._stops.txt``) are
+        never read.
     """
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
     except (zipfile.BadZipFile, OSError) as exc:
         raise FeedError(f"cannot open the zip archive ({exc})", path) from exc
-    for info in infos:
-        name = info.filename
-        parts = PurePosixPath(name.replace("\\", "/")).parts
-        if name.startswith(("/", "\\")) or PureWindowsPath(name).drive or ".." in parts:
-            raise FeedError(f"the zip holds {name!r}, a path that leaves its folder; refusing to read it", path)
+    _archive.check_paths(infos, path, FeedError)
     _check_one_feed(infos, path)
-    total = sum(i.file_size for i in infos)
-    if total > MAX_UNCOMPRESSED_BYTES:
-        raise FeedError(
-            f"the zip would unpack to {total / 2**30:.1f} GiB, over the {MAX_UNCOMPRESSED_BYTES / 2**30:.0f} GiB "
-            "limit; refusing to read it",
-            path,
-        )
-    for i in infos:
-        if i.file_size > 100e6 and i.file_size > MAX_RATIO * max(i.compress_size, 1):
-            raise FeedError(
-                f"{i.filename!r} in the zip would unpack {i.file_size / max(i.compress_size, 1):.0f} times its "
-                "packed size (a zip bomb?); refusing to read it",
-                path,
-            )
+    tables = [info for table, info in feed_members(infos).items() if table in TABLES]
+    _archive.check_members(tables, path, FeedError, MAX_UNCOMPRESSED_BYTES)
 
 
 def _check_one_feed(infos: list[zipfile.ZipInfo], path: Path) -> None:
     """Refuse a zip holding GTFS files in more than one folder, or one member name twice.
 
-    Only GTFS file names (:data:`gradient.sources._gtfs_tables.GTFS_FILES`) count, and macOS's
-    ``__MACOSX/`` copies are ignored, so a readme or a metadata folder beside the feed
-    is harmless.
+    Only GTFS file names (:data:`gradient.sources._gtfs_tables.GTFS_FILES`) count, and hidden
+    members (macOS's ``__MACOSX/`` copies, ``._stops.txt``) are ignored, so a readme or a
+    metadata folder beside the feed is harmless; names are compared with ``/`` between folders, however written.
     """
-    names = [i.filename for i in infos if not i.is_dir() and not i.filename.startswith("__MACOSX/")]
+    names = [name for name, _ in visible_members(infos)]
     counts = Counter(names)
     twice = [n for n, c in counts.items() if c > 1]
     if twice:
@@ -158,25 +148,27 @@ def _matches(values: np.ndarray, pattern: str) -> np.ndarray:
 
 
 def check_times(feed, path: Path) -> None:
-    """Warn when arrival times are not ``H:MM:SS`` (e.g. written as seconds).
+    """Warn when ``arrival_time`` or ``departure_time`` values are not ``H:MM:SS``.
 
-    Only scheduled minutes depend on times, so they are left missing rather than
-    stopping the run.
+    Written as seconds, or with minutes or seconds of 60 or more (``5:80:00``): only
+    scheduled minutes depend on times, so they are left missing for those rows rather
+    than stopping the run.
     """
-    if "arrival_time" not in feed.stop_times:
-        return
-    codes, uniques = pd.factorize(feed.stop_times["arrival_time"])  # each distinct time checked once
-    uniques = np.asarray(uniques, dtype=object)
-    ok = _matches(uniques, _TIME.pattern)
-    bad = (codes >= 0) & ~ok[np.maximum(codes, 0)] if len(uniques) else np.zeros(len(codes), bool)
-    if bad.any():
-        examples = _examples(uniques[np.unique(codes[bad])[:3]])
-        warnings.warn(
-            f"{path}: {int(bad.sum())} of {len(codes)} arrival_time values in stop_times.txt are not H:MM:SS "
-            f"(e.g. {examples}); scheduled minutes stay missing for them",
-            GradientWarning,
-            stacklevel=3,
-        )
+    for col in ("arrival_time", "departure_time"):
+        if col not in feed.stop_times:
+            continue
+        codes, uniques = pd.factorize(feed.stop_times[col])  # each distinct time checked once
+        uniques = np.asarray(uniques, dtype=object)
+        ok = _matches(uniques, _TIME.pattern)
+        bad = (codes >= 0) & ~ok[np.maximum(codes, 0)] if len(uniques) else np.zeros(len(codes), bool)
+        if bad.any():
+            examples = _examples(uniques[np.unique(codes[bad])[:3]])
+            warnings.warn(
+                f"{path}: {int(bad.sum())} of {len(codes)} {col} values in stop_times.txt are not H:MM:SS "
+                f"(e.g. {examples}); scheduled minutes stay missing for them",
+                GradientWarning,
+                stacklevel=3,
+            )
 
 
 def check_references(feed, path: Path) -> None:

@@ -6,13 +6,15 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import zipfile
 from pathlib import Path
 
 import pandas as pd
 
 from ..errors import FeedError
-from ._gtfs_tables import DAMAGED, numbers, read_tables
+from ._gtfs_tables import DAMAGED, TABLES, members, numbers, read_tables
 
 REQUIRED = {
     "routes": ["route_id"],
@@ -68,11 +70,31 @@ def read_own(path: Path) -> dict[str, pd.DataFrame | None]:
 
 
 def read_gtfs_kit(path: Path) -> dict[str, pd.DataFrame | None]:
-    """The tables of a feed as gtfs-kit reads them."""
+    """The tables of a feed as gtfs-kit reads them.
+
+    A zip is first unpacked by our own reader into a temporary folder (only the tables
+    :data:`gradient.sources._gtfs_tables.TABLES`, through the same limits on bytes actually
+    unpacked, hidden members never), and gtfs-kit reads that folder.
+    """
+    if path.is_file():
+        with tempfile.TemporaryDirectory(prefix="gradient-gtfs-") as folder:
+            for table, opener in members(path):
+                if table not in TABLES:
+                    continue
+                try:
+                    with opener() as fh, open(Path(folder) / f"{table}.txt", "wb") as dest:
+                        shutil.copyfileobj(fh, dest, 2**20)
+                except DAMAGED as exc:
+                    raise FeedError(f"{table}.txt in the zip is damaged ({exc}); download the feed again") from exc
+            return _gtfs_kit_tables(Path(folder), path)
+    return _gtfs_kit_tables(path, path)
+
+
+def _gtfs_kit_tables(folder: Path, path: Path) -> dict[str, pd.DataFrame | None]:
     import gtfs_kit as gk  # imports folium and more: only when asked for
 
     try:
-        feed = gk.read_feed(path, dist_units="km")
+        feed = gk.read_feed(folder, dist_units="km")
     except TypeError as exc:  # e.g. a stop_sequence beyond 2**31: gtfs-kit reads it as int32
         raise FeedError(
             f"engine='gtfs-kit' cannot read this feed ({exc}); the default engine='pyarrow' reads every GTFS integer",

@@ -13,8 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-import zlib
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import IO, Callable, Iterator
 
 import numpy as np
@@ -23,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from .. import _archive
 from .._tables import finite_floats
 from ..errors import FeedError
 
@@ -68,17 +68,53 @@ GTFS_FILES = frozenset(
 )
 """File names the GTFS reference defines: a zip holding them in two folders holds two feeds."""
 
-DAMAGED = (zlib.error, zipfile.BadZipFile, EOFError)
+MAX_HEADER_BYTES = 2**16
+"""The longest header line of ``stop_times.txt`` read (GTFS headers are a few hundred bytes)."""
+
+DAMAGED = _archive.DAMAGED
 """What reading a damaged zip member raises (bad deflate data, a bad CRC, a truncated member)."""
 
 
+def visible_members(infos: list[zipfile.ZipInfo]) -> list[tuple[str, zipfile.ZipInfo]]:
+    """The files of a zip that can be data: (path with ``/``, member), without folders or hidden clutter.
+
+    macOS's ``__MACOSX/`` copies and AppleDouble ``._stops.txt`` files, and any other
+    member with a part starting with ``.``, are never data (:func:`gradient._archive.is_hidden`);
+    paths written with backslashes are read with ``/``.
+    """
+    return [
+        (_archive.normalised(i.filename), i) for i in infos if not i.is_dir() and not _archive.is_hidden(i.filename)
+    ]
+
+
+def feed_members(infos: list[zipfile.ZipInfo]) -> dict[str, zipfile.ZipInfo]:
+    """The GTFS files of a zip by table name (``stops``), from the one folder that holds them.
+
+    The caller has refused zips with GTFS files in two folders, or a name twice
+    (:func:`gradient.sources._feedcheck.check_zip`); hidden members never count.
+    """
+    found = {}
+    for name, info in visible_members(infos):
+        file = PurePosixPath(name).name
+        if file in GTFS_FILES:
+            found[file[: -len(".txt")]] = info
+    return found
+
+
 def members(path: Path) -> Iterator[tuple[str, Callable[[], IO[bytes]]]]:
-    """Each non-empty GTFS table of a zip or folder: (table name, opener of its bytes)."""
+    """Each non-empty GTFS table of a zip or folder: (table name, opener of its bytes).
+
+    A zip's members are read through the limits on bytes actually unpacked
+    (:func:`gradient._archive.open_member`).
+    """
     if path.is_file():
+        from . import _feedcheck
+
+        budget = _archive.Budget(_feedcheck.MAX_UNCOMPRESSED_BYTES)
         with zipfile.ZipFile(path) as zf:
-            for info in zf.infolist():
-                if not info.is_dir() and info.file_size and info.filename.endswith(".txt"):
-                    yield Path(info.filename).stem, lambda info=info: zf.open(info.filename)
+            for table, info in sorted(feed_members(zf.infolist()).items()):
+                if info.file_size:
+                    yield table, lambda info=info: _archive.open_member(zf, info, path, budget, FeedError)
     else:
         for p in sorted(path.iterdir()):
             if p.is_file() and p.suffix == ".txt" and p.stat().st_size:
@@ -119,7 +155,10 @@ def read_text_table(fh: IO[bytes]) -> pd.DataFrame:
 def _arrow_text_table(text: str) -> pd.DataFrame | None:
     """The table parsed by pyarrow, every field text and empty fields missing; None where it cannot."""
     lines = text.split("\n", 1)
-    names = next(csv.reader([lines[0].rstrip("\r")]), [])
+    try:
+        names = next(csv.reader([lines[0].rstrip("\r")]), [])
+    except csv.Error:  # e.g. a field over csv's limit: pandas' parser says what is wrong
+        return None
     if not names or len(set(names)) != len(names) or len(lines) < 2:
         return None
     try:
@@ -145,8 +184,13 @@ def read_stop_times(fh: IO[bytes], opener: Callable[[], IO[bytes]]) -> pd.DataFr
     ``stop_sequence`` is parsed as int64 (GTFS allows any non-negative integer); where
     that fails, the column is read again as text so the error can name the value.
     """
-    header = fh.readline().decode("utf-8-sig")
-    names = [n.strip() for n in next(csv.reader([header]), [])]
+    header = fh.readline(MAX_HEADER_BYTES + 1).decode("utf-8-sig")
+    try:
+        if len(header) > MAX_HEADER_BYTES:
+            raise csv.Error(f"its first line is longer than {MAX_HEADER_BYTES:,} bytes")
+        names = [n.strip() for n in next(csv.reader([header]), [])]
+    except csv.Error as exc:
+        raise FeedError(f"stop_times.txt: the header cannot be read ({exc}); is it a GTFS table?") from exc
     keep = [c for c in STOP_TIMES_COLUMNS if c in names]
     types = {
         "trip_id": pa.string(),

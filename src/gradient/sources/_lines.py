@@ -21,6 +21,7 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
+from .. import _archive
 from ..errors import FeedError
 from ._geometry import monotone_along
 from ._measure import along_lines
@@ -68,6 +69,7 @@ def read_lines(path: Path, crs: CRS, keys: Sequence[str], hint: str) -> tuple[st
     """
     if not path.is_file():
         raise FeedError(f"{'not a file' if path.exists() else 'no such file'}; {hint}", path)
+    _archive.check_packed(path, FeedError)  # a zipped or gzipped file: within the limits of what it unpacks to
     try:
         gdf = gpd.read_file(path)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as exc:

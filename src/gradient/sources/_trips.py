@@ -51,13 +51,19 @@ def unique_seconds(uniques: pd.Index) -> np.ndarray:
     if plain.any():
         parts = pc.split_pattern(text.filter(pa.array(plain)), ":")
         nums = [pc.list_element(parts, i).cast(pa.float64()).to_numpy() for i in range(3)]
-        secs[:-1][plain] = nums[0] * 3600 + nums[1] * 60 + nums[2]
+        secs[:-1][plain] = _clock(*nums)
     if not plain.all():
         rest = pd.Series(uniques[~plain], dtype="string").str.split(":", n=2, expand=True)
         if rest.shape[1] >= 3:
             nums = rest.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-            secs[:-1][~plain] = nums[:, 0] * 3600 + nums[:, 1] * 60 + nums[:, 2]
+            secs[:-1][~plain] = _clock(nums[:, 0], nums[:, 1], nums[:, 2])
     return secs
+
+
+def _clock(hours: np.ndarray, minutes: np.ndarray, seconds: np.ndarray) -> np.ndarray:
+    """Seconds after midnight; NaN where minutes or seconds are not from 0 to 59 or hours are negative."""
+    ok = (hours >= 0) & (minutes >= 0) & (minutes < 60) & (seconds >= 0) & (seconds < 60)
+    return np.where(ok, hours * 3600 + minutes * 60 + seconds, np.nan)
 
 
 def trip_order(st: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.Index]:
