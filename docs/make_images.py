@@ -81,7 +81,7 @@ def print_images(result, pattern: str, out: Path, stem: str) -> list[Path]:
     import pypdfium2
 
     column = printmap.print_map(result, pattern, size="column")
-    column.gradient_dpi = 180
+    charts.tag(column, dpi=180)
     png = printmap.save_print_map(column, out / f"{stem}.png")
     page_stem = stem.replace("map", "page")
     pdf = printmap.save_print_map(printmap.print_map(result, pattern, size="page"), out / f"{page_stem}.pdf")

@@ -49,3 +49,9 @@ def test_notebook_runs_and_shows_its_charts_and_maps(path):
         wanted = {"chart"} if "present.profile(" in cell.source else set()
         wanted |= {"map"} if "_map(" in cell.source and "present." in cell.source else set()
         assert wanted <= shown(cell), (path.name, cell.source, shown(cell))
+        for out in cell.get("outputs", []):  # warnings read like the command line's: one line, nothing internal
+            text = out.get("text", "") if out.get("output_type") == "stream" else ""
+            assert "GradientWarning:" not in text and "src/gradient" not in text, (path.name, text)
+            assert "TqdmWarning" not in text and "IProgress" not in text, (path.name, text)
+            for line in text.splitlines():
+                assert not line.startswith("gradient: warning:") or line.strip(), line

@@ -31,11 +31,15 @@ def test_environment_yml_installs_from_pyproject():
 
 def test_dependencies_pin_major_versions():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    deps = project["dependencies"] + project["optional-dependencies"]["test"]
+    extras = project["optional-dependencies"]
+    deps = project["dependencies"] + [d for group in extras.values() for d in group if not d.startswith("gradient[")]
     for dep in deps:
         assert re.search(r">=[\d.]+,<[\d.]+$", dep), dep
     names = {re.split(r"[<>=]", d)[0] for d in deps}
-    assert {"jupyterlab", "geopandas", "osmnx", "folium", "statsmodels", "gtfs-kit"} <= names
+    assert {"jupyterlab", "geopandas", "osmnx", "folium", "statsmodels", "gtfs-kit"} <= names  # the client's stack
+    core = {re.split(r"[<>=]", d)[0] for d in project["dependencies"]}
+    assert not core & {"jupyterlab", "osmnx", "folium", "gtfs-kit", "dask", "matplotlib"}  # extras, not the core
+    assert extras["test"][0] == "gradient[all]"  # make test installs everything
 
 
 def test_readme_starts_with_the_two_commands():
@@ -228,7 +232,7 @@ def test_the_api_reference_builds_from_the_docstrings(tmp_path):
 
 
 @pytest.mark.slow
-def test_an_installed_wheel_carries_its_data_and_runs_outside_the_checkout(tmp_path):
+def test_an_installed_wheel_carries_the_code_only_and_runs_outside_the_checkout(tmp_path):
     build = subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--no-isolation", "-o", str(tmp_path / "dist"), str(ROOT)],
         capture_output=True,
@@ -236,6 +240,10 @@ def test_an_installed_wheel_carries_its_data_and_runs_outside_the_checkout(tmp_p
     )
     assert build.returncode == 0, build.stdout[-2000:] + build.stderr[-2000:]
     wheel = next((tmp_path / "dist").glob("gradient-*.whl"))
+    assert wheel.stat().st_size < 1_000_000  # the code only: the 31 MB of data stay in the checkout
+    import zipfile
+
+    assert not [n for n in zipfile.ZipFile(wheel).namelist() if "_data" in n or n.endswith((".zip", ".xls", ".csv"))]
     target = tmp_path / "site"
     pip = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target), str(wheel)],
@@ -255,10 +263,13 @@ def test_an_installed_wheel_carries_its_data_and_runs_outside_the_checkout(tmp_p
     )
     env = {**os.environ, "PYTHONPATH": str(target)}
     env.pop("GRADIENT_DATA", None)
+    missing = run_python("import gradient; gradient.datasets.get_path('hart_gtfs')", cwd=tmp_path, env=env)
+    assert "not with the wheel; set GRADIENT_DATA to a copy of data/raw" in missing.stderr
+    env["GRADIENT_DATA"] = str(ROOT / "data" / "raw")  # the data, wherever the user keeps a copy
     proc = run_python(code, cwd=tmp_path, env=env)
     assert proc.returncode == 0, proc.stderr
     where, data, n, helped = proc.stdout.split()
-    assert where.startswith(str(target)) and data.startswith(str(target / "gradient" / "_data"))
+    assert where.startswith(str(target)) and data.startswith(str(ROOT / "data" / "raw"))
     assert n == "85" and helped == "True"
 
 
@@ -298,3 +309,64 @@ def test_the_readme_route_command_prints_what_the_readme_says(tmp_path, capsys):
     assert cli.main([a if not a.startswith("data/") else str(ROOT / a) for a in args[1:]]) == 0
     printed = capsys.readouterr().out.splitlines()
     assert comparable(printed) == comparable(readme_block(section, "prints (a test runs it)"))
+
+
+NOT_INSTALLED = """
+import sys, importlib.abc
+EXTRAS = {"matplotlib", "folium", "branca", "osmnx", "networkx", "dask", "distributed", "python_calamine", "gtfs_kit",
+          "jupyterlab", "ipywidgets"}
+class NotInstalled(importlib.abc.MetaPathFinder):  # the extras, as if pip had not installed them
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in EXTRAS or name.startswith("xstatic.pkg"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, NotInstalled())
+from gradient.cli import main
+code = main(sys.argv[1:])
+print("loaded:", sorted(m for m in EXTRAS if m in sys.modules), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+@pytest.mark.parametrize("maps", ["0", "1"])
+def test_the_core_alone_runs_with_maps_0_and_names_the_extra_otherwise(tmp_path, maps):
+    raw = ROOT / "data" / "raw"
+    argv = ["run", "--gtfs", str(raw / "tampa/hart_gtfs_2018.zip"), "--areas"]
+    argv += [str(raw / "tampa/hillsborough_tracts_2010.geojson"), "--le", str(raw / "usa/US_A.CSV")]
+    argv += ["--le-format", "usaleep", "--maps", maps, "--out", str(tmp_path / "out")]
+    proc = subprocess.run([sys.executable, "-c", NOT_INSTALLED, *argv], capture_output=True, text=True)
+    last = proc.stderr.strip().splitlines()
+    assert last[-1] == "loaded: []"  # nothing a run does not use is imported
+    if maps == "0":
+        assert proc.returncode == 0, proc.stderr
+        assert (tmp_path / "out" / "patterns.csv").exists()
+    else:
+        assert proc.returncode == 2
+        assert last[-2] == (
+            "gradient: error: --maps 1 (--maps 0 draws none) needs matplotlib, folium, branca, xstatic.pkg.leaflet, "
+            "which are not installed: pip install 'gradient[maps]'"
+        )
+        assert not (tmp_path / "out").exists()  # said before anything was read or written
+
+
+def test_every_module_an_extra_brings_is_in_pyproject():
+    import tomllib
+
+    from gradient._extras import EXTRAS
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    for extra in EXTRAS:
+        assert extra in extras and extra in extras["all"][0], extra
+
+
+@pytest.mark.parametrize("package", ["gradient", "sources", "areas", "assign", "stats", "story", "present", "output"])
+def test_every_name_a_package_offers_exists(package):
+    import importlib
+
+    module = importlib.import_module("gradient" if package == "gradient" else f"gradient.{package}")
+    for name in module.__all__:
+        assert getattr(module, name) is not None, name  # a lazily offered name that no longer exists fails here
+
+
+def test_mypy_finds_no_error_in_src():
+    proc = subprocess.run([sys.executable, "-m", "mypy"], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout[-4000:]

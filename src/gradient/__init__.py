@@ -20,13 +20,15 @@ The front door::
   sources by name into a cache (GTFS feeds, US tracts, USALEEP, England and Wales' MSOAs, ONS
   life expectancy, OpenStreetMap walking networks); every error type is here too.
 
-Importing ``gradient`` is cheap and changes nothing: the names above load their modules
-on first use, and nothing loads matplotlib, folium or statsmodels until something is
-drawn.
+Importing ``gradient`` is cheap and changes one thing only, how gradient's own warnings
+print (one line, ``gradient: warning: ...``, with no file or source line;
+:func:`gradient.errors.format_warning`): the names above load their modules on first use,
+and nothing loads matplotlib, folium or statsmodels until something is drawn.
 """
 
 from __future__ import annotations
 
+import warnings
 from importlib import import_module
 from typing import TYPE_CHECKING
 
@@ -40,13 +42,17 @@ from .errors import (
     GradientError,
     GradientWarning,
     InputError,
+    MissingExtraError,
     NetworkError,
     NetworkMapError,
     OptionError,
     OutputError,
     PresentationError,
+    format_warning,
 )
 from .options import Options
+
+warnings.formatwarning = format_warning  # gradient's warnings as one line; every other warning as before
 
 __version__ = "0.2.0"
 
@@ -107,6 +113,7 @@ __all__ = [
     "GradientError",
     "GradientWarning",
     "InputError",
+    "MissingExtraError",
     "Labels",
     "load_areas",
     "load_network",

@@ -168,7 +168,7 @@ class _Bounded(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[override]
+    def readinto(self, buffer) -> int:
         data = self._raw.read(len(buffer))
         self._count(len(data))
         buffer[: len(data)] = data

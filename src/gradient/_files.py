@@ -37,13 +37,16 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
     path = Path(path)
     if path.suffix.lower() in XML_SUFFIXES:  # the last guard: an SVG or a page is always well-formed text
         data = xml_safe(data) if isinstance(data, str) else xml_safe(data.decode("utf-8")).encode("utf-8")
-    mode = "wb" if isinstance(data, bytes) else "w"
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8", "newline": ""})) as fh:
-            fh.write(data)
+        if isinstance(data, bytes):
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                fh.write(data)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except OSError as exc:

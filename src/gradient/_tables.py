@@ -244,6 +244,9 @@ def _is_header(row: Sequence, wanted: Sequence[str]) -> bool:
 
 
 def _workbook_rows(path: Path, wanted: Sequence[str]) -> tuple[list[list], dict]:
+    from ._extras import require
+
+    require("spreadsheets", f"reading the workbook {path.name}")
     from python_calamine import CalamineWorkbook
 
     if zipfile.is_zipfile(path):  # .xlsx, .ods: calamine unpacks them itself, beyond our reach

@@ -190,6 +190,9 @@ def run_batch(
     InputError
         If ``feeds`` is empty or the scheduler cannot be reached.
     """
+    from ._extras import require
+
+    require("batch", "gradient batch (many feeds on dask.distributed)")
     from dask.distributed import Client, LocalCluster, as_completed
 
     if not feeds:

@@ -26,7 +26,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from . import __version__, _text
 from ._hold import hold
@@ -36,7 +36,7 @@ from .options import Options, option_fields
 EXIT_BAD_INPUT = 2
 EXIT_SOME_FEEDS_FAILED = 3
 
-AREA_FLAGS = {
+AREA_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
     "boundaries": ("--areas", dict(required=True, metavar="BOUNDARIES", help="boundary file GeoPandas reads")),
     "table": ("--le", dict(required=True, metavar="TABLE", help="life expectancy table")),
     "le_format": ("--le-format", dict(required=True, choices=["usaleep", "ons-msoa", "csv"], help="layout of TABLE")),
@@ -281,9 +281,19 @@ def _check_area_options(args: argparse.Namespace) -> None:
     """Refuse an unknown CRS or encoding before anything is read (the same words as the readers')."""
     import codecs
 
+    from ._extras import require
     from .areas._crs import crs_of
 
     crs_of(args.areas_crs, "areas_crs")
+    # what the run will need that the core does not bring: said first, not after the feed is read
+    if getattr(args, "method", None) == "network":
+        require("networks", "--method network")
+    from .options import Options
+
+    maps = getattr(args, "maps", None)
+    maps = Options().maps if maps is None else maps
+    if maps:
+        require("maps", f"--maps {maps} (--maps 0 draws none)")
     if args.le_encoding is not None:
         try:
             codecs.lookup(args.le_encoding)
@@ -461,7 +471,7 @@ def _batch(args: argparse.Namespace) -> int:
         if o.ok:
             _say(f"{o.feed}: {o.n_patterns} patterns -> {o.out_dir}/")
         else:
-            _say(f"gradient: error: {cli_message(InputError(o.error))}", err=True)
+            _say(f"gradient: error: {cli_message(InputError(o.error or 'failed'))}", err=True)
     failed = sum(not o.ok for o in outcomes)
     _say(f"{len(outcomes) - failed} of {len(outcomes)} feeds done in {time.perf_counter() - start:.1f} s")
     if failed == 0:
@@ -531,8 +541,8 @@ def demo_london(msoas=None, **options):
     from . import datasets, pipeline
 
     msoas = msoas if msoas is not None else demo_areas()
-    tfl = dict(route_lines=datasets.get_path("tfl_route_lines"), kind="tfl")
-    return pipeline.run(datasets.get_path("tfl_sequences"), msoas, **tfl, **options)
+    lines = datasets.get_path("tfl_route_lines")
+    return pipeline.run(datasets.get_path("tfl_sequences"), msoas, route_lines=lines, kind="tfl", **options)
 
 
 def _demo(args: argparse.Namespace) -> int:

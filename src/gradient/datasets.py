@@ -1,8 +1,9 @@
 """The real data bundled with `gradient` (provenance and licences: ``data/raw/README.md``).
 
-The files live in the project's ``data/raw/``; a wheel carries them as package data
-(``gradient/_data/``), so :func:`get_path` works from an installed package as well as
-from a checkout. ``$GRADIENT_DATA`` points elsewhere (a folder with the same layout).
+The files live in the project's ``data/raw/`` (31 MB, with their provenance in its README):
+a checkout has them, the wheel does not (it carries the code only). ``$GRADIENT_DATA``
+points at a folder with the same layout, e.g. a copy of ``data/raw`` beside an installed
+package; :func:`gradient.fetch` downloads official sources by name.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ FILES = {
 }
 """Bundled data sets by name, relative to the data folder."""
 
-_PACKAGED = Path(__file__).resolve().parent / "_data"
 _CHECKOUT = Path(__file__).resolve().parents[2] / "data" / "raw"
 
 
@@ -41,13 +41,10 @@ def data_dir() -> Path:
     Returns
     -------
     pathlib.Path
-        ``$GRADIENT_DATA`` if set; else the wheel's package data (``gradient/_data``)
-        if installed from one; else the checkout's ``data/raw``.
+        ``$GRADIENT_DATA`` if set, else the checkout's ``data/raw``.
     """
     env = os.environ.get("GRADIENT_DATA")
-    if env:
-        return Path(env)
-    return _PACKAGED if _PACKAGED.is_dir() else _CHECKOUT
+    return Path(env) if env else _CHECKOUT
 
 
 def names() -> list[str]:
@@ -83,7 +80,7 @@ def get_path(name: str) -> Path:
     path = data_dir() / FILES[name]
     if not path.exists():
         raise DataSetError(
-            f"bundled data set {name!r} not found at {path}; install gradient from its wheel or a checkout, "
-            "or set GRADIENT_DATA to a folder laid out like data/raw"
+            f"bundled data set {name!r} not found at {path}: the bundled data comes with a checkout of gradient "
+            "(its data/raw), not with the wheel; set GRADIENT_DATA to a copy of data/raw"
         )
     return path

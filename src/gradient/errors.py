@@ -10,6 +10,7 @@ command line translates parameter names to its flags in one table
 
 from __future__ import annotations
 
+import warnings
 from os import PathLike
 
 
@@ -72,6 +73,10 @@ class DataSetError(GradientError, LookupError):
     """A bundled data set is unknown or not installed."""
 
 
+class MissingExtraError(GradientError, ImportError):
+    """A step needs an optional dependency that is not installed (the message names the extra to install)."""
+
+
 class PresentationError(GradientError, ValueError):
     """A map, chart or embed cannot be made or saved as asked."""
 
@@ -89,7 +94,25 @@ class NetworkMapError(PresentationError):
 
 
 class GradientWarning(UserWarning):
-    """A problem the run survives; affected rows stay in the output as missing."""
+    """A problem the run survives; affected rows stay in the output as missing.
+
+    It prints as one line, ``gradient: warning: ...``, in a notebook as on the command line:
+    never with the library's file and source line (see :func:`format_warning`).
+    """
+
+
+def format_warning(message, category, filename, lineno, line=None) -> str:
+    """:func:`warnings.formatwarning` for gradient's own warnings: one line, no file, no source line.
+
+    Other warnings are formatted as Python formats them. Installed once, when ``gradient``
+    is imported (the only thing importing it changes).
+    """
+    if isinstance(category, type) and issubclass(category, GradientWarning):
+        return f"gradient: warning: {message}\n"
+    return _python_format(message, category, filename, lineno, line)
+
+
+_python_format = warnings.formatwarning
 
 
 class Interrupted(BaseException):

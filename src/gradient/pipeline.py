@@ -145,6 +145,9 @@ def _network(options: Options):
     net = options.network
     if net is None or hasattr(net, "graph"):
         return net
+    from ._extras import require
+
+    require("networks", "walking catchments (method='network')")
     from .assign.streets import load_network
 
     return load_network(list(net))
@@ -445,7 +448,7 @@ def source_credits(source: str | Path, route_lines: str | Path | None, name: str
     stops = known_credit(source, "stops")
     if stops.source == Path(source).name and name and name != Path(source).name:
         stops = Credit("stops", f"{name} ({Path(source).name})")
-    credits = (stops,)
+    credits: tuple[Credit, ...] = (stops,)
     if route_lines is not None:
         credits += (known_credit(route_lines, "route lines"),)
     return credits

@@ -320,6 +320,9 @@ def read_ons_msoa(path: str | Path, sex: str = "persons", le_encoding: str | Non
 
 
 def _sheet_names(path: Path) -> list[str]:
+    from .._extras import require
+
+    require("spreadsheets", f"reading the workbook {path.name}")
     from python_calamine import CalamineWorkbook
 
     try:

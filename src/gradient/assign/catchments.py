@@ -26,6 +26,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
 
 from ..areas.dataset import Areas, as_areas
 from ..errors import GradientWarning, OptionError
@@ -58,7 +59,7 @@ def assign_point(
     stops: pd.DataFrame,
     areas: Areas | gpd.GeoDataFrame,
     nearest_m: float = NEAREST_M,
-    crs: str | None = None,
+    crs: str | CRS | None = None,
     return_weights: bool = False,
 ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Give each stop the life expectancy of the area that contains it.
@@ -168,7 +169,7 @@ def assign_buffer(
     areas: Areas | gpd.GeoDataFrame,
     radius_m: float = RADIUS_M,
     weight: str = "auto",
-    crs: str | None = None,
+    crs: str | CRS | None = None,
     return_weights: bool = False,
 ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Give each stop the weighted mean life expectancy of the areas within ``radius_m``.
@@ -318,7 +319,7 @@ def assign_network(
     snap_m: float | None = None,
     radius_m: float = RADIUS_M,
     weight: str = "auto",
-    crs: str | None = None,
+    crs: str | CRS | None = None,
     return_weights: bool = False,
 ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Give each stop the mean life expectancy of the areas along the streets it can walk to.
@@ -483,7 +484,7 @@ def assign(
     areas: Areas | gpd.GeoDataFrame,
     method: str = "point",
     radius_m: float = RADIUS_M,
-    crs: str | None = None,
+    crs: str | CRS | None = None,
     return_weights: bool = False,
     network=None,
     walk_m: float = WALK_M,

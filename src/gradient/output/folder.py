@@ -179,11 +179,11 @@ def _commit(files: Path, replaced: Path, out: Path) -> None:
             error.earlier_files = replaced  # type: ignore[attr-defined]
             raise error from None
         raise
-    for folder in ("maps", "profiles", "print"):  # emptied by the removal of stale files
-        path = out / folder
-        if path.is_dir() and not path.is_symlink():
+    for name in ("maps", "profiles", "print"):  # emptied by the removal of stale files
+        where = out / name
+        if where.is_dir() and not where.is_symlink():
             try:
-                path.rmdir()
+                where.rmdir()
             except OSError:
                 pass
 
@@ -352,7 +352,7 @@ def remove_stale_staging(out: str | Path) -> list[Path]:
     characters, holding a :data:`STAGING_MARKER` file that names a process which no
     longer runs, is removed; anything else is left alone.
     """
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(out))
     except OSError:

@@ -171,6 +171,9 @@ def _write_all(result: Result, out: Path, options: Options, *, tiles, areas, als
         return written
     from tqdm.auto import tqdm
 
+    from .._extras import require
+
+    require("maps", "drawing maps and charts (--maps 0 draws none)")
     from ..present import charts, colours, embed, maps, netmap, printmap
 
     scale = colours.reference_scale(result.stops, options.scale_reference, areas)
@@ -185,13 +188,15 @@ def _write_all(result: Result, out: Path, options: Options, *, tiles, areas, als
             written["profiles"].append(charts.save_figure(fig, out / "profiles" / f"{name}{suffix}"))
         phone = charts.profile(result, pid, scale=scale, pyplot=False, portrait=True)
         written["profiles"].append(charts.save_figure(phone, out / "profiles" / f"{name}.portrait.png"))
-        written["profiles"].append(write_atomic(out / "profiles" / f"{name}.alt.txt", fig.alt_text + "\n"))
+        written["profiles"].append(
+            write_atomic(out / "profiles" / f"{name}.alt.txt", getattr(fig, "alt_text", "") + "\n")
+        )
         column = printmap.print_map(result, pid, size="column", scale=scale, areas=areas)
         for suffix in (".png", ".svg", ".pdf"):
             written["print"].append(printmap.save_print_map(column, out / "print" / f"{name}{suffix}"))
         page = printmap.print_map(result, pid, size="page", scale=scale, areas=areas)
         written["print"].append(printmap.save_print_map(page, out / "print" / f"{name}.page.pdf"))
-        written["print"].append(write_atomic(out / "print" / f"{name}.alt.txt", column.alt_text + "\n"))
+        written["print"].append(write_atomic(out / "print" / f"{name}.alt.txt", getattr(column, "alt_text", "") + "\n"))
     if options.maps > 0:
         written["maps"] += embed.save_embed(
             netmap.network_map(result, tiles=tiles, stems=stems), out / "maps" / "network.html", base_url=url

@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import io
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
 import pandas as pd
@@ -39,7 +39,7 @@ HASHSALT = "gradient"
 
 FORMATS = {".png": "png", ".svg": "svg"}
 
-LANDSCAPE = {
+LANDSCAPE: dict[str, Any] = {
     "size": (10.0, 6.0),
     "dpi": 150,
     "title": 12,
@@ -217,7 +217,7 @@ def _steps(km: np.ndarray, values: np.ndarray, gap_km: float) -> tuple[np.ndarra
             along.append(np.nan)
             value.append(np.nan)
     join_a, join_v = [], []
-    for i in np.flatnonzero(d > gap_km):
+    for i in np.flatnonzero(d > gap_km).tolist():
         if np.isfinite(values[i]) and np.isfinite(values[i + 1]):
             join_a += [hi[i], lo[i + 1], np.nan]
             join_v += [values[i], values[i + 1], np.nan]
@@ -325,7 +325,7 @@ def profile_chart(
     inner = look["size"][0] * 0.84  # inches from the plot's left edge to the figure's
 
     fig = _figure(look["size"], pyplot)
-    fig.gradient_dpi = look["dpi"]
+    tag(fig, dpi=look["dpi"])
     # legend and source sit in two flat axes under the plot: whatever height they take, the
     # constrained layout makes room for it (their text overflows the axes as decorations)
     ratios = [1.0] + [0.35] * len(panels) + [0.001, 0.001]
@@ -495,7 +495,7 @@ def _dots(
             )
 
 
-PHONE = {
+PHONE: dict[str, Any] = {
     "width": 3.6,
     "dpi": 300,
     "margin": 0.14,
@@ -586,7 +586,7 @@ def phone_chart(
     H += plot_h + 0.22 + heights["key"] + 0.1 + heights["src"] + 0.12
 
     fig = _figure((W, H), pyplot, constrained=False)
-    fig.gradient_dpi = look["dpi"]
+    tag(fig, dpi=look["dpi"])
     fx = lambda inches: inches / W  # noqa: E731
     fy = lambda inches: 1 - inches / H  # noqa: E731
     if title_t:
@@ -832,9 +832,16 @@ def _label_stretch(ax, km: np.ndarray, le: np.ndarray, i: int, j: int, label: st
     note.set_in_layout(False)
 
 
+def tag(fig: Figure, **attrs: object) -> Figure:
+    """Set what a saved figure carries beside its drawing: ``dpi`` (``gradient_dpi``) and ``alt_text``."""
+    for key, value in attrs.items():
+        setattr(fig, "gradient_dpi" if key == "dpi" else key, value)
+    return fig
+
+
 def _figure(size: tuple[float, float], pyplot: bool, constrained: bool = True) -> Figure:
     """A figure (constrained layout unless placed by hand), from pyplot (shown inline in Jupyter) or bare."""
-    layout = "constrained" if constrained else None
+    layout: Literal["constrained"] | None = "constrained" if constrained else None
     if pyplot:
         import matplotlib.pyplot as plt
 
@@ -931,7 +938,7 @@ def profile(
         scale=scale,
         context_name=context,
     )
-    fig.alt_text = chart_alt_text(stops, row, voice, labels, context)
+    tag(fig, alt_text=chart_alt_text(stops, row, voice, labels, context))
     return fig
 
 

@@ -16,11 +16,12 @@ from __future__ import annotations
 import base64
 import re
 from pathlib import Path
+from typing import cast
 from urllib.parse import quote
 
 import folium
 import xstatic.pkg.leaflet as xleaflet
-from branca.element import Element
+from branca.element import Element, Figure
 
 from .._files import write_atomic
 from ..errors import EmbedError
@@ -82,12 +83,12 @@ class Map(folium.Map):
     default_js: list = []
     default_css: list = []
 
-    def render(self, **kwargs) -> None:
+    def render(self, **kwargs):
         """Render the map with Leaflet's script and stylesheet in the page's head."""
-        root = self.get_root()
+        root = cast(Figure, self.get_root())
         root.header.add_child(Element(f"<script>{_leaflet_js()}</script>"), name="leaflet_js")
         root.header.add_child(Element(f"<style>{_leaflet_css()}</style>"), name="leaflet_css")
-        super().render(**kwargs)
+        return super().render(**kwargs)
 
     notebook_height = 620
     """Height of the notebook view, CSS pixels."""

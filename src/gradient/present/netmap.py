@@ -560,7 +560,19 @@ def _routes(
     main = patterns[patterns["route_name"].isin(index)]
     if "route_story" in main:
         main = main.sort_values("route_story", ascending=False, kind="stable")
-    by_pattern = stops.groupby("pattern_id", sort=False) if stops is not None else None
+    by_pattern: dict = {}
+    if stops is not None and len(stops):
+        s = stops[stops["pattern_id"].isin(main["pattern_id"])].sort_values(["pattern_id", "stop_sequence"])
+        pid = s["pattern_id"].to_numpy(dtype=object)
+        cuts = np.flatnonzero(pid[1:] != pid[:-1]) + 1
+        for k, d, v, q in zip(
+            np.split(pid, cuts),
+            np.split(s["dist_m"].to_numpy(float), cuts),
+            np.split(s["le"].to_numpy(float), cuts),
+            np.split(s["stop_sequence"].to_numpy(), cuts),
+        ):
+            if len(k):
+                by_pattern[k[0]] = (d, v, q)
     out: list[dict] = [{"r": display_name(n), "d": []} for n in order]
     for _, row in main.drop_duplicates(
         ["route_name", "direction_id"] if "direction_id" in main else ["route_name"]
@@ -570,16 +582,15 @@ def _routes(
             continue
         story = bool(row.get("route_story", not r["d"]))
         said = str(row.get("headline") or "") if story else words.network_story(row.to_dict())
-        way = {
+        way: dict[str, object] = {
             "w": words.towards(row),
             "h": said,
             "f": display_name(row["first_stop"]),
             "l": display_name(row["last_stop"]),
         }
-        if by_pattern is not None and row["pattern_id"] in by_pattern.groups:
-            s = by_pattern.get_group(row["pattern_id"]).sort_values("stop_sequence", kind="stable")
-            way["s"] = profile_code(s["dist_m"].to_numpy(float), s["le"].to_numpy(float))
-            seq = s["stop_sequence"].to_numpy()
+        if row["pattern_id"] in by_pattern:
+            dist, le, seq = by_pattern[row["pattern_id"]]
+            way["s"] = profile_code(dist, le)
             a, b = row.get("story_from_seq"), row.get("story_to_seq")
             if words.known(a) and words.known(b):
                 ia, ib = np.flatnonzero(seq == a), np.flatnonzero(seq == b)
@@ -746,7 +757,8 @@ def draw_network_map(
     add_basemap(m, tiles)
     _NetworkLayer(data).add_to(m)
     if search:  # after the map's script: the map draws before the finder's data has arrived
-        m.gradient_tail = f'<script type="application/json" id="gradient-finder">{safe_json(finder)}</script>'
+        tail = f'<script type="application/json" id="gradient-finder">{safe_json(finder)}</script>'
+        vars(m)["gradient_tail"] = tail
     n_without = int((~np.isfinite(strength)).sum())
     notes = missing_key("no change the data support" if value == "lead_low" else "no estimate") + "".join(
         f"<div>{esc(n)}</div>" for n in words.network_notes(value, n_without)

@@ -14,10 +14,11 @@ from __future__ import annotations
 import html
 import json
 import re
+from typing import cast
 
 import folium
 import numpy as np
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 
 from ._interact import ENGAGE_JS, INTERACT_CSS, LABELS_JS
 from .colours import MISSING_COLOUR, Scale
@@ -175,7 +176,7 @@ def add_page(
     and ``css`` its style; ``title``, ``source`` and ``description`` are plain text and are
     escaped here. The description is for screen readers (the map region points to it).
     """
-    root = m.get_root()
+    root = cast(Figure, m.get_root())
     root.header.add_child(Element(f"<title>{esc(plain(title)) or 'Map'}</title>"), name="gradient_title")
     root.header.add_child(Element(f"<style>{PAGE_CSS}{INTERACT_CSS}{css}</style>"), name="gradient_css")
     root.html.add_child(
@@ -193,8 +194,7 @@ def add_page(
         ),
         name="gradient_foot",
     )
-    m.title_text = plain(title)
-    m.alt_text = plain(description)
+    vars(m).update(title_text=plain(title), alt_text=plain(description))  # what save_embed writes beside it
 
 
 COMMON_JS = (

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -36,7 +37,7 @@ from ..schema import metric_crs
 from ..story import words
 from ..story.names import display_name
 from ..story.words import Voice
-from .charts import HASHSALT, wrap
+from .charts import HASHSALT, tag, wrap
 from .colours import LIFE, MISSING_COLOUR, Scale
 from .page import fmt, plain
 from .story import stop_names, stretch
@@ -44,7 +45,7 @@ from .story import stop_names, stretch
 MM = 1 / 25.4
 """Inches per millimetre."""
 
-SIZES = {
+SIZES: dict[str, dict[str, Any]] = {
     "column": {
         "width": 86 * MM,
         "margin": 3 * MM,
@@ -55,7 +56,7 @@ SIZES = {
         "source": 5.2,
         "map_h": (62 * MM, 110 * MM),
         "line": 1.6,
-        "dpi": 400,
+        "dpi": 300,
     },
     "page": {
         "width": 210 * MM,
@@ -224,7 +225,7 @@ def print_map(
         x0, x1 = x0 - grow / 2, x1 + grow / 2
 
     fig = _figure((W, H), pyplot, constrained=False)
-    fig.gradient_dpi = look["dpi"]
+    tag(fig, dpi=look["dpi"])
     fx = lambda inches: inches / W  # noqa: E731
     fy = lambda inches: 1 - inches / H  # noqa: E731
     y = m
@@ -331,7 +332,7 @@ def print_map(
         y += h + 0.05
     y += 0.06
     fig.text(fx(m), fy(y), src_t, fontsize=look["source"], color="0.3", va="top", ha="left", linespacing=1.12)
-    fig.alt_text = print_alt_text(stops, row, st, names, labels, voice)
+    tag(fig, alt_text=print_alt_text(stops, row, st, names, labels, voice))
     return fig
 
 
@@ -343,6 +344,12 @@ def _draw_areas(ax, frame: pd.DataFrame, stops: pd.DataFrame, crs, box: tuple, s
     g = g[g.intersects(view)]
     if not len(g):
         return
+    # simplified to a thousandth of the map's width: finer than print shows, and light files
+    tolerance = (box[2] - box[0]) / 1000
+    try:
+        g = g.set_geometry(shapely.coverage_simplify(g.geometry.to_numpy(), tolerance))
+    except (AttributeError, shapely.errors.GEOSException):
+        g = g.set_geometry(g.geometry.simplify(tolerance))
     le = pd.to_numeric(g["le"], errors="coerce").to_numpy(float)
     colours = [c if np.isfinite(v) else "#e6e6e6" for v, c in zip(le, scale.colours(le))]
     g.plot(ax=ax, color=colours, edgecolor="white", linewidth=lw * 0.25, zorder=1)
@@ -548,7 +555,8 @@ def print_alt_text(stops: pd.DataFrame, row: pd.Series, st, names: list[str], la
 def save_print_map(fig: Figure, path: str | Path) -> Path:
     """Save a print map atomically and deterministically: ``.png`` (web), ``.svg`` or ``.pdf`` (print).
 
-    SVG and PDF keep their text as text (``svg.fonttype: none``, ``pdf.fonttype: 42``).
+    SVG keeps its text as text a print desk can edit (``svg.fonttype: none``); the PDF, for
+    printing as it is, embeds its glyphs as Type 3 (five times faster to write than Type 42).
 
     Raises
     ------
@@ -570,7 +578,7 @@ def save_print_map(fig: Figure, path: str | Path) -> Path:
         else {"Software": None}
     )
     with matplotlib.rc_context(
-        {"svg.hashsalt": HASHSALT, "svg.fonttype": "none", "pdf.fonttype": 42, "hatch.linewidth": 0.6}
+        {"svg.hashsalt": HASHSALT, "svg.fonttype": "none", "pdf.fonttype": 3, "hatch.linewidth": 0.6}
     ):
         fig.savefig(buf, format=kind, dpi=getattr(fig, "gradient_dpi", 300), metadata=metadata)
     return write_atomic(path, buf.getvalue())

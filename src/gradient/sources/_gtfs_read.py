@@ -91,6 +91,9 @@ def read_gtfs_kit(path: Path) -> dict[str, pd.DataFrame | None]:
 
 
 def _gtfs_kit_tables(folder: Path, path: Path) -> dict[str, pd.DataFrame | None]:
+    from .._extras import require as require_extra
+
+    require_extra("gtfs-kit", "engine='gtfs_kit'")
     import gtfs_kit as gk  # imports folium and more: only when asked for
 
     try:

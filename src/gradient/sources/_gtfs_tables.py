@@ -11,6 +11,7 @@ dictionary-encoded (pandas categoricals of the exact strings).
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -114,11 +115,11 @@ def members(path: Path) -> Iterator[tuple[str, Callable[[], IO[bytes]]]]:
         with zipfile.ZipFile(path) as zf:
             for table, info in sorted(feed_members(zf.infolist()).items()):
                 if info.file_size:
-                    yield table, lambda info=info: _archive.open_member(zf, info, path, budget, FeedError)
+                    yield table, functools.partial(_archive.open_member, zf, info, path, budget, FeedError)
     else:
         for p in sorted(path.iterdir()):
             if p.is_file() and p.suffix == ".txt" and p.stat().st_size:
-                yield p.stem, lambda p=p: open(p, "rb")
+                yield p.stem, _opener(p)
 
 
 def read_tables(path: Path) -> dict[str, pd.DataFrame]:
@@ -301,3 +302,8 @@ def _beyond_int64(nums: pd.Series) -> np.ndarray:
     if pd.api.types.is_float_dtype(nums.dtype):
         return (nums.abs() >= 2.0**63).fillna(False).to_numpy(bool)
     return np.zeros(len(nums), bool)
+
+
+def _opener(path: Path) -> Callable[[], IO[bytes]]:
+    """A function that opens ``path`` for reading bytes."""
+    return lambda: open(path, "rb")

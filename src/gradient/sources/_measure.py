@@ -24,24 +24,35 @@ Fit = Callable[[int, np.ndarray], "tuple[np.ndarray, np.ndarray, np.ndarray] | N
 line)`` measured on its line, or None to measure along straight lines."""
 
 
-def shape_fit(lines: list[np.ndarray | None]) -> Fit:
-    """A :data:`Fit` that measures pattern ``i`` on ``lines[i]`` whenever it has one."""
+class ShapeFit:
+    """A :data:`Fit` that measures pattern ``i`` on ``lines[i]`` whenever it has one.
 
-    def fit(i: int, pts: np.ndarray):
-        line = lines[i]
+    :meth:`prepare` finds every pattern's nearest positions on its line at once (most
+    patterns need nothing more); calling the object measures one pattern.
+    """
+
+    def __init__(self, lines: list[np.ndarray | None]) -> None:
+        self.lines = lines
+        self.nearest: dict = {}
+
+    def __call__(self, i: int, pts: np.ndarray):
+        line = self.lines[i]
         if line is None:
             return None
-        along, offset = monotone_along(pts, line, nearest=fit.nearest.pop(i, None))
+        along, offset = monotone_along(pts, line, nearest=self.nearest.pop(i, None))
         return along, offset, line
 
-    def prepare(xy: np.ndarray, bounds: np.ndarray) -> None:
-        """Every pattern's nearest positions on its line at once (most patterns need nothing more)."""
-        have = [i for i in range(len(bounds)) if lines[i] is not None and len(lines[i]) >= 2]
-        found = nearest_along([lines[i] for i in have], [xy[a:b] for a, b in bounds[have]])
-        fit.nearest = dict(zip(have, found))
+    def prepare(self, xy: np.ndarray, bounds: np.ndarray) -> None:
+        """Every pattern's nearest positions on its line at once."""
+        have = [i for i, line in enumerate(self.lines[: len(bounds)]) if line is not None and len(line) >= 2]
+        chosen = [line for line in (self.lines[i] for i in have) if line is not None]
+        found = nearest_along(chosen, [xy[a:b] for a, b in bounds[have]])
+        self.nearest = dict(zip(have, found))
 
-    fit.nearest, fit.prepare = {}, prepare
-    return fit
+
+def shape_fit(lines: list[np.ndarray | None]) -> Fit:
+    """A :data:`Fit` that measures pattern ``i`` on ``lines[i]`` whenever it has one (:class:`ShapeFit`)."""
+    return ShapeFit(lines)
 
 
 def along_lines(

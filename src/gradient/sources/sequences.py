@@ -445,7 +445,7 @@ def stop_patterns_of(
 
     n = len(pats)
     if lines is not None or layout.virtual is not None:
-        key, found = "", {}
+        key, found = "", {}  # type: tuple[str, dict]
         if lines is not None:
             key, found, ignored = read_lines(Path(lines), metric, line_keys, lines_hint)
             if ignored:
@@ -713,9 +713,10 @@ def _traced(
     assert len(traced) == len(bounds)
 
     def fit(i: int, pts: np.ndarray):
-        if traced[i] is None:
+        found = traced[i]
+        if found is None:
             return None
-        along, line = traced[i]
+        along, line = found
         return along, np.zeros(len(along)), line
 
     return along_lines(xy, bounds, fit, "shape")

@@ -4,8 +4,10 @@
   combinations, and simultaneous critical values by seeded simulation);
 - :mod:`gradient.stats.figures`: stop-to-stop tests and every pattern's figures;
 - :mod:`gradient.stats.trends`: slopes along a pattern;
-- :mod:`gradient.stats.claims`: what the intervals support (the one decision function);
-- :mod:`gradient.stats.ranking`: the order of routes.
+- :mod:`gradient.stats.claims`: every claim a sentence may make, its one critical value and verdict;
+- :mod:`gradient.stats.ranking`: the order of routes and the rank sets;
+- :mod:`gradient.stats.stretches`: stretches of street, each listed once, and their count;
+- :mod:`gradient.stats.calibration`: the run's verdicts on simulated estimates (the calibration).
 """
 
 from typing import TYPE_CHECKING
@@ -20,32 +22,42 @@ __getattr__, __dir__ = attach(
         "combination_se": "uncertainty",
         "pair_se": "uncertainty",
         "simultaneous_quantiles": "uncertainty",
+        "critical_values": "uncertainty",
         "stop_tests": "figures",
         "pattern_stats": "figures",
         "grouped_reject": "figures",
-        "windows": "figures",
-        "Claim": "claims",
-        "decide": "claims",
-        "lead": "claims",
+        "Claims": "claims",
+        "build": "claims",
+        "power_step": "claims",
+        "rank_routes": "ranking",
+        "rank_sets": "ranking",
+        "Stretches": "stretches",
+        "stretches": "stretches",
     },
 )
 
 __all__ = [
-    "Claim",
+    "Claims",
     "Family",
     "Model",
+    "Stretches",
+    "build",
     "combination_se",
-    "decide",
+    "critical_values",
     "grouped_reject",
-    "lead",
     "pair_se",
     "pattern_stats",
+    "power_step",
+    "rank_routes",
+    "rank_sets",
     "simultaneous_quantiles",
     "stop_tests",
-    "windows",
+    "stretches",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .claims import Claim, decide, lead
-    from .figures import grouped_reject, pattern_stats, stop_tests, windows
-    from .uncertainty import Family, Model, combination_se, pair_se, simultaneous_quantiles
+    from .claims import Claims, build, power_step
+    from .figures import grouped_reject, pattern_stats, stop_tests
+    from .ranking import rank_routes, rank_sets
+    from .stretches import Stretches, stretches
+    from .uncertainty import Family, Model, combination_se, critical_values, pair_se, simultaneous_quantiles

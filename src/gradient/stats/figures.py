@@ -177,7 +177,7 @@ def _largest_fall(cand: pd.DataFrame, stops: pd.DataFrame, c: pd.Series, prefix:
     out[f"{prefix}_ci_low"] = np.where(real, low, np.nan)
     out[f"{prefix}_ci_high"] = np.where(real, high, np.nan)
     out[f"{prefix}_significant"] = pd.array(
-        np.where(real & np.isfinite(low), low > 0, np.where(real, None, False)), dtype="boolean"
+        np.where(real & np.isfinite(low), low > 0, np.where(real, pd.NA, False)), dtype="boolean"
     )
     with np.errstate(invalid="ignore", divide="ignore"):
         out[f"{prefix}_robustness"] = np.where(real & (se > 0), fall.to_numpy() / (crit * se), np.nan)

@@ -291,14 +291,14 @@ def simultaneous_quantiles(
         if not m:
             results.append((per_group, np.full(len(levels), np.nan)))
             continue
-        m = np.concatenate(m, axis=1)  # groups with a contrast x draws
+        top = np.concatenate(m, axis=1)  # groups with a contrast x draws
         if raw:
-            frame = pd.DataFrame(np.nan, index=pd.Index(groups), columns=range(m.shape[1]), dtype=np.float32)
-            frame.iloc[gcodes[starts], :] = m
-            results.append((frame, m.max(axis=0)))
+            frame = pd.DataFrame(np.nan, index=pd.Index(groups), columns=range(top.shape[1]), dtype=np.float32)
+            frame.iloc[gcodes[starts], :] = top
+            results.append((frame, top.max(axis=0)))
             continue
-        per_group.iloc[gcodes[starts], :] = np.quantile(m, levels, axis=1).T
-        results.append((per_group, np.atleast_1d(np.quantile(m.max(axis=0), levels))))
+        per_group.iloc[gcodes[starts], :] = np.quantile(top, levels, axis=1).T
+        results.append((per_group, np.atleast_1d(np.quantile(top.max(axis=0), levels))))
     return results
 
 

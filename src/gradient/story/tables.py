@@ -249,7 +249,8 @@ def display_name_series(values: pd.Series) -> pd.Series:
     from .names import display_names
 
     clean = display_names(values)
-    return pd.Series(np.where(values.isna().to_numpy(), None, np.asarray(clean, dtype=object)), index=values.index)
+    none = np.full(len(values), None, dtype=object)
+    return pd.Series(np.where(values.isna().to_numpy(), none, np.asarray(clean, dtype=object)), index=values.index)
 
 
 def _story_columns(res: pd.DataFrame, s: pd.DataFrame, claims: Claims) -> pd.DataFrame:
@@ -333,7 +334,7 @@ def _doubt_names(c: pd.DataFrame, s: pd.DataFrame, pats: pd.Index, has: np.ndarr
     )
     bad = c[~c["eligible"] & c["supported"]].sort_values(["pattern_id", "low"], ascending=[True, False])
     bad = bad.drop_duplicates("pattern_id").set_index("pattern_id").reindex(pats)
-    out = []
+    out: list[str | None] = []
     for i, (f, t) in enumerate(zip(bad["from_row"], bad["to_row"])):
         if has[i] or pd.isna(f):
             out.append(None)

@@ -262,7 +262,7 @@ def headline(row: dict, voice: Voice | None = None) -> str:
         verb = "falls" if fall > 0 else "rises"
         ci = interval(row["lead_low"], row["lead_high"], voice)
         required = [f"On {route}, life expectancy {verb} by {num(fall)} years {where_words(row)}, {ci}"]
-        robust = robustness_words(row.get("lead_robustness"))
+        robust = robustness_words(float(row.get("lead_robustness") or 0.0))
         return _compose(required, [_also_change(row, fall), "; " + robust if robust else ""])
     return nothing_supported(row, voice)
 
@@ -564,8 +564,8 @@ def place_in_list(row: dict, n_routes: int, whole_network: bool) -> str:
     scope = f"of {n_routes:,} routes" if whole_network else f"of the {n_routes:,} routes run"
     text = f"{ordinal(row['rank'])} {scope}"
     low, high = row.get("rank_low"), row.get("rank_high")
-    if known(low) and known(high) and int(low) != int(high):
-        text += f" (its place could be anywhere from {ordinal(low)} to {ordinal(high)})"
+    if low is not None and high is not None and known(low) and known(high) and int(low) != int(high):
+        text += f" (its place could be anywhere from {ordinal(int(low))} to {ordinal(int(high))})"
     return text
 
 
