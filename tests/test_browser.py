@@ -452,16 +452,21 @@ def test_labels_and_text_stay_inside_and_show_display_names(visit, hart_route_pa
     assert " at " in name and "@" not in name and "  " not in name
 
 
+def size_of(path: Path) -> tuple[int, int]:
+    with Image.open(path) as image:
+        return image.size
+
+
 def test_readme_images_are_regenerated_from_the_code(browser, tmp_path):
     spec = importlib.util.spec_from_file_location("make_images", ROOT / "docs" / "make_images.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     route, phone, profile, portrait, print_png, page_pdf, page_png = module.main(tmp_path, context=browser)
     for path in (route, phone, profile, portrait, print_png, page_png):
-        image = Image.open(path)
-        assert image.format == "PNG" and path.stat().st_size < 300_000
-    assert Image.open(route).size == (1000, 700) and Image.open(phone).size == (390, 844)
-    assert Image.open(portrait).size[0] == 540 and Image.open(portrait).size[1] >= 675
+        with Image.open(path) as image:
+            assert image.format == "PNG" and path.stat().st_size < 300_000
+    assert size_of(route) == (1000, 700) and size_of(phone) == (390, 844)
+    assert size_of(portrait)[0] == 540 and size_of(portrait)[1] >= 675
     import pypdfium2
 
     page = pypdfium2.PdfDocument(str(page_pdf))[0]

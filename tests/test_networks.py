@@ -27,6 +27,10 @@ from gradient.sources import gtfs, tfl
 
 X0, Y0 = 360000.0, 3090000.0  # the origin of conftest's squares (A0 80±1, A1 78±1, A2 76±2)
 
+# the hand-built areas here carry no population on purpose: every catchment says it weights by
+# length or area alone (tests/test_attributes.py checks the warning itself)
+pytestmark = pytest.mark.filterwarnings("ignore:the areas have no population:gradient.errors.GradientWarning")
+
 
 @pytest.fixture(autouse=True)
 def no_internet(monkeypatch):

@@ -370,3 +370,11 @@ def test_every_name_a_package_offers_exists(package):
 def test_mypy_finds_no_error_in_src():
     proc = subprocess.run([sys.executable, "-m", "mypy"], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout[-4000:]
+
+
+def test_library_keywords_may_be_named_as_the_command_line_names_them():
+    from gradient import Options
+    from gradient.options import as_options
+
+    assert Options().replace(route="25").routes == ("25",)
+    assert as_options({"route": 8}).routes == ("8",)

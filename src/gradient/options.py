@@ -321,7 +321,12 @@ class Options:
         object.__setattr__(self, name, int(value))
 
     def replace(self, **changes: Any) -> Options:
-        """A copy with some options changed (checked like a new one)."""
+        """A copy with some options changed (checked like a new one).
+
+        Options may also be named as the command line names them (:data:`ALIASES`:
+        ``route="25"`` for ``routes``).
+        """
+        changes = {ALIASES.get(k, k): v for k, v in changes.items()}
         unknown = sorted(set(changes) - {f.name for f in fields(self)})
         if unknown:
             raise OptionError(
@@ -342,6 +347,10 @@ class Options:
     def level(self) -> str:
         """The interval level as people write it, e.g. ``"95%"``."""
         return f"{100 * (1 - self.alpha):g}%"
+
+
+ALIASES = {"route": "routes"}
+"""Option names as the command line spells them (``--route``), for the library's keywords too."""
 
 
 def as_options(options: Any, param: str = "options") -> Options:
