@@ -140,13 +140,15 @@ def labels_from(areas: Areas | gpd.GeoDataFrame, feed: str = "", feed_credits: S
 
 
 def _network(options: Options):
-    """The options' street network as a graph (loaded from its files once), or None."""
+    """The options' street network: a graph or arrays as given, or files read into arrays once (cached)."""
     net = options.network
     if net is None or hasattr(net, "graph"):
         return net
-    from .assign.streets import load_network
+    from .assign.netarrays import StreetArrays, read_streets
 
-    return load_network(list(net))
+    if isinstance(net, StreetArrays):
+        return net
+    return read_streets(list(net), cache_dir=options.network_cache)
 
 
 def run_patterns(
@@ -376,7 +378,7 @@ def run(
         ``AREA_COLUMNS``).
     options : Options or dict, optional
         Every option of the run, each a typed field of :class:`Options` (default
-        ``Options()``): ``method``, ``radius_m``, ``network``, ``walk_m`` (how stops
+        ``Options()``): ``method``, ``radius_m``, ``network``, ``walk_m``, ``network_cache`` (how stops
         take their areas), ``alpha``, ``correction``, ``family``, ``se_scale``,
         ``stretch_k``, ``draws`` (what is tested, at what level), ``routes``,
         ``all_patterns``, ``engine`` (what is read) and ``wide``, ``maps``,

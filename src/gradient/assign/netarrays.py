@@ -23,6 +23,7 @@ import ast
 import hashlib
 import logging
 import os
+import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from os import PathLike
@@ -183,15 +184,14 @@ class StreetArrays:
         return MetricStreets(self.node_ids, xy, u, v, lines, shapely.length(lines))
 
     def _save(self, path: Path) -> None:
-        """Write the arrays as ``.npz`` atomically (a temporary file, then a rename)."""
-        part = path.with_name(path.name + ".part")
-        with open(part, "wb") as f:
+        """Write the arrays as ``.npz`` atomically (a temporary file of its own, then a rename)."""
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.name, suffix=".part", delete=False) as f:
             np.savez(
                 f,
                 **{k: getattr(self, k) for k in ("node_ids", "x", "y", "u", "v", "key", "offsets", "coords")},
                 crs=np.array(self.crs),
             )
-        part.replace(path)
+        Path(f.name).replace(path)
 
     @classmethod
     def _load(cls, path: Path) -> StreetArrays:
@@ -234,9 +234,8 @@ def compose(parts: Sequence[StreetArrays]) -> StreetArrays:
     lines = [np.split(p.coords, p.offsets[1:-1]) for p in parts]
     coords = [c for part in lines for c in part]
     n = len(ids)
-    edge = pd.DataFrame({"u": u, "v": v, "key": key, "i": np.arange(len(u))})
-    keep = edge.drop_duplicates(["u", "v", "key"], keep="last")["i"].to_numpy()
-    place = edge.drop_duplicates(["u", "v", "key"], keep="first")["i"].to_numpy()
+    same = pd.DataFrame({"u": u, "v": v, "key": key, "i": np.arange(len(u))}).groupby(["u", "v", "key"])["i"]
+    place, keep = same.min().to_numpy(), same.max().to_numpy()  # where an edge first appears, its last line
     pair = u[place] * n + v[place]
     _, pair_first = np.unique(pair, return_inverse=True)
     first_seen = pd.Series(place).groupby(pair_first).transform("min").to_numpy()
@@ -476,8 +475,10 @@ def _read_pbf(path: Path, network_type: str) -> StreetArrays:
     lat: list[np.ndarray] = []
     oneway: list[int] = []  # 0 both ways, 1 forward, -1 backward
     try:
-        fp = osmium.FileProcessor(str(path), osmium.osm.WAY).with_locations()
+        fp = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY).with_locations()
         for way in fp:
+            if not way.is_way():  # nodes are read for their locations only
+                continue
             tags = dict(way.tags)
             if not keeps_way(tags, network_type) or len(way.nodes) < 2:
                 continue
