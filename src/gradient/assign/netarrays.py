@@ -25,7 +25,7 @@ import logging
 import os
 import tempfile
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Sequence
@@ -99,6 +99,7 @@ class StreetArrays:
     offsets: np.ndarray
     coords: np.ndarray
     crs: str
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.node_ids)
@@ -166,22 +167,38 @@ class StreetArrays:
         -------
         MetricStreets
         """
-        to = Transformer.from_crs(CRS.from_user_input(self.crs), CRS.from_user_input(crs), always_xy=True)
-        xy = np.column_stack(to.transform(self.x, self.y))
-        lines = shapely.linestrings(
-            np.column_stack(to.transform(self.coords[:, 0], self.coords[:, 1])),
-            indices=np.repeat(np.arange(len(self.u)), np.diff(self.offsets)),
-        )
+        xy, lines, length, first = self._projected(crs)
         u, v = self.u, self.v
         if undirected:
-            key = pd.DataFrame({"a": np.minimum(u, v), "b": np.maximum(u, v), "m": np.round(shapely.length(lines), 1)})
+            key = pd.DataFrame({"a": np.minimum(u, v), "b": np.maximum(u, v), "m": np.round(length, 1)})
             once = ~key.duplicated().to_numpy()
-            u, v, lines = u[once], v[once], lines[once]
+            u, v, lines, length, first = u[once], v[once], lines[once], length[once], first[once]
+        else:
+            lines, length = lines.copy(), length.copy()
         # orient every line from u to v (undirected graphs may store it either way)
-        first = shapely.get_coordinates(shapely.get_point(lines, 0))
         flip = np.hypot(*(first - xy[v]).T) < np.hypot(*(first - xy[u]).T)
         lines[flip] = shapely.reverse(lines[flip])
-        return MetricStreets(self.node_ids, xy, u, v, lines, shapely.length(lines))
+        length[flip] = shapely.length(lines[flip])
+        return MetricStreets(self.node_ids, xy, u, v, lines, length)
+
+    def _projected(self, crs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Node coordinates, edge lines, their lengths and first points in ``crs``; the last CRS's kept."""
+        name = CRS.from_user_input(crs).to_wkt()
+        if self._memo.get("crs") != name:
+            to = Transformer.from_crs(CRS.from_user_input(self.crs), CRS.from_user_input(crs), always_xy=True)
+            coords = np.column_stack(to.transform(self.coords[:, 0], self.coords[:, 1]))
+            lines = shapely.linestrings(coords, indices=np.repeat(np.arange(len(self.u)), np.diff(self.offsets)))
+            self._memo.clear()
+            self._memo.update(
+                crs=name,
+                parts=(
+                    np.column_stack(to.transform(self.x, self.y)),
+                    lines,
+                    shapely.length(lines),
+                    coords[self.offsets[:-1]],
+                ),
+            )
+        return self._memo["parts"]
 
     def _save(self, path: Path) -> None:
         """Write the arrays as ``.npz`` atomically (a temporary file of its own, then a rename)."""

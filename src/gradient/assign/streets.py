@@ -5,14 +5,16 @@ Three uses of an OpenStreetMap street network:
 - :func:`load_network` reads one from local files (osmnx GraphML, or OSM XML filtered to a
   network type), :func:`download_network` fetches one from OpenStreetMap for the area
   around some stops and caches it (only when asked: tests never download);
-- :func:`catchment_lengths` measures, for each stop, the length of street reachable
-  within a walk and how much of it lies in each area (used by
+- :func:`catchment_lengths` (:mod:`gradient.assign.walks`) measures, for each stop, the
+  length of street reachable within a walk and how much of it lies in each area (used by
   :func:`gradient.assign.catchments.assign_network`);
 - :func:`street_geometry` routes patterns that have no route geometry along the streets,
   giving both their map lines and ``dist_m``.
 
-Graphs are osmnx ``MultiDiGraph`` objects with a ``crs`` graph attribute; they are
-projected to a metric CRS (the stops' UTM zone unless given) before anything is measured.
+Graphs are osmnx ``MultiDiGraph`` objects with a ``crs`` graph attribute, or their arrays
+(:class:`~gradient.assign.netarrays.StreetArrays`, which :func:`~gradient.assign.netarrays.read_streets`
+reads from files once and caches); they are projected to a metric CRS (the stops' UTM zone
+unless given) before anything is measured.
 """
 
 from __future__ import annotations
@@ -361,7 +363,8 @@ def street_geometry(
 
     matrix = sparse_graph(len(node_ids), u, v, length)
     best = pd.DataFrame({"u": u, "v": v, "w": length, "e": np.arange(len(u))}).sort_values("w")
-    edge_of = best.drop_duplicates(["u", "v"]).set_index(["u", "v"])["e"]
+    best = best.drop_duplicates(["u", "v"]).sort_values(["u", "v"])
+    pair_key, pair_edge = best["u"].to_numpy() * len(node_ids) + best["v"].to_numpy(), best["e"].to_numpy()
     a, b = near[hop], near[hop + 1]
     ok = np.flatnonzero((a >= 0) & (b >= 0))
     # each source searched as far as its longest hop may go, in spatial order, on local sub-graphs
@@ -403,10 +406,13 @@ def street_geometry(
         coords = [pts[s0]]
         for h in hs:
             if routed[h]:
-                nodes = paths[h]
-                coords.append(xy[nodes[0]])
-                for n0, n1 in zip(nodes[:-1], nodes[1:]):
-                    coords.extend(shapely.get_coordinates(lines[edge_of[(n0, n1)]])[1:])
+                nodes = np.asarray(paths[h])
+                coords.append(xy[nodes[:1]])
+                # the shortest edge from each node of the path to the next
+                if len(nodes) > 1:
+                    edges = pair_edge[np.searchsorted(pair_key, nodes[:-1] * len(node_ids) + nodes[1:])]
+                    line_xy, which = shapely.get_coordinates(lines[edges], return_index=True)
+                    coords.append(line_xy[np.r_[False, which[1:] == which[:-1]]])  # each line but its first point
             coords.append(pts[hop[h] + 1])
         c = np.vstack(coords)
         c = c[np.r_[True, np.any(np.diff(c, axis=0) != 0, axis=1)]]

@@ -156,9 +156,23 @@ def catchment_lengths(
     """
     crs = crs or metric_crs(stops["lon"], stops["lat"])
     net = as_arrays(graph).metric(crs, undirected=True)
-    n_nodes, n_stops = len(net.node_ids), len(stops)
-    pts = np.asarray(gpd.GeoSeries(gpd.points_from_xy(stops["lon"], stops["lat"]), crs=WGS84).to_crs(crs).array)
     tree = shapely.STRtree(net.lines)
+    pieces = _area_pieces(net, tree, areas, crs)
+    pts = np.asarray(gpd.GeoSeries(gpd.points_from_xy(stops["lon"], stops["lat"]), crs=WGS84).to_crs(crs).array)
+    return _walk(net, tree, pts, pieces, walk_m, snap_m, chunk)
+
+
+def _walk(
+    net: MetricStreets,
+    tree: shapely.STRtree,
+    pts: np.ndarray,
+    pieces: _Pieces,
+    walk_m: float,
+    snap_m: float,
+    chunk: int,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Snap the stops (metric points) to the streets, search their walks batch by batch and measure them."""
+    n_nodes, n_stops = len(net.node_ids), len(pts)
     (which, edge), _ = tree.query_nearest(pts, max_distance=snap_m, return_distance=True, all_matches=False)
     snapped = np.zeros(n_stops, bool)
     snapped[which] = True
@@ -180,7 +194,6 @@ def catchment_lengths(
     incident = csr_matrix(
         (np.r_[np.arange(len(u)), np.arange(len(u))] + 1, (ends, np.arange(len(ends)))), shape=(n_nodes, len(ends))
     )
-    pieces = _area_pieces(net, tree, areas, crs)
 
     frames = []
     where = np.full(n_nodes + n_stops, -1)
