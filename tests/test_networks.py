@@ -570,3 +570,37 @@ def test_osm_pbf_through_pyosmium_walks_as_osm_xml(tmp_path, london_stops, msoas
 
 
 MOORGATE_LOOP_M = 65.3502
+
+
+def test_local_searches_give_the_whole_graphs_distances_and_paths(generated):
+    from scipy.sparse.csgraph import dijkstra
+
+    net = StreetArrays.from_graph(generated[0]).metric(UTM17, undirected=False)
+    matrix = walks.sparse_graph(len(net.node_ids), net.u, net.v, net.length)
+    rng = np.random.default_rng(3)
+    sources = rng.choice(len(net.node_ids), 60, replace=False)
+    limits = rng.uniform(50, 600, 60)
+    whole, whole_pred = dijkstra(matrix, indices=sources, limit=limits.max(), return_predecessors=True)
+    seen = []
+    for max_cells in (10**9, 500):  # the second splits batches down to a few sources
+        got = np.full_like(whole, np.inf)
+        batches = list(
+            walks.local_searches(matrix, sources, limits, batch=16, return_predecessors=True, max_cells=max_cells)
+        )
+        for rows, nodes, d, pred in batches:
+            assert d.shape == pred.shape == (len(rows), len(nodes))
+            got[np.ix_(rows, nodes)] = d
+            # a path read from the local predecessors has the whole graph's length
+            r = len(rows) - 1
+            far = int(np.argmax(np.where(np.isfinite(d[r]), d[r], -1)))
+            path = [far]
+            while pred[r, path[-1]] >= 0:
+                path.append(pred[r, path[-1]])
+            steps = matrix[nodes[path[::-1][:-1]], nodes[path[::-1][1:]]]
+            assert np.asarray(steps).sum() == pytest.approx(d[r, far])
+        ok = np.isfinite(got)
+        within = whole <= limits[:, None]
+        assert (ok >= within).all()  # every node within its source's limit is found, at the same distance
+        np.testing.assert_array_equal(got[within], whole[within])
+        seen.append(len(batches))
+    assert seen[0] == 4 and seen[1] > 30  # split where sources times nodes would exceed 500

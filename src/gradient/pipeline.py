@@ -140,14 +140,16 @@ def labels_from(areas: Areas | gpd.GeoDataFrame, feed: str = "", feed_credits: S
 
 
 def _network(options: Options):
-    """The options' street network: a graph or arrays as given, or files read into arrays once (cached)."""
+    """The options' street network as arrays: from a graph, as given, or from files read once (cached)."""
     net = options.network
-    if net is None or hasattr(net, "graph"):
-        return net
+    if net is None:
+        return None
     from .assign.netarrays import StreetArrays, read_streets
 
     if isinstance(net, StreetArrays):
         return net
+    if hasattr(net, "graph"):  # a networkx graph: its arrays, made once for every use in the run
+        return StreetArrays.from_graph(net)
     return read_streets(list(net), cache_dir=options.network_cache)
 
 

@@ -34,6 +34,9 @@ if TYPE_CHECKING:  # pragma: no cover
 BATCH = 256
 """Stops searched together (each batch's sub-graph is about the area its stops can walk to)."""
 
+MAX_CELLS = 20_000_000
+"""At most this many distances (sources x sub-graph nodes, 160 MB) in flight: larger batches are split."""
+
 
 def as_arrays(network: nx.MultiDiGraph | StreetArrays) -> StreetArrays:
     """A street network as :class:`~gradient.assign.netarrays.StreetArrays` (a graph is converted once)."""
@@ -62,6 +65,7 @@ def local_searches(
     limit: float | np.ndarray,
     batch: int = BATCH,
     return_predecessors: bool = False,
+    max_cells: int = MAX_CELLS,
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]]:
     """Bounded shortest paths from each source, batch by batch, each batch on its own sub-graph.
 
@@ -77,11 +81,14 @@ def local_searches(
         with the largest limit of its sources.
     batch : int, default 256
     return_predecessors : bool, default False
+    max_cells : int, default 20,000,000
+        A batch whose sources times sub-graph nodes would exceed this is split in halves
+        (long walks, far-apart sources), so memory stays about ``max_cells`` distances.
 
     Yields
     ------
     rows : numpy.ndarray of int
-        The batch's positions in ``sources``.
+        The batch's positions in ``sources`` (batches come in the order of ``sources``).
     nodes : numpy.ndarray of int
         The sub-graph's nodes (positions in ``matrix``), ascending: every node within
         the batch's limit of one of its sources.
@@ -94,11 +101,15 @@ def local_searches(
         ``return_predecessors``.
     """
     limits = np.broadcast_to(np.asarray(limit, float), sources.shape)
-    for start in range(0, len(sources), batch):
-        rows = np.arange(start, min(start + batch, len(sources)))
+    todo = [np.arange(start, min(start + batch, len(sources))) for start in range(0, len(sources), batch)][::-1]
+    while todo:
+        rows = todo.pop()
         src, lim = sources[rows], float(limits[rows].max())
         reach = dijkstra(matrix, directed=True, indices=np.unique(src), limit=lim, min_only=True)
         nodes = np.flatnonzero(np.isfinite(reach))
+        if len(rows) > 1 and len(rows) * len(nodes) > max_cells:
+            todo += [rows[len(rows) // 2 :], rows[: len(rows) // 2]]
+            continue
         sub = matrix[nodes][:, nodes]
         at = np.searchsorted(nodes, src)
         out = dijkstra(sub, directed=True, indices=at, limit=lim, return_predecessors=return_predecessors)
