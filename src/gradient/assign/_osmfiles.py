@@ -66,23 +66,23 @@ def read_graphml(path: Path, network_type: str) -> StreetArrays:
                 else:
                     data[name] = el.text or ""
             elif tag == "node":
-                node_ids.append(el.get("id"))
+                node_ids.append(el.get("id", ""))
                 xs.append(data.get("x", "nan"))
                 ys.append(data.get("y", "nan"))
                 data = {}
                 el.clear()
             elif tag == "edge":
                 if not wanted or keeps_way({k: _tag_value(data[k]) for k in wanted if k in data}, network_type):
-                    src.append(el.get("source"))
-                    dst.append(el.get("target"))
+                    src.append(el.get("source", ""))
+                    dst.append(el.get("target", ""))
                     ekey.append(el.get("id", "0"))
                     geoms.append(data.get("geometry"))
                 data = {}
                 el.clear()
             elif tag == "key":
-                keys[el.get("id")] = el.get("attr.name")
+                keys[el.get("id", "")] = el.get("attr.name", "")
                 if el.get("for") == "graph":
-                    graph_keys.add(el.get("id"))
+                    graph_keys.add(el.get("id", ""))
     except (ET.ParseError, OSError) as exc:
         raise NetworkError(f"not a readable osmnx GraphML file (ParseError: {exc})", path) from exc
     if crs is None:

@@ -327,7 +327,9 @@ def read_streets(
     paths = [path] if isinstance(path, (str, PathLike)) else list(path)
     if not paths:
         raise InputError("read_streets: give at least one network file")
-    folder = None if cache_dir is False else Path(default_cache_dir() if cache_dir in (None, True) else cache_dir)
+    folder = None
+    if cache_dir is not False:
+        folder = default_cache_dir() if cache_dir is None or cache_dir is True else Path(cache_dir)
     parts = []
     for p in map(Path, paths):
         if not p.is_file():

@@ -375,6 +375,7 @@ def street_geometry(
     hops_of = pd.Series(ok).groupby(a[ok]).agg(list)
     where = np.full(len(node_ids), -1)  # a node's position in the batch's sub-graph
     for rows, nodes, d, pred in local_searches(matrix, sources, limits, batch=128, return_predecessors=True):
+        assert pred is not None  # asked for above
         where[nodes] = np.arange(len(nodes))
         for r, src in zip(range(len(rows)), sources[rows]):
             for h in hops_of[src]:
