@@ -6,6 +6,7 @@ Run from the project root:
     .venv/bin/python benchmarks/bench_walk.py --nodes 100000 --stops 5000 --before  # today's method too
     .venv/bin/python benchmarks/bench_walk.py --real                             # the bundled networks
     .venv/bin/python benchmarks/bench_walk.py --nodes 1000000 --stops 20000 --cli  # gradient run, twice
+    .venv/bin/python benchmarks/bench_walk.py --nodes 100000 --stops 5000 --pbf     # OSM PBF readers
 
 The generated network is a jittered 40 m grid (nodes moved up to 8 m, 62.5% of the blocks'
 sides kept: about 2.5 directed edges per node, London's density; one street in five bent),
@@ -397,6 +398,57 @@ def cli(args) -> None:
     print(f"  stops.csv identical in both runs: {results[0] == results[1]}")
 
 
+def pbf(args) -> None:
+    """The generated grid as OSM PBF (written by pyosmium): this reader against pyrosm, and the same catchments."""
+    import geopandas as gpd
+    import osmium
+
+    from gradient.assign import netarrays, walks
+
+    files = make_city(args.folder, args.nodes, args.stops)
+    path = files["network"].with_suffix(".osm.pbf")
+    arrays = netarrays.read_streets(files["network"], cache_dir=False)
+    if not path.is_file():
+        part = path.with_name(path.name + ".part.osm.pbf")
+        part.unlink(missing_ok=True)
+        with osmium.SimpleWriter(str(part)) as writer:
+            ids = arrays.node_ids
+            for n, (x, y) in enumerate(zip(arrays.x.tolist(), arrays.y.tolist())):
+                writer.add_node(osmium.osm.mutable.Node(id=int(ids[n]), location=(x, y)))
+            extra = int(ids.max()) + 1  # a bent street's middle point is a node of its own
+            keep = np.flatnonzero(arrays.u < arrays.v)  # one way per street
+            for w, e in enumerate(keep.tolist()):
+                refs = [int(ids[arrays.u[e]])]
+                for x, y in arrays.coords[arrays.offsets[e] + 1 : arrays.offsets[e + 1] - 1].tolist():
+                    writer.add_node(osmium.osm.mutable.Node(id=extra, location=(x, y)))
+                    refs.append(extra)
+                    extra += 1
+                refs.append(int(ids[arrays.v[e]]))
+                writer.add_way(osmium.osm.mutable.Way(id=w + 1, nodes=refs, tags={"highway": "residential"}))
+        part.replace(path)
+    print(f"network: {path} ({path.stat().st_size / 1e6:,.0f} MB)")
+    with stage("read: the PBF into arrays (pyosmium)"):
+        got = netarrays.read_streets(path, cache_dir=False)
+    try:
+        from pyrosm import OSM
+    except ImportError as exc:
+        print(f"  pyrosm does not import here ({exc})")
+    else:
+        with stage("read: the PBF into GeoDataFrames (pyrosm get_network)"):
+            OSM(str(path)).get_network(network_type="all", nodes=True)
+    areas = gpd.read_file(files["areas"])
+    stops = pd.read_csv(files["stops"], usecols=["stop_id", "stop_lon", "stop_lat"])
+    stops = stops.rename(columns={"stop_lon": "lon", "stop_lat": "lat"}).drop_duplicates("stop_id")
+    a, a_snapped = walks.catchment_lengths(got, stops, areas, walk_m=args.walk_m, crs=UTM)
+    b, b_snapped = walks.catchment_lengths(arrays, stops, areas, walk_m=args.walk_m, crs=UTM)
+    same = a[["stop", "area"]].equals(b[["stop", "area"]]) and (a_snapped == b_snapped).all()
+    diff = np.abs(a["length_m"].to_numpy() - b["length_m"].to_numpy()).max() if same else np.nan
+    print(
+        f"  {len(got):,} nodes from the PBF, {len(arrays):,} from the GraphML; the same catchments: {same} "
+        f"(largest difference {diff:.1e} m)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, default=1_000_000, help="nodes of the generated grid (default 1M)")
@@ -407,6 +459,7 @@ def main() -> None:
     parser.add_argument("--before", action="store_true", help="also run today's method before issue 30")
     parser.add_argument("--real", action="store_true", help="the bundled networks instead of a generated one")
     parser.add_argument("--cli", action="store_true", help="gradient run twice (cache cold, then warm)")
+    parser.add_argument("--pbf", action="store_true", help="the generated grid as OSM PBF: pyosmium against pyrosm")
     parser.add_argument("--folder", type=Path, default=Path("/tmp/gradient-walk-bench"))
     args = parser.parse_args()
     warnings.simplefilter("ignore")
@@ -416,6 +469,8 @@ def main() -> None:
         real(args)
     elif args.cli:
         cli(args)
+    elif args.pbf:
+        pbf(args)
     else:
         generated(args)
 
