@@ -142,16 +142,20 @@ def labels_from(areas: Areas | gpd.GeoDataFrame, feed: str = "", feed_credits: S
 
 
 def _network(options: Options):
-    """The options' street network as a graph (loaded from its files once), or None."""
+    """The options' street network as arrays: from a graph, as given, or from files read once (cached)."""
     net = options.network
-    if net is None or hasattr(net, "graph"):
+    if net is None:
+        return None
+    from .assign.netarrays import StreetArrays, read_streets
+
+    if isinstance(net, StreetArrays):
         return net
+    if hasattr(net, "graph"):  # a networkx graph: its arrays, made once for every use in the run
+        return StreetArrays.from_graph(net)
     from ._extras import require
 
     require("networks", "walking catchments (method='network')")
-    from .assign.streets import load_network
-
-    return load_network(list(net))
+    return read_streets(list(net), cache_dir=options.network_cache)
 
 
 def run_patterns(
@@ -405,7 +409,7 @@ def run(
         ``AREA_COLUMNS``).
     options : Options or dict, optional
         Every option of the run, each a typed field of :class:`Options` (default
-        ``Options()``): ``method``, ``radius_m``, ``network``, ``walk_m`` (how stops
+        ``Options()``): ``method``, ``radius_m``, ``network``, ``walk_m``, ``network_cache`` (how stops
         take their areas), ``alpha``, ``correction``, ``family``, ``se_scale``,
         ``stretch_k``, ``draws`` (what is tested, at what level), ``routes``,
         ``all_patterns``, ``engine`` (what is read) and ``wide``, ``maps``,
