@@ -752,7 +752,10 @@ def drop_words(
     voice = voice or Voice()
     if row is None or not known(row.get("max_drop")) or float(row["max_drop"]) <= 0:
         return ""
-    if flag(row.get("max_drop_significant")) and known(row.get("max_drop_ci_low")):
+    # stated as a fall only where a sentence could state it: it holds with the errors widened too
+    robust = row.get("max_drop_robustness")
+    supported = not known(robust) or float(robust) >= voice.se_scale
+    if flag(row.get("max_drop_significant")) and supported and known(row.get("max_drop_ci_low")):
         return f" ({voice.level} interval {fmt(row['max_drop_ci_low'])} to {fmt(row['max_drop_ci_high'])}{unit})"
     if known(row.get("max_drop_ci_low")):
         return f", within {margins}"
@@ -766,6 +769,10 @@ def range_words(row: dict | None, voice: Voice | None = None) -> str:
     sig = row.get("le_range_significant")
     if not known(sig):
         return ""
+    voice = voice or Voice()
+    spread, low = row.get("le_range"), row.get("le_range_ci_low")
+    if flag(sig) and known(spread) and known(low):  # as a sentence would: it holds with the errors widened too
+        sig = float(spread) - voice.se_scale * (float(spread) - float(low)) > 0
     if flag(sig):
         return f"; allowing for {MARGINS} the difference is at least {fmt(row['le_range_ci_low'])} years"
     return f"; the two cannot be told apart from {MARGINS}"
