@@ -754,7 +754,7 @@ def drop_words(
         return ""
     # stated as a fall only where a sentence could state it: it holds with the errors widened too
     robust = row.get("max_drop_robustness")
-    supported = not known(robust) or float(robust) >= voice.se_scale
+    supported = robust is None or not known(robust) or float(robust) >= voice.se_scale
     if flag(row.get("max_drop_significant")) and supported and known(row.get("max_drop_ci_low")):
         return f" ({voice.level} interval {fmt(row['max_drop_ci_low'])} to {fmt(row['max_drop_ci_high'])}{unit})"
     if known(row.get("max_drop_ci_low")):
