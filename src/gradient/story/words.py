@@ -771,7 +771,8 @@ def range_words(row: dict | None, voice: Voice | None = None) -> str:
         return ""
     voice = voice or Voice()
     spread, low = row.get("le_range"), row.get("le_range_ci_low")
-    if flag(sig) and known(spread) and known(low):  # as a sentence would: it holds with the errors widened too
+    if flag(sig) and spread is not None and low is not None and known(spread) and known(low):
+        # as a sentence would: it holds with the errors widened too
         sig = float(spread) - voice.se_scale * (float(spread) - float(low)) > 0
     if flag(sig):
         return f"; allowing for {MARGINS} the difference is at least {fmt(row['le_range_ci_low'])} years"
