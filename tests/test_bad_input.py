@@ -2000,7 +2000,7 @@ def test_times_with_minutes_or_seconds_of_60_or_more_are_flagged(feed_copy, smal
         "stop_times",
         lambda f: f.assign(
             arrival_time=f["arrival_time"].where(f.index != rows[2], bad if column == "arrival_time" else ""),
-            departure_time=f["departure_time"].where(f.index != rows[2], bad),
+            departure_time=f["departure_time"].where(f.index != rows[2], bad if column == "departure_time" else ""),
         ),
     )
     with pytest.warns(
@@ -2057,6 +2057,7 @@ def test_a_reader_that_quits_or_a_closed_stdout_does_not_fail_a_finished_run(har
     proc.stdout.close()  # the reader quits (`| true`, `| head -1`) before the summary is printed
     (proc.hold / "commit.go").touch()  # type: ignore[attr-defined]
     stderr = proc.stderr.read()
+    proc.stderr.close()
     assert proc.wait(timeout=120) == 0 and "Traceback" not in stderr and "Error" not in stderr, stderr
     assert (out / "patterns.csv").exists() and (out / outfolder.MANIFEST).exists()
     args = " ".join(map(str, run_args(hart_small, tmp_path / "closed", "--route", "39", le=hills_le)))

@@ -65,10 +65,19 @@ def test_no_feeds():
 
 
 def test_unreachable_scheduler(tmp_path):
-    with pytest.raises(InputError, match=r"cannot reach the dask scheduler .*check --scheduler"):
-        run_batch(
-            [line_feed(tmp_path / "f")], squares(), tmp_path / "o", scheduler="tcp://127.0.0.1:9", connect_timeout=1
-        )
+    import socket
+
+    with socket.socket() as closed:  # a port that is ours and not listening: every connection is refused
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        with pytest.raises(InputError, match=r"cannot reach the dask scheduler .*check --scheduler"):
+            run_batch(
+                [line_feed(tmp_path / "f")],
+                squares(),
+                tmp_path / "o",
+                scheduler=f"tcp://127.0.0.1:{port}",
+                connect_timeout=1,
+            )
 
 
 def test_cli_batch_exit_status_and_one_line_per_failure(tmp_path):

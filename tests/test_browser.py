@@ -42,6 +42,8 @@ FLAGS = [
 HOSTILE = "<img src=x onerror=alert(1)>"
 TILE_HOST = "https://server.arcgisonline.com/ArcGIS/rest/services/Canvas/World_Light_Gray_"  # Base and Reference
 MAP = "window[document.querySelector('.folium-map').id]"
+STILL = "*, *::before, *::after { transition: none !important; animation: none !important; }"
+"""A style that stops every fade and transition, so tests wait for states, not for time."""
 """The page's Leaflet map, in script."""
 
 pytestmark = pytest.mark.skipif(
@@ -119,7 +121,8 @@ def visit(browser):
         page.on("dialog", dialog)
         page.goto(path.resolve().as_uri())
         page.wait_for_function(ready)
-        page.wait_for_timeout(300)  # fade-in animations
+        page.add_style_tag(content=STILL)  # no fades to wait for
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
         return v
 
     yield open_page
@@ -374,13 +377,17 @@ def test_the_wheel_scrolls_the_article_around_an_embedded_map(visit, hart_route_
     )
     frame = v.page.locator("iframe")
     frame.scroll_into_view_if_needed()
-    v.page.wait_for_timeout(200)
-    box = frame.bounding_box()
-    assert box["width"] == pytest.approx(min(width - 24, 700), abs=1)  # the column's width ...
-    assert box["height"] == pytest.approx(box["width"] * 2 / 3 + 230, abs=1)  # ... and a height that follows it
     inner = v.page.frame_locator("iframe")
     expect(inner.locator(".gradient-stop").first).to_be_attached()
     leaflet = v.page.frames[1]
+    # the embedded map has settled: loaded, fitted, no zoom or pan under way
+    leaflet.wait_for_function(
+        f"{MAP}._loaded && !{MAP}._animatingZoom && !({MAP}._panAnim && {MAP}._panAnim._inProgress)"
+    )
+    v.page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    box = frame.bounding_box()
+    assert box["width"] == pytest.approx(min(width - 24, 700), abs=1)  # the column's width ...
+    assert box["height"] == pytest.approx(box["width"] * 2 / 3 + 230, abs=1)  # ... and a height that follows it
     zoom = leaflet.evaluate(f"{MAP}.getZoom()")
     top = v.page.evaluate("window.scrollY")
     v.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
@@ -452,16 +459,21 @@ def test_labels_and_text_stay_inside_and_show_display_names(visit, hart_route_pa
     assert " at " in name and "@" not in name and "  " not in name
 
 
+def size_of(path: Path) -> tuple[int, int]:
+    with Image.open(path) as image:
+        return image.size
+
+
 def test_readme_images_are_regenerated_from_the_code(browser, tmp_path):
     spec = importlib.util.spec_from_file_location("make_images", ROOT / "docs" / "make_images.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     route, phone, profile, portrait, print_png, page_pdf, page_png = module.main(tmp_path, context=browser)
     for path in (route, phone, profile, portrait, print_png, page_png):
-        image = Image.open(path)
-        assert image.format == "PNG" and path.stat().st_size < 300_000
-    assert Image.open(route).size == (1000, 700) and Image.open(phone).size == (390, 844)
-    assert Image.open(portrait).size[0] == 540 and Image.open(portrait).size[1] >= 675
+        with Image.open(path) as image:
+            assert image.format == "PNG" and path.stat().st_size < 300_000
+    assert size_of(route) == (1000, 700) and size_of(phone) == (390, 844)
+    assert size_of(portrait)[0] == 540 and size_of(portrait)[1] >= 675
     import pypdfium2
 
     page = pypdfium2.PdfDocument(str(page_pdf))[0]

@@ -727,7 +727,8 @@ def test_svg_keeps_its_text_as_text_and_the_portrait_fits_a_phone(hostile_result
     png = save_figure(profile(hostile_result, "R-0-1", pyplot=False, portrait=True), tmp_path / "p.portrait.png")
     from PIL import Image
 
-    width, height = Image.open(png).size
+    with Image.open(png) as image:
+        width, height = image.size
     assert width == 1080 and height >= 1350  # 390 px on a phone: a point of type is 1.5 px there
 
 

@@ -16,16 +16,23 @@ import osmnx as ox
 import pandas as pd
 import pytest
 import shapely
+import walk_reference
 from conftest import UTM17, line_feed, squares, to_lonlat
 
 from gradient import GradientWarning, InputError, NetworkError, Options, datasets
 from gradient._sensitivity import sensitivity
+from gradient.assign import netarrays, walks
 from gradient.assign import streets as networks
 from gradient.assign.catchments import assign, assign_network
+from gradient.assign.netarrays import StreetArrays, read_streets
 from gradient.pipeline import run_patterns
 from gradient.sources import gtfs, tfl
 
 X0, Y0 = 360000.0, 3090000.0  # the origin of conftest's squares (A0 80±1, A1 78±1, A2 76±2)
+
+# the hand-built areas here carry no population on purpose: every catchment says it weights by
+# length or area alone (tests/test_attributes.py checks the warning itself)
+pytestmark = pytest.mark.filterwarnings("ignore:the areas have no population:gradient.errors.GradientWarning")
 
 
 @pytest.fixture(autouse=True)
@@ -314,6 +321,8 @@ def test_command_line_network_method(tmp_path):
             str(osm / "city_of_london_drive_2024-02.osm"),
             "--walk-m",
             "400",
+            "--network-cache",
+            str(tmp_path / "cache"),
             "--wide",
         ],
         capture_output=True,
@@ -323,6 +332,7 @@ def test_command_line_network_method(tmp_path):
     patterns = pd.read_csv(tmp_path / "patterns.csv")
     assert set(patterns["geometry_source"]) == {"street_network"}
     assert "stops are over 100 m from the street network" in proc.stderr
+    assert len(list((tmp_path / "cache").glob("*-all-v*.npz"))) == 2  # one per file
 
 
 def test_command_line_network_method_needs_a_network(tmp_path):
@@ -352,3 +362,249 @@ def test_command_line_network_method_needs_a_network(tmp_path):
     assert proc.stderr.strip().splitlines()[-1] == (
         "gradient: error: --method network needs a street network: give --network FILE (GraphML or OSM XML)"
     )
+
+
+# --- issue 30: local searches, arrays read once, a cache; held equal to today's method -------
+
+REAL = {
+    "central": (["westminster_drive", "city_of_london_drive"], "all"),
+    "moorgate_walk": (["moorgate_walk"], "walk"),
+    "moorgate_drive": (["moorgate_walk"], "drive"),
+}
+
+
+@pytest.fixture(scope="module")
+def london_stops():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GradientWarning)
+        _, ps = tfl.read_tfl_sequences(datasets.get_path("tfl_sequences"))
+    return ps.drop_duplicates("stop_id")[["stop_id", "lon", "lat"]].reset_index(drop=True)
+
+
+def assert_same_catchments(got, expected):
+    (lengths, snapped), (lengths0, snapped0) = got, expected
+    assert snapped.tolist() == snapped0.tolist()
+    assert lengths.columns.tolist() == ["stop", "area", "length_m"]
+    assert lengths[["stop", "area"]].to_numpy().tolist() == lengths0[["stop", "area"]].to_numpy().tolist()
+    np.testing.assert_allclose(lengths["length_m"], lengths0["length_m"], rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("case", sorted(REAL))
+def test_catchments_equal_todays_on_the_bundled_networks(case, london_stops, msoas, tmp_path):
+    names, network_type = REAL[case]
+    paths = [datasets.get_path(n) for n in names]
+    G = networks.load_network(paths, network_type)
+    expected = walk_reference.catchment_lengths(G, london_stops, msoas.frame, walk_m=400)
+    assert expected[1].sum() > 0 and len(expected[0]) > 0
+    assert_same_catchments(networks.catchment_lengths(G, london_stops, msoas.frame, walk_m=400), expected)
+    arrays = read_streets(paths, network_type, cache_dir=tmp_path)
+    assert_same_catchments(walks.catchment_lengths(arrays, london_stops, msoas.frame, walk_m=400, chunk=64), expected)
+
+
+def jittered_grid(side: int = 40, keep: float = 0.65, seed: int = 30) -> nx.MultiDiGraph:
+    """A street grid as osmnx stores one: 40 m blocks, nodes moved up to 8 m, about a third of the
+    blocks' sides missing, one street in five bent, a few closed loops; two-way streets both ways."""
+    rng = np.random.default_rng(seed)
+    G = nx.MultiDiGraph(crs=UTM17)
+    xy = {}
+    for i in range(side):
+        for j in range(side):
+            xy[i * side + j] = (X0 + 40 * i + rng.uniform(-8, 8), Y0 + 40 * j + rng.uniform(-8, 8))
+    for n, (x, y) in xy.items():
+        G.add_node(n, x=x, y=y)
+    for i in range(side):
+        for j in range(side):
+            for di, dj in ((1, 0), (0, 1)):
+                if i + di < side and j + dj < side and rng.random() < keep:
+                    a, b = i * side + j, (i + di) * side + j + dj
+                    (x1, y1), (x2, y2) = xy[a], xy[b]
+                    data = {"highway": "residential"}
+                    if rng.random() < 0.2:
+                        mid = ((x1 + x2) / 2 + rng.uniform(-10, 10), (y1 + y2) / 2 + rng.uniform(-10, 10))
+                        data["geometry"] = shapely.LineString([(x1, y1), mid, (x2, y2)])
+                    line = data.get("geometry", shapely.LineString([(x1, y1), (x2, y2)]))
+                    G.add_edge(a, b, length=line.length, **data)
+                    G.add_edge(
+                        b, a, length=line.length, **{**data, "geometry": line.reverse()} if "geometry" in data else data
+                    )
+    for n in rng.choice(side * side, 5, replace=False):  # cul-de-sac loops
+        x, y = xy[int(n)]
+        loop = shapely.LineString([(x, y), (x + 15, y + 5), (x + 5, y + 15), (x, y)])
+        G.add_edge(int(n), int(n), length=loop.length, highway="residential", geometry=loop)
+    G.remove_nodes_from([n for n, d in G.degree() if d == 0])
+    return G
+
+
+def voronoi_areas(n: int, box, seed: int = 30):
+    import geopandas as gpd
+
+    rng = np.random.default_rng(seed)
+    x0, y0, x1, y1 = box
+    seeds = shapely.multipoints(np.c_[rng.uniform(x0, x1, n), rng.uniform(y0, y1, n)])
+    cells = shapely.intersection(shapely.get_parts(shapely.voronoi_polygons(seeds)), shapely.box(*box))
+    return gpd.GeoDataFrame(
+        {"area_id": [f"V{i:02d}" for i in range(len(cells))], "le": 80.0, "le_se": 1.0}, geometry=cells, crs=UTM17
+    ).to_crs("EPSG:4326")
+
+
+@pytest.fixture(scope="module")
+def generated():
+    G = jittered_grid()
+    box = (X0 - 100, Y0 - 100, X0 + 40 * 40 + 100, Y0 + 40 * 40 + 100)
+    rng = np.random.default_rng(7)
+    pts = np.c_[rng.uniform(-200, 1800, 400), rng.uniform(-200, 1800, 400)]
+    return G, voronoi_areas(12, box), stops_xy(pts)
+
+
+@pytest.mark.parametrize("walk_m", [150.0, 400.0])
+def test_catchments_equal_todays_on_a_generated_grid(generated, walk_m):
+    G, areas, stops = generated
+    expected = walk_reference.catchment_lengths(G, stops, areas, walk_m=walk_m)
+    assert 0 < expected[1].sum() < len(stops)  # some stops lie beyond the grid
+    for chunk in (1, 37, 256):
+        assert_same_catchments(walks.catchment_lengths(G, stops, areas, walk_m=walk_m, chunk=chunk), expected)
+
+
+def test_graphml_read_straight_into_arrays_as_osmnx_reads_it(generated, tmp_path):
+    G = ox.project_graph(generated[0], to_latlong=True)
+    path = tmp_path / "grid.graphml"
+    ox.save_graphml(G, path)
+    fields = ["node_ids", "x", "y", "u", "v", "key", "offsets", "coords"]
+    for p, network_type in ((path, "all"), (datasets.get_path("westminster_drive"), "all")) + tuple(
+        (datasets.get_path("westminster_drive"), t) for t in ("walk", "drive")
+    ):
+        direct = read_streets(p, network_type, cache_dir=False)
+        by_osmnx = StreetArrays.from_graph(networks.load_network(p, network_type))
+        assert direct.crs == by_osmnx.crs
+        for f in fields:
+            np.testing.assert_array_equal(getattr(direct, f), getattr(by_osmnx, f), err_msg=f"{p.name} {f}")
+
+
+def test_joined_files_read_into_arrays_as_networkx_joins_them():
+    paths = [datasets.get_path("westminster_drive"), datasets.get_path("city_of_london_drive")]
+    direct = read_streets(paths, cache_dir=False)
+    by_osmnx = StreetArrays.from_graph(networks.load_network(paths))
+    for f in ["node_ids", "x", "y", "u", "v", "key", "offsets", "coords"]:
+        np.testing.assert_array_equal(getattr(direct, f), getattr(by_osmnx, f), err_msg=f)
+
+
+def test_network_arrays_are_cached_by_content(tmp_path, monkeypatch, london_stops, msoas):
+    path = tmp_path / "net.osm"
+    path.write_bytes(datasets.get_path("moorgate_walk").read_bytes())
+    cache = tmp_path / "cache"
+    first = read_streets(path, "walk", cache_dir=cache)
+    (cached,) = cache.glob("*.npz")
+    assert cached.name == f"{netarrays.file_digest(path)}-walk-v{netarrays.CACHE_VERSION}.npz"
+    monkeypatch.setattr(netarrays, "_read_file", lambda *a: pytest.fail("read the file again"))
+    again = read_streets(path, "walk", cache_dir=cache)
+    for f in ["node_ids", "x", "y", "u", "v", "key", "offsets", "coords"]:
+        np.testing.assert_array_equal(getattr(again, f), getattr(first, f))
+    assert_same_catchments(
+        walks.catchment_lengths(again, london_stops, msoas.frame),
+        walks.catchment_lengths(networks.load_network(path, "walk"), london_stops, msoas.frame),
+    )
+    monkeypatch.undo()
+    copy = tmp_path / "copy.osm"
+    copy.write_bytes(path.read_bytes())
+    read_streets(copy, "walk", cache_dir=cache)  # the same content: the same cached file
+    assert len(list(cache.glob("*.npz"))) == 1
+    read_streets(path, "drive", cache_dir=cache)  # another network type: another
+    path.write_text(path.read_text().replace("Moorgate", "Moorgate Street"))  # changed content: read again
+    read_streets(path, "walk", cache_dir=cache)
+    assert len(list(cache.glob("*.npz"))) == 3
+    cached.write_bytes(b"damaged")
+    with caplog_at(netarrays.log) as records:
+        read_streets(copy, "walk", cache_dir=cache)
+    assert any("unreadable" in r.getMessage() for r in records)
+
+
+class caplog_at:
+    """The log records a logger emits inside the block."""
+
+    def __init__(self, logger):
+        import logging
+
+        self.logger, self.records = logger, []
+        self.handler = logging.Handler()
+        self.handler.emit = self.records.append
+
+    def __enter__(self):
+        self.logger.addHandler(self.handler)
+        return self.records
+
+    def __exit__(self, *exc):
+        self.logger.removeHandler(self.handler)
+
+
+def test_bad_and_missing_files_for_arrays(tmp_path):
+    with pytest.raises(NetworkError, match=r"nope\.pbf: no such street network file"):
+        read_streets(tmp_path / "nope.pbf")
+    bad = tmp_path / "bad.graphml"
+    bad.write_text("not xml at all")
+    with pytest.raises(NetworkError, match=r"bad\.graphml: not a readable osmnx GraphML file"):
+        read_streets(bad, cache_dir=False)
+    shp = tmp_path / "net.shp"
+    shp.write_text("")
+    with pytest.raises(NetworkError, match=r"net\.shp: unknown street network format '\.shp'"):
+        read_streets(shp, cache_dir=False)
+    with pytest.raises(InputError, match=r"network_type='bike' is not one of all, drive, walk"):
+        read_streets(shp, "bike")
+
+
+def test_osm_pbf_through_pyosmium_walks_as_osm_xml(tmp_path, london_stops, msoas):
+    osmium = pytest.importorskip("osmium")
+    pbf = tmp_path / "moorgate.osm.pbf"
+    with osmium.SimpleWriter(str(pbf)) as writer:
+        for obj in osmium.FileProcessor(str(datasets.get_path("moorgate_walk"))):
+            writer.add(obj)
+    for network_type, differ in (("walk", 3), ("drive", 0)):
+        arrays = read_streets(pbf, network_type, cache_dir=False)
+        assert arrays.crs == "epsg:4326"
+        expected = walk_reference.catchment_lengths(
+            networks.load_network(datasets.get_path("moorgate_walk"), network_type), london_stops, msoas.frame
+        )
+        got = walks.catchment_lengths(arrays, london_stops, msoas.frame)
+        assert got[1].tolist() == expected[1].tolist()
+        assert got[0][["stop", "area"]].to_numpy().tolist() == expected[0][["stop", "area"]].to_numpy().tolist()
+        # The one difference: a closed way that osmnx joins into a loop from one node to itself (a 65.35 m
+        # loop at Moorgate), which today's method counts as 0 m, is cut where the way starts and counted.
+        diff = got[0]["length_m"].to_numpy() - expected[0]["length_m"].to_numpy()
+        assert (np.abs(diff) > 1e-6).sum() == differ
+        assert diff.min() > -1e-6 and diff.max() < MOORGATE_LOOP_M + 1e-6
+
+
+MOORGATE_LOOP_M = 65.3502
+
+
+def test_local_searches_give_the_whole_graphs_distances_and_paths(generated):
+    from scipy.sparse.csgraph import dijkstra
+
+    net = StreetArrays.from_graph(generated[0]).metric(UTM17, undirected=False)
+    matrix = walks.sparse_graph(len(net.node_ids), net.u, net.v, net.length)
+    rng = np.random.default_rng(3)
+    sources = rng.choice(len(net.node_ids), 60, replace=False)
+    limits = rng.uniform(50, 600, 60)
+    whole, whole_pred = dijkstra(matrix, indices=sources, limit=limits.max(), return_predecessors=True)
+    seen = []
+    for max_cells in (10**9, 500):  # the second splits batches down to a few sources
+        got = np.full_like(whole, np.inf)
+        batches = list(
+            walks.local_searches(matrix, sources, limits, batch=16, return_predecessors=True, max_cells=max_cells)
+        )
+        for rows, nodes, d, pred in batches:
+            assert d.shape == pred.shape == (len(rows), len(nodes))
+            got[np.ix_(rows, nodes)] = d
+            # a path read from the local predecessors has the whole graph's length
+            r = len(rows) - 1
+            far = int(np.argmax(np.where(np.isfinite(d[r]), d[r], -1)))
+            path = [far]
+            while pred[r, path[-1]] >= 0:
+                path.append(pred[r, path[-1]])
+            steps = matrix[nodes[path[::-1][:-1]], nodes[path[::-1][1:]]]
+            assert np.asarray(steps).sum() == pytest.approx(d[r, far])
+        ok = np.isfinite(got)
+        within = whole <= limits[:, None]
+        assert (ok >= within).all()  # every node within its source's limit is found, at the same distance
+        np.testing.assert_array_equal(got[within], whole[within])
+        seen.append(len(batches))
+    assert seen[0] == 4 and seen[1] > 30  # split where sources times nodes would exceed 500

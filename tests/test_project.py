@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -229,6 +230,25 @@ def test_the_api_reference_builds_from_the_docstrings(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     page = (tmp_path / "site" / "api" / "index.html").read_text()
     assert "gradient.pipeline.run" in page and "Options" in page
+    # the docstrings' Sphinx roles are links now, not literal text
+    pages = [p.read_text() for p in (tmp_path / "site" / "api").rglob("index.html")]
+    assert sum(p.count('class="autorefs autorefs-internal"') for p in pages) > 300
+    assert not any(":func:`" in p or ":class:`" in p for p in pages)
+
+
+def test_a_reference_to_a_name_that_does_not_exist_fails_the_docs_build():
+    import griffe
+
+    spec = importlib.util.spec_from_file_location("roles", ROOT / "docs" / "hooks" / "roles.py")
+    roles = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(roles)
+    pkg = griffe.load("gradient", search_paths=[str(ROOT / "src")])
+    where = pkg["pipeline"]
+    link = lambda text: roles.ROLE.sub(lambda m: roles.CrossReferences._link(pkg, where, m), text)  # noqa: E731
+    assert link(":func:`run`") == "[`run()`][gradient.pipeline.run]"
+    assert link(":class:`~gradient.areas.dataset.Areas`") == "[`Areas`][gradient.areas.dataset.Areas]"
+    assert link(":func:`gradient.no_such_thing`") == "[`gradient.no_such_thing()`][gradient.no_such_thing]"  # fails
+    assert link(":class:`ValueError`") == "`ValueError`"  # Python's own: named, not linked
 
 
 @pytest.mark.slow
@@ -370,3 +390,11 @@ def test_every_name_a_package_offers_exists(package):
 def test_mypy_finds_no_error_in_src():
     proc = subprocess.run([sys.executable, "-m", "mypy"], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout[-4000:]
+
+
+def test_library_keywords_may_be_named_as_the_command_line_names_them():
+    from gradient import Options
+    from gradient.options import as_options
+
+    assert Options().replace(route="25").routes == ("25",)
+    assert as_options({"route": 8}).routes == ("8",)

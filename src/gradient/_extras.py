@@ -15,7 +15,7 @@ from .errors import MissingExtraError
 
 EXTRAS = {
     "maps": ("matplotlib", "folium", "branca", "xstatic.pkg.leaflet"),
-    "networks": ("osmnx", "networkx"),
+    "networks": ("osmnx", "networkx", "osmium", "platformdirs"),
     "batch": ("dask", "distributed"),
     "spreadsheets": ("python_calamine",),
     "gtfs-kit": ("gtfs_kit",),

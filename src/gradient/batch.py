@@ -1,9 +1,9 @@
 """Many GTFS feeds at once on dask.distributed: one task per feed.
 
-Each feed runs exactly as :func:`gradient.pipeline.run_gtfs` runs it alone (the same
+Each feed runs exactly as :func:`gradient.pipeline.run` runs it alone (the same
 areas, options and labels, so the same bytes in its CSVs) and writes
 ``<out>/<feed name>/stops.csv`` and ``patterns.csv`` with
-:func:`gradient.pipeline.write_outputs`. A feed that fails is reported, not raised:
+:func:`gradient.output.write.write_outputs`. A feed that fails is reported, not raised:
 the other feeds still run.
 """
 

@@ -30,7 +30,7 @@ from typing import Any, Sequence
 
 from . import __version__, _text
 from ._hold import hold
-from .errors import AreasError, GradientError, InputError, Interrupted, OutputError
+from .errors import AreasError, GradientError, GradientWarning, InputError, Interrupted, OutputError
 from .options import Options, option_fields
 
 EXIT_BAD_INPUT = 2
@@ -354,12 +354,9 @@ def _load_areas(args: argparse.Namespace):
 def _labels(args: argparse.Namespace, areas, source: str, name: str):
     from dataclasses import replace
 
-    from .credits import Credit
     from .pipeline import labels_from, source_credits
 
-    credits = source_credits(source, args.tfl_route_lines or args.seq_lines, name)
-    if args.feed_name:
-        credits = (Credit("stops", args.feed_name),) + credits[1:]
+    credits = source_credits(source, args.tfl_route_lines or args.seq_lines, name, args.feed_name or "")
     labels = labels_from(areas, args.feed_name or name, credits)
     place = args.place or ("London" if args.tfl_sequences else "")
     return replace(labels, place=place, byline=args.byline)
@@ -652,6 +649,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _STOPPED_BY.clear()
     with warnings.catch_warnings(), _signals_stop_the_run():
         warnings.showwarning = _show_warning
+        warnings.simplefilter("default", GradientWarning)  # a program prints its warnings, whatever filters it met
         try:
             if args.command == "batch":
                 return _batch(args)

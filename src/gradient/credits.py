@@ -144,7 +144,7 @@ KNOWN: dict[str, Credit] = {
     ),
     "hart_gtfs": Credit(
         "stops",
-        "Hillsborough Area Regional Transit Authority (HART), GTFS feed, service 25 February to 30 June 2018",
+        "Hillsborough Area Regional Transit Authority (HART), GTFS feed, service 25 February to 20 October 2018",
         "published for public use",
         short="HART GTFS, 2018",
     ),

@@ -121,13 +121,19 @@ class Options:
         ``walk_m`` of walking (needs ``network``).
     radius_m : float, default 200
         Buffer radius, metres (``buffer``, and the fallback of ``network``).
-    network : path, sequence of paths, or networkx.MultiDiGraph, optional
-        A street network (osmnx GraphML or OSM XML files, or a loaded graph,
-        :func:`gradient.assign.streets.load_network`): walking catchments for
+    network : path, sequence of paths, networkx.MultiDiGraph or StreetArrays, optional
+        A street network (osmnx GraphML, OSM XML or OSM PBF files, a loaded graph,
+        :func:`gradient.assign.streets.load_network`, or its arrays,
+        :func:`gradient.assign.netarrays.read_streets`): walking catchments for
         ``method='network'`` and street-following lines for patterns without route
         geometry.
     walk_m : float, default 400
         Walk along the streets for ``method='network'``, metres.
+    network_cache : path, optional
+        Folder where street network files, once read, are kept as arrays (keyed by each
+        file's SHA-256), so the next run on the same network starts in seconds
+        (:func:`gradient.assign.netarrays.read_streets`); default ``$GRADIENT_NETWORK_CACHE``
+        or the user's cache folder (never the run's output folder).
     alpha : float, default 0.05
         Significance level; every interval is ``1 - alpha``.
     correction : {'holm', 'fdr_by', 'fdr_bh', 'none'}, default 'holm'
@@ -183,13 +189,20 @@ class Options:
     network: Any = _opt(
         None,
         "--network",
-        "street network(s), osmnx GraphML or OSM XML: walking catchments "
+        "street network(s), osmnx GraphML, OSM XML or OSM PBF: walking catchments "
         "for --method network, street-following lines where a pattern has no geometry",
         metavar="FILE",
         nargs="+",
         path=True,
     )
     walk_m: float = _opt(WALK_M, "--walk-m", "walk along the streets for --method network, metres", metavar="W")
+    network_cache: Any = _opt(
+        None,
+        "--network-cache",
+        "folder where --network files are kept as arrays once read, so the next run starts in seconds "
+        "(default $GRADIENT_NETWORK_CACHE or the user's cache folder)",
+        metavar="DIR",
+    )
     alpha: float = _opt(ALPHA, "--alpha", "significance level; intervals are 1 - alpha", metavar="A")
     correction: str = _opt("holm", "--correction", "correction of the stop-to-stop tests", choices=CORRECTIONS)
     family: str = _opt(
@@ -321,7 +334,12 @@ class Options:
         object.__setattr__(self, name, int(value))
 
     def replace(self, **changes: Any) -> Options:
-        """A copy with some options changed (checked like a new one)."""
+        """A copy with some options changed (checked like a new one).
+
+        Options may also be named as the command line names them (:data:`ALIASES`:
+        ``route="25"`` for ``routes``).
+        """
+        changes = {ALIASES.get(k, k): v for k, v in changes.items()}
         unknown = sorted(set(changes) - {f.name for f in fields(self)})
         if unknown:
             raise OptionError(
@@ -342,6 +360,10 @@ class Options:
     def level(self) -> str:
         """The interval level as people write it, e.g. ``"95%"``."""
         return f"{100 * (1 - self.alpha):g}%"
+
+
+ALIASES = {"route": "routes"}
+"""Option names as the command line spells them (``--route``), for the library's keywords too."""
 
 
 def as_options(options: Any, param: str = "options") -> Options:

@@ -9,6 +9,7 @@ gives every stop its areas' life expectancy, and computes every figure of
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,7 +21,7 @@ import pandas as pd
 from . import _text
 from .areas.dataset import Areas, as_areas
 from .credits import Credit, Labels, known_credit
-from .errors import AreasError, InputError
+from .errors import AreasError, GradientWarning, InputError
 from .options import Options, as_options
 
 log = logging.getLogger(__name__)
@@ -141,16 +142,20 @@ def labels_from(areas: Areas | gpd.GeoDataFrame, feed: str = "", feed_credits: S
 
 
 def _network(options: Options):
-    """The options' street network as a graph (loaded from its files once), or None."""
+    """The options' street network as arrays: from a graph, as given, or from files read once (cached)."""
     net = options.network
-    if net is None or hasattr(net, "graph"):
+    if net is None:
+        return None
+    from .assign.netarrays import StreetArrays, read_streets
+
+    if isinstance(net, StreetArrays):
         return net
+    if hasattr(net, "graph"):  # a networkx graph: its arrays, made once for every use in the run
+        return StreetArrays.from_graph(net)
     from ._extras import require
 
     require("networks", "walking catchments (method='network')")
-    from .assign.streets import load_network
-
-    return load_network(list(net))
+    return read_streets(list(net), cache_dir=options.network_cache)
 
 
 def run_patterns(
@@ -203,16 +208,22 @@ def run_patterns(
         from .assign.streets import street_geometry
 
         patterns, pattern_stops = street_geometry(patterns, pattern_stops, network)
-    assignment, weights = assign(
-        pattern_stops,
-        frame,
-        method=options.method,
-        radius_m=options.radius_m,
-        return_weights=True,
-        network=network,
-        walk_m=options.walk_m,
-    )
+    # the assignment's warnings (stops outside every area...) are said only if the run goes on:
+    # when no stop is joined at all, the one error says everything
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always", GradientWarning)
+        assignment, weights = assign(
+            pattern_stops,
+            frame,
+            method=options.method,
+            radius_m=options.radius_m,
+            return_weights=True,
+            network=network,
+            walk_m=options.walk_m,
+        )
     _some_stop_joined(assignment, weights, pattern_stops, frame, options)
+    for w in said:
+        warnings.warn(w.message, w.category, stacklevel=2)
     doubt = doubtful_areas(frame, used=pd.Index(weights["area_id"].unique()))
     by_id = frame.drop_duplicates("area_id").set_index("area_id")
     names = by_id["area_name"] if "area_name" in by_id else None
@@ -398,7 +409,7 @@ def run(
         ``AREA_COLUMNS``).
     options : Options or dict, optional
         Every option of the run, each a typed field of :class:`Options` (default
-        ``Options()``): ``method``, ``radius_m``, ``network``, ``walk_m`` (how stops
+        ``Options()``): ``method``, ``radius_m``, ``network``, ``walk_m``, ``network_cache`` (how stops
         take their areas), ``alpha``, ``correction``, ``family``, ``se_scale``,
         ``stretch_k``, ``draws`` (what is tested, at what level), ``routes``,
         ``all_patterns``, ``engine`` (what is read) and ``wide``, ``maps``,
@@ -443,11 +454,25 @@ def _is_tfl(source: str | Path, kind: str) -> bool:
     return kind == "tfl" or (kind == "auto" and source_kind(source) == "tfl")
 
 
-def source_credits(source: str | Path, route_lines: str | Path | None, name: str) -> tuple[Credit, ...]:
-    """The credits of a run's stops (and route lines): a bundled feed's, else the agency's name and file."""
+def source_credits(
+    source: str | Path, route_lines: str | Path | None, name: str, feed_name: str = ""
+) -> tuple[Credit, ...]:
+    """The credits of a run's stops (and route lines): a bundled feed's, else its name, kind and dates.
+
+    A GTFS feed is named by ``feed_name`` (``--feed-name``) or its agency, with the dates of
+    its service (:func:`gradient.sources.feedinfo.feed_period`) and its file, e.g. "Metro
+    Transit, GTFS feed, service 3 December 2023 to 1 March 2024 (metro.zip)".
+    """
     stops = known_credit(source, "stops")
-    if stops.source == Path(source).name and name and name != Path(source).name:
-        stops = Credit("stops", f"{name} ({Path(source).name})")
+    file = Path(source).name
+    if stops.source == file or feed_name:
+        label = feed_name or (name if name and name != file else "")
+        if source_kind(source) == "gtfs":
+            from .sources.feedinfo import feed_period
+
+            period = feed_period(source)
+            label = ", ".join(p for p in (label, "GTFS feed", period) if p)
+        stops = Credit("stops", f"{label} ({file})" if label else file)
     credits: tuple[Credit, ...] = (stops,)
     if route_lines is not None:
         credits += (known_credit(route_lines, "route lines"),)

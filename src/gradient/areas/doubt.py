@@ -103,6 +103,8 @@ def neighbour_z(areas, judged: pd.Index) -> pd.Series:
     pairs = pairs[pairs["a"] != pairs["n"]]
     le, se = geo.set_index("area_id")["le"], geo.set_index("area_id")["le_se"]
     pairs["le_n"], pairs["se2_n"] = le.reindex(pairs["n"]).to_numpy(), se.reindex(pairs["n"]).to_numpy() ** 2
+    if pairs.empty:  # no area touches another: nothing to compare with
+        return pd.Series(dtype=float)
     g = pairs.groupby("a")
     k = g.size()
     m = g["le_n"].mean()

@@ -5,14 +5,16 @@ Three uses of an OpenStreetMap street network:
 - :func:`load_network` reads one from local files (osmnx GraphML, or OSM XML filtered to a
   network type), :func:`download_network` fetches one from OpenStreetMap for the area
   around some stops and caches it (only when asked: tests never download);
-- :func:`catchment_lengths` measures, for each stop, the length of street reachable
-  within a walk and how much of it lies in each area (used by
+- :func:`catchment_lengths` (:mod:`gradient.assign.walks`) measures, for each stop, the
+  length of street reachable within a walk and how much of it lies in each area (used by
   :func:`gradient.assign.catchments.assign_network`);
 - :func:`street_geometry` routes patterns that have no route geometry along the streets,
   giving both their map lines and ``dist_m``.
 
-Graphs are osmnx ``MultiDiGraph`` objects with a ``crs`` graph attribute; they are
-projected to a metric CRS (the stops' UTM zone unless given) before anything is measured.
+Graphs are osmnx ``MultiDiGraph`` objects with a ``crs`` graph attribute, or their arrays
+(:class:`~gradient.assign.netarrays.StreetArrays`, which :func:`~gradient.assign.netarrays.read_streets`
+reads from files once and caches); they are projected to a metric CRS (the stops' UTM zone
+unless given) before anything is measured.
 """
 
 from __future__ import annotations
@@ -34,13 +36,22 @@ import osmnx as ox
 import pandas as pd
 import shapely
 from pyproj import CRS
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from ..errors import GradientWarning, InputError, NetworkError, OptionError
-from ..options import SNAP_M, WALK_M
+from ..options import SNAP_M
 from ..schema import WGS84, metric_crs
+from .netarrays import StreetArrays
+from .walks import as_arrays, catchment_lengths, local_searches, sparse_graph, spatial_order
+
+__all__ = [
+    "NETWORK_TYPES",
+    "catchment_lengths",
+    "download_network",
+    "keeps_way",
+    "load_network",
+    "street_geometry",
+]
 
 log = logging.getLogger(__name__)
 
@@ -285,173 +296,13 @@ def download_network(
     return G
 
 
-# --- measuring on a graph ---------------------------------------------------------------
-
-
-def _metric_edges(G: nx.MultiDiGraph, crs, undirected: bool):
-    """Node ids and coordinates, and edges (u, v indices, metric line, length) of ``G`` in ``crs``.
-
-    Undirected: a two-way street, stored by osmnx as u-v and v-u, is one edge (pairs of
-    nodes with edges of equal length to the decimetre count once; osmnx's own
-    ``to_undirected`` compares geometries and is ten times slower). Each edge's line
-    runs from its ``u`` to its ``v``.
-    """
-    if "crs" not in G.graph:
-        raise InputError("the street network declares no crs (graph attribute 'crs'); load it with osmnx")
-    nodes, edges = ox.graph_to_gdfs(G, nodes=True, edges=True, fill_edge_geometry=True)
-    nodes = nodes.to_crs(crs)
-    edges = edges.to_crs(crs)
-    node_ids = nodes.index.to_numpy()
-    xy = shapely.get_coordinates(nodes.geometry.array)
-    pos = pd.Series(np.arange(len(node_ids)), index=node_ids)
-    u = pos.reindex(edges.index.get_level_values(0)).to_numpy()
-    v = pos.reindex(edges.index.get_level_values(1)).to_numpy()
-    lines = np.asarray(edges.geometry.array)
-    if undirected:
-        key = pd.DataFrame({"a": np.minimum(u, v), "b": np.maximum(u, v), "m": np.round(shapely.length(lines), 1)})
-        once = ~key.duplicated().to_numpy()
-        u, v, lines = u[once], v[once], lines[once].copy()
-    # orient every line from u to v (undirected graphs may store it either way)
-    first = shapely.get_coordinates(shapely.get_point(lines, 0))
-    flip = np.hypot(*(first - xy[v]).T) < np.hypot(*(first - xy[u]).T)
-    lines[flip] = shapely.reverse(lines[flip])
-    return node_ids, xy, u, v, lines, shapely.length(lines)
-
-
-def _sparse(n: int, rows: np.ndarray, cols: np.ndarray, w: np.ndarray) -> csr_matrix:
-    """A csgraph matrix keeping the shortest of parallel edges (csr would sum them)."""
-    order = np.lexsort((w, cols, rows))
-    rows, cols, w = rows[order], cols[order], w[order]
-    first = np.r_[True, (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])]
-    # csgraph ignores explicit zeros: a zero-length edge gets a negligible length instead
-    return csr_matrix((np.maximum(w[first], 1e-6), (rows[first], cols[first])), shape=(n, n))
-
-
-def catchment_lengths(
-    graph: nx.MultiDiGraph,
-    stops: pd.DataFrame,
-    areas: gpd.GeoDataFrame,
-    walk_m: float = WALK_M,
-    snap_m: float = SNAP_M,
-    crs=None,
-    chunk: int = 256,
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """How much street each stop reaches on foot within ``walk_m``, area by area.
-
-    Each stop joins the network at its nearest point on the nearest street (within
-    ``snap_m``), splitting that street; walking ignores one-way tags. Shortest walks
-    from all stops are found at once (``scipy.sparse.csgraph.dijkstra`` with
-    ``limit=walk_m``). A street whose ends are reached with ``d0`` and ``d1`` metres
-    walked counts its first ``walk_m - d0`` and last ``walk_m - d1`` metres (all of it
-    when these meet). Streets are cut by the area boundaries once, and each stop's
-    reachable stretches are measured within each piece.
-
-    Parameters
-    ----------
-    graph : networkx.MultiDiGraph
-        osmnx graph with a ``crs`` (:func:`load_network`).
-    stops : pandas.DataFrame
-        Distinct ``stop_id`` with ``lon``, ``lat`` (WGS84).
-    areas : geopandas.GeoDataFrame
-        Polygons; rows are referred to by position.
-    walk_m, snap_m : float
-        Walk length and snapping distance, metres.
-    crs : optional
-        Metric CRS; default the stops' UTM zone.
-    chunk : int, default 256
-        Stops per dijkstra call (memory: ``chunk`` × nodes floats).
-
-    Returns
-    -------
-    lengths : pandas.DataFrame
-        One row per stop and area its walk reaches: ``stop`` (position in ``stops``),
-        ``area`` (position in ``areas``), ``length_m`` (metres of reachable street in
-        the area).
-    snapped : numpy.ndarray of bool
-        Whether each stop lies within ``snap_m`` of the network (the others have no rows).
-    """
-    crs = crs or metric_crs(stops["lon"], stops["lat"])
-    node_ids, xy, u, v, lines, length = _metric_edges(graph, crs, undirected=True)
-    n_nodes, n_stops = len(node_ids), len(stops)
-    pts = np.asarray(gpd.GeoSeries(gpd.points_from_xy(stops["lon"], stops["lat"]), crs=WGS84).to_crs(crs).array)
-    tree = shapely.STRtree(lines)
-    (which, edge), dist = tree.query_nearest(pts, max_distance=snap_m, return_distance=True, all_matches=False)
-    snapped = np.zeros(n_stops, bool)
-    snapped[which] = True
-    own = np.full(n_stops, -1)
-    own[which] = edge
-    along = np.zeros(n_stops)
-    along[which] = shapely.line_locate_point(lines[edge], pts[which])
-
-    # the street graph both ways, plus one start node per snapped stop with edges to its street's ends
-    s = np.flatnonzero(snapped)
-    rows = np.r_[u, v, n_nodes + s, n_nodes + s]
-    cols = np.r_[v, u, u[own[s]], v[own[s]]]
-    w = np.r_[length, length, along[s], length[own[s]] - along[s]]
-    matrix = _sparse(n_nodes + n_stops, rows, cols, w)
-
-    pieces = _area_pieces(lines, areas, crs)
-    frames = []
-    for start in range(0, len(s), chunk):
-        batch = s[start : start + chunk]
-        d = dijkstra(matrix, directed=True, indices=n_nodes + batch, limit=walk_m)
-        du, dv = d[:, u], d[:, v]
-        bi, ei = np.nonzero((du < walk_m) | (dv < walk_m))
-        keep = ei != own[batch[bi]]  # a stop's own street is counted as two halves below
-        bi, ei = bi[keep], ei[keep]
-        k = np.arange(len(batch))
-        oe = own[batch]
-        intervals = [
-            _reach(bi, ei, np.zeros(len(bi)), length[ei], du[bi, ei], dv[bi, ei], walk_m),
-            _reach(k, oe, np.zeros(len(k)), along[batch], du[k, oe], np.zeros(len(k)), walk_m),
-            _reach(k, oe, along[batch], length[oe], np.zeros(len(k)), dv[k, oe], walk_m),
-        ]
-        iv = pd.concat(intervals, ignore_index=True)
-        iv["stop"] = batch[iv["stop"].to_numpy()]
-        m = iv.merge(pieces, on="edge")
-        m["length_m"] = np.clip(np.minimum(m["b"], m["p1"]) - np.maximum(m["a"], m["p0"]), 0, None)
-        frames.append(m[m["length_m"] > 0].groupby(["stop", "area"], as_index=False)["length_m"].sum())
-    cols_out = ["stop", "area", "length_m"]
-    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols_out)
-    return out[cols_out].sort_values(["stop", "area"]).reset_index(drop=True), snapped
-
-
-def _reach(stop, edge, o0, o1, d0, d1, walk_m) -> pd.DataFrame:
-    """Reachable stretches ``[a, b]`` (metres along the edge) of edge spans ``[o0, o1]``.
-
-    The span's ends are reached after ``d0`` and ``d1`` metres of walking.
-    """
-    span = o1 - o0
-    r0 = np.clip(walk_m - np.nan_to_num(d0, posinf=walk_m), 0, span)
-    r1 = np.clip(walk_m - np.nan_to_num(d1, posinf=walk_m), 0, span)
-    whole = r0 + r1 >= span
-    first = pd.DataFrame({"stop": stop, "edge": edge, "a": o0, "b": np.where(whole, o1, o0 + r0)})
-    second = pd.DataFrame({"stop": stop, "edge": edge, "a": o1 - r1, "b": o1})[~whole]
-    both = pd.concat([first, second], ignore_index=True)
-    return both[both["b"] > both["a"]]
-
-
-def _area_pieces(lines: np.ndarray, areas: gpd.GeoDataFrame, crs) -> pd.DataFrame:
-    """The stretches ``[p0, p1]`` (metres along each edge) that lie in each area."""
-    polys = np.asarray(areas.to_crs(crs).geometry.array)
-    ei, ai = shapely.STRtree(polys).query(lines, predicate="intersects")
-    parts = shapely.intersection(lines[ei], polys[ai])
-    geoms, index = shapely.get_parts(parts, return_index=True)
-    ok = shapely.get_type_id(geoms) == 1  # LineStrings; points where a street only touches
-    geoms, index = geoms[ok], index[ok]
-    line = lines[ei[index]]
-    p = shapely.line_locate_point(line, shapely.get_point(geoms, 0))
-    q = shapely.line_locate_point(line, shapely.get_point(geoms, -1))
-    return pd.DataFrame({"edge": ei[index], "area": ai[index], "p0": np.minimum(p, q), "p1": np.maximum(p, q)})
-
-
 # --- street-following geometry ------------------------------------------------------------
 
 
 def street_geometry(
     patterns: gpd.GeoDataFrame,
     pattern_stops: pd.DataFrame,
-    graph: nx.MultiDiGraph,
+    graph: nx.MultiDiGraph | StreetArrays,
     snap_m: float = SNAP_M,
     crs=None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
@@ -470,8 +321,9 @@ def street_geometry(
     patterns, pattern_stops
         As returned by a source (:func:`gradient.sources.gtfs.stop_patterns`,
         :func:`gradient.sources.tfl.read_tfl_sequences`).
-    graph : networkx.MultiDiGraph
-        A drive network with a ``crs`` (:func:`load_network`).
+    graph : networkx.MultiDiGraph or StreetArrays
+        A drive network with a ``crs`` (:func:`load_network`), or its arrays
+        (:func:`~gradient.assign.netarrays.read_streets`).
     snap_m : float, default 100
     crs : optional
         Metric CRS to measure in; default the stops' UTM zone.
@@ -498,7 +350,7 @@ def street_geometry(
     sel = ps.index[ps["pattern_id"].isin(patterns.loc[todo, "pattern_id"])]
     sub = ps.loc[sel].sort_values(["pattern_id", "stop_sequence"], kind="stable")
     crs = crs or metric_crs(sub["lon"], sub["lat"])
-    node_ids, xy, u, v, lines, length = _metric_edges(graph, crs, undirected=False)
+    node_ids, xy, u, v, lines, length = as_arrays(graph).metric(crs, undirected=False)
     pts = shapely.get_coordinates(gpd.points_from_xy(sub["lon"], sub["lat"], crs=WGS84).to_crs(crs))
     gap, near = cKDTree(xy).query(pts, distance_upper_bound=snap_m)
     near = np.where(np.isfinite(gap), near, -1)
@@ -509,33 +361,35 @@ def street_geometry(
     routed = np.zeros(len(hop), bool)
     paths: dict[int, list[int]] = {}
 
-    matrix = _sparse(len(node_ids), u, v, length)
+    matrix = sparse_graph(len(node_ids), u, v, length)
     best = pd.DataFrame({"u": u, "v": v, "w": length, "e": np.arange(len(u))}).sort_values("w")
-    edge_of = best.drop_duplicates(["u", "v"]).set_index(["u", "v"])["e"]
+    best = best.drop_duplicates(["u", "v"]).sort_values(["u", "v"])
+    pair_key, pair_edge = best["u"].to_numpy() * len(node_ids) + best["v"].to_numpy(), best["e"].to_numpy()
     a, b = near[hop], near[hop + 1]
     ok = np.flatnonzero((a >= 0) & (b >= 0))
-    sources = np.unique(a[ok])
-    for start in range(0, len(sources), 128):
-        batch = sources[start : start + 128]
-        d, pred = dijkstra(
-            matrix,
-            directed=True,
-            indices=batch,
-            return_predecessors=True,
-            limit=MAX_DETOUR * straight[ok].max() + DETOUR_SLACK_M,
-        )
-        row = pd.Series(np.arange(len(batch)), index=batch)
-        for h in ok[np.isin(a[ok], batch)]:
-            r = row[a[h]]
-            total = gap[hop[h]] + d[r, b[h]] + gap[hop[h] + 1]
-            if not np.isfinite(total) or total > MAX_DETOUR * straight[h] + DETOUR_SLACK_M:
-                continue
-            nodes = [b[h]]
-            while nodes[-1] != a[h]:
-                nodes.append(pred[r, nodes[-1]])
-            paths[h] = nodes[::-1]
-            hop_len[h] = total
-            routed[h] = True
+    # each source searched as far as its longest hop may go, in spatial order, on local sub-graphs
+    bound = pd.Series(MAX_DETOUR * straight[ok] + DETOUR_SLACK_M).groupby(a[ok]).max()
+    sources = bound.index.to_numpy()
+    order = spatial_order(xy[sources])
+    sources, limits = sources[order], bound.to_numpy()[order]
+    hops_of = pd.Series(ok).groupby(a[ok]).agg(list)
+    where = np.full(len(node_ids), -1)  # a node's position in the batch's sub-graph
+    for rows, nodes, d, pred in local_searches(matrix, sources, limits, batch=128, return_predecessors=True):
+        assert pred is not None  # asked for above
+        where[nodes] = np.arange(len(nodes))
+        for r, src in zip(range(len(rows)), sources[rows]):
+            for h in hops_of[src]:
+                to, home = where[b[h]], where[a[h]]
+                total = gap[hop[h]] + (d[r, to] if to >= 0 else np.inf) + gap[hop[h] + 1]
+                if not np.isfinite(total) or total > MAX_DETOUR * straight[h] + DETOUR_SLACK_M:
+                    continue
+                path = [to]
+                while path[-1] != home:
+                    path.append(pred[r, path[-1]])
+                paths[h] = nodes[path[::-1]].tolist()
+                hop_len[h] = total
+                routed[h] = True
+        where[nodes] = -1
 
     # new lines and distances, pattern by pattern
     out_p, out_ps = patterns.copy(), ps.copy()
@@ -553,10 +407,13 @@ def street_geometry(
         coords = [pts[s0]]
         for h in hs:
             if routed[h]:
-                nodes = paths[h]
-                coords.append(xy[nodes[0]])
-                for n0, n1 in zip(nodes[:-1], nodes[1:]):
-                    coords.extend(shapely.get_coordinates(lines[edge_of[(n0, n1)]])[1:])
+                nodes = np.asarray(paths[h])
+                coords.append(xy[nodes[:1]])
+                # the shortest edge from each node of the path to the next
+                if len(nodes) > 1:
+                    edges = pair_edge[np.searchsorted(pair_key, nodes[:-1] * len(node_ids) + nodes[1:])]
+                    line_xy, which = shapely.get_coordinates(lines[edges], return_index=True)
+                    coords.append(line_xy[np.r_[False, which[1:] == which[:-1]]])  # each line but its first point
             coords.append(pts[hop[h] + 1])
         c = np.vstack(coords)
         c = c[np.r_[True, np.any(np.diff(c, axis=0) != 0, axis=1)]]

@@ -193,7 +193,7 @@ def save_embed(
     Parameters
     ----------
     m : folium.Map
-        A map from :func:`gradient.maps.route_map` (or any map, given ``title`` and ``alt``).
+        A map from :func:`gradient.present.maps.route_map` (or any map, given ``title`` and ``alt``).
     path : str or Path
         The page, e.g. ``maps/8-0-1.html``; the snippet goes to ``maps/8-0-1.iframe.html``
         and the alt text to ``maps/8-0-1.alt.txt``.

@@ -12,7 +12,7 @@ scroll trap (:mod:`gradient.present._interact`).
 
 Feed and table strings (stop, route and area names) reach the page only as JSON
 data put into the document with ``textContent``, or as HTML-escaped text (see
-:mod:`gradient.page`). :func:`gradient.embed.save_embed` writes the map as one
+:mod:`gradient.present.page`). :func:`gradient.present.embed.save_embed` writes the map as one
 self-contained file with its iframe snippet and alt text.
 """
 
@@ -293,7 +293,7 @@ def draw_route_map(
     Parameters
     ----------
     stops : pandas.DataFrame
-        One pattern's rows of :func:`gradient.gradient.stop_table` (``stop_name``,
+        One pattern's rows of :func:`gradient.story.tables.stop_table` (``stop_name``,
         ``lon``, ``lat``, ``dist_m``, ``area_id``, ``le``, ``le_se``, ``le_delta``;
         ``le_delta_se``, ``area_name`` and ``area_doubt`` are shown when present).
     line : shapely.LineString, optional
@@ -311,8 +311,8 @@ def draw_route_map(
         A folium tile name or URL; ``None`` for no basemap. The default comes with
         Esri's layer of place names above the route.
     scale : Scale, optional
-        Colour scale; default :meth:`gradient.colours.Scale.around` the median of
-        this route's stops. Pass :func:`gradient.colours.reference_scale` of the whole
+        Colour scale; default :meth:`gradient.present.colours.Scale.around` the median of
+        this route's stops. Pass :func:`gradient.present.colours.reference_scale` of the whole
         network so every map of an article shares one scale and reference.
     areas : geopandas.GeoDataFrame, optional
         ``AREA_COLUMNS`` (and ``area_name`` if present): the areas within
@@ -336,7 +336,7 @@ def draw_route_map(
     -------
     folium.Map
         With attributes ``title_text`` and ``alt_text`` (plain text, see
-        :func:`describe_route`). Save it with :func:`gradient.embed.save_embed`.
+        :func:`describe_route`). Save it with :func:`gradient.present.embed.save_embed`.
     """
     voice = voice or Voice()
     stops = stops.sort_values("stop_sequence", kind="stable").reset_index(drop=True)
