@@ -217,11 +217,12 @@ class Collector:
         runs = _Runs.of(trip)
         inside = runs.pos[1:] > 0
         step = np.diff(seq)
-        if np.any((step <= 0) & inside):
-            if np.any((step == 0) & inside):
-                raise NotStreamed("a trip repeats a stop_sequence")
+        if np.any((step < 0) & inside):  # a run out of order: sorted within itself (runs stay where they are)
             order = np.lexsort((seq, np.repeat(np.arange(len(runs.starts)), runs.lengths)))
             trip, stop, seq, secs = trip[order], stop[order], seq[order], secs[order]
+            step = np.diff(seq)
+        if np.any((step == 0) & inside):  # checked once in order: a repeat anywhere in a run is now beside itself
+            raise NotStreamed("a trip repeats a stop_sequence")
         stop_u, seq_u = stop.astype(np.uint64), seq.astype(np.uint64)
         if int(seq.max()) < 2**32 and int(stop.max()) < 2**31:
             cols = [(stop_u << np.uint64(32)) | seq_u]  # both exactly in one number
