@@ -72,16 +72,13 @@ class Seen:
     bad_times: dict[str, tuple[int, list[str]]] = field(default_factory=dict)
 
 
-def read(path: Path, keep_routes: Callable[[pd.Series], np.ndarray] | None = None):
+def read(path: Path) -> tuple[dict[str, pd.DataFrame | None], Collapsed, Seen]:
     """The feed's tables other than ``stop_times.txt``, its stop times collapsed, and what the stream saw.
 
     Parameters
     ----------
     path : Path
         A GTFS zip or folder.
-    keep_routes : callable, optional
-        Given ``trips.txt``'s ``route_id`` column, which trips to keep (a part of a
-        network); by default every trip.
 
     Returns
     -------
@@ -109,8 +106,7 @@ def read(path: Path, keep_routes: Callable[[pd.Series], np.ndarray] | None = Non
         tables = typed(raw, path, stop_times=False)
         trips, stops = raw["trips"], raw["stops"]
         trip_index, stop_index = _ids(trips["trip_id"]), _ids(stops["stop_id"])
-        keep = None if keep_routes is None else np.asarray(keep_routes(trips["route_id"])).astype(bool)
-        collapsed, seen = collapse(found["stop_times"], trip_index, stop_index, keep)
+        collapsed, seen = collapse(found["stop_times"], trip_index, stop_index)
     return tables, collapsed, seen
 
 
@@ -122,9 +118,7 @@ def _ids(column: pd.Series) -> pd.Index:
     return index
 
 
-def collapse(
-    opener: Callable[[], IO[bytes]], trip_index: pd.Index, stop_index: pd.Index, keep: np.ndarray | None = None
-) -> tuple[Collapsed, Seen]:
+def collapse(opener: Callable[[], IO[bytes]], trip_index: pd.Index, stop_index: pd.Index) -> tuple[Collapsed, Seen]:
     """Stream ``stop_times.txt`` through a :class:`~gradient.sources._collapse.Collector`.
 
     Parameters
@@ -133,8 +127,6 @@ def collapse(
         Opens the table's bytes.
     trip_index, stop_index : pandas.Index
         ``trips.txt``'s and ``stops.txt``'s ids (unique): the codes.
-    keep : numpy.ndarray, optional
-        Per trip code, whether its stop times are kept.
 
     Returns
     -------
@@ -165,35 +157,31 @@ def collapse(
         for batch in reader:
             batches.append(batch)
             if sum(b.num_rows for b in batches) >= CHUNK_ROWS:
-                collector.add(*_chunk(batches, trip_index, stop_index, keep, times, seen))
+                collector.add(*_chunk(batches, trip_index, stop_index, times, seen))
                 batches = []
     if batches:
-        collector.add(*_chunk(batches, trip_index, stop_index, keep, times, seen))
-    if seen.n_rows == 0 and keep is None:
+        collector.add(*_chunk(batches, trip_index, stop_index, times, seen))
+    if seen.n_rows == 0:
         raise NotStreamed("no stop times")
     seen.bad_times = {c: (times.n_bad[c], list(times.bad[c])[:3]) for c in times.columns}
     return collector.finish(trip_index, stop_index), seen
 
 
-def _chunk(batches, trip_index, stop_index, keep, times: _Times, seen: Seen) -> tuple[np.ndarray, ...]:
+def _chunk(batches, trip_index, stop_index, times: _Times, seen: Seen) -> tuple[np.ndarray, ...]:
     """One chunk of parsed blocks as codes of trips and stops, sequence numbers and seconds."""
 
     def column(name: str) -> pa.ChunkedArray:
         return pa.chunked_array([b.column(name) for b in batches])
 
     trip = _codes(column("trip_id"), trip_index)
-    sel = None if keep is None else keep[trip]
-    if sel is not None:
-        trip = trip[sel]
-    stop = _codes(column("stop_id"), stop_index, sel)
+    stop = _codes(column("stop_id"), stop_index)
     seq = column("stop_sequence")
     if seq.null_count:
         raise NotStreamed("a blank stop_sequence")
     seq = np.concatenate([c.to_numpy() for c in seq.chunks])
-    seq = seq if sel is None else seq[sel]
     if len(seq) and seq.min() < 0:
         raise NotStreamed("a negative stop_sequence")
-    secs = times.seconds(batches, sel)
+    secs = times.seconds(batches)
     seen.used[stop] = True
     seen.n_rows += len(trip)
     return trip, stop, seq, secs
@@ -208,7 +196,7 @@ def _indices(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
     return (np.concatenate(idx) if idx else np.empty(0, np.int32)), dictionary
 
 
-def _codes(column: pa.ChunkedArray, index: pd.Index, sel: np.ndarray | None = None) -> np.ndarray:
+def _codes(column: pa.ChunkedArray, index: pd.Index) -> np.ndarray:
     """Codes into ``index`` of a dictionary-encoded id column (an id it lacks, or a blank, is unusual)."""
     if column.null_count:
         raise NotStreamed("a blank id")
@@ -216,8 +204,7 @@ def _codes(column: pa.ChunkedArray, index: pd.Index, sel: np.ndarray | None = No
     where = index.get_indexer(pd.Index(dictionary.to_pandas()))
     if (where < 0).any():
         raise NotStreamed("an id missing from its table")
-    codes = where[idx]
-    return codes if sel is None else codes[sel]
+    return where[idx]
 
 
 class _Times:
@@ -235,9 +222,9 @@ class _Times:
         self.n_bad = dict.fromkeys(columns, 0)
         self.bad: dict[str, dict[str, None]] = {c: {} for c in columns}
 
-    def seconds(self, batches: list[pa.RecordBatch], sel: np.ndarray | None) -> np.ndarray:
+    def seconds(self, batches: list[pa.RecordBatch]) -> np.ndarray:
         """Seconds of each row: its ``arrival_time``, else its ``departure_time``, else NaN."""
-        n = sum(b.num_rows for b in batches) if sel is None else int(sel.sum())
+        n = sum(b.num_rows for b in batches)
         secs = np.full(n, np.nan)
         code: np.ndarray | None = None
         for col in self.columns:  # departure first, arrival last: it wins where both are given
@@ -248,13 +235,13 @@ class _Times:
                 and all(b.column(col).equals(b.column(other)) for b in batches)
             )
             if code is None or not same:  # a column identical to the departures (the usual case) is looked up once
-                code = self._codes(pa.chunked_array([b.column(col) for b in batches]), sel)
+                code = self._codes(pa.chunked_array([b.column(col) for b in batches]))
                 got = np.append(self.secs, np.nan)[code]
                 secs = np.where(np.isnan(got), secs, got)
             self._note(col, code)
         return secs
 
-    def _codes(self, column: pa.ChunkedArray, sel: np.ndarray | None) -> np.ndarray:
+    def _codes(self, column: pa.ChunkedArray) -> np.ndarray:
         idx, dictionary = _indices(column)
         values = pd.Index(dictionary.to_pandas(), dtype="string")
         where = self.index.get_indexer(values)
@@ -265,8 +252,6 @@ class _Times:
             self.index = self.index.append(fresh)
             self.secs = np.r_[self.secs, unique_seconds(fresh)[:-1]]
             self.ok = np.r_[self.ok, _feedcheck._matches(fresh.to_numpy(dtype=object), _feedcheck._TIME.pattern)]
-        if sel is not None:
-            idx = idx[sel]
         return np.append(where, -1)[idx]  # blanks: -1
 
     def _note(self, col: str, code: np.ndarray) -> None:

@@ -262,7 +262,7 @@ def read_patterns(
     return patterns, stops, feed.agency_name or path.name
 
 
-def read_collapsed(source: Path, path: Path | None = None, keep_routes=None) -> tuple[Feed, Collapsed]:
+def read_collapsed(source: Path, path: Path | None = None) -> tuple[Feed, Collapsed]:
     """A feed's small tables and its stop times collapsed: streamed, or (on anything unusual) read whole.
 
     Parameters
@@ -271,9 +271,6 @@ def read_collapsed(source: Path, path: Path | None = None, keep_routes=None) -> 
         A GTFS zip or folder.
     path : Path, optional
         Named in errors (default ``source``).
-    keep_routes : callable, optional
-        Given ``trips.txt``'s ``route_id`` column, which trips to keep (a part of a
-        network, :mod:`gradient.nation`); default all.
 
     Returns
     -------
@@ -283,7 +280,7 @@ def read_collapsed(source: Path, path: Path | None = None, keep_routes=None) -> 
     """
     path = path if path is not None else source
     try:
-        tables, collapsed, seen = _stream.read(source, keep_routes)
+        tables, collapsed, seen = _stream.read(source)
         feed = Feed(**tables, stop_times=pd.DataFrame(columns=_gtfs_read.REQUIRED["stop_times"]), path=source)
         _feedcheck.check_tables(feed, path)
         ids = collapsed.stop_index[seen.used]
@@ -303,9 +300,6 @@ def read_collapsed(source: Path, path: Path | None = None, keep_routes=None) -> 
     ) as exc:
         log.debug("%s: stop_times.txt read whole (%s: %s)", source, type(exc).__name__, exc)
     feed = read_feed(source)
-    if keep_routes is not None:
-        trips = feed.trips[np.asarray(keep_routes(feed.trips["route_id"]), dtype=bool)]
-        feed.stop_times = feed.stop_times[_trips.isin(feed.stop_times["trip_id"].astype(str), trips["trip_id"])]
     return feed, collapse_feed(feed, path)
 
 
