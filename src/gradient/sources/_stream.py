@@ -1,7 +1,7 @@
 """A GTFS feed read with ``stop_times.txt`` streamed: memory that grows with what is kept.
 
 :func:`read` reads every other table whole (they are small) and ``stop_times.txt`` in
-blocks (pyarrow's streaming CSV reader, only the five columns used, ids and times
+blocks of whole lines (pyarrow's multi-threaded reader, only the five columns used, ids and times
 dictionary-encoded), turning each block into codes of ``stops.txt``'s and ``trips.txt``'s
 ids and seconds, which a :class:`gradient.sources._collapse.Collector` collapses to stop
 lists and timings as they arrive. What the checks of :mod:`gradient.sources._feedcheck`
@@ -21,7 +21,7 @@ import csv
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Callable
+from typing import IO, Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -36,8 +36,8 @@ from ._gtfs_read import REQUIRED, typed
 from ._gtfs_tables import MAX_HEADER_BYTES, STOP_TIMES_COLUMNS, TABLES, openers, read_text_table
 from ._trips import unique_seconds
 
-BLOCK_BYTES = 2**22
-"""Bytes of ``stop_times.txt`` parsed at a time (pyarrow's streaming reader)."""
+BLOCK_BYTES = 2**25
+"""Bytes of ``stop_times.txt`` parsed at a time (whole lines, by pyarrow's multi-threaded reader)."""
 
 CHUNK_ROWS = 2**20
 """Stop times collapsed at a time."""
@@ -134,28 +134,25 @@ def collapse(opener: Callable[[], IO[bytes]], trip_index: pd.Index, stop_index: 
     """
     with opener() as fh:
         header = fh.readline(MAX_HEADER_BYTES + 1).decode("utf-8-sig")
-    if len(header) > MAX_HEADER_BYTES:
-        raise NotStreamed("header too long")
-    names = [n.strip() for n in next(csv.reader([header]), [])]
-    if any(c not in names for c in REQUIRED["stop_times"]):
-        raise NotStreamed("a required column is missing")
-    cols = [c for c in STOP_TIMES_COLUMNS if c in names]
-    text = pa.dictionary(pa.int32(), pa.string())
-    types = {c: (pa.int64() if c == "stop_sequence" else text) for c in cols}
-    collector = Collector()
-    seen = Seen(used=np.zeros(len(stop_index), dtype=bool))
-    times = _Times([c for c in TIME_COLUMNS if c in cols])
-    batches: list[pa.RecordBatch] = []
-    with opener() as fh:
-        reader = pacsv.open_csv(
-            fh,
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=BLOCK_BYTES),
-            convert_options=pacsv.ConvertOptions(
-                include_columns=cols, column_types=types, strings_can_be_null=True, null_values=[""]
-            ),
+        if len(header) > MAX_HEADER_BYTES:
+            raise NotStreamed("header too long")
+        names = [n.strip() for n in next(csv.reader([header]), [])]
+        if any(c not in names for c in REQUIRED["stop_times"]):
+            raise NotStreamed("a required column is missing")
+        cols = [c for c in STOP_TIMES_COLUMNS if c in names]
+        text = pa.dictionary(pa.int32(), pa.string())
+        convert = pacsv.ConvertOptions(
+            include_columns=cols,
+            column_types={c: (pa.int64() if c == "stop_sequence" else text) for c in cols},
+            strings_can_be_null=True,
+            null_values=[""],
         )
-        for batch in reader:
-            batches.append(batch)
+        collector = Collector()
+        seen = Seen(used=np.zeros(len(stop_index), dtype=bool))
+        times = _Times([c for c in TIME_COLUMNS if c in cols])
+        batches: list[pa.RecordBatch] = []
+        for table in _tables(fh, names, convert):
+            batches += table.to_batches()
             if sum(b.num_rows for b in batches) >= CHUNK_ROWS:
                 collector.add(*_chunk(batches, trip_index, stop_index, times, seen))
                 batches = []
@@ -165,6 +162,28 @@ def collapse(opener: Callable[[], IO[bytes]], trip_index: pd.Index, stop_index: 
         raise NotStreamed("no stop times")
     seen.bad_times = {c: (times.n_bad[c], list(times.bad[c])[:3]) for c in times.columns}
     return collector.finish(trip_index, stop_index), seen
+
+
+def _tables(fh: IO[bytes], names: list[str], convert: pacsv.ConvertOptions) -> Iterator[pa.Table]:
+    """The rest of ``fh`` (a CSV table after its header) parsed a block of whole lines at a time.
+
+    Each block of about :data:`BLOCK_BYTES` ends at a line's end and is parsed by pyarrow's
+    multi-threaded reader, so the parse runs on every core while memory holds one block.
+    """
+    rest = b""
+    while True:
+        data = fh.read(BLOCK_BYTES)
+        block = rest + data
+        cut = block.rfind(b"\n") + 1 if data else len(block)
+        rest = block[cut:]
+        if cut:
+            yield pacsv.read_csv(
+                pa.BufferReader(pa.py_buffer(block)[:cut]),
+                read_options=pacsv.ReadOptions(column_names=names),
+                convert_options=convert,
+            )
+        if not data:
+            return
 
 
 def _chunk(batches, trip_index, stop_index, times: _Times, seen: Seen) -> tuple[np.ndarray, ...]:
