@@ -226,11 +226,11 @@ def stop_patterns(
     """
     if isinstance(feed, (str, Path)):
         path = Path(path if path is not None else feed)
-        feed, collapsed = read_collapsed(Path(feed), path)
+        feed, collapsed = _read_collapsed(Path(feed), path)
     else:
         path = path if path is not None else getattr(feed, "path", None)
-        collapsed = collapse_feed(feed, path)
-    return patterns_of(feed, collapsed, all_patterns, measure_crs, path, routes)
+        collapsed = _collapse_feed(feed, path)
+    return _patterns_of(feed, collapsed, all_patterns, measure_crs, path, routes)
 
 
 def read_patterns(
@@ -242,13 +242,36 @@ def read_patterns(
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, str]:
     """A GTFS zip or folder straight to its stop patterns, and the feed's name.
 
-    :func:`stop_patterns` of the path (``stop_times.txt`` streamed), or with
-    ``engine='gtfs-kit'`` of the feed gtfs-kit reads; the name is the feed's agencies
-    (:attr:`Feed.agency_name`), else the file's name.
+    :func:`stop_patterns` of the path (``stop_times.txt`` streamed, see its Notes), or
+    with ``engine='gtfs-kit'`` of the feed gtfs-kit reads. This is how ``gradient run``
+    reads a GTFS feed.
+
+    Parameters
+    ----------
+    source : str or Path
+        A GTFS zip or folder.
+    engine : {'pyarrow', 'gtfs-kit'}, default 'pyarrow'
+        As in :func:`read_feed`.
+    all_patterns : bool, default False
+        As in :func:`stop_patterns`.
+    routes : sequence of str, optional
+        As in :func:`stop_patterns`.
+    measure_crs : str, optional
+        As in :func:`stop_patterns`.
 
     Returns
     -------
-    (patterns, pattern_stops, name)
+    patterns : geopandas.GeoDataFrame
+        As :func:`stop_patterns` returns them.
+    pattern_stops : pandas.DataFrame
+        As :func:`stop_patterns` returns them.
+    name : str
+        The feed's agencies (:attr:`Feed.agency_name`), else the file's name.
+
+    Raises
+    ------
+    FeedError, InputError, OptionError
+        As :func:`read_feed` and :func:`stop_patterns` raise them.
     """
     path = Path(source)
     if engine == "gtfs-kit":
@@ -257,12 +280,12 @@ def read_patterns(
     else:
         if engine not in ENGINES:
             raise OptionError(f"engine={engine!r} is not one of {', '.join(ENGINES)}", param="engine")
-        feed, collapsed = read_collapsed(path)
-        patterns, stops = patterns_of(feed, collapsed, all_patterns, measure_crs, path, routes)
+        feed, collapsed = _read_collapsed(path)
+        patterns, stops = _patterns_of(feed, collapsed, all_patterns, measure_crs, path, routes)
     return patterns, stops, feed.agency_name or path.name
 
 
-def read_collapsed(source: Path, path: Path | None = None) -> tuple[Feed, Collapsed]:
+def _read_collapsed(source: Path, path: Path | None = None) -> tuple[Feed, Collapsed]:
     """A feed's small tables and its stop times collapsed: streamed, or (on anything unusual) read whole.
 
     Parameters
@@ -300,10 +323,10 @@ def read_collapsed(source: Path, path: Path | None = None) -> tuple[Feed, Collap
     ) as exc:
         log.debug("%s: stop_times.txt read whole (%s: %s)", source, type(exc).__name__, exc)
     feed = read_feed(source)
-    return feed, collapse_feed(feed, path)
+    return feed, _collapse_feed(feed, path)
 
 
-def collapse_feed(feed: Feed, path) -> Collapsed:
+def _collapse_feed(feed: Feed, path) -> Collapsed:
     """A feed's stop times, checked against its trips and stops and collapsed (:mod:`gradient.sources._collapse`)."""
     rows = _ordered_rows(feed, path)
     secs = _times.row_seconds(feed.stop_times, rows.order)
@@ -313,7 +336,7 @@ def collapse_feed(feed: Feed, path) -> Collapsed:
     return collector.finish(rows.trip_names, rows.stop_index)
 
 
-def patterns_of(
+def _patterns_of(
     feed: Feed,
     collapsed: Collapsed,
     all_patterns: bool = False,
