@@ -18,7 +18,6 @@ worded, ordered and counted exactly as it is there.
 from __future__ import annotations
 
 import csv
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Callable, Iterator
@@ -94,8 +93,7 @@ def read(path: Path) -> tuple[dict[str, pd.DataFrame | None], Collapsed, Seen]:
     """
     if path.is_file():
         _feedcheck.check_zip(path)
-    with ExitStack() as stack:
-        found = stack.enter_context(openers(path))
+    with openers(path) as found:
         if "stop_times" not in found:
             raise NotStreamed("no stop_times.txt")
         raw = {}
