@@ -199,13 +199,13 @@ def walk_stages(network, areas, stops: pd.DataFrame, walk_m: float, cache: Path 
     """The new method, stage by stage: read (cold, then from the cache), arrays, overlay, searches."""
     import geopandas as gpd
 
-    from gradient.assign import netarrays, walks
+    from gradient.assign import networkfiles, walks
 
     if cache is not None:
         with stage("read: the file into arrays (first run: cache cold)"):
-            netarrays.read_streets(network, cache_dir=cache)
+            networkfiles.read_streets(network, cache_dir=cache)
     with stage("read: the arrays from the cache (second run)" if cache else "read: the file into arrays"):
-        arrays = netarrays.read_streets(network, cache_dir=cache if cache is not None else False)
+        arrays = networkfiles.read_streets(network, cache_dir=cache if cache is not None else False)
     with stage("arrays: projected lines, two-way streets once"):
         net = arrays.metric(UTM, undirected=True)
         tree = shapely.STRtree(net.lines)
@@ -333,7 +333,7 @@ def real(args) -> None:
 
     from gradient import areas as areas_
     from gradient import datasets
-    from gradient.assign import netarrays, streets, walks
+    from gradient.assign import networkfiles, streets, walks
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from bench_assign import london_stops
@@ -354,9 +354,9 @@ def real(args) -> None:
         old = ref.catchment_lengths(G, stops, msoas, walk_m=args.walk_m)
         t2 = time.perf_counter()
         with tempfile.TemporaryDirectory() as cache:
-            netarrays.read_streets(files, network_type, cache_dir=cache)
+            networkfiles.read_streets(files, network_type, cache_dir=cache)
             t3 = time.perf_counter()
-            arrays = netarrays.read_streets(files, network_type, cache_dir=cache)
+            arrays = networkfiles.read_streets(files, network_type, cache_dir=cache)
             t4 = time.perf_counter()
         new = walks.catchment_lengths(arrays, stops, msoas, walk_m=args.walk_m)
         t5 = time.perf_counter()
@@ -403,11 +403,11 @@ def pbf(args) -> None:
     import geopandas as gpd
     import osmium
 
-    from gradient.assign import netarrays, walks
+    from gradient.assign import networkfiles, walks
 
     files = make_city(args.folder, args.nodes, args.stops)
     path = files["network"].with_suffix(".osm.pbf")
-    arrays = netarrays.read_streets(files["network"], cache_dir=False)
+    arrays = networkfiles.read_streets(files["network"], cache_dir=False)
     if not path.is_file():
         part = path.with_name(path.name + ".part.osm.pbf")
         part.unlink(missing_ok=True)
@@ -428,7 +428,7 @@ def pbf(args) -> None:
         part.replace(path)
     print(f"network: {path} ({path.stat().st_size / 1e6:,.0f} MB)")
     with stage("read: the PBF into arrays (pyosmium)"):
-        got = netarrays.read_streets(path, cache_dir=False)
+        got = networkfiles.read_streets(path, cache_dir=False)
     try:
         from pyrosm import OSM
     except ImportError as exc:

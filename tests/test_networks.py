@@ -21,10 +21,11 @@ from conftest import UTM17, line_feed, squares, to_lonlat
 
 from gradient import GradientWarning, InputError, NetworkError, Options, datasets
 from gradient._sensitivity import sensitivity
-from gradient.assign import netarrays, walks
+from gradient.assign import netarrays, networkfiles, walks
 from gradient.assign import streets as networks
 from gradient.assign.catchments import assign, assign_network
-from gradient.assign.netarrays import StreetArrays, read_streets
+from gradient.assign.netarrays import StreetArrays
+from gradient.assign.networkfiles import read_streets
 from gradient.pipeline import run_patterns
 from gradient.sources import gtfs, tfl
 
@@ -494,8 +495,8 @@ def test_network_arrays_are_cached_by_content(tmp_path, monkeypatch, london_stop
     cache = tmp_path / "cache"
     first = read_streets(path, "walk", cache_dir=cache)
     (cached,) = cache.glob("*.npz")
-    assert cached.name == f"{netarrays.file_digest(path)}-walk-v{netarrays.CACHE_VERSION}.npz"
-    monkeypatch.setattr(netarrays, "_read_file", lambda *a: pytest.fail("read the file again"))
+    assert cached.name == f"{networkfiles.file_digest(path)}-walk-v{netarrays.CACHE_VERSION}.npz"
+    monkeypatch.setattr(networkfiles, "_read_file", lambda *a: pytest.fail("read the file again"))
     again = read_streets(path, "walk", cache_dir=cache)
     for f in ["node_ids", "x", "y", "u", "v", "key", "offsets", "coords"]:
         np.testing.assert_array_equal(getattr(again, f), getattr(first, f))
@@ -513,7 +514,7 @@ def test_network_arrays_are_cached_by_content(tmp_path, monkeypatch, london_stop
     read_streets(path, "walk", cache_dir=cache)
     assert len(list(cache.glob("*.npz"))) == 3
     cached.write_bytes(b"damaged")
-    with caplog_at(netarrays.log) as records:
+    with caplog_at(networkfiles.log) as records:
         read_streets(copy, "walk", cache_dir=cache)
     assert any("unreadable" in r.getMessage() for r in records)
 

@@ -124,7 +124,7 @@ class Options:
     network : path, sequence of paths, networkx.MultiDiGraph or StreetArrays, optional
         A street network (osmnx GraphML, OSM XML or OSM PBF files, a loaded graph,
         :func:`gradient.assign.streets.load_network`, or its arrays,
-        :func:`gradient.assign.netarrays.read_streets`): walking catchments for
+        :func:`gradient.assign.networkfiles.read_streets`): walking catchments for
         ``method='network'`` and street-following lines for patterns without route
         geometry.
     walk_m : float, default 400
@@ -132,7 +132,7 @@ class Options:
     network_cache : path, optional
         Folder where street network files, once read, are kept as arrays (keyed by each
         file's SHA-256), so the next run on the same network starts in seconds
-        (:func:`gradient.assign.netarrays.read_streets`); default ``$GRADIENT_NETWORK_CACHE``
+        (:func:`gradient.assign.networkfiles.read_streets`); default ``$GRADIENT_NETWORK_CACHE``
         or the user's cache folder (never the run's output folder).
     alpha : float, default 0.05
         Significance level; every interval is ``1 - alpha``.

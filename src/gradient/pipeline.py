@@ -146,7 +146,7 @@ def _network(options: Options):
     net = options.network
     if net is None:
         return None
-    from .assign.netarrays import StreetArrays, read_streets
+    from .assign.netarrays import StreetArrays
 
     if isinstance(net, StreetArrays):
         return net
@@ -155,6 +155,8 @@ def _network(options: Options):
     from ._extras import require
 
     require("networks", "walking catchments (method='network')")
+    from .assign.networkfiles import read_streets
+
     return read_streets(list(net), cache_dir=options.network_cache)
 
 

@@ -227,6 +227,10 @@ PATTERNS_EXTRA_COLUMNS = PATTERNS_SHORT_COLUMNS + [
     "story_from_seq",
     "story_to_seq",
     "doubt_names",
+    "first_area_name",
+    "last_area_name",
+    "le_change_from_area_name",
+    "le_change_to_area_name",
 ]
 """Columns ``patterns.csv`` carries after the contract's with ``--wide`` (``docs/COLUMNS.md``)."""
 

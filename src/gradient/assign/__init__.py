@@ -5,8 +5,8 @@
   (``network``); :func:`context_at_stops`, a second measure taken with the same weights;
 - :func:`load_network` and :func:`street_geometry` (:mod:`gradient.assign.streets`):
   OpenStreetMap street networks for walking catchments and for routing patterns that have
-  no line; :func:`read_streets` (:mod:`gradient.assign.netarrays`), a network's files read
-  once into arrays and cached; walks searched where walkers can go in
+  no line; :func:`read_streets` (:mod:`gradient.assign.networkfiles`), a network's files read
+  once into arrays (:mod:`gradient.assign.netarrays`) and cached; walks searched where walkers can go in
   :mod:`gradient.assign.walks`.
 """
 
@@ -25,7 +25,7 @@ __getattr__, __dir__ = attach(
         "load_network": "streets",
         "download_network": "streets",
         "street_geometry": "streets",
-        "read_streets": "netarrays",
+        "read_streets": "networkfiles",
     },
 )
 
@@ -43,5 +43,5 @@ __all__ = [
 
 if TYPE_CHECKING:  # pragma: no cover
     from .catchments import assign, assign_buffer, assign_network, assign_point, context_at_stops
-    from .netarrays import read_streets
+    from .networkfiles import read_streets
     from .streets import download_network, load_network, street_geometry

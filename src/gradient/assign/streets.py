@@ -12,7 +12,7 @@ Three uses of an OpenStreetMap street network:
   giving both their map lines and ``dist_m``.
 
 Graphs are osmnx ``MultiDiGraph`` objects with a ``crs`` graph attribute, or their arrays
-(:class:`~gradient.assign.netarrays.StreetArrays`, which :func:`~gradient.assign.netarrays.read_streets`
+(:class:`~gradient.assign.netarrays.StreetArrays`, which :func:`~gradient.assign.networkfiles.read_streets`
 reads from files once and caches); they are projected to a metric CRS (the stops' UTM zone
 unless given) before anything is measured.
 """
@@ -323,7 +323,7 @@ def street_geometry(
         :func:`gradient.sources.tfl.read_tfl_sequences`).
     graph : networkx.MultiDiGraph or StreetArrays
         A drive network with a ``crs`` (:func:`load_network`), or its arrays
-        (:func:`~gradient.assign.netarrays.read_streets`).
+        (:func:`~gradient.assign.networkfiles.read_streets`).
     snap_m : float, default 100
     crs : optional
         Metric CRS to measure in; default the stops' UTM zone.

@@ -144,7 +144,7 @@ def catchment_lengths(
     ----------
     graph : networkx.MultiDiGraph or StreetArrays
         osmnx graph with a ``crs`` (:func:`~gradient.assign.streets.load_network`), or its
-        arrays (:func:`~gradient.assign.netarrays.read_streets`).
+        arrays (:func:`~gradient.assign.networkfiles.read_streets`).
     stops : pandas.DataFrame
         Distinct ``stop_id`` with ``lon``, ``lat`` (WGS84).
     areas : geopandas.GeoDataFrame

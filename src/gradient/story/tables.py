@@ -309,6 +309,18 @@ def _story_columns(res: pd.DataFrame, s: pd.DataFrame, claims: Claims) -> pd.Dat
     changes = changes[changes["supported"] & changes["may_lead"]]
     out["change_supported"] = pd.Series(True, index=changes.index).reindex(pats).fillna(False).to_numpy(bool)
     out["doubt_names"] = _doubt_names(c, s, pats, has)
+    # the neighbourhoods of the route's ends and of the end-to-end change's stops, for titles and sentences
+    at = pd.Series(area_name, index=pd.MultiIndex.from_arrays([s["pattern_id"].to_numpy(), seq]))
+    at = at[~at.index.duplicated()]
+    every = s.groupby("pattern_id", sort=False)["stop_sequence"]
+    for col, seqs in (
+        ("first_area_name", every.first().reindex(pats)),
+        ("last_area_name", every.last().reindex(pats)),
+        ("le_change_from_area_name", res.set_index("pattern_id")["le_change_from_seq"].reindex(pats)),
+        ("le_change_to_area_name", res.set_index("pattern_id")["le_change_to_seq"].reindex(pats)),
+    ):
+        keys = pd.MultiIndex.from_arrays([pats, seqs.to_numpy()])
+        out[col] = pd.array(at.reindex(keys).to_numpy(), dtype="string")
     return out
 
 

@@ -683,10 +683,18 @@ def towards(row: dict) -> str:
 
 
 def route_title(row: dict) -> str:
-    """``Route 25: Oxford Circus to Ilford`` (display names; a loop says so)."""
-    first = display_name(row.get("first_stop")) or UNNAMED
-    last = display_name(row.get("last_stop")) or UNNAMED
-    if first == last:
+    """``Route 25: Holles Street (Marylebone) to Hainault Street (Ilford)``: the ends as readers know them.
+
+    Each end is its stop's display name with the neighbourhood it lies in, where the row has
+    ``first_area_name`` and ``last_area_name``; a loop says so.
+    """
+
+    def end(stop: object, area: object) -> str:
+        return place_words(stop, area) if display_name(stop) else UNNAMED
+
+    first = end(row.get("first_stop"), row.get("first_area_name"))
+    last = end(row.get("last_stop"), row.get("last_area_name"))
+    if display_name(row.get("first_stop")) == display_name(row.get("last_stop")):
         return f"{route_label(row)}: a loop from {first}"
     return f"{route_label(row)}: {first} to {last}"
 

@@ -1,24 +1,34 @@
-"""OpenStreetMap files read straight into :class:`~gradient.assign.netarrays.StreetArrays`.
+"""Street network files read once into :class:`~gradient.assign.netarrays.StreetArrays`, and cached.
 
+- :func:`read_streets`: any of these files, each read once: later calls (and later runs)
+  read the arrays from a cache keyed by the file's SHA-256 and the network type;
 - :func:`read_graphml`: osmnx GraphML, element by element (``xml.etree.ElementTree.iterparse``),
   with osmnx's types, :func:`~gradient.assign.streets.keeps_way`'s filters and networkx's order,
   so the arrays equal those of ``osmnx.load_graphml`` (a test holds them together) without a
   networkx graph, which for a city's million nodes would hold about 16 GB;
-- :func:`read_pbf`: OSM PBF through pyosmium.
+- :func:`read_pbf`: OSM PBF through pyosmium;
+- OSM XML through osmnx (:func:`gradient.assign.streets.load_network`'s reader).
 """
 
 from __future__ import annotations
 
 import ast
+import hashlib
+import logging
+import os
 import xml.etree.ElementTree as ET
+from os import PathLike
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
 import shapely
 
-from ..errors import NetworkError
-from .netarrays import StreetArrays
+from ..errors import InputError, NetworkError
+from .netarrays import CACHE_VERSION, StreetArrays, compose
+
+log = logging.getLogger(__name__)
 
 _GRAPHML = "{http://graphml.graphdrawing.org/xmlns}"
 _ONEWAY = {"yes", "true", "1", "-1", "reverse", "T", "F"}  # osmnx's values (osmnx.graph._add_paths)
@@ -211,3 +221,106 @@ def read_pbf(path: Path, network_type: str) -> StreetArrays:
         coords=np.concatenate(pieces_coords) if pieces_coords else np.empty((0, 2)),
         crs="epsg:4326",
     )
+
+
+def default_cache_dir() -> Path:
+    """Where network arrays are cached: ``$GRADIENT_NETWORK_CACHE``, else the user's cache folder."""
+    env = os.environ.get("GRADIENT_NETWORK_CACHE")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("gradient")) / "networks"
+
+
+def file_digest(path: Path) -> str:
+    """The SHA-256 of a file's content, read in 8 MB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 23):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_streets(
+    path: str | PathLike[str] | Sequence[str | PathLike[str]],
+    network_type: str = "all",
+    cache_dir: str | PathLike[str] | bool | None = None,
+) -> StreetArrays:
+    """Read street network files into arrays, once: later calls read the cache.
+
+    Parameters
+    ----------
+    path : str or Path, or a sequence of them
+        osmnx GraphML (``.graphml``), OSM XML (``.osm``, ``.xml``) or OSM PBF
+        (``.pbf``, needs ``osmium``). Several files are joined (:func:`compose`).
+    network_type : {'all', 'drive', 'walk'}, default 'all'
+        Keep only these ways (:func:`gradient.assign.streets.keeps_way`), as
+        :func:`gradient.assign.streets.load_network` does.
+    cache_dir : str, Path or bool, optional
+        Folder of the cache (default :func:`default_cache_dir`); ``False`` reads the
+        files without it. Each file's arrays are kept as
+        ``<sha256 of the file>-<network_type>-v<CACHE_VERSION>.npz``: a changed file is
+        read again, a copy of it under another name is not.
+
+    Returns
+    -------
+    StreetArrays
+
+    Raises
+    ------
+    NetworkError
+        If a file is missing, unreadable, of another kind, or has no streets of the type
+        asked for (the message names the file).
+    InputError
+        If ``network_type`` is unknown.
+    """
+    from .streets import _check_type
+
+    _check_type(network_type)
+    paths = [path] if isinstance(path, (str, PathLike)) else list(path)
+    if not paths:
+        raise InputError("read_streets: give at least one network file")
+    folder = None
+    if cache_dir is not False:
+        folder = default_cache_dir() if cache_dir is None or cache_dir is True else Path(cache_dir)
+    parts = []
+    for p in map(Path, paths):
+        if not p.is_file():
+            raise NetworkError("no such street network file; give an osmnx GraphML, OSM XML or OSM PBF file", p)
+        cached = None
+        if folder is not None:
+            cached = folder / f"{file_digest(p)}-{network_type}-v{CACHE_VERSION}.npz"
+            if cached.is_file():
+                try:
+                    parts.append(StreetArrays._load(cached))
+                    log.info("%s: street network from the cache %s", p.name, cached)
+                    continue
+                except (OSError, ValueError, KeyError, TypeError) as exc:  # a damaged cache file is read again
+                    log.warning("%s: the cached arrays %s are unreadable (%s); reading the file", p.name, cached, exc)
+        arrays = _read_file(p, network_type)
+        if cached is not None:
+            try:
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                arrays._save(cached)
+            except OSError as exc:
+                log.warning("could not cache the street network in %s (%s)", cached.parent, exc)
+        parts.append(arrays)
+    return compose(parts)
+
+
+def _read_file(path: Path, network_type: str) -> StreetArrays:
+    from .streets import _read_xml
+
+    suffix = path.suffix.lower()
+    if suffix == ".graphml":
+        arrays = read_graphml(path, network_type)
+    elif suffix in (".osm", ".xml"):
+        arrays = StreetArrays.from_graph(_read_xml(path, network_type))
+    elif suffix == ".pbf":
+        arrays = read_pbf(path, network_type)
+    else:
+        raise NetworkError(f"unknown street network format {suffix!r}; give .graphml, .osm or .osm.pbf", path)
+    if arrays.number_of_edges() == 0:
+        raise NetworkError(f"no streets of type {network_type!r} in this file", path)
+    return arrays
