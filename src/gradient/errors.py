@@ -93,6 +93,16 @@ class NetworkMapError(PresentationError):
     """The network map cannot be drawn from the tables given."""
 
 
+class NotStreamed(Exception):
+    """``stop_times.txt`` is left to the whole-table reader, which names the problem (never escapes the library).
+
+    Raised by the streamed reader (:mod:`gradient.sources._stream`) on anything unusual: a
+    trip that repeats a ``stop_sequence``, a blank or negative one, an id the other tables
+    do not define. Such feeds are refused anyway, with the messages
+    :func:`gradient.sources.gtfs.read_feed` words.
+    """
+
+
 class GradientWarning(UserWarning):
     """A problem the run survives; affected rows stay in the output as missing.
 

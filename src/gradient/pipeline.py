@@ -346,16 +346,16 @@ def read_source(
         patterns, stops = read_sequences(path, route_lines, routes=options.routes)
         name = path.name
     elif kind == "gtfs":
-        from .sources.gtfs import read_feed, stop_patterns
+        from .sources.gtfs import read_patterns
 
         if route_lines is not None:
             raise InputError(
                 "route_lines= is for TfL's bus sequences or a stop-sequence table; a GTFS feed has its own shapes",
                 param="route_lines",
             )
-        feed = read_feed(path, engine=options.engine)
-        patterns, stops = stop_patterns(feed, all_patterns=options.all_patterns, path=path, routes=options.routes)
-        name = feed.agency_name or path.name
+        patterns, stops, name = read_patterns(
+            path, engine=options.engine, all_patterns=options.all_patterns, routes=options.routes
+        )
     else:
         raise InputError(f"kind={kind!r} is not one of auto, gtfs, tfl, sequences", param="kind")
     return patterns, stops, name

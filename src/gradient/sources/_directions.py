@@ -22,6 +22,8 @@ never per trip or stop time.
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 import pandas as pd
 import shapely
@@ -29,9 +31,7 @@ import shapely
 
 def infer_directions(
     trips: pd.DataFrame,
-    stop_codes: np.ndarray,
-    starts: np.ndarray,
-    lengths: np.ndarray,
+    stops_of: Callable[[int], np.ndarray],
     lon: np.ndarray,
     lat: np.ndarray,
 ) -> tuple[pd.Series, dict[str, int]]:
@@ -42,10 +42,9 @@ def infer_directions(
     trips : pandas.DataFrame
         One row per trip: ``route_id``, ``direction_id`` (``Int64``, NA where
         blank), ``key`` (equal for equal ordered stop lists), ``trip_n`` (the trip's
-        index into ``starts``) and ``n_stops``.
-    stop_codes, starts, lengths : numpy.ndarray
-        Every trip's stops in order, as codes: trip ``t``'s are
-        ``stop_codes[starts[t]:starts[t] + lengths[t]]``.
+        order) and ``n_stops``.
+    stops_of : callable
+        The stop codes, in order, of the stop list ``key``.
     lon, lat : numpy.ndarray
         WGS84 coordinates of each stop code.
 
@@ -88,21 +87,17 @@ def infer_directions(
         pool = group[has_known] if has_known.any() else group
         ref = pool.sort_values(["n", "n_stops", "first"], ascending=[False, False, True], kind="stable").iloc[0]
         ref_dir = int(ref["known"]) if has_known.any() else 0
-        ref_pts = xy[_stops_of(ref["first"], stop_codes, starts, lengths)]
+        ref_pts = xy[stops_of(int(ref["key"]))]
         for row in group[group["any_blank"]].itertuples():
             if pd.notna(row.known):
                 inferred[(route, row.key)] = int(row.known)
                 continue
-            same = _same_way(xy[_stops_of(row.first, stop_codes, starts, lengths)], ref_pts)
+            same = _same_way(xy[stops_of(int(row.key))], ref_pts)
             inferred[(route, row.key)] = ref_dir if same else 1 - ref_dir
     pairs = pd.MultiIndex.from_arrays([trips["route_id"].to_numpy(), trips["key"].to_numpy()])
     guess = pd.Series(inferred, dtype="Int64").reindex(pairs).to_numpy()
     direction[blank] = guess[blank]
     return direction, counts
-
-
-def _stops_of(trip: int, stop_codes: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    return stop_codes[starts[trip] : starts[trip] + lengths[trip]]
 
 
 def _same_way(pts: np.ndarray, ref: np.ndarray) -> bool:

@@ -103,14 +103,17 @@ def check_ids(feed, path: Path) -> None:
             )
 
 
-def check_coordinates(feed, path: Path) -> None:
+def check_coordinates(feed, path: Path, used=None) -> None:
     """Refuse stops in use whose coordinates are missing, impossible, at 0,0 or swapped.
 
     A stop is taken to have latitude and longitude swapped when it lies more than
     ``SWAP_FAR_DEG`` degrees from the median of the feed's stops and swapping its two
-    coordinates puts it within 1 degree of that median.
+    coordinates puts it within 1 degree of that median. ``used``: the ids of the stops
+    in use (default: those ``feed.stop_times`` names).
     """
-    used = feed.stops[feed.stops["stop_id"].isin(pd.unique(feed.stop_times["stop_id"]))]
+    if used is None:
+        used = pd.unique(feed.stop_times["stop_id"])
+    used = feed.stops[feed.stops["stop_id"].isin(used)]
     lat = pd.to_numeric(used["stop_lat"], errors="coerce").to_numpy(float)
     lon = pd.to_numeric(used["stop_lon"], errors="coerce").to_numpy(float)
     ids = used["stop_id"].astype(str).to_numpy()
@@ -162,13 +165,18 @@ def check_times(feed, path: Path) -> None:
         ok = _matches(uniques, _TIME.pattern)
         bad = (codes >= 0) & ~ok[np.maximum(codes, 0)] if len(uniques) else np.zeros(len(codes), bool)
         if bad.any():
-            examples = _examples(uniques[np.unique(codes[bad])[:3]])
-            warnings.warn(
-                f"{path}: {int(bad.sum())} of {len(codes)} {col} values in stop_times.txt are not H:MM:SS "
-                f"(e.g. {examples}); scheduled minutes stay missing for them",
-                GradientWarning,
-                stacklevel=3,
-            )
+            warn_times(path, col, int(bad.sum()), len(codes), list(uniques[np.unique(codes[bad])[:3]]))
+
+
+def warn_times(path: Path, col: str, n_bad: int, n: int, examples: list) -> None:
+    """The warning of :func:`check_times`: ``n_bad`` of ``n`` values of ``col`` are not ``H:MM:SS``."""
+    if n_bad:
+        warnings.warn(
+            f"{path}: {n_bad} of {n} {col} values in stop_times.txt are not H:MM:SS "
+            f"(e.g. {_examples(examples)}); scheduled minutes stay missing for them",
+            GradientWarning,
+            stacklevel=4,
+        )
 
 
 def check_references(feed, path: Path) -> None:
@@ -219,12 +227,17 @@ def check_sequences(feed, path: Path) -> None:
             )
 
 
-def check_feed(feed, path: str | Path) -> None:
-    """Run every content check on a feed (see the functions above)."""
-    path = Path(path)
+def check_tables(feed, path: Path) -> None:
+    """The checks of the tables other than ``stop_times.txt``: ids, references, directions."""
     check_ids(feed, path)
     check_references(feed, path)
     check_directions(feed, path)
+
+
+def check_feed(feed, path: str | Path) -> None:
+    """Run every content check on a feed (see the functions above)."""
+    path = Path(path)
+    check_tables(feed, path)
     check_sequences(feed, path)
     check_coordinates(feed, path)
     check_times(feed, path)

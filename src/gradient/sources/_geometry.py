@@ -87,6 +87,8 @@ def monotone_along(
     ``best_i = dist_i + cummin(best_{i-1})``, then back-tracks. Two stops matched
     to the same segment in reverse order are set to the same position.
     """
+    if nearest is not None and np.all(np.diff(nearest[0]) >= 0):
+        return nearest
     geom = shapely.LineString(line)
     if nearest is None:
         pts = shapely.points(points)

@@ -44,8 +44,15 @@ def damaged_member(path: Path) -> str:
 
 def read_own(path: Path) -> dict[str, pd.DataFrame | None]:
     """The tables of a feed by our own reader (every field as text; numbers parsed by :func:`numbers`)."""
-    tables = read_tables(path)
-    require(tables, path)
+    return typed(read_tables(path), path)
+
+
+def typed(tables: dict[str, pd.DataFrame], path: Path, stop_times: bool = True) -> dict[str, pd.DataFrame | None]:
+    """The tables :func:`read_own` returns, from the text tables: required ones checked, numbers parsed.
+
+    With ``stop_times=False`` the tables other than ``stop_times.txt`` (streamed apart).
+    """
+    require(tables, path, skip=() if stop_times else ("stop_times",))
     stops = tables["stops"]
     for col in ("stop_lat", "stop_lon"):
         stops[col] = numbers(stops[col], "stops", col)
@@ -59,14 +66,11 @@ def read_own(path: Path) -> dict[str, pd.DataFrame | None]:
         shapes["shape_pt_sequence"] = numbers(shapes["shape_pt_sequence"], "shapes", "shape_pt_sequence", whole=True)
     else:
         shapes = None
-    return dict(
-        routes=tables["routes"],
-        trips=trips,
-        stops=stops,
-        stop_times=tables["stop_times"],
-        shapes=shapes,
-        agency=tables.get("agency"),
-    )
+    out: dict[str, pd.DataFrame | None] = dict(routes=tables["routes"], trips=trips, stops=stops)
+    if stop_times:
+        out["stop_times"] = tables["stop_times"]
+    out.update(shapes=shapes, agency=tables.get("agency"))
+    return out
 
 
 def read_gtfs_kit(path: Path) -> dict[str, pd.DataFrame | None]:
@@ -108,9 +112,11 @@ def _gtfs_kit_tables(folder: Path, path: Path) -> dict[str, pd.DataFrame | None]
     return tables
 
 
-def require(tables: dict[str, pd.DataFrame], path: Path) -> None:
-    """Refuse a feed without a table or column of :data:`REQUIRED`, or whose required table is empty."""
+def require(tables: dict[str, pd.DataFrame], path: Path, skip: tuple[str, ...] = ()) -> None:
+    """Refuse a feed without a table or column of :data:`REQUIRED` (but ``skip``), or whose required table is empty."""
     for table, columns in REQUIRED.items():
+        if table in skip:
+            continue
         frame = tables.get(table)
         if frame is None:
             raise FeedError(f"the feed has no {table}.txt", path)

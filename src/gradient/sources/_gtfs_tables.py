@@ -14,8 +14,9 @@ import csv
 import functools
 import io
 import zipfile
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import IO, Callable, Iterator
+from typing import IO, Callable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -102,24 +103,35 @@ def feed_members(infos: list[zipfile.ZipInfo]) -> dict[str, zipfile.ZipInfo]:
     return found
 
 
-def members(path: Path) -> Iterator[tuple[str, Callable[[], IO[bytes]]]]:
-    """Each non-empty GTFS table of a zip or folder: (table name, opener of its bytes).
+@contextmanager
+def openers(path: Path) -> Iterator[dict[str, Callable[[], IO[bytes]]]]:
+    """Each non-empty GTFS table of a zip or folder, by name in sorted order: an opener of its bytes.
 
-    A zip's members are read through the limits on bytes actually unpacked
-    (:func:`gradient._archive.open_member`).
+    A zip stays open while the context lasts; its members are read through the limits on
+    bytes actually unpacked (:func:`gradient._archive.open_member`).
     """
     if path.is_file():
         from . import _feedcheck
 
         budget = _archive.Budget(_feedcheck.MAX_UNCOMPRESSED_BYTES)
         with zipfile.ZipFile(path) as zf:
-            for table, info in sorted(feed_members(zf.infolist()).items()):
-                if info.file_size:
-                    yield table, functools.partial(_archive.open_member, zf, info, path, budget, FeedError)
+            yield {
+                table: functools.partial(_archive.open_member, zf, info, path, budget, FeedError)
+                for table, info in sorted(feed_members(zf.infolist()).items())
+                if info.file_size
+            }
     else:
-        for p in sorted(path.iterdir()):
-            if p.is_file() and p.suffix == ".txt" and p.stat().st_size:
-                yield p.stem, _opener(p)
+        yield {
+            p.stem: _opener(p)
+            for p in sorted(path.iterdir())
+            if p.is_file() and p.suffix == ".txt" and p.stat().st_size
+        }
+
+
+def members(path: Path) -> Iterator[tuple[str, Callable[[], IO[bytes]]]]:
+    """Each non-empty GTFS table of a zip or folder: (table name, opener of its bytes); see :func:`openers`."""
+    with openers(path) as found:
+        yield from found.items()
 
 
 def read_tables(path: Path) -> dict[str, pd.DataFrame]:
@@ -142,33 +154,48 @@ def read_tables(path: Path) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def read_text_table(fh: IO[bytes]) -> pd.DataFrame:
-    """A GTFS table with every field as text (``string`` dtype); empty fields missing."""
+def read_text_table(fh: IO[bytes], columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """A GTFS table with every field as text (``string`` dtype); empty fields missing.
+
+    ``columns``: only these (those the table has), for a reader that needs no others.
+    """
     data = fh.read()
-    text = data.decode("utf-8-sig")
-    frame = _arrow_text_table(text)
-    if frame is None:  # ragged rows and the like: pandas' parser reads what it can, as before
+    frame = _arrow_text_table(data, columns)
+    if frame is None:  # ragged rows, text that is not UTF-8 and the like: pandas' parser reads or says what is wrong
+        text = data.decode("utf-8-sig")
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=False)
+        frame = frame.astype("string")
     frame.columns = [str(c).strip() for c in frame.columns]
-    return frame.astype("string")
+    return frame if columns is None else frame[[c for c in frame.columns if c in columns]]
 
 
-def _arrow_text_table(text: str) -> pd.DataFrame | None:
-    """The table parsed by pyarrow, every field text and empty fields missing; None where it cannot."""
-    lines = text.split("\n", 1)
-    try:
-        names = next(csv.reader([lines[0].rstrip("\r")]), [])
-    except csv.Error:  # e.g. a field over csv's limit: pandas' parser says what is wrong
+BOM = b"\xef\xbb\xbf"
+
+
+def _arrow_text_table(data: bytes, columns: Sequence[str] | None = None) -> pd.DataFrame | None:
+    """The table parsed by pyarrow from its bytes, every field text and empty fields missing; None where it cannot.
+
+    The bytes are parsed as they are (after a byte-order mark): no decoded copy of the
+    file is made. pyarrow checks that every field is UTF-8.
+    """
+    start = len(BOM) if data.startswith(BOM) else 0
+    end = data.find(b"\n", start)
+    if end < 0:
         return None
-    if not names or len(set(names)) != len(names) or len(lines) < 2:
+    try:
+        names = next(csv.reader([data[start:end].decode("utf-8").rstrip("\r")]), [])
+    except (csv.Error, UnicodeDecodeError):  # e.g. a field over csv's limit: pandas' parser says what is wrong
+        return None
+    if not names or len(set(names)) != len(names):
         return None
     try:
         table = pacsv.read_csv(
-            pa.BufferReader(text.encode("utf-8")),
+            pa.BufferReader(pa.py_buffer(data)[start:]),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
             parse_options=pacsv.ParseOptions(newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa.string() for n in names},
+                include_columns=[n for n in names if columns is None or n.strip() in columns],
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
                 null_values=[""],
@@ -176,7 +203,7 @@ def _arrow_text_table(text: str) -> pd.DataFrame | None:
         )
     except (pa.ArrowInvalid, ValueError):
         return None
-    return table.to_pandas()
+    return table.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
 
 
 def read_stop_times(fh: IO[bytes], opener: Callable[[], IO[bytes]]) -> pd.DataFrame:

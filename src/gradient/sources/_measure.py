@@ -105,9 +105,13 @@ def along_lines(
 
 
 def to_wgs84(geoms: list[shapely.LineString], crs) -> list[shapely.LineString]:
-    """Lines from a metric CRS to EPSG:4326."""
+    """Lines from a metric CRS to EPSG:4326 (every vertex of every line in one transformation)."""
+    if not geoms:
+        return []
     back = Transformer.from_crs(crs, WGS84, always_xy=True)
-    return [shapely.transform(g, lambda c: np.column_stack(back.transform(c[:, 0], c[:, 1]))) for g in geoms]
+    coords, index = shapely.get_coordinates(np.asarray(geoms, dtype=object), return_index=True)
+    x, y = back.transform(coords[:, 0], coords[:, 1])
+    return list(shapely.linestrings(np.column_stack([x, y]), indices=index))
 
 
 def shape_lines(shapes: pd.DataFrame | None, crs, keep: pd.Series | None = None) -> dict[str, np.ndarray]:

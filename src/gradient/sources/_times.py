@@ -33,7 +33,12 @@ def row_seconds(st: pd.DataFrame, order: np.ndarray) -> np.ndarray:
 
 
 def pattern_minutes(
-    secs: np.ndarray, trip_of_row: np.ndarray, target: np.ndarray, dist: np.ndarray, n: int
+    secs: np.ndarray,
+    trip_of_row: np.ndarray,
+    target: np.ndarray,
+    dist: np.ndarray,
+    n: int,
+    weights: np.ndarray | None = None,
 ) -> tuple[np.ndarray, dict[str, int]]:
     """Median minutes from the first stop at each pattern stop, blank times interpolated by distance.
 
@@ -50,6 +55,9 @@ def pattern_minutes(
         Metres along the pattern of each ``pattern_stops`` row.
     n : int
         Rows of ``pattern_stops``.
+    weights : numpy.ndarray, optional
+        How many trips each trip stands for (trips that run the same times, collapsed);
+        default 1 each. Counts and medians are those of the trips it stands for.
 
     Returns
     -------
@@ -84,15 +92,43 @@ def pattern_minutes(
     incomplete = np.logical_or.reduceat(~np.isfinite(secs), starts)
     step_back = np.r_[np.diff(secs) < 0, False] & (idx < last)
     backwards = np.logical_or.reduceat(step_back, starts) & ~incomplete
-    good = np.repeat(~incomplete & ~backwards, lengths)
+    w = np.ones(len(starts), dtype=np.int64) if weights is None else np.asarray(weights, dtype=np.int64)
+    good_trip = ~incomplete & ~backwards
+    good = np.repeat(good_trip, lengths)
+    row_w = np.repeat(w, lengths)
     counts.update(
-        trips=len(starts),
-        incomplete=int(incomplete.sum()),
-        backwards=int(backwards.sum()),
-        interpolated=int(fill[good].sum()),
+        trips=int(w.sum()),
+        incomplete=int(w[incomplete].sum()),
+        backwards=int(w[backwards].sum()),
+        interpolated=int(row_w[fill & good].sum()),
     )
-    med = pd.Series(minutes[good]).groupby(target[good]).median()
-    return med.reindex(np.arange(n)).to_numpy(dtype=float), counts
+    return weighted_median(target[good], minutes[good], row_w[good], n), counts
+
+
+def weighted_median(group: np.ndarray, values: np.ndarray, weights: np.ndarray, n: int) -> np.ndarray:
+    """Per group ``0..n-1``, the median of its values each repeated ``weights`` times (NaN for an empty group).
+
+    The same number as pandas' grouped median of the values written out: the middle
+    value, or the mean ``(upper + lower) / 2`` of the middle two.
+
+    Examples
+    --------
+    >>> weighted_median(np.array([0, 0, 1]), np.array([1.0, 4.0, 2.0]), np.array([3, 1, 2]), 3)
+    array([1., 2., nan])
+    """
+    out = np.full(n, np.nan)
+    if len(values) == 0:
+        return out
+    order = np.lexsort((values, group))
+    g, v, w = group[order], values[order], weights[order]
+    cum = np.cumsum(w)
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    total = np.add.reduceat(w, starts)
+    before = cum[starts] - w[starts]
+    upper = v[np.searchsorted(cum, before + total // 2, side="right")]
+    lower = v[np.searchsorted(cum, before + (total - 1) // 2, side="right")]
+    out[g[starts]] = np.where(total % 2 == 1, upper, (upper + lower) / 2)
+    return out
 
 
 def message(counts: dict[str, int]) -> str | None:

@@ -26,10 +26,11 @@ import pandas as pd
 import pyarrow as pa
 from pyproj import Transformer
 
-from ..errors import FeedError, GradientWarning, OptionError
+from ..errors import FeedError, GradientError, GradientWarning, NotStreamed, OptionError
 from ..options import ENGINES
 from ..schema import PATTERN_COLUMNS, PATTERN_STOP_COLUMNS, WGS84, metric_crs, pattern_ids
-from . import _directions, _feedcheck, _gtfs_read, _times, _trips
+from . import _directions, _feedcheck, _gtfs_read, _stream, _times, _trips
+from ._collapse import Collapsed, Collector
 from ._directions import infer_directions
 from ._gtfs_read import REQUIRED  # noqa: F401  (documented here)
 from ._gtfs_tables import DAMAGED
@@ -139,7 +140,7 @@ def read_feed(path: str | Path, engine: str = "pyarrow") -> Feed:
 
 
 def stop_patterns(
-    feed: Feed,
+    feed: Feed | str | Path,
     all_patterns: bool = False,
     measure_crs: str | None = None,
     path: str | Path | None = None,
@@ -149,8 +150,11 @@ def stop_patterns(
 
     Parameters
     ----------
-    feed : Feed or gtfs_kit.Feed
-        As returned by :func:`read_feed` (or gtfs-kit's own reader).
+    feed : Feed, gtfs_kit.Feed, str or Path
+        As returned by :func:`read_feed` (or gtfs-kit's own reader), or a GTFS zip or
+        folder: then ``stop_times.txt`` is streamed and collapsed as it is read, so memory
+        grows with the feed's distinct stop lists and timings, not with its stop times
+        (see Notes).
     all_patterns : bool, default False
         Return every distinct pattern; by default only each route and direction's
         main one (the ordered stop list the most trips run; ties go to the longer,
@@ -158,7 +162,8 @@ def stop_patterns(
     measure_crs : str, optional
         Metric CRS to measure in; default the local UTM zone.
     path : str or Path, optional
-        The feed's file, named in error messages (default ``feed.path``).
+        The feed's file, named in error messages (default ``feed.path``, or ``feed``
+        itself when it is a path).
     routes : sequence of str, optional
         Only these routes, by ``route_short_name``, ``route_long_name`` or
         ``route_id`` (default all). They are chosen before anything is measured, so
@@ -185,7 +190,8 @@ def stop_patterns(
     ------
     FeedError
         If stop_times refers to stops or trips the feed does not define, a trip
-        repeats a ``stop_sequence``, or no trip has two stops.
+        repeats a ``stop_sequence``, or no trip has two stops; given a path, whatever
+        :func:`read_feed` raises.
     InputError
         If a name in ``routes`` matches no route (``routes=``).
 
@@ -194,7 +200,8 @@ def stop_patterns(
     GradientWarning
         With counts: trips serving a single stop (left out); directions inferred
         (see Notes); trips left out of scheduled minutes (no time at their first or
-        last stop, or times going backwards); patterns without a shape.
+        last stop, or times going backwards); patterns without a shape; given a path,
+        whatever :func:`read_feed` warns.
 
     Notes
     -----
@@ -209,18 +216,144 @@ def stop_patterns(
     distance along the pattern, trip by trip, before minutes are computed
     (:mod:`gradient.sources._times`); ``departure_time`` stands in for a blank
     ``arrival_time``.
+
+    **Memory.** Given a path, ``stop_times.txt`` is read in blocks and each trip is
+    reduced, as it arrives, to its stop list and its timing (:mod:`gradient.sources._collapse`):
+    a national feed's tens of millions of stop times are never held at once. A feed
+    that the streamed reader finds anything wrong with is read whole instead, so that
+    every error and warning is exactly :func:`read_feed`'s. The results are the same
+    either way.
     """
-    path = path if path is not None else getattr(feed, "path", None)
+    if isinstance(feed, (str, Path)):
+        path = Path(path if path is not None else feed)
+        feed, collapsed = _read_collapsed(Path(feed), path)
+    else:
+        path = path if path is not None else getattr(feed, "path", None)
+        collapsed = _collapse_feed(feed, path)
+    return _patterns_of(feed, collapsed, all_patterns, measure_crs, path, routes)
+
+
+def read_patterns(
+    source: str | Path,
+    engine: str = "pyarrow",
+    all_patterns: bool = False,
+    routes: Sequence[str] | None = None,
+    measure_crs: str | None = None,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, str]:
+    """A GTFS zip or folder straight to its stop patterns, and the feed's name.
+
+    :func:`stop_patterns` of the path (``stop_times.txt`` streamed, see its Notes), or
+    with ``engine='gtfs-kit'`` of the feed gtfs-kit reads. This is how ``gradient run``
+    reads a GTFS feed.
+
+    Parameters
+    ----------
+    source : str or Path
+        A GTFS zip or folder.
+    engine : {'pyarrow', 'gtfs-kit'}, default 'pyarrow'
+        As in :func:`read_feed`.
+    all_patterns : bool, default False
+        As in :func:`stop_patterns`.
+    routes : sequence of str, optional
+        As in :func:`stop_patterns`.
+    measure_crs : str, optional
+        As in :func:`stop_patterns`.
+
+    Returns
+    -------
+    patterns : geopandas.GeoDataFrame
+        As :func:`stop_patterns` returns them.
+    pattern_stops : pandas.DataFrame
+        As :func:`stop_patterns` returns them.
+    name : str
+        The feed's agencies (:attr:`Feed.agency_name`), else the file's name.
+
+    Raises
+    ------
+    FeedError, InputError, OptionError
+        As :func:`read_feed` and :func:`stop_patterns` raise them.
+    """
+    path = Path(source)
+    if engine == "gtfs-kit":
+        feed = read_feed(path, engine=engine)
+        patterns, stops = stop_patterns(feed, all_patterns, measure_crs, path, routes)
+    else:
+        if engine not in ENGINES:
+            raise OptionError(f"engine={engine!r} is not one of {', '.join(ENGINES)}", param="engine")
+        feed, collapsed = _read_collapsed(path)
+        patterns, stops = _patterns_of(feed, collapsed, all_patterns, measure_crs, path, routes)
+    return patterns, stops, feed.agency_name or path.name
+
+
+def _read_collapsed(source: Path, path: Path | None = None) -> tuple[Feed, Collapsed]:
+    """A feed's small tables and its stop times collapsed: streamed, or (on anything unusual) read whole.
+
+    Parameters
+    ----------
+    source : Path
+        A GTFS zip or folder.
+    path : Path, optional
+        Named in errors (default ``source``).
+
+    Returns
+    -------
+    (Feed, Collapsed)
+        The feed's tables (its ``stop_times`` empty where they were streamed) and the
+        collapsed stop times.
+    """
+    path = path if path is not None else source
+    try:
+        tables, collapsed, seen = _stream.read(source)
+        feed = Feed(**tables, stop_times=pd.DataFrame(columns=_gtfs_read.REQUIRED["stop_times"]), path=source)
+        _feedcheck.check_tables(feed, path)
+        ids = collapsed.stop_index[seen.used]
+        _feedcheck.check_coordinates(feed, path, used=ids)
+        for col, (n_bad, examples) in seen.bad_times.items():
+            _feedcheck.warn_times(path, col, n_bad, seen.n_rows, examples)
+        return feed, collapsed
+    except (
+        NotStreamed,
+        GradientError,
+        pa.ArrowException,
+        UnicodeDecodeError,
+        ValueError,
+        KeyError,
+        OSError,
+        *DAMAGED,
+    ) as exc:
+        log.debug("%s: stop_times.txt read whole (%s: %s)", source, type(exc).__name__, exc)
+    feed = read_feed(source)
+    return feed, _collapse_feed(feed, path)
+
+
+def _collapse_feed(feed: Feed, path) -> Collapsed:
+    """A feed's stop times, checked against its trips and stops and collapsed (:mod:`gradient.sources._collapse`)."""
     rows = _ordered_rows(feed, path)
-    trips = _trip_table(feed, rows, path)
+    secs = _times.row_seconds(feed.stop_times, rows.order)
+    within = np.arange(len(rows.order)) - np.repeat(rows.starts, rows.lengths)
+    collector = Collector()
+    collector.add(rows.trip_rank, rows.stop_codes, within, secs)
+    return collector.finish(rows.trip_names, rows.stop_index)
+
+
+def _patterns_of(
+    feed: Feed,
+    collapsed: Collapsed,
+    all_patterns: bool = False,
+    measure_crs: str | None = None,
+    path=None,
+    routes: Sequence[str] | None = None,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """:func:`stop_patterns` from a feed's tables and its collapsed stop times."""
+    trips = _trip_table(feed, collapsed, path)
     trips = _keep_routes(feed, trips, routes, path)
-    trips = _directions_of(feed, rows, trips)
+    trips = _directions_of(feed, collapsed, trips)
     pats = _choose_patterns(trips, all_patterns)
     pats["route_name"] = _route_names(feed.routes, pats["route_id"])
     pats["pattern_id"] = pattern_ids(pats)
-    ps = _pattern_stop_rows(feed, rows, pats)
+    ps = _pattern_stop_rows(feed, collapsed, pats)
     patterns = _measure(feed, pats, ps, measure_crs)
-    ps["minutes"] = _minutes(feed, rows, trips, pats, ps)
+    ps["minutes"] = _minutes(collapsed, trips, pats, ps)
     ps = ps.sort_values(["pattern_id", "stop_sequence"], kind="stable").reset_index(drop=True)
     patterns = patterns.sort_values("pattern_id", kind="stable").reset_index(drop=True)
     return patterns, ps[PATTERN_STOP_COLUMNS + ["minutes", "offset_m"]]
@@ -272,10 +405,10 @@ def _ordered_rows(feed: Feed, path) -> _Rows:
     return _Rows(order, trip_rank, trip_names, stop_codes, stop_index, starts, lengths)
 
 
-def _trip_table(feed: Feed, rows: _Rows, path) -> pd.DataFrame:
+def _trip_table(feed: Feed, collapsed: Collapsed, path) -> pd.DataFrame:
     """Step 2: one row per trip with two or more stops: route, direction, shape, pattern key."""
-    keys = _trips.pattern_keys(rows.stop_codes.astype(np.int32), rows.starts, rows.lengths)
-    t = feed.trips.drop_duplicates("trip_id").set_index("trip_id").reindex(rows.trip_names[rows.trip_rank[rows.starts]])
+    names = collapsed.trip_ids
+    t = feed.trips.drop_duplicates("trip_id").set_index("trip_id").reindex(names)
     direction = t["direction_id"] if "direction_id" in t else pd.Series(pd.NA, index=t.index)
     shape = t["shape_id"] if "shape_id" in t else pd.Series(pd.NA, index=t.index)
     table = pd.DataFrame(
@@ -283,16 +416,16 @@ def _trip_table(feed: Feed, rows: _Rows, path) -> pd.DataFrame:
             "route_id": t["route_id"].astype("string").to_numpy(),
             "direction_id": direction.astype("Int64").to_numpy(),
             "shape_id": shape.astype("string").to_numpy(),
-            "key": keys,
-            "trip_n": np.arange(len(keys)),
-            "n_stops": rows.lengths,
+            "key": collapsed.pattern,
+            "trip_n": np.arange(len(names)),
+            "n_stops": collapsed.n_stops,
         }
     )
     short = table["n_stops"] < 2
     if short.all():
         raise FeedError("no trip serves two or more stops", path)
     if short.any():
-        examples = ", ".join(map(str, rows.trip_names[rows.trip_rank[rows.starts]][short.to_numpy()][:3]))
+        examples = ", ".join(map(str, names[short.to_numpy()][:3]))
         warnings.warn(
             f"{int(short.sum())} of {len(table)} trips serve a single stop and are left out (e.g. trip {examples})",
             GradientWarning,
@@ -312,18 +445,13 @@ def _keep_routes(feed: Feed, trips: pd.DataFrame, routes: Sequence[str] | None, 
     return trips[_trips.isin(trips["route_id"].astype(str), table.loc[keep, "route_id"].astype(str))]
 
 
-def _directions_of(feed: Feed, rows: _Rows, trips: pd.DataFrame) -> pd.DataFrame:
+def _directions_of(feed: Feed, collapsed: Collapsed, trips: pd.DataFrame) -> pd.DataFrame:
     """Step 4: infer the directions the feed leaves blank, and say so."""
     if not trips["direction_id"].isna().any():
         return trips
-    stops = feed.stops.drop_duplicates("stop_id").set_index("stop_id").reindex(rows.stop_index)
+    stops = feed.stops.drop_duplicates("stop_id").set_index("stop_id").reindex(collapsed.stop_index)
     direction, counts = infer_directions(
-        trips,
-        rows.stop_codes,
-        rows.starts,
-        rows.lengths,
-        stops["stop_lon"].to_numpy(float),
-        stops["stop_lat"].to_numpy(float),
+        trips, collapsed.stops_of, stops["stop_lon"].to_numpy(float), stops["stop_lat"].to_numpy(float)
     )
     absent = "direction_id" not in feed.trips or feed.trips["direction_id"].isna().all()
     warnings.warn(_directions.message(counts, trips["route_id"].nunique(), absent), GradientWarning, stacklevel=3)
@@ -372,17 +500,17 @@ def _route_names(routes: pd.DataFrame, route_ids: pd.Series) -> pd.Series:
     return name.fillna(route_ids.astype("string"))
 
 
-def _pattern_stop_rows(feed: Feed, rows: _Rows, pats: pd.DataFrame) -> pd.DataFrame:
+def _pattern_stop_rows(feed: Feed, collapsed: Collapsed, pats: pd.DataFrame) -> pd.DataFrame:
     """Step 7: the stops of every pattern in order (patterns contiguous, in ``pats`` order)."""
     lengths = pats["n_stops"].to_numpy(np.int64)
     offsets = np.r_[0, np.cumsum(lengths)[:-1]]
     within = np.arange(lengths.sum()) - np.repeat(offsets, lengths)
-    flat = rows.stop_codes[np.repeat(rows.starts[pats["first_trip"].to_numpy()], lengths) + within]
+    flat = collapsed.pattern_stops[np.repeat(collapsed.pattern_start[pats["key"].to_numpy()], lengths) + within]
     ps = pd.DataFrame(
         {
             "pattern_id": np.repeat(pats["pattern_id"].to_numpy(), lengths),
             "stop_sequence": within + 1,
-            "stop_id": pd.array(np.asarray(rows.stop_index[flat], dtype=object), dtype="string"),
+            "stop_id": pd.array(np.asarray(collapsed.stop_index[flat], dtype=object), dtype="string"),
         }
     )
     stops = feed.stops.drop_duplicates("stop_id").set_index("stop_id")
@@ -425,19 +553,29 @@ def _measure(feed: Feed, pats: pd.DataFrame, ps: pd.DataFrame, measure_crs) -> g
     return out
 
 
-def _minutes(feed: Feed, rows: _Rows, trips: pd.DataFrame, pats: pd.DataFrame, ps: pd.DataFrame) -> np.ndarray:
-    """Step 9: median scheduled minutes per pattern stop, blank times interpolated by distance."""
+def _minutes(collapsed: Collapsed, trips: pd.DataFrame, pats: pd.DataFrame, ps: pd.DataFrame) -> np.ndarray:
+    """Step 9: median scheduled minutes per pattern stop, blank times interpolated by distance.
+
+    Trips of one pattern that run the same timing are worked out once, standing for all of them.
+    """
     lengths = pats["n_stops"].to_numpy(np.int64)
     offsets = np.r_[0, np.cumsum(lengths)[:-1]]
     keyed = pats.assign(_row=np.arange(len(pats)))
     trip_pattern = trips[["trip_n"] + _GROUP].merge(keyed[_GROUP + ["_row"]], on=_GROUP)
-    pattern_of_trip = np.full(len(rows.starts), -1)
-    pattern_of_trip[trip_pattern["trip_n"].to_numpy()] = trip_pattern["_row"].to_numpy()
-    trip_pos = np.repeat(np.arange(len(rows.starts)), rows.lengths)
-    used = pattern_of_trip[trip_pos] >= 0
-    target = offsets[pattern_of_trip[trip_pos][used]] + (np.arange(len(rows.order)) - rows.starts[trip_pos])[used]
-    secs = _times.row_seconds(feed.stop_times, rows.order[used])
-    minutes, counts = _times.pattern_minutes(secs, trip_pos[used], target, ps["dist_m"].to_numpy(float), len(ps))
+    runs = (
+        pd.DataFrame({"row": trip_pattern["_row"].to_numpy(), "timing": collapsed.timing[trip_pattern["trip_n"]]})
+        .groupby(["row", "timing"], sort=True)
+        .size()
+        .reset_index(name="n")
+    )
+    row, timing = runs["row"].to_numpy(), runs["timing"].to_numpy()
+    n = lengths[row]
+    within = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    secs = collapsed.timing_secs[np.repeat(collapsed.timing_start[timing], n) + within]
+    target = np.repeat(offsets[row], n) + within
+    minutes, counts = _times.pattern_minutes(
+        secs, np.repeat(np.arange(len(runs)), n), target, ps["dist_m"].to_numpy(float), len(ps), runs["n"].to_numpy()
+    )
     message = _times.message(counts)
     if message:
         warnings.warn(message, GradientWarning, stacklevel=3)

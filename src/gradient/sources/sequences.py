@@ -666,7 +666,7 @@ def _pattern_table(
                 "n_stops": lengths,
             }
         )
-        direction, _ = infer_directions(trips, np.arange(len(rows)), starts, lengths, lon, lat)
+        direction, _ = infer_directions(trips, lambda k: np.arange(starts[k], starts[k] + lengths[k]), lon, lat)
         pats["direction_id"] = direction.to_numpy(dtype=np.int64)
         order = pats.assign(_n=-lengths, _i=np.arange(len(starts))).sort_values(
             ["route_id", "direction_id", "_n", "_i"], kind="stable"

@@ -1,0 +1,201 @@
+r"""Benchmark: GTFS feeds of every size, as wall time, CPU time and peak memory against the parse floor.
+
+Run from the project root:
+
+    PYTHONPATH=src .venv/bin/python benchmarks/bench_scale.py --copies 1 4 16 60
+    PYTHONPATH=src .venv/bin/python benchmarks/bench_scale.py --copies --feed my_region.zip \
+        --areas msoas.topojson --le le.xlsx --le-format ons-msoa
+
+For each feed (``--copies``: copies of the bundled HART feed made by ``make_feed.py`` under
+``--feeds-dir`` when missing; ``--feed``: any GTFS zip or folder) it runs, each in a fresh
+process so that its peak resident memory can be read (``os.wait4``; imports included):
+
+- *floor*: pyarrow parsing ``stop_times.txt`` (every column, multi-threaded), nothing else;
+- *patterns*: the feed to stop patterns with distances and minutes, as ``gradient run``
+  reads it (:func:`gradient.sources.gtfs.read_patterns`, or ``read_feed`` +
+  ``stop_patterns`` in versions without it);
+- *run*: ``python -m gradient run --maps 0`` against the bundled Hillsborough tracts and
+  USALEEP (or ``--areas``/``--le``/``--le-format``), CSVs written;
+- *gtfs-kit*: gtfs-kit's path to patterns with distances (``read_feed``,
+  ``name_stop_patterns``, ``append_dist_to_stop_times``), for feeds of at most
+  ``--gtfs-kit-max`` million stop times (it takes minutes and many GB beyond).
+
+Each line gives seconds of wall time, seconds of CPU (user + system, of the whole process
+for *run* and *gtfs-kit*, of the measured call for the others), peak GB and the wall time
+as a multiple of the floor. ``--hot`` profiles the patterns stage on the last feed and
+prints its hot spots. Run one benchmark at a time: the machine's other load shows in the
+figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+DATA = Path(os.environ.get("GRADIENT_DATA", ROOT / "data" / "raw"))
+
+
+def floor(path: str) -> int:
+    """Parse ``stop_times.txt`` with pyarrow, as fast as it goes; returns its rows."""
+    import io
+    import zipfile
+
+    import pyarrow.csv as pacsv
+
+    p = Path(path)
+    if p.is_file():
+        with zipfile.ZipFile(p) as zf:
+            name = next(n for n in zf.namelist() if n.rsplit("/", 1)[-1] == "stop_times.txt")
+            return pacsv.read_csv(io.BytesIO(zf.read(name))).num_rows
+    return pacsv.read_csv(p / "stop_times.txt").num_rows
+
+
+def patterns(path: str) -> int:
+    """The feed to stop patterns, as ``gradient run`` reads it; returns the patterns."""
+    from gradient.sources import gtfs
+
+    if hasattr(gtfs, "read_patterns"):  # streamed (issue 26)
+        return len(gtfs.read_patterns(path)[0])
+    return len(gtfs.stop_patterns(gtfs.read_feed(path), path=path)[0])
+
+
+CHILD = """
+import json, resource, sys, time, warnings
+warnings.simplefilter("ignore")
+sys.path.insert(0, {here!r})
+import bench_scale, pyarrow.csv, gradient.sources.gtfs
+wall, cpu = time.perf_counter(), time.process_time()
+n = getattr(bench_scale, {kind!r})({path!r})
+print(json.dumps({{"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu, "n": n}}))
+"""
+
+GTFS_KIT = """
+import sys, warnings
+warnings.simplefilter("ignore")
+import gtfs_kit as gk
+feed = gk.read_feed(sys.argv[1], dist_units="km")
+gk.name_stop_patterns(feed)
+gk.append_dist_to_stop_times(feed)
+"""
+
+
+def child(kind: str, path: Path) -> dict:
+    """One in-process measurement in a fresh process (its peak RSS counts its imports)."""
+    return timed([sys.executable, "-c", CHILD.format(here=str(HERE), kind=kind, path=str(path))])
+
+
+def timed(cmd: list[str]) -> dict:
+    """``cmd`` as a child whose resource usage is read when it ends."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=os.environ)
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    if code:
+        raise SystemExit(f"{' '.join(map(str, cmd[:5]))} ... failed with status {code}")
+    result = {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "gb": usage.ru_maxrss / 1024**2}
+    lines = [line for line in out.splitlines() if line.startswith("{")]
+    if lines:  # the child's own timing of the measured call, start-up and imports left out
+        result.update(json.loads(lines[-1]))
+    return result
+
+
+def run_command(path: Path, args: argparse.Namespace, out: Path) -> list[str]:
+    areas = args.areas or str(DATA / "tampa" / "hillsborough_tracts_2010.geojson")
+    le = args.le or str(DATA / "usa" / "US_A.CSV")
+    fmt = args.le_format or ("usaleep" if args.le is None else "auto")
+    cmd = [sys.executable, "-m", "gradient", "run", "--gtfs", str(path), "--areas", areas, "--le", le]
+    return cmd + ["--le-format", fmt, "--maps", "0", "--out", str(out)]
+
+
+def feeds(args: argparse.Namespace) -> list[tuple[str, Path]]:
+    found = []
+    for copies in args.copies:
+        path = Path(args.feeds_dir) / f"hart_x{copies}"
+        if not (path / "stop_times.txt").exists():
+            subprocess.run(
+                [sys.executable, str(HERE / "make_feed.py"), "--copies", str(copies), "--out", str(path)], check=True
+            )
+        found.append((f"HART x{copies}", path))
+    found += [(Path(f).name, Path(f)) for f in args.feed]
+    return found
+
+
+def hot(path: Path, n: int = 12) -> None:
+    """The patterns stage on ``path`` under cProfile: the functions it spends most time in."""
+    code = (
+        "import cProfile, pstats, sys, warnings; warnings.simplefilter('ignore');"
+        f"sys.path.insert(0, {str(HERE)!r}); import bench_scale;"
+        "cProfile.runctx('bench_scale.patterns(sys.argv[2])', globals(), globals(), sys.argv[1]);"
+        f"pstats.Stats(sys.argv[1]).sort_stats('tottime').print_stats({n})"
+    )
+    with tempfile.NamedTemporaryFile(suffix=".prof") as f:
+        out = subprocess.run(
+            [sys.executable, "-c", code, f.name, str(path)], capture_output=True, text=True, check=True
+        ).stdout
+    print(f"hot spots of the patterns stage on {path} (cProfile, by own time):")
+    keep = False
+    for line in out.splitlines():
+        keep = keep or line.strip().startswith("ncalls")
+        if keep and line.strip():
+            print("  " + line.strip()[:150])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--copies", type=int, nargs="*", default=[1, 4, 16, 60], help="copies of HART (default 1 4 16 60)"
+    )
+    parser.add_argument("--feed", nargs="*", default=[], help="other GTFS zips or folders")
+    parser.add_argument("--feeds-dir", default="/tmp/gradient_feeds", help="where the synthetic feeds go")
+    parser.add_argument("--areas", help="areas for the run (default the bundled Hillsborough tracts)")
+    parser.add_argument("--le", help="life expectancy for the run (default the bundled USALEEP)")
+    parser.add_argument("--le-format", help="its format (default usaleep with the defaults, else auto)")
+    parser.add_argument("--gtfs-kit-max", type=float, default=7.5, help="gtfs-kit up to this many M stop times")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["run", "gtfs-kit"], help="stages to leave out")
+    parser.add_argument("--hot", action="store_true", help="profile the patterns stage on the last feed")
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}; load {os.getloadavg()[0]:.1f}")
+    header = (
+        f"{'feed':>12} {'M stop times':>12} | {'stage':<9} {'wall s':>7} {'CPU s':>7} {'peak GB':>8} {'x floor':>8}"
+    )
+    print(header)
+    out = Path(tempfile.mkdtemp(prefix="bench_scale_"))
+
+    def line(name: str, rows: float, stage: str, r: dict, floor: dict) -> None:
+        print(
+            f"{name:>12} {rows:12.2f} | {stage:<9} {r['wall']:7.2f} {r['cpu']:7.2f} {r['gb']:8.2f}"
+            f" {r['wall'] / floor['wall']:8.1f}",
+            flush=True,
+        )
+
+    for name, path in feeds(args):
+        f = child("floor", path)
+        rows = f["n"] / 1e6
+
+        line(name, rows, "floor", f, f)
+        line(name, rows, "patterns", child("patterns", path), f)
+        if "run" not in args.skip:
+            line(name, rows, "run", timed(run_command(path, args, out / name.replace(" ", "_"))), f)
+        if "gtfs-kit" not in args.skip and rows <= args.gtfs_kit_max:
+            line(name, rows, "gtfs-kit", timed([sys.executable, "-c", GTFS_KIT, str(path)]), f)
+    print(
+        "wall and CPU: of the measured call for floor and patterns (in a fresh process, imports not counted), "
+        "of the whole process for run and gtfs-kit; peak: the whole process; x floor: wall over the floor's"
+    )
+    if args.hot:
+        hot(feeds(args)[-1][1])
+
+
+if __name__ == "__main__":
+    main()

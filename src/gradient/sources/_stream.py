@@ -1,0 +1,283 @@
+"""A GTFS feed read with ``stop_times.txt`` streamed: memory that grows with what is kept.
+
+:func:`read` reads every other table whole (they are small) and ``stop_times.txt`` in
+blocks of whole lines (pyarrow's multi-threaded reader, only the five columns used, ids and times
+dictionary-encoded), turning each block into codes of ``stops.txt``'s and ``trips.txt``'s
+ids and seconds, which a :class:`gradient.sources._collapse.Collector` collapses to stop
+lists and timings as they arrive. What the checks of :mod:`gradient.sources._feedcheck`
+need of the stop times (the stops in use, the times that are not ``H:MM:SS``) is counted on
+the way.
+
+Anything unusual (an id that the other tables do not define, a blank or repeated
+``stop_sequence``, a table that cannot be read, a check that fails) raises, and
+:func:`gradient.sources.gtfs.stop_patterns` then reads the feed whole, as
+:func:`gradient.sources.gtfs.read_feed` always has, so that every error and warning is
+worded, ordered and counted exactly as it is there.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Callable, Iterator
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from ..errors import NotStreamed
+from . import _feedcheck
+from ._collapse import Collapsed, Collector
+from ._gtfs_read import REQUIRED, typed
+from ._gtfs_tables import MAX_HEADER_BYTES, STOP_TIMES_COLUMNS, TABLES, openers, read_text_table
+from ._trips import unique_seconds
+
+BLOCK_BYTES = 2**25
+"""Bytes of ``stop_times.txt`` parsed at a time (whole lines, by pyarrow's multi-threaded reader)."""
+
+CHUNK_ROWS = 2**20
+"""Stop times collapsed at a time."""
+
+COLUMNS = {
+    "trips": ("trip_id", "route_id", "direction_id", "shape_id"),
+    "shapes": ("shape_id", "shape_pt_lat", "shape_pt_lon", "shape_pt_sequence"),
+}
+"""Of the larger tables, only the columns that stop patterns use are read."""
+
+TIME_COLUMNS = ("departure_time", "arrival_time")
+"""The time columns, in the order they are read: where both are given, the arrival (read last) wins."""
+
+
+@dataclass
+class Seen:
+    """What the stream saw of ``stop_times.txt`` beyond the trips it collapsed (for the checks).
+
+    Attributes
+    ----------
+    used : numpy.ndarray
+        Per stop code, whether a stop time names it.
+    n_rows : int
+        Stop times read.
+    bad_times : dict
+        Per time column present: rows whose value is not ``H:MM:SS``, and the first three
+        such distinct values in the order they first appear.
+    """
+
+    used: np.ndarray
+    n_rows: int = 0
+    bad_times: dict[str, tuple[int, list[str]]] = field(default_factory=dict)
+
+
+def read(path: Path) -> tuple[dict[str, pd.DataFrame | None], Collapsed, Seen]:
+    """The feed's tables other than ``stop_times.txt``, its stop times collapsed, and what the stream saw.
+
+    Parameters
+    ----------
+    path : Path
+        A GTFS zip or folder.
+
+    Returns
+    -------
+    (dict, Collapsed, Seen)
+        ``routes``, ``trips``, ``stops``, ``shapes``, ``agency`` as
+        :func:`gradient.sources._gtfs_read.read_own` gives them; the collapsed stop times;
+        what the checks need.
+
+    Raises
+    ------
+    NotStreamed, FeedError, pyarrow.ArrowException, UnicodeDecodeError, ValueError
+        On anything but a well-formed feed (the caller reads it whole instead).
+    """
+    if path.is_file():
+        _feedcheck.check_zip(path)
+    with openers(path) as found:
+        if "stop_times" not in found:
+            raise NotStreamed("no stop_times.txt")
+        raw = {}
+        for table, opener in found.items():
+            if table in TABLES and table != "stop_times":
+                with opener() as fh:
+                    raw[table] = read_text_table(fh, COLUMNS.get(table))
+        tables = typed(raw, path, stop_times=False)
+        trips, stops = raw["trips"], raw["stops"]
+        trip_index, stop_index = _ids(trips["trip_id"]), _ids(stops["stop_id"])
+        collapsed, seen = collapse(found["stop_times"], trip_index, stop_index)
+    return tables, collapsed, seen
+
+
+def _ids(column: pd.Series) -> pd.Index:
+    """A table's ids as an index to code against (blank or repeated ids: the whole reader names them)."""
+    index = pd.Index(column.astype("string"))
+    if index.hasnans or not index.is_unique:
+        raise NotStreamed("blank or repeated ids")
+    return index
+
+
+def collapse(opener: Callable[[], IO[bytes]], trip_index: pd.Index, stop_index: pd.Index) -> tuple[Collapsed, Seen]:
+    """Stream ``stop_times.txt`` through a :class:`~gradient.sources._collapse.Collector`.
+
+    Parameters
+    ----------
+    opener : callable
+        Opens the table's bytes.
+    trip_index, stop_index : pandas.Index
+        ``trips.txt``'s and ``stops.txt``'s ids (unique): the codes.
+
+    Returns
+    -------
+    (Collapsed, Seen)
+    """
+    with opener() as fh:
+        header = fh.readline(MAX_HEADER_BYTES + 1).decode("utf-8-sig")
+        if len(header) > MAX_HEADER_BYTES:
+            raise NotStreamed("header too long")
+        names = [n.strip() for n in next(csv.reader([header]), [])]
+        if any(c not in names for c in REQUIRED["stop_times"]):
+            raise NotStreamed("a required column is missing")
+        cols = [c for c in STOP_TIMES_COLUMNS if c in names]
+        text = pa.dictionary(pa.int32(), pa.string())
+        convert = pacsv.ConvertOptions(
+            include_columns=cols,
+            column_types={c: (pa.int64() if c == "stop_sequence" else text) for c in cols},
+            strings_can_be_null=True,
+            null_values=[""],
+        )
+        collector = Collector()
+        seen = Seen(used=np.zeros(len(stop_index), dtype=bool))
+        times = _Times([c for c in TIME_COLUMNS if c in cols])
+        batches: list[pa.RecordBatch] = []
+        for table in _tables(fh, names, convert):
+            batches += table.to_batches()
+            if sum(b.num_rows for b in batches) >= CHUNK_ROWS:
+                collector.add(*_chunk(batches, trip_index, stop_index, times, seen))
+                batches = []
+    if batches:
+        collector.add(*_chunk(batches, trip_index, stop_index, times, seen))
+    if seen.n_rows == 0:
+        raise NotStreamed("no stop times")
+    seen.bad_times = {c: (times.n_bad[c], list(times.bad[c])[:3]) for c in times.columns}
+    return collector.finish(trip_index, stop_index), seen
+
+
+def _tables(fh: IO[bytes], names: list[str], convert: pacsv.ConvertOptions) -> Iterator[pa.Table]:
+    """The rest of ``fh`` (a CSV table after its header) parsed a block of whole lines at a time.
+
+    Each block of about :data:`BLOCK_BYTES` ends at a line's end and is parsed by pyarrow's
+    multi-threaded reader, so the parse runs on every core while memory holds one block.
+    """
+    rest = b""
+    while True:
+        data = fh.read(BLOCK_BYTES)
+        block = rest + data
+        cut = block.rfind(b"\n") + 1 if data else len(block)
+        rest = block[cut:]
+        if cut:
+            yield pacsv.read_csv(
+                pa.BufferReader(pa.py_buffer(block)[:cut]),
+                read_options=pacsv.ReadOptions(column_names=names),
+                convert_options=convert,
+            )
+        if not data:
+            return
+
+
+def _chunk(batches, trip_index, stop_index, times: _Times, seen: Seen) -> tuple[np.ndarray, ...]:
+    """One chunk of parsed blocks as codes of trips and stops, sequence numbers and seconds."""
+
+    def column(name: str) -> pa.ChunkedArray:
+        return pa.chunked_array([b.column(name) for b in batches])
+
+    trip = _codes(column("trip_id"), trip_index)
+    stop = _codes(column("stop_id"), stop_index)
+    seq = column("stop_sequence")
+    if seq.null_count:
+        raise NotStreamed("a blank stop_sequence")
+    seq = np.concatenate([c.to_numpy() for c in seq.chunks])
+    if len(seq) and seq.min() < 0:
+        raise NotStreamed("a negative stop_sequence")
+    secs = times.seconds(batches)
+    seen.used[stop] = True
+    seen.n_rows += len(trip)
+    return trip, stop, seq, secs
+
+
+def _indices(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """A dictionary column's indices (-1 where blank) and its dictionary, one for all its chunks."""
+    column = column.unify_dictionaries()
+    chunks = column.chunks
+    dictionary = chunks[0].dictionary if chunks else pa.array([], type=pa.string())
+    idx = [pc.fill_null(c.indices, -1).to_numpy() for c in chunks]
+    return (np.concatenate(idx) if idx else np.empty(0, np.int32)), dictionary
+
+
+def _codes(column: pa.ChunkedArray, index: pd.Index) -> np.ndarray:
+    """Codes into ``index`` of a dictionary-encoded id column (an id it lacks, or a blank, is unusual)."""
+    if column.null_count:
+        raise NotStreamed("a blank id")
+    idx, dictionary = _indices(column)
+    where = index.get_indexer(pd.Index(dictionary.to_pandas()))
+    if (where < 0).any():
+        raise NotStreamed("an id missing from its table")
+    return where[idx]
+
+
+class _Times:
+    """Seconds of the time columns, each distinct time string parsed once for the whole feed.
+
+    Also counts, per column, the rows that are not ``H:MM:SS`` and keeps their distinct
+    values in the order they first appear (the warning's examples).
+    """
+
+    def __init__(self, columns: list[str]) -> None:
+        self.columns = columns
+        self.index = pd.Index([], dtype="string")
+        self.secs = np.empty(0)
+        self.ok = np.empty(0, dtype=bool)
+        self.n_bad = dict.fromkeys(columns, 0)
+        self.bad: dict[str, dict[str, None]] = {c: {} for c in columns}
+
+    def seconds(self, batches: list[pa.RecordBatch]) -> np.ndarray:
+        """Seconds of each row: its ``arrival_time``, else its ``departure_time``, else NaN."""
+        n = sum(b.num_rows for b in batches)
+        secs = np.full(n, np.nan)
+        code: np.ndarray | None = None
+        for col in self.columns:  # departure first, arrival last: it wins where both are given
+            other = "departure_time" if col == "arrival_time" else None
+            same = (
+                code is not None
+                and other in self.columns
+                and all(b.column(col).equals(b.column(other)) for b in batches)
+            )
+            if code is None or not same:  # a column identical to the departures (the usual case) is looked up once
+                code = self._codes(pa.chunked_array([b.column(col) for b in batches]))
+                got = np.append(self.secs, np.nan)[code]
+                secs = np.where(np.isnan(got), secs, got)
+            self._note(col, code)
+        return secs
+
+    def _codes(self, column: pa.ChunkedArray) -> np.ndarray:
+        idx, dictionary = _indices(column)
+        values = pd.Index(dictionary.to_pandas(), dtype="string")
+        where = self.index.get_indexer(values)
+        new = where < 0
+        if new.any():
+            fresh = values[new]
+            where[new] = len(self.index) + np.arange(len(fresh))
+            self.index = self.index.append(fresh)
+            self.secs = np.r_[self.secs, unique_seconds(fresh)[:-1]]
+            self.ok = np.r_[self.ok, _feedcheck._matches(fresh.to_numpy(dtype=object), _feedcheck._TIME.pattern)]
+        return np.append(where, -1)[idx]  # blanks: -1
+
+    def _note(self, col: str, code: np.ndarray) -> None:
+        """Count the rows of ``col`` that are not ``H:MM:SS``, and note the first such values."""
+        wrong = ~np.append(self.ok, True)[code]
+        if not wrong.any():
+            return
+        self.n_bad[col] += int(wrong.sum())
+        if len(self.bad[col]) < 3:  # the first distinct ones, in the order they appear
+            first, at = np.unique(code[wrong], return_index=True)
+            for c in first[np.argsort(at)]:
+                self.bad[col].setdefault(str(self.index[c]), None)

@@ -1,0 +1,173 @@
+"""stop_times.txt streamed in chunks and collapsed as it arrives gives what the whole table gives.
+
+The streamed path (a GTFS path given to :func:`gradient.sources.gtfs.stop_patterns`) and the
+whole-table path (:func:`gradient.sources.gtfs.read_feed`, then ``stop_patterns`` of the
+feed) must return identical tables and warnings, however the rows are ordered and wherever
+the chunks cut them.
+"""
+
+from __future__ import annotations
+
+import warnings
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+from geopandas.testing import assert_geodataframe_equal
+
+from gradient import FeedError
+from gradient.sources import _stream, gtfs
+from gradient.sources._collapse import Collector
+
+
+def _unpack(zip_path, folder):
+    with zipfile.ZipFile(zip_path) as zf:
+        zf.extractall(folder)
+    return folder
+
+
+def _whole(folder, **kw):
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        out = gtfs.stop_patterns(gtfs.read_feed(folder), **kw)
+    return out, [str(w.message) for w in said]
+
+
+def _streamed(folder, monkeypatch, chunk_rows, block_bytes, **kw):
+    """The streamed path in chunks of ``chunk_rows`` rows; the whole-table reader is forbidden (no fallback)."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the streamed path fell back to the whole-table reader")
+
+    with monkeypatch.context() as m:
+        m.setattr(_stream, "CHUNK_ROWS", chunk_rows)
+        m.setattr(_stream, "BLOCK_BYTES", block_bytes)
+        m.setattr(gtfs, "read_feed", refuse)
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            out = gtfs.stop_patterns(folder, **kw)
+    return out, [str(w.message) for w in said]
+
+
+def _assert_same(a, b):
+    (pa_, sa), wa = a
+    (pb, sb), wb = b
+    assert_geodataframe_equal(pa_, pb, check_less_precise=False)
+    pd.testing.assert_frame_equal(sa, sb, check_exact=True)
+    assert wa == wb
+
+
+@pytest.fixture(scope="module")
+def messy_hart(hart_path, tmp_path_factory):
+    """HART with its stop times out of order, blank times to interpolate and blank directions to infer."""
+    folder = _unpack(hart_path, tmp_path_factory.mktemp("messy_hart"))
+    st = pd.read_csv(folder / "stop_times.txt", dtype=str, keep_default_na=False)
+    rng = np.random.default_rng(26)
+    # trips in a random order, and one row in 50 moved anywhere: trips in pieces across the file
+    trip_order = pd.Series(rng.permutation(st["trip_id"].nunique()), index=st["trip_id"].unique())
+    st = st.iloc[np.argsort(trip_order[st["trip_id"]].to_numpy(), kind="stable")].reset_index(drop=True)
+    moved = rng.random(len(st)) < 0.02
+    position = np.where(moved, rng.integers(0, len(st), len(st)), np.arange(len(st)))
+    st = st.iloc[np.argsort(position, kind="stable")].reset_index(drop=True)
+    # blank times at one stop in ten that is neither first nor last of its trip: interpolated
+    seq = st["stop_sequence"].astype(int)
+    inner = (seq > seq.groupby(st["trip_id"]).transform("min")) & (seq < seq.groupby(st["trip_id"]).transform("max"))
+    blank = inner & (rng.random(len(st)) < 0.1)
+    st.loc[blank, ["arrival_time", "departure_time"]] = ""
+    st.to_csv(folder / "stop_times.txt", index=False)
+    trips = pd.read_csv(folder / "trips.txt", dtype=str, keep_default_na=False)
+    routes = sorted(trips["route_id"].unique())
+    trips.loc[trips["route_id"].isin(routes[:3]), "direction_id"] = ""  # three routes' directions inferred
+    trips.to_csv(folder / "trips.txt", index=False)
+    return folder
+
+
+@pytest.mark.parametrize("all_patterns", [False, True])
+def test_streamed_in_small_chunks_equals_the_whole_table(messy_hart, monkeypatch, all_patterns):
+    whole = _whole(messy_hart, all_patterns=all_patterns)
+    assert any("directions" in w for w in whole[1])  # the messy feed exercises inference
+    streamed = _streamed(messy_hart, monkeypatch, 4096, 1 << 16, all_patterns=all_patterns)
+    _assert_same(whole, streamed)
+    # in one chunk too (the default sizes hold the whole feed)
+    _assert_same(
+        whole, _streamed(messy_hart, monkeypatch, _stream.CHUNK_ROWS, _stream.BLOCK_BYTES, all_patterns=all_patterns)
+    )
+
+
+def test_every_row_in_its_own_place(hart_path, tmp_path, monkeypatch):
+    """Rows in a random order and chunks of 97 rows: nearly every trip arrives in pieces."""
+    folder = _unpack(hart_path, tmp_path / "feed")
+    trips = pd.read_csv(folder / "trips.txt", dtype=str, keep_default_na=False)
+    keep = trips["route_id"].isin(sorted(trips["route_id"].unique())[:4])
+    trips[keep].to_csv(folder / "trips.txt", index=False)
+    st = pd.read_csv(folder / "stop_times.txt", dtype=str, keep_default_na=False)
+    st = st[st["trip_id"].isin(trips.loc[keep, "trip_id"])]
+    st.sample(frac=1.0, random_state=3).to_csv(folder / "stop_times.txt", index=False)
+    _assert_same(_whole(folder), _streamed(folder, monkeypatch, 97, 1 << 12))
+
+
+def test_the_command_line_path_streams_the_bundled_feed(hart_path, hart_patterns, monkeypatch):
+    (patterns, stops), _ = _streamed(hart_path, monkeypatch, _stream.CHUNK_ROWS, _stream.BLOCK_BYTES)
+    assert_geodataframe_equal(patterns, hart_patterns[0], check_less_precise=False)
+    pd.testing.assert_frame_equal(stops, hart_patterns[1], check_exact=True)
+
+
+def test_a_repeated_stop_sequence_across_chunks_is_refused_in_the_whole_readers_words(hart_path, tmp_path, monkeypatch):
+    folder = _unpack(hart_path, tmp_path / "feed")
+    st = pd.read_csv(folder / "stop_times.txt", dtype=str, keep_default_na=False)
+    first = st["trip_id"].iloc[0]
+    twice = st[st["trip_id"] == first].iloc[[1]]
+    pd.concat([st, twice]).to_csv(folder / "stop_times.txt", index=False)  # the repeat is the file's last row
+    monkeypatch.setattr(_stream, "CHUNK_ROWS", 4096)
+    with pytest.raises(FeedError, match=rf"trip {first} has stop_sequence .* on more than one stop"):
+        gtfs.stop_patterns(folder)
+
+
+def test_collector_in_pieces_equals_one_piece():
+    """Trips cut anywhere and written in any order collapse to the same trips, stop lists and timings."""
+    rng = np.random.default_rng(7)
+    lists = [rng.choice(30, size=n, replace=False) for n in (5, 8, 8, 3)]
+    trip, stop, seq, secs = [], [], [], []
+    for t in range(40):
+        stops = lists[t % len(lists)]
+        start = 3600.0 * (t % 5) + (0.5 if t == 7 else 0.0)  # trip 7 starts at a fraction of a second
+        times = start + 60.0 * np.arange(len(stops))
+        if t == 9:
+            times[1] = np.nan  # a blank time: the timing is kept as written
+        trip += [t] * len(stops)
+        stop += list(stops)
+        seq += list(range(1, len(stops) + 1))
+        secs += list(times)
+    trip, stop, seq, secs = map(np.asarray, (trip, stop, seq, secs))
+
+    def collapse(order, cuts):
+        c = Collector()
+        for part in np.split(order, cuts):
+            c.add(trip[part], stop[part], seq[part], secs[part])
+        return c.finish(pd.Index([f"t{i:02d}" for i in range(40)]), pd.Index([f"s{i}" for i in range(30)]))
+
+    one = collapse(np.arange(len(trip)), [])
+    many = collapse(rng.permutation(len(trip)), [10, 11, 50, 100, 170])
+
+    def expanded(c):
+        stops = [tuple(c.stops_of(k)) for k in c.pattern]
+        times = [tuple(c.timing_secs[c.timing_start[k] : c.timing_start[k + 1]]) for k in c.timing]
+        return list(c.trip_ids), stops, times
+
+    assert expanded(one)[:2] == expanded(many)[:2]
+    assert all(np.array_equal(a, b, equal_nan=True) for a, b in zip(expanded(one)[2], expanded(many)[2], strict=True))
+    # whole-second timings at other hours are one a length (5, 8 and 3 stops); the fraction and the blank are kept apart
+    assert len(one.timing_start) - 1 == 5
+    assert one.n_rows == many.n_rows == len(trip)
+
+
+def test_a_feed_that_falls_back_says_so_in_the_debug_log(hart_path, tmp_path, caplog):
+    folder = _unpack(hart_path, tmp_path / "feed")
+    st = pd.read_csv(folder / "stop_times.txt", dtype=str, keep_default_na=False)
+    st.loc[5, "stop_id"] = "no such stop"
+    st.to_csv(folder / "stop_times.txt", index=False)
+    with caplog.at_level("DEBUG", logger="gradient.sources.gtfs"):
+        with pytest.raises(FeedError, match="stop_times.txt refers to 1 stop.s. missing from stops.txt"):
+            gtfs.stop_patterns(folder)
+    assert "read whole" in caplog.text
