@@ -44,7 +44,7 @@ from gradient._files import neutralise_formulas
 from gradient.areas.load import ONS_COLUMNS
 from gradient.output import folder as outfolder
 from gradient.output import write_outputs
-from gradient.sources import _feedcheck as feedcheck
+from gradient.sources import _gtfs_tables as gtfs_tables
 from gradient.sources import gtfs, tfl
 
 ROUTES = ["8", "34", "39"]
@@ -291,7 +291,7 @@ def test_zip_bomb_is_refused_before_reading(tmp_path, monkeypatch):
     archive = tmp_path / "bomb.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("stop_times.txt", b"0" * 3_000_000)
-    monkeypatch.setattr(feedcheck, "MAX_UNCOMPRESSED_BYTES", 2_000_000)
+    monkeypatch.setattr(gtfs_tables, "MAX_UNCOMPRESSED_BYTES", 2_000_000)
     with pytest.raises(FeedError, match=r"bomb\.zip: the zip would unpack to 0\.0 GiB, over the 0 GiB limit"):
         gtfs.read_feed(archive)
 
@@ -1749,7 +1749,7 @@ def test_the_bytes_actually_unpacked_are_limited_too(hart_small, tmp_path, monke
     ):
         gtfs.read_feed(archive)
     monkeypatch.setattr(_archive, "RATIO_FLOOR", 64 * 2**20)
-    monkeypatch.setattr(feedcheck, "MAX_UNCOMPRESSED_BYTES", 2 * 2**20)
+    monkeypatch.setattr(gtfs_tables, "MAX_UNCOMPRESSED_BYTES", 2 * 2**20)
     with pytest.raises(FeedError, match=r"bomb\.zip: the zip unpacked to more than 0 GiB, the limit; refusing"):
         gtfs.read_feed(archive)
 

@@ -19,11 +19,8 @@ import pandas as pd
 
 from .. import _archive
 from ..errors import FeedError, GradientWarning
+from . import _gtfs_tables
 from ._gtfs_tables import GTFS_FILES, TABLES, feed_members, visible_members
-
-MAX_UNCOMPRESSED_BYTES = 20 * 2**30
-"""A feed whose tables would unpack to more than this (20 GiB), by their declared sizes or by the bytes
-actually unpacked, is refused."""
 
 MAX_RATIO = _archive.MAX_RATIO
 """A zip member over :data:`gradient._archive.RATIO_FLOOR` that unpacks to more than this many times
@@ -43,7 +40,8 @@ def check_zip(path: Path) -> None:
     FeedError
         For an absolute or ``..`` member path; GTFS files in two folders or a name
         twice; a table that is password-protected or compressed by a method Python
-        cannot unpack; declared sizes beyond ``MAX_UNCOMPRESSED_BYTES`` or a ratio
+        cannot unpack; declared sizes beyond
+        :data:`~gradient.sources._gtfs_tables.MAX_UNCOMPRESSED_BYTES` or a ratio
         beyond ``MAX_RATIO``. Hidden members (``__MACOSX/``, ``._stops.txt``) are
         never read.
     """
@@ -55,7 +53,7 @@ def check_zip(path: Path) -> None:
     _archive.check_paths(infos, path, FeedError)
     _check_one_feed(infos, path)
     tables = [info for table, info in feed_members(infos).items() if table in TABLES]
-    _archive.check_members(tables, path, FeedError, MAX_UNCOMPRESSED_BYTES)
+    _archive.check_members(tables, path, FeedError, _gtfs_tables.MAX_UNCOMPRESSED_BYTES)
 
 
 def _check_one_feed(infos: list[zipfile.ZipInfo], path: Path) -> None:

@@ -28,6 +28,10 @@ from .. import _archive
 from .._tables import finite_floats
 from ..errors import FeedError
 
+MAX_UNCOMPRESSED_BYTES = 20 * 2**30
+"""A feed whose tables would unpack to more than this (20 GiB), by their declared sizes or by the bytes
+actually unpacked, is refused."""
+
 TABLES = ("agency", "routes", "trips", "stops", "stop_times", "shapes")
 """The GTFS tables :func:`gradient.sources.gtfs.read_feed` reads (others are ignored)."""
 
@@ -111,9 +115,7 @@ def openers(path: Path) -> Iterator[dict[str, Callable[[], IO[bytes]]]]:
     bytes actually unpacked (:func:`gradient._archive.open_member`).
     """
     if path.is_file():
-        from . import _feedcheck
-
-        budget = _archive.Budget(_feedcheck.MAX_UNCOMPRESSED_BYTES)
+        budget = _archive.Budget(MAX_UNCOMPRESSED_BYTES)
         with zipfile.ZipFile(path) as zf:
             yield {
                 table: functools.partial(_archive.open_member, zf, info, path, budget, FeedError)
