@@ -113,8 +113,8 @@ def weighted_median(group: np.ndarray, values: np.ndarray, weights: np.ndarray, 
 
     Examples
     --------
-    >>> weighted_median(np.array([0, 0, 1]), np.array([1.0, 4.0, 2.0]), np.array([3, 1, 2]), 3)
-    array([1., 2., nan])
+    >>> weighted_median(np.array([0, 0, 1]), np.array([1.0, 4.0, 2.0]), np.array([3, 1, 2]), 3).tolist()
+    [1.0, 2.0, nan]
     """
     out = np.full(n, np.nan)
     if len(values) == 0:
