@@ -207,6 +207,12 @@ def print_map(
     src_t = wrap(words.credit_line(labels) + " Map: no basemap; areas as published.", content, 14, size=look["source"])
 
     head = m + _lines(title_t) * look["title"] * unit + 0.05 + _lines(sub_t) * look["subtitle"] * unit + 0.08
+    # a whole page also prints the sentence, with its interval: a column leaves it to the caption
+    said = row.get("headline")
+    said = said if isinstance(said, str) and "height" in look else ""
+    said_t = wrap(said, content, 8, size=look["subtitle"]) if said else ""
+    if said_t:
+        head += _lines(said_t) * look["subtitle"] * unit + 0.08
     foot = 0.1 + bar_h + sum(max(_lines(t), 1) * look["legend"] * unit + 0.05 for t in key_t) + 0.06
     foot += _lines(src_t) * look["source"] * unit + m
     lo_h, hi_h = look["map_h"]
@@ -232,6 +238,9 @@ def print_map(
     fig.text(fx(m), fy(y), title_t, fontsize=look["title"], fontweight="bold", va="top", ha="left", linespacing=1.12)
     y += _lines(title_t) * look["title"] * unit + 0.05
     fig.text(fx(m), fy(y), sub_t, fontsize=look["subtitle"], color="0.2", va="top", ha="left", linespacing=1.12)
+    if said_t:
+        y += _lines(sub_t) * look["subtitle"] * unit + 0.08
+        fig.text(fx(m), fy(y), said_t, fontsize=look["subtitle"], va="top", ha="left", linespacing=1.12)
 
     ax = fig.add_axes((fx(m), fy(map_top + map_h), fx(content), map_h / H))
     ax.set_xlim(x0, x1)
