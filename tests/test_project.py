@@ -169,9 +169,12 @@ def test_run_and_batch_offer_the_same_options():
     sub = next(a for a in parser._actions if a.dest == "command").choices
     flags = {name: {f for a in p._actions for f in a.option_strings} for name, p in sub.items()}
     for f in option_fields():
-        assert f.metadata["flag"] in flags["run"] and f.metadata["flag"] in flags["batch"], f.name
+        for command in f.metadata["commands"]:
+            assert f.metadata["flag"] in flags[command], f.name
+    # only --cluster is run's alone: gradient batch runs on a cluster already
+    assert [f.name for f in option_fields() if f.metadata["commands"] != ("run", "batch")] == ["cluster"]
     sources = {"--gtfs", "--tfl-sequences", "--tfl-route-lines", "--sequences", "--seq-lines"}
-    assert flags["run"] - flags["batch"] == sources | set(cli.SEQ_FLAGS)
+    assert flags["run"] - flags["batch"] == sources | set(cli.SEQ_FLAGS) | {"--cluster"}
 
 
 def test_a_mistyped_feed_is_refused_before_any_boundary_is_read(monkeypatch, capsys, tmp_path):

@@ -171,3 +171,94 @@ def test_a_feed_that_falls_back_says_so_in_the_debug_log(hart_path, tmp_path, ca
         with pytest.raises(FeedError, match="stop_times.txt refers to 1 stop.s. missing from stops.txt"):
             gtfs.stop_patterns(folder)
     assert "read whole" in caplog.text
+
+
+# --- on a dask cluster: each block collapsed on a worker, merged here in the file's order ------------
+
+
+@pytest.fixture(scope="module")
+def thread_client():
+    from gradient._cluster import connect
+
+    with connect(None, n_workers=2, processes=False) as client:
+        yield client
+
+
+def _read(folder, monkeypatch, block_bytes, client=None):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the streamed path fell back to the whole-table reader")
+
+    with monkeypatch.context() as m:
+        m.setattr(_stream, "BLOCK_BYTES", block_bytes)
+        m.setattr(gtfs, "read_feed", refuse)
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            patterns, stops, _ = gtfs.read_patterns(folder, client=client)
+    return (patterns, stops), [str(w.message) for w in said]
+
+
+def test_blocks_merged_from_a_cluster_give_what_one_process_gives(messy_hart, monkeypatch, thread_client):
+    # trips in pieces across the file, so across blocks and workers: put together in the merge
+    alone = _read(messy_hart, monkeypatch, 2**25)
+    _assert_same(_read(messy_hart, monkeypatch, 150_000, thread_client), alone)
+    _assert_same(_read(messy_hart, monkeypatch, 7_919, thread_client), alone)
+
+
+def test_merged_collectors_finish_as_one(hart_feed):
+    st = hart_feed.stop_times
+    trips = pd.Index(hart_feed.trips["trip_id"].astype("string"))
+    stops = pd.Index(hart_feed.stops["stop_id"].astype("string"))
+    trip = trips.get_indexer(st["trip_id"].astype("string"))
+    stop = stops.get_indexer(st["stop_id"].astype("string"))
+    seq = st["stop_sequence"].astype(np.int64).to_numpy()
+    secs = np.arange(len(st), dtype=float) % 5000
+    one = Collector()
+    one.add(trip, stop, seq, secs)
+    merged = Collector()
+    for a, b in [(0, 1000), (1000, 123_457), (123_457, len(st))]:  # cuts inside trips
+        part = Collector()
+        part.add(trip[a:b], stop[a:b], seq[a:b], secs[a:b])
+        merged.merge(part)
+    x, y = one.finish(trips, stops), merged.finish(trips, stops)
+    pd.testing.assert_index_equal(x.trip_ids, y.trip_ids)
+
+    def per_trip(c):  # each trip's stop list and seconds (ids may differ: the pieces of cut trips get ids too)
+        secs = [c.timing_secs[c.timing_start[t] : c.timing_start[t + 1]].tobytes() for t in c.timing]
+        return [c.stops_of(p).tobytes() for p in c.pattern], secs
+
+    assert per_trip(x) == per_trip(y)
+    assert x.n_rows == y.n_rows == len(st)
+
+
+def test_gradient_run_on_a_local_cluster_writes_the_same_files(hart_path, tmp_path, monkeypatch):
+    from gradient import cli, datasets
+
+    args = [
+        "run",
+        "--gtfs",
+        str(hart_path),
+        "--areas",
+        str(datasets.get_path("hillsborough_tracts")),
+        "--le",
+        str(datasets.get_path("usaleep")),
+        "--le-format",
+        "usaleep",
+        "--maps",
+        "0",
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert cli.main([*args, "--out", str(tmp_path / "alone")]) == 0
+        monkeypatch.setattr(_stream, "BLOCK_BYTES", 3_000_000)  # several blocks, on two worker processes
+        assert cli.main([*args, "--cluster", "local", "--out", str(tmp_path / "cluster")]) == 0
+    for name in ("patterns.csv", "stops.csv", "stretches.csv", "methods.md"):
+        assert (tmp_path / "cluster" / name).read_bytes() == (tmp_path / "alone" / name).read_bytes(), name
+
+
+def test_cluster_is_for_gtfs_and_names_an_address(tmp_path):
+    from gradient import OptionError, Options, datasets, pipeline
+
+    with pytest.raises(OptionError, match="must be 'local' or a dask scheduler's address"):
+        Options(cluster=5)
+    with pytest.raises(OptionError, match="reads a GTFS feed's stop times on dask"):
+        pipeline.read_source(datasets.get_path("tfl_sequences"), options=Options(cluster="local"))

@@ -193,27 +193,15 @@ def run_batch(
     from ._extras import require
 
     require("batch", "gradient batch (many feeds on dask.distributed)")
-    from dask.distributed import Client, LocalCluster, as_completed
+    from dask.distributed import as_completed
+
+    from ._cluster import connect
 
     if not feeds:
         raise InputError("no feeds given; name one or more GTFS zips or folders", param="feeds")
     options = Options(maps=0) if options is None else as_options(options)
     dirs = feed_dirs(feeds, out)
-    cluster = None
-    try:
-        if scheduler:
-            client = Client(scheduler, timeout=f"{connect_timeout}s")
-        else:
-            where = {"host": "127.0.0.1"} if processes else {}  # threads talk in-process
-            cluster = LocalCluster(
-                n_workers=n_workers, threads_per_worker=1, processes=processes, dashboard_address=None, **where
-            )
-            client = Client(cluster)
-    except (OSError, TimeoutError) as exc:
-        if cluster is not None:
-            cluster.close()
-        raise InputError(f"cannot reach the dask scheduler ({exc}); check --scheduler", scheduler) from exc
-    try:
+    with connect(scheduler, n_workers, processes, connect_timeout) as client:
         shared = client.scatter(areas, broadcast=True)
         futures = {
             client.submit(run_feed, str(feed), shared, str(d), options, le_source, period, pure=False): i
@@ -228,8 +216,4 @@ def run_batch(
                 outcomes[i] = FeedOutcome(
                     str(feeds[i]), dirs[i], error=" ".join(f"{feeds[i]}: {type(exc).__name__}: {exc}".split())
                 )
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
     return [o for o in outcomes if o is not None]

@@ -158,6 +158,12 @@ class Options:
         Every distinct stop pattern, not only each route and direction's main one.
     engine : {'pyarrow', 'gtfs-kit'}, default 'pyarrow'
         GTFS reader (:func:`gradient.sources.gtfs.read_feed`).
+    cluster : str, optional
+        Read a GTFS feed's ``stop_times.txt`` on a dask.distributed cluster: ``"local"``
+        (two worker processes on this machine) or a running scheduler's address
+        (``tcp://host:8786``); each block of the file is parsed and collapsed on a worker
+        and merged here, so the outputs are those of a run without it
+        (:func:`gradient.sources.gtfs.read_patterns`). Needs the ``batch`` extra.
     wide : bool, default False
         :func:`gradient.write_outputs` writes every column of ``stops.csv`` and
         ``patterns.csv`` (``docs/COLUMNS.md``), not only the contract's and a short set.
@@ -228,6 +234,14 @@ class Options:
         False, "--all-patterns", "every distinct pattern, not only the main ones", action="store_true"
     )
     engine: str = _opt("pyarrow", "--engine", "GTFS reader", choices=ENGINES)
+    cluster: str | None = _opt(
+        None,
+        "--cluster",
+        "read a large GTFS feed's stop times on a dask cluster: 'local' or a scheduler's address "
+        "(tcp://host:8786); the outputs are those of a run without it",
+        metavar="ADDRESS",
+        commands=("run",),
+    )
     wide: bool = _opt(
         False, "--wide", "write every column of stops.csv and patterns.csv, not only the short set", action="store_true"
     )
@@ -267,6 +281,11 @@ class Options:
         self._scale_reference()
         self._embed_base_url()
         self._routes()
+        if self.cluster is not None and (not isinstance(self.cluster, str) or not self.cluster.strip()):
+            raise OptionError(
+                f"cluster={self.cluster!r} must be 'local' or a dask scheduler's address, e.g. tcp://host:8786",
+                param="cluster",
+            )
         if isinstance(self.network, (str, PathLike)):
             object.__setattr__(self, "network", (self.network,))
         elif isinstance(self.network, list):

@@ -21,7 +21,7 @@ import pandas as pd
 from . import _text
 from .areas.dataset import Areas, as_areas
 from .credits import Credit, Labels, known_credit
-from .errors import AreasError, GradientWarning, InputError
+from .errors import AreasError, GradientWarning, InputError, OptionError
 from .options import Options, as_options
 
 log = logging.getLogger(__name__)
@@ -319,8 +319,8 @@ def read_source(
     route_lines : str or Path, optional
         Route lines (TfL's, or a stop-sequence table's); not for GTFS.
     options : Options, optional
-        ``routes`` (chosen before anything is measured), ``all_patterns`` and
-        ``engine`` matter here.
+        ``routes`` (chosen before anything is measured), ``all_patterns``,
+        ``engine`` and ``cluster`` (a GTFS feed's stop times read on dask) matter here.
     kind : {'auto', 'gtfs', 'tfl', 'sequences'}
         ``auto`` (see :func:`source_kind`): a folder or zip is GTFS; a file whose header
         is TfL's bus sequences' is TfL; another table (CSV, Parquet) is a stop-sequence
@@ -335,6 +335,11 @@ def read_source(
     path = Path(source)
     if kind == "auto":
         kind = source_kind(path)
+    if options.cluster and kind != "gtfs":
+        raise OptionError(
+            "cluster= reads a GTFS feed's stop times on dask; TfL's sequences and stop-sequence tables are read here",
+            param="cluster",
+        )
     if kind == "tfl":
         from .sources.tfl import read_tfl_sequences
 
@@ -353,9 +358,17 @@ def read_source(
                 "route_lines= is for TfL's bus sequences or a stop-sequence table; a GTFS feed has its own shapes",
                 param="route_lines",
             )
-        patterns, stops, name = read_patterns(
-            path, engine=options.engine, all_patterns=options.all_patterns, routes=options.routes
-        )
+        if options.cluster:
+            from ._cluster import connect
+
+            with connect(options.cluster, what="--cluster") as client:
+                patterns, stops, name = read_patterns(
+                    path, engine=options.engine, all_patterns=options.all_patterns, routes=options.routes, client=client
+                )
+        else:
+            patterns, stops, name = read_patterns(
+                path, engine=options.engine, all_patterns=options.all_patterns, routes=options.routes
+            )
     else:
         raise InputError(f"kind={kind!r} is not one of auto, gtfs, tfl, sequences", param="kind")
     return patterns, stops, name
@@ -414,7 +427,7 @@ def run(
         ``Options()``): ``method``, ``radius_m``, ``network``, ``walk_m``, ``network_cache`` (how stops
         take their areas), ``alpha``, ``correction``, ``family``, ``se_scale``,
         ``stretch_k``, ``draws`` (what is tested, at what level), ``routes``,
-        ``all_patterns``, ``engine`` (what is read) and ``wide``, ``maps``,
+        ``all_patterns``, ``engine``, ``cluster`` (what is read, and where) and ``wide``, ``maps``,
         ``scale_reference``, ``embed_base_url`` (what :func:`gradient.write_outputs` writes
         and draws, on what colour scale, for what address).
     route_lines : str or Path, optional

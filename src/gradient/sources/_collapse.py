@@ -171,6 +171,18 @@ class _Distinct:
             out[label] = got
         return out[labels]
 
+    def merge(self, other: _Distinct) -> np.ndarray:
+        """Take in ``other``'s lists (those new here get the next ids, in ``other``'s order); its ids here."""
+        out = np.empty(len(other.parts), dtype=np.int64)
+        for i, pieces in enumerate(other.parts):
+            key = b"".join(p.tobytes() for p in pieces)
+            got = self.ids.get(key)
+            if got is None:
+                got = self.ids[key] = len(self.parts)
+                self.parts.append(pieces)
+            out[i] = got
+        return out
+
     def flat(self, column: int) -> tuple[np.ndarray, np.ndarray]:
         """Offsets and concatenated values of one column of every list, by id."""
         lengths = np.array([len(p[column]) for p in self.parts], dtype=np.int64)
@@ -238,6 +250,19 @@ class Collector:
         labels, first = list_keys([values.view(np.uint64)], runs)
         timings = self.timings.ids_of([values], runs, labels, first)
         self.fragments.append((trip[runs.starts], lists, timings, s0, relative))
+
+    def merge(self, other: Collector) -> None:
+        """Take in what ``other`` collapsed of the rows that follow this one's in the file.
+
+        Collectors of consecutive parts of ``stop_times.txt`` (on other processes or
+        machines), merged in the file's order, finish as one collector of the whole file
+        would: distinct lists are matched by their bytes, and a trip cut between two parts
+        is put together in :meth:`finish` as one cut between two chunks is.
+        """
+        lists, timings = self.lists.merge(other.lists), self.timings.merge(other.timings)
+        for trip, li, ti, s0, relative in other.fragments:
+            self.fragments.append((trip, lists[li], timings[ti], s0, relative))
+        self.n_rows += other.n_rows
 
     def finish(self, trip_index: pd.Index, stop_index: pd.Index) -> Collapsed:
         """Every trip put together from its fragments, in the string order of trip ids.

@@ -18,9 +18,10 @@ worded, ordered and counted exactly as it is there.
 from __future__ import annotations
 
 import csv
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Callable, Iterator
+from typing import IO, Any, Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -71,13 +72,15 @@ class Seen:
     bad_times: dict[str, tuple[int, list[str]]] = field(default_factory=dict)
 
 
-def read(path: Path) -> tuple[dict[str, pd.DataFrame | None], Collapsed, Seen]:
+def read(path: Path, client: Any = None) -> tuple[dict[str, pd.DataFrame | None], Collapsed, Seen]:
     """The feed's tables other than ``stop_times.txt``, its stop times collapsed, and what the stream saw.
 
     Parameters
     ----------
     path : Path
         A GTFS zip or folder.
+    client : dask.distributed.Client, optional
+        Collapse the stop times on its workers, a block each (:func:`collapse`).
 
     Returns
     -------
@@ -104,7 +107,7 @@ def read(path: Path) -> tuple[dict[str, pd.DataFrame | None], Collapsed, Seen]:
         tables = typed(raw, path, stop_times=False)
         trips, stops = raw["trips"], raw["stops"]
         trip_index, stop_index = _ids(trips["trip_id"]), _ids(stops["stop_id"])
-        collapsed, seen = collapse(found["stop_times"], trip_index, stop_index)
+        collapsed, seen = collapse(found["stop_times"], trip_index, stop_index, client)
     return tables, collapsed, seen
 
 
@@ -116,7 +119,9 @@ def _ids(column: pd.Series) -> pd.Index:
     return index
 
 
-def collapse(opener: Callable[[], IO[bytes]], trip_index: pd.Index, stop_index: pd.Index) -> tuple[Collapsed, Seen]:
+def collapse(
+    opener: Callable[[], IO[bytes]], trip_index: pd.Index, stop_index: pd.Index, client: Any = None
+) -> tuple[Collapsed, Seen]:
     """Stream ``stop_times.txt`` through a :class:`~gradient.sources._collapse.Collector`.
 
     Parameters
@@ -125,6 +130,12 @@ def collapse(opener: Callable[[], IO[bytes]], trip_index: pd.Index, stop_index: 
         Opens the table's bytes.
     trip_index, stop_index : pandas.Index
         ``trips.txt``'s and ``stops.txt``'s ids (unique): the codes.
+    client : dask.distributed.Client, optional
+        Parse and collapse each block of whole lines on a worker (:func:`collapse_block`),
+        at most :data:`IN_FLIGHT` per worker at a time, and merge what they return here in
+        the file's order (:meth:`~gradient.sources._collapse.Collector.merge`): the result
+        is the one this process would reach alone. This process only reads (and unzips)
+        the file and merges.
 
     Returns
     -------
@@ -138,19 +149,15 @@ def collapse(opener: Callable[[], IO[bytes]], trip_index: pd.Index, stop_index: 
         if any(c not in names for c in REQUIRED["stop_times"]):
             raise NotStreamed("a required column is missing")
         cols = [c for c in STOP_TIMES_COLUMNS if c in names]
-        text = pa.dictionary(pa.int32(), pa.string())
-        convert = pacsv.ConvertOptions(
-            include_columns=cols,
-            column_types={c: (pa.int64() if c == "stop_sequence" else text) for c in cols},
-            strings_can_be_null=True,
-            null_values=[""],
-        )
+        if client is not None:
+            return _collapse_on(client, fh, names, cols, trip_index, stop_index)
+        convert = _convert(cols)
         collector = Collector()
         seen = Seen(used=np.zeros(len(stop_index), dtype=bool))
         times = _Times([c for c in TIME_COLUMNS if c in cols])
         batches: list[pa.RecordBatch] = []
-        for table in _tables(fh, names, convert):
-            batches += table.to_batches()
+        for block in _blocks(fh):
+            batches += _parse(block, names, convert).to_batches()
             if sum(b.num_rows for b in batches) >= CHUNK_ROWS:
                 collector.add(*_chunk(batches, trip_index, stop_index, times, seen))
                 batches = []
@@ -162,12 +169,76 @@ def collapse(opener: Callable[[], IO[bytes]], trip_index: pd.Index, stop_index: 
     return collector.finish(trip_index, stop_index), seen
 
 
-def _tables(fh: IO[bytes], names: list[str], convert: pacsv.ConvertOptions) -> Iterator[pa.Table]:
-    """The rest of ``fh`` (a CSV table after its header) parsed a block of whole lines at a time.
+IN_FLIGHT = 2
+"""Blocks sent to each worker ahead of the merge (memory here: about this many blocks a worker)."""
 
-    Each block of about :data:`BLOCK_BYTES` ends at a line's end and is parsed by pyarrow's
-    multi-threaded reader, so the parse runs on every core while memory holds one block.
+
+def collapse_block(
+    block: bytes, names: list[str], cols: list[str], trip_index: pd.Index, stop_index: pd.Index
+) -> tuple[Collector, np.ndarray, int, dict[str, int], dict[str, list[str]]]:
+    """One block of whole lines of ``stop_times.txt`` parsed and collapsed on its own (a worker's task).
+
+    Returns
+    -------
+    (Collector, numpy.ndarray, int, dict, dict)
+        The block's collector (not finished), which stops it names, its rows, and per time
+        column the rows that are not ``H:MM:SS`` and their distinct values in order.
     """
+    collector = Collector()
+    seen = Seen(used=np.zeros(len(stop_index), dtype=bool))
+    times = _Times([c for c in TIME_COLUMNS if c in cols])
+    collector.add(*_chunk(_parse(block, names, _convert(cols)).to_batches(), trip_index, stop_index, times, seen))
+    return collector, seen.used, seen.n_rows, times.n_bad, {c: list(times.bad[c]) for c in times.columns}
+
+
+def _collapse_on(
+    client: Any, fh: IO[bytes], names: list[str], cols: list[str], trip_index: pd.Index, stop_index: pd.Index
+) -> tuple[Collapsed, Seen]:
+    """:func:`collapse` with each block's work on a worker of ``client``, merged here in the file's order."""
+    trips_at, stops_at = client.scatter([trip_index, stop_index], broadcast=True)
+    limit = IN_FLIGHT * max(1, len(client.scheduler_info().get("workers", {})))
+    collector = Collector()
+    seen = Seen(used=np.zeros(len(stop_index), dtype=bool))
+    time_cols = [c for c in TIME_COLUMNS if c in cols]
+    n_bad = dict.fromkeys(time_cols, 0)
+    bad: dict[str, dict[str, None]] = {c: {} for c in time_cols}
+
+    def take(future: Any) -> None:
+        part, used, n_rows, part_bad, part_values = future.result()
+        collector.merge(part)
+        seen.used |= used
+        seen.n_rows += n_rows
+        for c in time_cols:
+            n_bad[c] += part_bad[c]
+            for value in part_values[c]:
+                bad[c].setdefault(value, None)
+
+    pending: deque = deque()
+    for block in _blocks(fh):
+        pending.append(client.submit(collapse_block, block, names, cols, trips_at, stops_at, pure=False))
+        if len(pending) >= limit:
+            take(pending.popleft())
+    while pending:
+        take(pending.popleft())
+    if seen.n_rows == 0:
+        raise NotStreamed("no stop times")
+    seen.bad_times = {c: (n_bad[c], list(bad[c])[:3]) for c in time_cols}
+    return collector.finish(trip_index, stop_index), seen
+
+
+def _convert(cols: list[str]) -> pacsv.ConvertOptions:
+    """How the kept columns are read: ``stop_sequence`` as whole numbers, the rest dictionary-encoded text."""
+    text = pa.dictionary(pa.int32(), pa.string())
+    return pacsv.ConvertOptions(
+        include_columns=cols,
+        column_types={c: (pa.int64() if c == "stop_sequence" else text) for c in cols},
+        strings_can_be_null=True,
+        null_values=[""],
+    )
+
+
+def _blocks(fh: IO[bytes]) -> Iterator[bytes]:
+    """The rest of ``fh`` (a CSV table after its header) in blocks of about :data:`BLOCK_BYTES` of whole lines."""
     rest = b""
     while True:
         data = fh.read(BLOCK_BYTES)
@@ -175,13 +246,16 @@ def _tables(fh: IO[bytes], names: list[str], convert: pacsv.ConvertOptions) -> I
         cut = block.rfind(b"\n") + 1 if data else len(block)
         rest = block[cut:]
         if cut:
-            yield pacsv.read_csv(
-                pa.BufferReader(pa.py_buffer(block)[:cut]),
-                read_options=pacsv.ReadOptions(column_names=names),
-                convert_options=convert,
-            )
+            yield block[:cut]
         if not data:
             return
+
+
+def _parse(block: bytes, names: list[str], convert: pacsv.ConvertOptions) -> pa.Table:
+    """One block of whole lines parsed by pyarrow's multi-threaded reader (the parse runs on every core)."""
+    return pacsv.read_csv(
+        pa.BufferReader(block), read_options=pacsv.ReadOptions(column_names=names), convert_options=convert
+    )
 
 
 def _chunk(batches, trip_index, stop_index, times: _Times, seen: Seen) -> tuple[np.ndarray, ...]:

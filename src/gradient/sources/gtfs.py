@@ -18,7 +18,7 @@ import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -239,6 +239,7 @@ def read_patterns(
     all_patterns: bool = False,
     routes: Sequence[str] | None = None,
     measure_crs: str | None = None,
+    client: Any = None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, str]:
     """A GTFS zip or folder straight to its stop patterns, and the feed's name.
 
@@ -258,6 +259,9 @@ def read_patterns(
         As in :func:`stop_patterns`.
     measure_crs : str, optional
         As in :func:`stop_patterns`.
+    client : dask.distributed.Client, optional
+        Parse and collapse ``stop_times.txt`` on its workers, a block each, and merge here
+        (``gradient run --cluster``); the patterns are those of a run without it.
 
     Returns
     -------
@@ -280,12 +284,12 @@ def read_patterns(
     else:
         if engine not in ENGINES:
             raise OptionError(f"engine={engine!r} is not one of {', '.join(ENGINES)}", param="engine")
-        feed, collapsed = _read_collapsed(path)
+        feed, collapsed = _read_collapsed(path, client=client)
         patterns, stops = _patterns_of(feed, collapsed, all_patterns, measure_crs, path, routes)
     return patterns, stops, feed.agency_name or path.name
 
 
-def _read_collapsed(source: Path, path: Path | None = None) -> tuple[Feed, Collapsed]:
+def _read_collapsed(source: Path, path: Path | None = None, client: Any = None) -> tuple[Feed, Collapsed]:
     """A feed's small tables and its stop times collapsed: streamed, or (on anything unusual) read whole.
 
     Parameters
@@ -294,6 +298,9 @@ def _read_collapsed(source: Path, path: Path | None = None) -> tuple[Feed, Colla
         A GTFS zip or folder.
     path : Path, optional
         Named in errors (default ``source``).
+    client : dask.distributed.Client, optional
+        Stream the stop times through its workers (:func:`gradient.sources._stream.collapse`);
+        a feed read whole is read here.
 
     Returns
     -------
@@ -303,7 +310,7 @@ def _read_collapsed(source: Path, path: Path | None = None) -> tuple[Feed, Colla
     """
     path = path if path is not None else source
     try:
-        tables, collapsed, seen = _stream.read(source)
+        tables, collapsed, seen = _stream.read(source, client)
         feed = Feed(**tables, stop_times=pd.DataFrame(columns=_gtfs_read.REQUIRED["stop_times"]), path=source)
         _feedcheck.check_tables(feed, path)
         ids = collapsed.stop_index[seen.used]
