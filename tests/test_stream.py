@@ -201,7 +201,7 @@ def test_blocks_merged_from_a_cluster_give_what_one_process_gives(messy_hart, mo
     # trips in pieces across the file, so across blocks and workers: put together in the merge
     alone = _read(messy_hart, monkeypatch, 2**25)
     _assert_same(_read(messy_hart, monkeypatch, 150_000, thread_client), alone)
-    _assert_same(_read(messy_hart, monkeypatch, 7_919, thread_client), alone)
+    _assert_same(_read(messy_hart, monkeypatch, 1_000_003, thread_client), alone)
 
 
 def test_merged_collectors_finish_as_one(hart_feed):
