@@ -174,7 +174,7 @@ IN_FLIGHT = 2
 
 
 def collapse_block(
-    block: bytes, names: list[str], cols: list[str], trip_index: pd.Index, stop_index: pd.Index
+    block: pa.Buffer, names: list[str], cols: list[str], trip_index: pd.Index, stop_index: pd.Index
 ) -> tuple[Collector, np.ndarray, int, dict[str, int], dict[str, list[str]]]:
     """One block of whole lines of ``stop_times.txt`` parsed and collapsed on its own (a worker's task).
 
@@ -237,21 +237,25 @@ def _convert(cols: list[str]) -> pacsv.ConvertOptions:
     )
 
 
-def _blocks(fh: IO[bytes]) -> Iterator[bytes]:
-    """The rest of ``fh`` (a CSV table after its header) in blocks of about :data:`BLOCK_BYTES` of whole lines."""
+def _blocks(fh: IO[bytes]) -> Iterator[pa.Buffer]:
+    """The rest of ``fh`` (a CSV table after its header) in blocks of about :data:`BLOCK_BYTES` of whole lines.
+
+    Each block is a view of the bytes read (no copy beyond joining the previous block's
+    unfinished line to the next).
+    """
     rest = b""
     while True:
         data = fh.read(BLOCK_BYTES)
-        block = rest + data
+        block = rest + data if rest else data
         cut = block.rfind(b"\n") + 1 if data else len(block)
         rest = block[cut:]
         if cut:
-            yield block[:cut]
+            yield pa.py_buffer(block)[:cut]
         if not data:
             return
 
 
-def _parse(block: bytes, names: list[str], convert: pacsv.ConvertOptions) -> pa.Table:
+def _parse(block: pa.Buffer, names: list[str], convert: pacsv.ConvertOptions) -> pa.Table:
     """One block of whole lines parsed by pyarrow's multi-threaded reader (the parse runs on every core)."""
     return pacsv.read_csv(
         pa.BufferReader(block), read_options=pacsv.ReadOptions(column_names=names), convert_options=convert
