@@ -70,6 +70,11 @@ class Credit:
         return line + "." + (f" {self.note}" if self.note else "")
 
 
+OSM = Credit(
+    "streets", "© OpenStreetMap contributors", "Open Database Licence (ODbL)", short="© OpenStreetMap contributors"
+)
+"""The credit of every OpenStreetMap street network (the ODbL asks for this attribution)."""
+
 KNOWN: dict[str, Credit] = {
     "ons_msoa_le_2009_2013": Credit(
         "life expectancy",
@@ -148,15 +153,9 @@ KNOWN: dict[str, Credit] = {
         "published for public use",
         short="HART GTFS, 2018",
     ),
-    "westminster_drive": Credit(
-        "streets", "© OpenStreetMap contributors", "Open Database Licence (ODbL)", short="© OpenStreetMap contributors"
-    ),
-    "city_of_london_drive": Credit(
-        "streets", "© OpenStreetMap contributors", "Open Database Licence (ODbL)", short="© OpenStreetMap contributors"
-    ),
-    "moorgate_walk": Credit(
-        "streets", "© OpenStreetMap contributors", "Open Database Licence (ODbL)", short="© OpenStreetMap contributors"
-    ),
+    "westminster_drive": OSM,
+    "city_of_london_drive": OSM,
+    "moorgate_walk": OSM,
 }
 """Credits of the bundled data sets (:mod:`gradient.datasets`), by data set name."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -358,16 +359,11 @@ def read_source(
                 "route_lines= is for TfL's bus sequences or a stop-sequence table; a GTFS feed has its own shapes",
                 param="route_lines",
             )
-        if options.cluster:
-            from ._cluster import connect
+        from ._cluster import connect
 
-            with connect(options.cluster, what="--cluster") as client:
-                patterns, stops, name = read_patterns(
-                    path, engine=options.engine, all_patterns=options.all_patterns, routes=options.routes, client=client
-                )
-        else:
+        with connect(options.cluster, what="--cluster") if options.cluster else nullcontext() as client:
             patterns, stops, name = read_patterns(
-                path, engine=options.engine, all_patterns=options.all_patterns, routes=options.routes
+                path, engine=options.engine, all_patterns=options.all_patterns, routes=options.routes, client=client
             )
     else:
         raise InputError(f"kind={kind!r} is not one of auto, gtfs, tfl, sequences", param="kind")

@@ -538,6 +538,17 @@ def _first(df: pd.DataFrame, bad, layout: Layout, with_pattern: bool = True) -> 
     return _where(layout, df[np.asarray(bad)].iloc[0], with_pattern)
 
 
+def _refuse_coordinates(df: pd.DataFrame, bad: pd.Series, lay: Layout, expected: str, path: Path) -> None:
+    """Refuse the table at its first row whose coordinates are not ``expected``, naming the row and values."""
+    if bad.any():
+        row = df[bad].iloc[0]
+        raise FeedError(
+            f"{_first(df, bad, lay)}, {lay.order} {row[lay.order]}: {lay.x}/{lay.y} "
+            f"{row[lay.x]!r}/{row[lay.y]!r} are not {expected}",
+            path,
+        )
+
+
 def _checked(df: pd.DataFrame, layout: Layout, path: Path, out_log: logging.Logger) -> pd.DataFrame:
     """Every row checked; rows that are not stops (virtual) dropped; sorted; patterns of under two stops dropped.
 
@@ -586,23 +597,10 @@ def _checked(df: pd.DataFrame, layout: Layout, path: Path, out_log: logging.Logg
         real = df.copy()
     real["east"] = pd.to_numeric(real[lay.x], errors="coerce")
     real["north"] = pd.to_numeric(real[lay.y], errors="coerce")
-    bad = ~(np.isfinite(real["east"]) & np.isfinite(real["north"]))
-    if bad.any():
-        row = real[bad].iloc[0]
-        raise FeedError(
-            f"{_first(real, bad, lay)}, {lay.order} {row[lay.order]}: {lay.x}/{lay.y} "
-            f"{row[lay.x]!r}/{row[lay.y]!r} are not numbers",
-            path,
-        )
+    _refuse_coordinates(real, ~(np.isfinite(real["east"]) & np.isfinite(real["north"])), lay, "numbers", path)
     if CRS.from_user_input(lay.crs) == CRS.from_user_input(WGS84):
-        bad = ~((real["east"].abs() <= 180) & (real["north"].abs() <= 90))
-        if bad.any():
-            row = real[bad].iloc[0]
-            raise FeedError(
-                f"{_first(real, bad, lay)}, {lay.order} {row[lay.order]}: {lay.x}/{lay.y} "
-                f"{row[lay.x]!r}/{row[lay.y]!r} are not WGS84 longitude/latitude in degrees",
-                path,
-            )
+        inside = (real["east"].abs() <= 180) & (real["north"].abs() <= 90)
+        _refuse_coordinates(real, ~inside, lay, "WGS84 longitude/latitude in degrees", path)
     if lay.virtual is not None:
         bad = real[lay.stop] == ""
         if bad.any():

@@ -313,11 +313,12 @@ def _story_columns(res: pd.DataFrame, s: pd.DataFrame, claims: Claims) -> pd.Dat
     at = pd.Series(area_name, index=pd.MultiIndex.from_arrays([s["pattern_id"].to_numpy(), seq]))
     at = at[~at.index.duplicated()]
     every = s.groupby("pattern_id", sort=False)["stop_sequence"]
+    ends = res.set_index("pattern_id")[["le_change_from_seq", "le_change_to_seq"]].reindex(pats)
     for col, seqs in (
         ("first_area_name", every.first().reindex(pats)),
         ("last_area_name", every.last().reindex(pats)),
-        ("le_change_from_area_name", res.set_index("pattern_id")["le_change_from_seq"].reindex(pats)),
-        ("le_change_to_area_name", res.set_index("pattern_id")["le_change_to_seq"].reindex(pats)),
+        ("le_change_from_area_name", ends["le_change_from_seq"]),
+        ("le_change_to_area_name", ends["le_change_to_seq"]),
     ):
         keys = pd.MultiIndex.from_arrays([pats, seqs.to_numpy()])
         out[col] = pd.array(at.reindex(keys).to_numpy(), dtype="string")

@@ -914,6 +914,26 @@ def network_alt_text(n_routes: int, what: str, top: list[dict], credit: str = ""
     return " ".join(text)
 
 
+def _methods_where_what(voice: Voice, labels: Labels) -> tuple[str, str]:
+    """The readers' note's place and what its estimates are (sex and period)."""
+    return voice.place or "this network", ", ".join(x for x in (labels.sex, labels.period) if x)
+
+
+def _stop_takes(method: str, unit: str) -> str:
+    """What each stop takes, in words, for the way stops took their areas (``unit``: one area's name)."""
+    return {
+        "point": f"the life expectancy of the {unit} it stands in",
+        "buffer": "the average life expectancy of the areas within a short radius, weighted by where people live",
+        "network": "the average life expectancy of the areas along the streets within a short walk",
+    }.get(method, "the life expectancy of its area")
+
+
+def _sources_lines(labels: Labels) -> list[str]:
+    """The readers' note's last lines: every source with its licence, then the byline."""
+    lines = ["**Sources.**", ""] + [f"- {c.text()}" for c in labels.credits]
+    return lines + (["", labels.byline] if labels.byline else [])
+
+
 def methods_note(
     voice: Voice,
     labels: Labels,
@@ -932,14 +952,8 @@ def methods_note(
     """
     if not voice.intervals:
         return no_interval_methods(voice, labels, n_routes, n_stops, method, summary, n_doubtful)
-    where = voice.place or "this network"
-    what = ", ".join(x for x in (labels.sex, labels.period) if x)
-    how = {
-        "point": f"the life expectancy of the {voice.unit[:-1] if voice.unit.endswith('s') else voice.unit} it "
-        "stands in",
-        "buffer": "the average life expectancy of the areas within a short radius, weighted by where people live",
-        "network": "the average life expectancy of the areas along the streets within a short walk",
-    }.get(method, "the life expectancy of its area")
+    where, what = _methods_where_what(voice, labels)
+    how = _stop_takes(method, voice.unit[:-1] if voice.unit.endswith("s") else voice.unit)
     scope = f"all {n_routes:,} routes at once" if voice.family == "network" and n_routes > 1 else "each route"
     step = getattr(summary, "power_step", math.nan)
     se = getattr(summary, "power_se", math.nan)
@@ -980,13 +994,8 @@ def methods_note(
         f"**Estimates in doubt.** {n_doubtful:,} of the areas served have an estimate flagged as imprecise or "
         "implausible (set apart by its publisher, or far from its neighbours). No stated change rests on one.",
         "",
-        "**Sources.**",
-        "",
     ]
-    lines += [f"- {c.text()}" for c in labels.credits]
-    if labels.byline:
-        lines += ["", labels.byline]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _sources_lines(labels)) + "\n"
 
 
 # --- charts: the words of the stop-by-stop profiles (present/charts.py lays them out) ---
@@ -1223,13 +1232,8 @@ def no_interval_methods(
     n_doubtful: int,
 ) -> str:
     """The readers' note (``methods.md``) of a run whose source gives no margins of error."""
-    where = voice.place or "this network"
-    what = ", ".join(x for x in (labels.sex, labels.period) if x)
-    how = {
-        "point": "the life expectancy of the area it stands in",
-        "buffer": "the average life expectancy of the areas within a short radius, weighted by where people live",
-        "network": "the average life expectancy of the areas along the streets within a short walk",
-    }.get(method, "the life expectancy of its area")
+    where, what = _methods_where_what(voice, labels)
+    how = _stop_takes(method, "area")
     lines = [
         f"# How these numbers were made: {where}",
         "",
@@ -1246,10 +1250,5 @@ def no_interval_methods(
         f"**Estimates in doubt.** {n_doubtful:,} of the areas served have an estimate far from its neighbours' or "
         "set apart by its publisher.",
         "",
-        "**Sources.**",
-        "",
     ]
-    lines += [f"- {c.text()}" for c in labels.credits]
-    if labels.byline:
-        lines += ["", labels.byline]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _sources_lines(labels)) + "\n"
