@@ -124,6 +124,21 @@ def test_a_repeated_stop_sequence_across_chunks_is_refused_in_the_whole_readers_
         gtfs.stop_patterns(folder)
 
 
+@pytest.mark.parametrize("reuse", [True, False])
+def test_blocks_are_whole_lines_and_every_byte_once(monkeypatch, reuse):
+    """Lines of any length, longer than a block too, with or without a last newline."""
+    import io
+
+    monkeypatch.setattr(_stream, "BLOCK_BYTES", 16)
+    rng = np.random.default_rng(23)
+    for _ in range(500):
+        lines = [b"x" * int(n) for n in rng.integers(0, 40, size=rng.integers(0, 8))]
+        data = b"\n".join(lines) + (b"\n" if rng.random() < 0.5 else b"")
+        blocks = [b.to_pybytes() for b in _stream._blocks(io.BytesIO(data), reuse=reuse)]
+        assert b"".join(blocks) == data
+        assert all(b.endswith(b"\n") for b in blocks[:-1]) and all(blocks)
+
+
 def test_collector_in_pieces_equals_one_piece():
     """Trips cut anywhere and written in any order collapse to the same trips, stop lists and timings."""
     rng = np.random.default_rng(7)

@@ -214,7 +214,7 @@ def _collapse_on(
                 bad[c].setdefault(value, None)
 
     pending: deque = deque()
-    for block in _blocks(fh):
+    for block in _blocks(fh, reuse=False):
         pending.append(client.submit(collapse_block, block, names, cols, trips_at, stops_at, pure=False))
         if len(pending) >= limit:
             take(pending.popleft())
@@ -237,22 +237,31 @@ def _convert(cols: list[str]) -> pacsv.ConvertOptions:
     )
 
 
-def _blocks(fh: IO[bytes]) -> Iterator[pa.Buffer]:
+def _blocks(fh: IO[bytes], reuse: bool = True) -> Iterator[pa.Buffer]:
     """The rest of ``fh`` (a CSV table after its header) in blocks of about :data:`BLOCK_BYTES` of whole lines.
 
-    Each block is a view of the bytes read (no copy beyond joining the previous block's
-    unfinished line to the next).
+    With ``reuse`` (one process), every block is read into the same buffer, after the
+    previous block's unfinished line moved to its front: a block is valid until the next
+    one is asked for (pyarrow's parse copies what it keeps), and nothing is copied but that
+    line. Without (blocks sent elsewhere), each block is a buffer of its own.
     """
-    rest = b""
+    buf = bytearray(BLOCK_BYTES)
+    view = memoryview(buf)
+    held = 0  # bytes of an unfinished line at the front of buf
     while True:
-        data = fh.read(BLOCK_BYTES)
-        block = rest + data if rest else data
-        cut = block.rfind(b"\n") + 1 if data else len(block)
-        rest = block[cut:]
+        got = fh.readinto(view[held:])
+        end = held + (got or 0)
+        cut = buf.rfind(b"\n", 0, end) + 1 if got else end
         if cut:
-            yield pa.py_buffer(block)[:cut]
-        if not data:
+            yield pa.py_buffer(view[:cut]) if reuse else pa.py_buffer(bytes(view[:cut]))
+        if not got:
             return
+        if cut == 0 and end == len(buf):  # one line longer than the buffer: a buffer twice as long
+            buf = bytearray(2 * len(buf))
+            buf[:end] = view
+            view = memoryview(buf)
+        held = end - cut
+        view[:held] = view[cut:end]
 
 
 def _parse(block: pa.Buffer, names: list[str], convert: pacsv.ConvertOptions) -> pa.Table:
