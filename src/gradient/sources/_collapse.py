@@ -62,6 +62,9 @@ class Collapsed:
         each stop (NaN where blank), relative to the first stop where all are whole.
     n_rows : int
         Stop times read.
+    trip_rows : numpy.ndarray or None
+        Per trip, its row in ``trips.txt``, where the trip codes were those rows (the
+        streamed reader's are); else None.
     """
 
     trip_ids: pd.Index
@@ -73,6 +76,7 @@ class Collapsed:
     timing_start: np.ndarray
     timing_secs: np.ndarray
     n_rows: int
+    trip_rows: np.ndarray | None = None
 
     @property
     def n_stops(self) -> np.ndarray:
@@ -264,13 +268,16 @@ class Collector:
             self.fragments.append((trip, lists[li], timings[ti], s0, relative))
         self.n_rows += other.n_rows
 
-    def finish(self, trip_index: pd.Index, stop_index: pd.Index) -> Collapsed:
+    def finish(self, trip_index: pd.Index, stop_index: pd.Index, rows: bool = False) -> Collapsed:
         """Every trip put together from its fragments, in the string order of trip ids.
 
         Parameters
         ----------
         trip_index, stop_index : pandas.Index
             The ids the trip and stop codes stand for.
+        rows : bool, default False
+            Whether ``trip_index`` is ``trips.txt``'s ids in file order (then the result
+            keeps each trip's row there, :attr:`Collapsed.trip_rows`).
 
         Raises
         ------
@@ -317,6 +324,7 @@ class Collector:
             timing_start=timing_start,
             timing_secs=np.asarray(timing_secs, dtype=float),
             n_rows=self.n_rows,
+            trip_rows=trip if rows else None,
         )
 
     def _join(self, trip, lists, timings, s0, relative) -> None:

@@ -21,6 +21,7 @@ from .. import _archive
 from ..errors import FeedError, GradientWarning
 from . import _gtfs_tables
 from ._gtfs_tables import GTFS_FILES, TABLES, feed_members, visible_members
+from ._trips import isin
 
 MAX_RATIO = _archive.MAX_RATIO
 """A zip member over :data:`gradient._archive.RATIO_FLOOR` that unpacks to more than this many times
@@ -111,7 +112,7 @@ def check_coordinates(feed, path: Path, used=None) -> None:
     """
     if used is None:
         used = pd.unique(feed.stop_times["stop_id"])
-    used = feed.stops[feed.stops["stop_id"].isin(used)]
+    used = feed.stops[isin(feed.stops["stop_id"], used)]
     lat = pd.to_numeric(used["stop_lat"], errors="coerce").to_numpy(float)
     lon = pd.to_numeric(used["stop_lon"], errors="coerce").to_numpy(float)
     ids = used["stop_id"].astype(str).to_numpy()

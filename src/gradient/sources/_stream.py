@@ -129,7 +129,7 @@ def collapse(
     opener : callable
         Opens the table's bytes.
     trip_index, stop_index : pandas.Index
-        ``trips.txt``'s and ``stops.txt``'s ids (unique): the codes.
+        ``trips.txt``'s and ``stops.txt``'s ids (unique, in file order): the codes.
     client : dask.distributed.Client, optional
         Parse and collapse each block of whole lines on a worker (:func:`collapse_block`),
         at most :data:`IN_FLIGHT` per worker at a time, and merge what they return here in
@@ -166,7 +166,7 @@ def collapse(
     if seen.n_rows == 0:
         raise NotStreamed("no stop times")
     seen.bad_times = {c: (times.n_bad[c], list(times.bad[c])[:3]) for c in times.columns}
-    return collector.finish(trip_index, stop_index), seen
+    return collector.finish(trip_index, stop_index, rows=True), seen
 
 
 IN_FLIGHT = 2
@@ -223,7 +223,7 @@ def _collapse_on(
     if seen.n_rows == 0:
         raise NotStreamed("no stop times")
     seen.bad_times = {c: (n_bad[c], list(bad[c])[:3]) for c in time_cols}
-    return collector.finish(trip_index, stop_index), seen
+    return collector.finish(trip_index, stop_index, rows=True), seen
 
 
 def _convert(cols: list[str]) -> pacsv.ConvertOptions:

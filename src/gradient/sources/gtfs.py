@@ -415,7 +415,10 @@ def _ordered_rows(feed: Feed, path) -> _Rows:
 def _trip_table(feed: Feed, collapsed: Collapsed, path) -> pd.DataFrame:
     """Step 2: one row per trip with two or more stops: route, direction, shape, pattern key."""
     names = collapsed.trip_ids
-    t = feed.trips.drop_duplicates("trip_id").set_index("trip_id").reindex(names)
+    if collapsed.trip_rows is not None:  # each trip's row in trips.txt is known: no lookup of every id
+        t = feed.trips.iloc[collapsed.trip_rows]
+    else:
+        t = feed.trips.drop_duplicates("trip_id").set_index("trip_id").reindex(names)
     direction = t["direction_id"] if "direction_id" in t else pd.Series(pd.NA, index=t.index)
     shape = t["shape_id"] if "shape_id" in t else pd.Series(pd.NA, index=t.index)
     table = pd.DataFrame(
