@@ -3,11 +3,15 @@ r"""Benchmark: GTFS feeds of every size, as wall time, CPU time and peak memory 
 Run from the project root:
 
     PYTHONPATH=src .venv/bin/python benchmarks/bench_scale.py --copies 1 4 16 60
+    PYTHONPATH=src .venv/bin/python benchmarks/bench_scale.py --copies --london 31 --stages
     PYTHONPATH=src .venv/bin/python benchmarks/bench_scale.py --copies --feed my_region.zip \
         --areas msoas.topojson --le le.xlsx --le-format ons-msoa
 
 For each feed (``--copies``: copies of the bundled HART feed made by ``make_feed.py`` under
-``--feeds-dir`` when missing; ``--feed``: any GTFS zip or folder) it runs, each in a fresh
+``--feeds-dir`` when missing; ``--london TRIPS``: a regional feed of London's bus patterns
+each run ``TRIPS`` times a day, made by ``make_feed.py --london``, 31 giving Greater
+Manchester's 1.7 million stop times, run against England's MSOAs and ONS's 2009-2013 life
+expectancy of men; ``--feed``: any GTFS zip or folder) it runs, each in a fresh
 process so that its peak resident memory can be read (``os.wait4``; imports included):
 
 - *floor*: pyarrow parsing ``stop_times.txt`` (every column, multi-threaded), nothing else;
@@ -23,8 +27,11 @@ process so that its peak resident memory can be read (``os.wait4``; imports incl
 Each line gives seconds of wall time, seconds of CPU (user + system, of the whole process
 for *run* and *gtfs-kit*, of the measured call for the others), peak GB and the wall time
 as a multiple of the floor. ``--hot`` profiles the patterns stage on the last feed and
-prints its hot spots. Run one benchmark at a time: the machine's other load shows in the
-figures.
+prints its hot spots. ``--stages`` runs ``gradient run`` once more per feed, in a fresh
+process, and prints the wall time of each of its stages (the feed, the areas, the
+assignment, the doubtful areas, the stop table, the claims, the pattern table, the
+stretches, the files) and of the rest (start-up, imports and the steps in between). Run
+one benchmark at a time: the machine's other load shows in the figures.
 """
 
 from __future__ import annotations
@@ -87,6 +94,51 @@ gk.append_dist_to_stop_times(feed)
 """
 
 
+STAGES = """
+import json, sys, time, warnings
+warnings.simplefilter("ignore")
+import gradient.cli, gradient.output, gradient.pipeline
+import gradient.assign.catchments, gradient.areas.doubt, gradient.stats.claims, gradient.stats.stretches
+import gradient.story.tables
+spent = {{}}
+
+def timing(module, name, label):
+    f = getattr(module, name)
+
+    def timed(*a, **k):
+        start = time.perf_counter()
+        try:
+            return f(*a, **k)
+        finally:
+            spent[label] = spent.get(label, 0.0) + time.perf_counter() - start
+
+    setattr(module, name, timed)
+
+for module, name, label in [
+    (gradient.cli, "_read_source", "feed"),
+    (gradient.cli, "_load_areas", "areas"),
+    (gradient.assign.catchments, "assign", "assignment"),
+    (gradient.areas.doubt, "doubtful_areas", "doubt"),
+    (gradient.story.tables, "stop_table", "stop table"),
+    (gradient.stats.claims, "build", "claims"),
+    (gradient.story.tables, "pattern_table", "pattern table"),
+    (gradient.stats.stretches, "stretches", "stretches"),
+    (gradient.output, "write_outputs", "files"),
+]:
+    timing(module, name, label)
+code = gradient.cli.main({argv!r})
+print(json.dumps(spent))
+sys.exit(code)
+"""
+
+
+def stages(cmd: list[str]) -> dict:
+    """``gradient run`` (``cmd`` after its ``-m gradient``) in a fresh process, each stage timed."""
+    r = timed([sys.executable, "-c", STAGES.format(argv=cmd[3:])])
+    known = {k: v for k, v in r.items() if k not in ("wall", "cpu", "gb")}
+    return {**known, "start-up, imports, rest": r["wall"] - sum(known.values()), "whole": r["wall"]}
+
+
 def child(kind: str, path: Path) -> dict:
     """One in-process measurement in a fresh process (its peak RSS counts its imports)."""
     return timed([sys.executable, "-c", CHILD.format(here=str(HERE), kind=kind, path=str(path))])
@@ -110,24 +162,53 @@ def timed(cmd: list[str]) -> dict:
     return result
 
 
-def run_command(path: Path, args: argparse.Namespace, out: Path) -> list[str]:
-    areas = args.areas or str(DATA / "tampa" / "hillsborough_tracts_2010.geojson")
-    le = args.le or str(DATA / "usa" / "US_A.CSV")
-    fmt = args.le_format or ("usaleep" if args.le is None else "auto")
-    cmd = [sys.executable, "-m", "gradient", "run", "--gtfs", str(path), "--areas", areas, "--le", le]
-    return cmd + ["--le-format", fmt, "--maps", "0", "--out", str(out)]
+ENGLAND = [
+    "--areas",
+    str(DATA / "england" / "msoa2011_bgc.topojson"),
+    "--le",
+    str(DATA / "england" / "ons_le_hle_msoa_england_2009_2013.xls"),
+    "--le-format",
+    "ons-msoa",
+    "--sex",
+    "male",
+]
+"""The regional feed's areas: England's MSOAs and ONS's life expectancy of men, 2009-2013."""
 
 
-def feeds(args: argparse.Namespace) -> list[tuple[str, Path]]:
-    found = []
+def run_command(path: Path, args: argparse.Namespace, out: Path, areas: list[str] | None = None) -> list[str]:
+    if areas is None:
+        le = args.le or str(DATA / "usa" / "US_A.CSV")
+        areas = [
+            "--areas",
+            args.areas or str(DATA / "tampa" / "hillsborough_tracts_2010.geojson"),
+            "--le",
+            le,
+            "--le-format",
+            args.le_format or ("usaleep" if args.le is None else "auto"),
+        ]
+    cmd = [sys.executable, "-m", "gradient", "run", "--gtfs", str(path), *areas]
+    return cmd + ["--maps", "0", "--out", str(out)]
+
+
+def feeds(args: argparse.Namespace) -> list[tuple[str, Path, list[str] | None]]:
+    """Each feed's name, path, and its areas' options for the run (None: the command line's)."""
+    found: list[tuple[str, Path, list[str] | None]] = []
     for copies in args.copies:
         path = Path(args.feeds_dir) / f"hart_x{copies}"
         if not (path / "stop_times.txt").exists():
             subprocess.run(
                 [sys.executable, str(HERE / "make_feed.py"), "--copies", str(copies), "--out", str(path)], check=True
             )
-        found.append((f"HART x{copies}", path))
-    found += [(Path(f).name, Path(f)) for f in args.feed]
+        found.append((f"HART x{copies}", path, None))
+    if args.london:
+        path = Path(args.feeds_dir) / f"london_x{args.london}"
+        if not (path / "stop_times.txt").exists():
+            subprocess.run(
+                [sys.executable, str(HERE / "make_feed.py"), "--london", str(args.london), "--out", str(path)],
+                check=True,
+            )
+        found.append((f"London x{args.london}", path, ENGLAND))
+    found += [(Path(f).name, Path(f), None) for f in args.feed]
     return found
 
 
@@ -163,7 +244,9 @@ def main() -> None:
     parser.add_argument("--le-format", help="its format (default usaleep with the defaults, else auto)")
     parser.add_argument("--gtfs-kit-max", type=float, default=7.5, help="gtfs-kit up to this many M stop times")
     parser.add_argument("--skip", nargs="*", default=[], choices=["run", "gtfs-kit"], help="stages to leave out")
+    parser.add_argument("--london", type=int, metavar="TRIPS", help="the regional feed: London's patterns, TRIPS a day")
     parser.add_argument("--hot", action="store_true", help="profile the patterns stage on the last feed")
+    parser.add_argument("--stages", action="store_true", help="time each stage of every feed's run")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}; load {os.getloadavg()[0]:.1f}")
     header = (
@@ -179,20 +262,30 @@ def main() -> None:
             flush=True,
         )
 
-    for name, path in feeds(args):
+    split = {}
+    for name, path, areas in feeds(args):
         f = child("floor", path)
         rows = f["n"] / 1e6
 
         line(name, rows, "floor", f, f)
         line(name, rows, "patterns", child("patterns", path), f)
+        cmd = run_command(path, args, out / name.replace(" ", "_"), areas)
         if "run" not in args.skip:
-            line(name, rows, "run", timed(run_command(path, args, out / name.replace(" ", "_"))), f)
+            line(name, rows, "run", timed(cmd), f)
+        if args.stages:
+            split[name] = stages(cmd)
         if "gtfs-kit" not in args.skip and rows <= args.gtfs_kit_max:
             line(name, rows, "gtfs-kit", timed([sys.executable, "-c", GTFS_KIT, str(path)]), f)
     print(
         "wall and CPU: of the measured call for floor and patterns (in a fresh process, imports not counted), "
         "of the whole process for run and gtfs-kit; peak: the whole process; x floor: wall over the floor's"
     )
+    if split:
+        print("\nstages of each run, wall s (one more run, in a fresh process):")
+        names = list(split)
+        print(f"{'':>24}" + "".join(f"{n:>13}" for n in names))
+        for stage in dict.fromkeys(k for n in names for k in split[n]):
+            print(f"{stage:>24}" + "".join(f"{split[n].get(stage, float('nan')):13.2f}" for n in names))
     if args.hot:
         hot(feeds(args)[-1][1])
 

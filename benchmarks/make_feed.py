@@ -12,6 +12,19 @@ share a stop or a pattern. Service ids and calendars are shared. ``stop_times.tx
 is streamed through pyarrow one copy at a time, so memory stays at a few copies of
 the source's stop times whatever ``copies`` is. Files go where ``--out`` says (keep
 them under ``/tmp``; never commit them).
+
+``--london TRIPS`` writes a *regional* feed instead, the size of a metropolitan county's
+buses, on real English streets (``london_feed``):
+
+    .venv/bin/python benchmarks/make_feed.py --london 31 --out /tmp/gradient_feeds/london_x31
+
+London's bus network as TfL's sequences and route lines give it (July 2018, bundled: 724
+routes, the 1,434 patterns of their two main directions, 54,371 stops in order, 18,860
+distinct stops), each pattern run ``TRIPS`` times a day (31: 44,454 trips and 1.69 million
+stop times, the size of Greater Manchester's feed of
+1.67 million), every 20 minutes from 05:00, at one of three speeds by time of day
+(12, 15 and 18 km/h, times in whole minutes as timetables print them), its route line as
+its shape. It runs against England's MSOAs like the feed of a real English region.
 """
 
 from __future__ import annotations
@@ -101,16 +114,103 @@ def make_feed(out: str | Path, copies: int, source: str | Path | None = None) ->
     return out
 
 
+def london_feed(out: str | Path, trips: int) -> Path:
+    """London's bus patterns, each run ``trips`` times a day, as a GTFS folder at ``out`` (see the module's notes)."""
+    import numpy as np
+    import pandas as pd
+    import shapely
+
+    from gradient import datasets, sources
+
+    patterns, stops = sources.read_tfl_sequences(
+        datasets.get_path("tfl_sequences"), datasets.get_path("tfl_route_lines")
+    )
+    main = patterns["direction_id"] <= 1  # runs 3 and 4 (rare workings) have no GTFS direction
+    patterns = patterns[main].reset_index(drop=True)
+    stops = stops[stops["pattern_id"].isin(patterns["pattern_id"])].reset_index(drop=True)
+    out = Path(out)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    stops["stop_id"] = stops["stop_id"].astype(str)
+    stops.drop_duplicates("stop_id").rename(columns={"lat": "stop_lat", "lon": "stop_lon"})[
+        ["stop_id", "stop_name", "stop_lat", "stop_lon"]
+    ].to_csv(out / "stops.txt", index=False)
+    routes = patterns.drop_duplicates("route_id")
+    pd.DataFrame(
+        {"route_id": routes["route_id"], "agency_id": "TfL", "route_short_name": routes["route_name"], "route_type": 3}
+    ).to_csv(out / "routes.txt", index=False)
+    (out / "agency.txt").write_text(
+        "agency_id,agency_name,agency_url,agency_timezone\nTfL,Transport for London,https://tfl.gov.uk,Europe/London\n"
+    )
+    (out / "calendar.txt").write_text(
+        "service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,start_date,end_date\n"
+        "weekday,1,1,1,1,1,0,0,20180701,20181231\n"
+    )
+    coords, index = shapely.get_coordinates(np.asarray(patterns.geometry), return_index=True)
+    shape_of = patterns["pattern_id"].to_numpy()
+    seq = np.arange(len(index)) - np.searchsorted(index, index)
+    pd.DataFrame(
+        {
+            "shape_id": shape_of[index],
+            "shape_pt_lat": coords[:, 1],
+            "shape_pt_lon": coords[:, 0],
+            "shape_pt_sequence": seq,
+        }
+    ).to_csv(out / "shapes.txt", index=False)
+    trip_rows = patterns.loc[patterns.index.repeat(trips), ["pattern_id", "route_id", "direction_id"]]
+    trip_rows["n"] = np.tile(np.arange(trips), len(patterns))
+    trip_rows["trip_id"] = trip_rows["pattern_id"] + "-" + trip_rows["n"].astype(str)
+    pd.DataFrame(
+        {
+            "route_id": trip_rows["route_id"],
+            "service_id": "weekday",
+            "trip_id": trip_rows["trip_id"],
+            "direction_id": trip_rows["direction_id"],
+            "shape_id": trip_rows["pattern_id"],
+        }
+    ).to_csv(out / "trips.txt", index=False)
+    by_pattern = stops.groupby("pattern_id", sort=False)
+    with open(out / "stop_times.txt", "w") as fh:
+        fh.write("trip_id,arrival_time,departure_time,stop_id,stop_sequence\n")
+        for n in range(trips):
+            start = 5 * 3600 + 20 * 60 * n
+            speed = (12.0, 15.0, 18.0)[n % 3] / 3.6  # metres a second
+            secs = start + 60 * np.round(stops["dist_m"].to_numpy() / speed / 60)
+            h, rest = np.divmod(secs.astype(np.int64), 3600)
+            m, sec = np.divmod(rest, 60)
+            times = [f"{a}:{b:02d}:{c:02d}" for a, b, c in zip(h, m, sec)]
+            chunk = pd.DataFrame(
+                {
+                    "trip_id": stops["pattern_id"] + f"-{n}",
+                    "arrival_time": times,
+                    "departure_time": times,
+                    "stop_id": stops["stop_id"],
+                    "stop_sequence": by_pattern.cumcount() + 1,
+                }
+            )
+            chunk.to_csv(fh, index=False, header=False)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--copies", type=int, required=True, help="how many copies of the source")
+    parser.add_argument("--copies", type=int, help="how many copies of the source")
+    parser.add_argument("--london", type=int, metavar="TRIPS", help="London's patterns run TRIPS times a day instead")
     parser.add_argument("--out", required=True, help="GTFS folder to write (under /tmp)")
     parser.add_argument("--source", default=None, help="GTFS zip or folder (default: bundled HART)")
     args = parser.parse_args()
+    if (args.copies is None) == (args.london is None):
+        parser.error("give one of --copies and --london")
     start = time.perf_counter()
-    path = make_feed(args.out, args.copies, args.source)
+    if args.london is not None:
+        path = london_feed(args.out, args.london)
+        what = f"London's patterns run {args.london} times"
+    else:
+        path = make_feed(args.out, args.copies, args.source)
+        what = f"{args.copies} copies"
     size = sum(p.stat().st_size for p in path.iterdir()) / 1e9
-    print(f"{path}: {args.copies} copies, {size:.2f} GB, in {time.perf_counter() - start:.1f} s")
+    print(f"{path}: {what}, {size:.2f} GB, in {time.perf_counter() - start:.1f} s")
 
 
 if __name__ == "__main__":
