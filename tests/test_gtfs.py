@@ -188,3 +188,17 @@ def test_trips_with_the_same_stops_in_another_order_are_other_patterns(tmp_path)
         patterns, ps = gtfs.stop_patterns(gtfs.read_feed(folder, engine=engine), all_patterns=True)
         assert list(patterns["n_trips"]) == [1, 1]
         assert list(ps["stop_id"]) == ["s0", "s1", "s2", "s0", "s2", "s1"]
+
+
+def test_shape_points_in_any_order_give_the_same_lines(hart_feed):
+    """Shape points shuffled (as a feed may write them) are put in order by shape and sequence."""
+    from gradient.sources._measure import shape_lines
+
+    shapes = hart_feed.shapes
+    keep = pd.Series(shapes["shape_id"].unique()[::3])
+    ordered = shape_lines(shapes, "EPSG:32617", keep=keep)
+    shuffled = shape_lines(shapes.sample(frac=1.0, random_state=5), "EPSG:32617", keep=keep)
+    assert len(ordered) == len(keep) and ordered.keys() == shuffled.keys()
+    for shape_id, xy in ordered.items():
+        np.testing.assert_array_equal(xy, shuffled[shape_id])
+        assert (np.diff(xy[:, 0]) != 0).any()

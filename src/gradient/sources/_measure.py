@@ -122,13 +122,20 @@ def shape_lines(shapes: pd.DataFrame | None, crs, keep: pd.Series | None = None)
     """
     if shapes is None or shapes.empty:
         return {}
-    if keep is not None:
-        shapes = shapes[isin(shapes["shape_id"].astype(str), keep.dropna().astype(str))]
-    s = shapes.sort_values(["shape_id", "shape_pt_sequence"], kind="stable")
+    codes, uniques = pd.factorize(shapes["shape_id"])  # each id hashed once; then whole numbers only
+    names = pd.Index(uniques).astype(str)
+    wanted = np.ones(len(names), dtype=bool) if keep is None else isin(names, keep.dropna().astype(str))
+    rows = np.flatnonzero(np.append(wanted, False)[codes])  # blank ids (code -1) never
+    seq, code = shapes["shape_pt_sequence"].to_numpy()[rows], codes[rows]
+    step, seq_step = np.diff(code), np.diff(seq)
+    if not np.all((step > 0) | ((step == 0) & (seq_step >= 0))):  # feeds are usually in order already
+        rows = rows[np.lexsort((seq, code))]  # by shape, then sequence (stable: ties in file order)
     tr = Transformer.from_crs(WGS84, crs, always_xy=True)
-    x, y = tr.transform(s["shape_pt_lon"].to_numpy(float), s["shape_pt_lat"].to_numpy(float))
+    x, y = tr.transform(
+        shapes["shape_pt_lon"].to_numpy(float)[rows], shapes["shape_pt_lat"].to_numpy(float)[rows]
+    )
     xy = np.column_stack([x, y])
-    ids = s["shape_id"].astype(str).to_numpy()
-    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-    bounds = np.r_[starts, len(ids)]
-    return {ids[a]: xy[a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b - a >= 2}
+    code = codes[rows]
+    starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
+    bounds = np.r_[starts, len(code)]
+    return {names[code[a]]: xy[a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b - a >= 2}
