@@ -131,9 +131,7 @@ def shape_lines(shapes: pd.DataFrame | None, crs, keep: pd.Series | None = None)
     if not np.all((step > 0) | ((step == 0) & (seq_step >= 0))):  # feeds are usually in order already
         rows = rows[np.lexsort((seq, code))]  # by shape, then sequence (stable: ties in file order)
     tr = Transformer.from_crs(WGS84, crs, always_xy=True)
-    x, y = tr.transform(
-        shapes["shape_pt_lon"].to_numpy(float)[rows], shapes["shape_pt_lat"].to_numpy(float)[rows]
-    )
+    x, y = tr.transform(shapes["shape_pt_lon"].to_numpy(float)[rows], shapes["shape_pt_lat"].to_numpy(float)[rows])
     xy = np.column_stack([x, y])
     code = codes[rows]
     starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
