@@ -128,3 +128,44 @@ def test_our_substring_is_shapelys(line, a, b):
         assert np.allclose(ours[0], ours[-1]) and np.allclose(ours[0], np.asarray(theirs.coords)[0], atol=1e-6)
         return
     assert np.allclose(np.asarray(theirs.coords), ours, atol=1e-6)
+
+
+# Coordinates as surveys and projections give them: metres to the millimetre.
+millimetres = st.integers(-1_000_000, 1_000_000).map(lambda v: v / 1000)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.tuples(millimetres, millimetres), min_size=2, max_size=60),
+            st.lists(st.tuples(millimetres, millimetres), min_size=1, max_size=12),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_nearest_along_is_shapelys_line_by_line(cases):
+    """Pieces and a spatial index give what projecting on each whole line gives.
+
+    Lines may double back on themselves exactly (out and back: a point is then as near to
+    both ways, and the first along the line wins) and points may lie far from their line
+    (measured on the whole line).
+    """
+    import shapely
+
+    from gradient.sources._geometry import nearest_along
+
+    lines, points = [], []
+    for line, pts, back in cases:
+        line = np.array(line, dtype=float)
+        if back:
+            line = np.r_[line, line[::-1][1:]]
+        lines.append(line)
+        points.append(np.array(pts, dtype=float) * (3 if back else 1))
+    got = nearest_along(lines, points)
+    for line, pts, (along, offset) in zip(lines, points, got):
+        geom, p = shapely.LineString(line), shapely.points(pts)
+        np.testing.assert_array_equal(offset, shapely.distance(geom, p))
+        np.testing.assert_allclose(along, shapely.line_locate_point(geom, p), rtol=0, atol=1e-9)

@@ -111,22 +111,84 @@ def monotone_along(
     return along, dist[rows, choice]
 
 
+PIECE_VERTICES = 16
+"""Vertices of each piece a line is cut into to find a stop's nearest segment (pieces share an end)."""
+
+NEAR_M = 100.0
+"""Stops are looked for on the pieces of their line within this many metres; a stop further from
+its line than that is measured on the whole line."""
+
+
 def nearest_along(lines: list[np.ndarray], points: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
     """For each line and its points, every point's distance along the line of its nearest point, and to the line.
 
-    The same as :func:`shapely.line_locate_point` and :func:`shapely.distance` line by line,
-    in one vectorised call for all of them.
+    What :func:`shapely.line_locate_point` and :func:`shapely.distance` give line by line, found
+    without measuring every point against every segment of its line: each line is cut into
+    pieces of :data:`PIECE_VERTICES` vertices, a spatial index (shapely's ``STRtree``) gives the
+    pieces whose boxes lie within :data:`NEAR_M` of each point, and the point is measured on the
+    nearest piece of its own line (the first along the line where two are as near; a piece within
+    ``NEAR_M`` is always among those found, so the nearest is too). A point with no piece of its
+    line that near is measured on the whole line. Distances along agree with the whole line's to
+    the last few bits (a piece's start is its preceding segments' summed length); distances to
+    the line are the same numbers.
     """
     if not lines:
         return []
     counts = np.array([len(p) for p in points])
-    vertices = np.array([len(c) for c in lines])
-    geoms = shapely.linestrings(np.concatenate(lines), indices=np.repeat(np.arange(len(lines)), vertices))
-    each = np.repeat(geoms, counts)
     pts = shapely.points(np.concatenate(points))
-    along, offset = shapely.line_locate_point(each, pts), shapely.distance(each, pts)
+    owner = np.repeat(np.arange(len(lines)), counts)  # each point's line
+    pieces, piece_line, piece_start = _pieces(lines)
+    x, y = shapely.get_x(pts), shapely.get_y(pts)
+    tree = shapely.STRtree(pieces)
+    at, found = tree.query(shapely.box(x - NEAR_M, y - NEAR_M, x + NEAR_M, y + NEAR_M))
+    own = piece_line[found] == owner[at]
+    at, found = at[own], found[own]
+    dist = shapely.distance(pieces[found], pts[at])
+    order = np.lexsort((found, dist, at))  # per point: nearest, then first along its line
+    at, found, dist = at[order], found[order], dist[order]
+    first = np.flatnonzero(np.r_[True, at[1:] != at[:-1]]) if len(at) else np.empty(0, dtype=np.int64)
+    near = dist[first] <= NEAR_M
+    at, found, dist = at[first][near], found[first][near], dist[first][near]
+    along = np.full(len(pts), np.nan)
+    offset = np.full(len(pts), np.nan)
+    along[at] = piece_start[found] + shapely.line_locate_point(pieces[found], pts[at])
+    offset[at] = dist
+    far = np.flatnonzero(np.isnan(offset))
+    if len(far):  # further than NEAR_M from every piece of their line: on the whole line
+        whole = {i: shapely.LineString(lines[i]) for i in np.unique(owner[far])}
+        each = np.array([whole[i] for i in owner[far]], dtype=object)
+        along[far] = shapely.line_locate_point(each, pts[far])
+        offset[far] = shapely.distance(each, pts[far])
     cut = np.cumsum(counts)[:-1]
     return list(zip(np.split(along, cut), np.split(offset, cut)))
+
+
+def _pieces(lines: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every line cut into pieces of at most :data:`PIECE_VERTICES` vertices, consecutive pieces sharing a vertex.
+
+    Returns the pieces (shapely LineStrings, line by line in order along each), the line of each
+    and the distance along its line of each piece's first vertex.
+    """
+    step = PIECE_VERTICES - 1
+    coords = np.concatenate(lines)
+    k = np.array([len(c) for c in lines])
+    line_start = np.r_[0, np.cumsum(k)[:-1]]
+    n_pieces = np.maximum((k - 2) // step + 1, 1)  # k - 1 segments, ``step`` a piece
+    piece_line = np.repeat(np.arange(len(lines)), n_pieces)
+    first = np.arange(len(piece_line)) - np.repeat(np.cumsum(n_pieces) - n_pieces, n_pieces)
+    start = first * step  # vertex where each piece starts, within its line
+    size = np.minimum(start + PIECE_VERTICES, k[piece_line]) - start
+    vertex = np.repeat(line_start[piece_line] + start, size) + (
+        np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
+    )
+    pieces = shapely.linestrings(coords[vertex], indices=np.repeat(np.arange(len(size)), size))
+    d = np.diff(coords, axis=0)
+    seg = np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1])  # as GEOS measures a segment
+    walked = np.empty(len(coords))
+    for a, n in zip(line_start, k):  # each line's own running sum, in order, as GEOS adds them up
+        walked[a] = 0.0
+        np.cumsum(seg[a : a + n - 1], out=walked[a + 1 : a + n])
+    return pieces, piece_line, walked[line_start[piece_line] + start]
 
 
 def straight_along(points: np.ndarray) -> np.ndarray:
