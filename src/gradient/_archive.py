@@ -198,7 +198,7 @@ class _Bounded(io.RawIOBase):
 
 def open_member(
     zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, budget: Budget, error: type[InputError]
-) -> IO[bytes]:
+) -> io.BufferedReader:
     """A member's bytes, read through the limits on bytes actually unpacked.
 
     Raises

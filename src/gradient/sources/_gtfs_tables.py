@@ -108,7 +108,7 @@ def feed_members(infos: list[zipfile.ZipInfo]) -> dict[str, zipfile.ZipInfo]:
 
 
 @contextmanager
-def openers(path: Path) -> Iterator[dict[str, Callable[[], IO[bytes]]]]:
+def openers(path: Path) -> Iterator[dict[str, Callable[[], io.BufferedReader]]]:
     """Each non-empty GTFS table of a zip or folder, by name in sorted order: an opener of its bytes.
 
     A zip stays open while the context lasts; its members are read through the limits on
@@ -130,7 +130,7 @@ def openers(path: Path) -> Iterator[dict[str, Callable[[], IO[bytes]]]]:
         }
 
 
-def members(path: Path) -> Iterator[tuple[str, Callable[[], IO[bytes]]]]:
+def members(path: Path) -> Iterator[tuple[str, Callable[[], io.BufferedReader]]]:
     """Each non-empty GTFS table of a zip or folder: (table name, opener of its bytes); see :func:`openers`."""
     with openers(path) as found:
         yield from found.items()
@@ -333,6 +333,6 @@ def _beyond_int64(nums: pd.Series) -> np.ndarray:
     return np.zeros(len(nums), bool)
 
 
-def _opener(path: Path) -> Callable[[], IO[bytes]]:
+def _opener(path: Path) -> Callable[[], io.BufferedReader]:
     """A function that opens ``path`` for reading bytes."""
     return lambda: open(path, "rb")

@@ -18,10 +18,11 @@ worded, ordered and counted exactly as it is there.
 from __future__ import annotations
 
 import csv
+import io
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -120,7 +121,7 @@ def _ids(column: pd.Series) -> pd.Index:
 
 
 def collapse(
-    opener: Callable[[], IO[bytes]], trip_index: pd.Index, stop_index: pd.Index, client: Any = None
+    opener: Callable[[], io.BufferedReader], trip_index: pd.Index, stop_index: pd.Index, client: Any = None
 ) -> tuple[Collapsed, Seen]:
     """Stream ``stop_times.txt`` through a :class:`~gradient.sources._collapse.Collector`.
 
@@ -192,7 +193,7 @@ def collapse_block(
 
 
 def _collapse_on(
-    client: Any, fh: IO[bytes], names: list[str], cols: list[str], trip_index: pd.Index, stop_index: pd.Index
+    client: Any, fh: io.BufferedReader, names: list[str], cols: list[str], trip_index: pd.Index, stop_index: pd.Index
 ) -> tuple[Collapsed, Seen]:
     """:func:`collapse` with each block's work on a worker of ``client``, merged here in the file's order."""
     trips_at, stops_at = client.scatter([trip_index, stop_index], broadcast=True)
@@ -237,7 +238,7 @@ def _convert(cols: list[str]) -> pacsv.ConvertOptions:
     )
 
 
-def _blocks(fh: IO[bytes], reuse: bool = True) -> Iterator[pa.Buffer]:
+def _blocks(fh: io.BufferedReader, reuse: bool = True) -> Iterator[pa.Buffer]:
     """The rest of ``fh`` (a CSV table after its header) in blocks of about :data:`BLOCK_BYTES` of whole lines.
 
     With ``reuse`` (one process), every block is read into the same buffer, after the
