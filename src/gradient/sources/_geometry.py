@@ -182,13 +182,22 @@ def _pieces(lines: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray
         np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
     )
     pieces = shapely.linestrings(coords[vertex], indices=np.repeat(np.arange(len(size)), size))
-    d = np.diff(coords, axis=0)
-    seg = np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1])  # as GEOS measures a segment
+    seg = segment_lengths(coords)
     walked = np.empty(len(coords))
     for a, n in zip(line_start, k):  # each line's own running sum, in order, as GEOS adds them up
         walked[a] = 0.0
         np.cumsum(seg[a : a + n - 1], out=walked[a + 1 : a + n])
     return pieces, piece_line, walked[line_start[piece_line] + start]
+
+
+def segment_lengths(line: np.ndarray) -> np.ndarray:
+    """Length of each segment of a polyline (shape (k, 2)), as GEOS measures it (``sqrt(dx*dx + dy*dy)``).
+
+    Distances along a line come from GEOS; measured the same way, a line's summed segments end
+    exactly at its length (``numpy.hypot`` can differ in the last bit).
+    """
+    d = np.diff(line, axis=0)
+    return np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1])
 
 
 def straight_along(points: np.ndarray) -> np.ndarray:
@@ -218,8 +227,7 @@ def substring(line: np.ndarray, start: float, end: float) -> np.ndarray:
     The coordinates of ``shapely.ops.substring`` (a test holds them equal), in a sixth of its
     time (33 against 216 microseconds for a 400-point shape): it runs once per pattern.
     """
-    seg = np.hypot(*np.diff(line, axis=0).T)
-    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    cum = np.concatenate([[0.0], np.cumsum(segment_lengths(line))])
     x = np.interp([start, end], cum, line[:, 0])
     y = np.interp([start, end], cum, line[:, 1])
     inner = line[(cum > start) & (cum < end)]
