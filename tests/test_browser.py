@@ -367,6 +367,13 @@ def article(page: Path, name: str = "article.html") -> Path:
     return path
 
 
+SCROLL_SETTLED = """() => new Promise(done => {
+    const y = window.scrollY;
+    requestAnimationFrame(() => requestAnimationFrame(() => requestAnimationFrame(() => done(window.scrollY === y))));
+})"""
+"""True once the page has not scrolled for three frames (to be waited for: a smooth scroll takes a while)."""
+
+
 @pytest.mark.parametrize("width", [390, 1280])
 def test_the_wheel_scrolls_the_article_around_an_embedded_map(visit, hart_route_page, width):
     v = visit(
@@ -396,6 +403,7 @@ def test_the_wheel_scrolls_the_article_around_an_embedded_map(visit, hart_route_
     v.page.wait_for_function(f"window.scrollY > {top + 100}")  # ... the article scrolled ...
     assert leaflet.evaluate(f"{MAP}.getZoom()") == zoom  # ... and the map did not zoom
     # once the reader clicks the map, the wheel zooms it and the article stays put
+    v.page.wait_for_function(SCROLL_SETTLED)  # (the wheel's smooth scroll over: the map is where it is drawn)
     box = frame.bounding_box()
     v.page.mouse.click(box["x"] + 12, box["y"] + box["height"] / 2)
     expect(inner.locator(".folium-map")).to_have_attribute("data-gradient-engaged", "true")
