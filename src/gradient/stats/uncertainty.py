@@ -284,7 +284,7 @@ def simultaneous_quantiles(
                 if len(starts):  # a usable contrast never touches an area without a standard error
                     z = np.abs(np.asarray(K @ errors))
                     z *= inv_se[:, None]
-                    out.append(np.fmax.reduceat(z, starts, axis=0))
+                    out.append(np.maximum.reduceat(z, starts, axis=0))  # finite: no NaN to pass over
     results = []
     for (_, _, gcodes, starts, groups), m in zip(prepared, maxima):
         per_group = pd.DataFrame(np.nan, index=pd.Index(groups), columns=list(levels))
