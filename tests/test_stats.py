@@ -271,3 +271,22 @@ def test_meta_regression_matches_statsmodels_with_knapp_hartung():
     half = __import__("scipy.stats", fromlist=["t"]).t.ppf(0.975, m - 2) * re.bse[1] * np.sqrt(scale / re.scale)
     assert (got["ci_low"], got["ci_high"]) == pytest.approx((re.params[1] - half, re.params[1] + half))
     assert got["n_areas"] == m
+
+
+@pytest.mark.parametrize("keep_bytes", [2**26, 4 * 4 * 30, 4 * 1200 * 3])
+@pytest.mark.parametrize("level", [0.95, 0.8, 0.999])
+def test_group_quantiles_keep_only_what_the_quantile_reads_and_give_the_same_numbers(monkeypatch, keep_bytes, level):
+    """The largest draws of each group, kept as they come, give numpy's quantile over all of them, exactly.
+
+    A small memory forces both ways of saving it: a few draws of every contrast at a time, and
+    each group cut back to the draws its quantile reads whenever its buffer fills.
+    """
+    from gradient.stats import uncertainty
+
+    model, a, b, se, g = single_contrasts(4, 7)
+    fam = Family(se, g, a, b)
+    ((raw, overall),) = simultaneous_quantiles(model, [fam], (level,), draws=3000, raw=True)
+    monkeypatch.setattr(uncertainty, "KEEP_BYTES", keep_bytes)
+    per_group, every = uncertainty.group_quantiles(model, fam, level, draws=3000)
+    np.testing.assert_array_equal(per_group, np.quantile(raw.to_numpy(float), level, axis=1))
+    np.testing.assert_array_equal(every, overall)

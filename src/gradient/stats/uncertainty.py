@@ -302,6 +302,67 @@ def simultaneous_quantiles(
     return results
 
 
+KEEP_BYTES = 2**26
+"""Memory for the simulated ``|z|`` of every contrast at once, and for each group's maxima kept beyond
+those a quantile needs (see :func:`group_quantiles`)."""
+
+
+def group_quantiles(model: Model, fam: Family, level: float, draws: int = DRAWS) -> tuple[np.ndarray, np.ndarray]:
+    """The ``level`` quantile of each group's simulated ``max |z|``, and every draw's maximum over all groups.
+
+    The numbers of :func:`simultaneous_quantiles` with ``raw=True`` (numpy's default,
+    linear, quantile over every draw), in memory that grows with what the quantile needs:
+    of a group's ``draws`` maxima, its ``level`` quantile reads only the two order statistics
+    either side of ``level * (draws - 1)``, both among its largest
+    ``draws - floor(level * (draws - 1))`` (1,001 of 20,000 at 95%). Each group keeps those
+    (and a buffer of later draws, cut back to them whenever it fills), where every draw of
+    every group (80 kB a group, a national network's routes several GB) was kept before; and
+    the ``|z|`` of every contrast are worked out a few draws at a time, as many as
+    :data:`KEEP_BYTES` holds (a route family repeats a stretch once per route that runs it:
+    London's 724 routes make 251,913 contrasts, 1 MB a draw).
+
+    Returns
+    -------
+    per_group : numpy.ndarray
+        By group, in the order of ``pandas.factorize(fam.group)``; NaN for a group without
+        a usable contrast.
+    overall : numpy.ndarray
+        Per draw, the largest ``|z|`` of any contrast (float32), NaN-free.
+    """
+    K, inv_se, gcodes, starts, groups = _prepare(model, fam)
+    per_group = np.full(len(groups), np.nan)
+    overall = np.empty(draws, dtype=np.float32)
+    if not len(starts):
+        overall[:] = np.nan
+        return per_group, overall
+    n = len(starts)
+    keep = min(draws, draws - int(np.floor(level * (draws - 1))))  # the largest draws the quantile reads
+    width = min(draws, max(keep + CHUNK, KEEP_BYTES // (4 * n)))  # kept plus room for more, per group
+    kept = np.empty((n, width), dtype=np.float32)
+    step = max(1, KEEP_BYTES // (4 * K.shape[0]))  # draws whose |z| of every contrast fit in KEEP_BYTES
+    filled = done = 0
+    for errors in model.stop_errors(draws):
+        for at in range(0, errors.shape[1], step):
+            z = np.abs(np.asarray(K @ errors[:, at : at + step]))
+            z *= inv_se[:, None]
+            top = np.maximum.reduceat(z, starts, axis=0)  # groups x these draws; finite
+            c = top.shape[1]
+            overall[done : done + c] = top.max(axis=0)
+            done += c
+            if filled + c > width:  # cut back to the largest `keep` of each group
+                kept[:, :keep] = np.partition(kept[:, :filled], filled - keep, axis=1)[:, filled - keep :]
+                filled = keep
+            kept[:, filled : filled + c] = top
+            filled += c
+    # numpy's quantile over every draw: the draws not kept (all below the ones read) as -inf
+    rows = max(1, KEEP_BYTES // (8 * draws))
+    for a in range(0, n, rows):
+        block = np.full((min(rows, n - a), draws), -np.inf)
+        block[:, draws - filled :] = kept[a : a + rows, :filled]
+        per_group[gcodes[starts[a : a + rows]]] = np.quantile(block, level, axis=1)
+    return per_group, overall
+
+
 BONFERRONI_DRAWS = 20
 """A simulated quantile needs ``alpha * draws`` of at least this many exceedances; with fewer
 (a tiny ``alpha`` or few ``draws``) every critical value is Bonferroni's bound, which holds."""
@@ -387,9 +448,7 @@ def critical_values(model: Model, fam: Family, alpha: float, draws: int = DRAWS)
             "bonferroni",
             0.0,
         )
-    ((frame, overall_draws),) = simultaneous_quantiles(model, [fam], (1 - alpha,), draws, raw=True)
-    m = frame.to_numpy(float)
-    per = np.quantile(m, 1 - alpha, axis=1) if m.shape[1] else np.full(len(labels), np.nan)
+    per, overall_draws = group_quantiles(model, fam, 1 - alpha, draws)
     per = np.where(n_group > 0, np.clip(per, low, high), np.nan)
     per = np.where(n_group == 1, low, per)  # one contrast: the normal quantile, exactly
     sim = float(np.quantile(overall_draws, 1 - alpha))
