@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -247,14 +248,46 @@ def _prepare(model: Model, fam: Family):
     return K.astype(np.float32), (1.0 / se[idx]).astype(np.float32), gcodes, starts, groups
 
 
+KEEP_BYTES = 2**26
+"""Memory for the simulated ``|z|`` of every contrast at once, and for each group's maxima kept beyond
+those a quantile needs (see :func:`group_quantiles`)."""
+
+
+def _group_maxima(model: Model, prepared: list, draws: int) -> Iterator[list[np.ndarray | None]]:
+    """Simulated ``max |z|`` of each group, a few draws at a time: per family, groups x draws (None without a group).
+
+    As many draws at a time as the ``|z|`` of every contrast fit in :data:`KEEP_BYTES` (a
+    route family repeats a stretch once per route that runs it: London's 724 routes make
+    251,913 contrasts, 1 MB a draw). A usable contrast never touches an area without a
+    standard error, so every ``|z|`` is finite.
+    """
+    rows = max([p[0].shape[0] for p in prepared if len(p[3])], default=0)
+    if not rows:
+        return
+    step = max(1, KEEP_BYTES // (4 * rows))
+    for errors in model.stop_errors(draws):
+        for at in range(0, errors.shape[1], step):
+            out: list[np.ndarray | None] = []
+            for K, inv_se, _, starts, _ in prepared:
+                if not len(starts):
+                    out.append(None)
+                    continue
+                z = np.abs(np.asarray(K @ errors[:, at : at + step]))
+                z *= inv_se[:, None]
+                out.append(np.maximum.reduceat(z, starts, axis=0))
+            yield out
+
+
 def simultaneous_quantiles(
-    model: Model, families: list[Family], levels: tuple[float, ...], draws: int = DRAWS, *, raw: bool = False
+    model: Model, families: list[Family], levels: tuple[float, ...], draws: int = DRAWS
 ) -> list[tuple[pd.DataFrame, np.ndarray]]:
     """Quantiles of ``max |z|`` over each group of each family, and over each family at once.
 
     Each contrast's ``z`` is its simulated error over its standard error; contrasts with a
     standard error that is not finite and positive are left out, and identical contrasts
-    within a group count once. Every family is evaluated on the same simulated draws.
+    within a group count once. Every family is evaluated on the same simulated draws, and
+    every draw of every group is kept (for one level of one family, :func:`group_quantiles`
+    gives the same numbers keeping only what the quantile reads).
 
     Parameters
     ----------
@@ -265,10 +298,6 @@ def simultaneous_quantiles(
     draws : int
         Simulated draws.
 
-    raw : bool, default False
-        Return the simulated maxima themselves instead of their quantiles (``per_group``
-        then has one column per draw, ``overall`` one value per draw).
-
     Returns
     -------
     list of (per_group, overall)
@@ -278,48 +307,32 @@ def simultaneous_quantiles(
     """
     prepared = [_prepare(model, fam) for fam in families]
     maxima: list[list[np.ndarray]] = [[] for _ in families]
-    if any(len(p[2]) for p in prepared):
-        for errors in model.stop_errors(draws):
-            for (K, inv_se, _, starts, _), out in zip(prepared, maxima):
-                if len(starts):  # a usable contrast never touches an area without a standard error
-                    z = np.abs(np.asarray(K @ errors))
-                    z *= inv_se[:, None]
-                    out.append(np.maximum.reduceat(z, starts, axis=0))  # finite: no NaN to pass over
+    for chunk in _group_maxima(model, prepared, draws):
+        for top, out in zip(chunk, maxima):
+            if top is not None:
+                out.append(top)
     results = []
     for (_, _, gcodes, starts, groups), m in zip(prepared, maxima):
         per_group = pd.DataFrame(np.nan, index=pd.Index(groups), columns=list(levels))
         if not m:
             results.append((per_group, np.full(len(levels), np.nan)))
             continue
-        top = np.concatenate(m, axis=1)  # groups with a contrast x draws
-        if raw:
-            frame = pd.DataFrame(np.nan, index=pd.Index(groups), columns=range(top.shape[1]), dtype=np.float32)
-            frame.iloc[gcodes[starts], :] = top
-            results.append((frame, top.max(axis=0)))
-            continue
+        top = np.concatenate(m, axis=1).astype(float)  # groups with a contrast x draws
         per_group.iloc[gcodes[starts], :] = np.quantile(top, levels, axis=1).T
         results.append((per_group, np.atleast_1d(np.quantile(top.max(axis=0), levels))))
     return results
 
 
-KEEP_BYTES = 2**26
-"""Memory for the simulated ``|z|`` of every contrast at once, and for each group's maxima kept beyond
-those a quantile needs (see :func:`group_quantiles`)."""
-
-
 def group_quantiles(model: Model, fam: Family, level: float, draws: int = DRAWS) -> tuple[np.ndarray, np.ndarray]:
     """The ``level`` quantile of each group's simulated ``max |z|``, and every draw's maximum over all groups.
 
-    The numbers of :func:`simultaneous_quantiles` with ``raw=True`` (numpy's default,
-    linear, quantile over every draw), in memory that grows with what the quantile needs:
-    of a group's ``draws`` maxima, its ``level`` quantile reads only the two order statistics
-    either side of ``level * (draws - 1)``, both among its largest
-    ``draws - floor(level * (draws - 1))`` (1,001 of 20,000 at 95%). Each group keeps those
-    (and a buffer of later draws, cut back to them whenever it fills), where every draw of
-    every group (80 kB a group, a national network's routes several GB) was kept before; and
-    the ``|z|`` of every contrast are worked out a few draws at a time, as many as
-    :data:`KEEP_BYTES` holds (a route family repeats a stretch once per route that runs it:
-    London's 724 routes make 251,913 contrasts, 1 MB a draw).
+    The numbers of :func:`simultaneous_quantiles` (numpy's default, linear, quantile over
+    every draw), in memory that grows with what the quantile reads: of a group's ``draws``
+    maxima, its ``level`` quantile reads only the two order statistics either side of
+    ``level * (draws - 1)``, both among its largest ``draws - floor(level * (draws - 1))``
+    (1,001 of 20,000 at 95%). Each group keeps those, and a buffer of later draws cut back to
+    them whenever it fills, where every draw of every group (80 kB a group, a national
+    network's routes several GB) would be kept otherwise.
 
     Returns
     -------
@@ -327,33 +340,29 @@ def group_quantiles(model: Model, fam: Family, level: float, draws: int = DRAWS)
         By group, in the order of ``pandas.factorize(fam.group)``; NaN for a group without
         a usable contrast.
     overall : numpy.ndarray
-        Per draw, the largest ``|z|`` of any contrast (float32), NaN-free.
+        Per draw, the largest ``|z|`` of any contrast (float32); NaN without one.
     """
-    K, inv_se, gcodes, starts, groups = _prepare(model, fam)
+    prepared = _prepare(model, fam)
+    _, _, gcodes, starts, groups = prepared
     per_group = np.full(len(groups), np.nan)
-    overall = np.empty(draws, dtype=np.float32)
-    if not len(starts):
-        overall[:] = np.nan
-        return per_group, overall
+    overall = np.full(draws, np.nan, dtype=np.float32)
     n = len(starts)
+    if not n:
+        return per_group, overall
     keep = min(draws, draws - int(np.floor(level * (draws - 1))))  # the largest draws the quantile reads
     width = min(draws, max(keep + CHUNK, KEEP_BYTES // (4 * n)))  # kept plus room for more, per group
     kept = np.empty((n, width), dtype=np.float32)
-    step = max(1, KEEP_BYTES // (4 * K.shape[0]))  # draws whose |z| of every contrast fit in KEEP_BYTES
     filled = done = 0
-    for errors in model.stop_errors(draws):
-        for at in range(0, errors.shape[1], step):
-            z = np.abs(np.asarray(K @ errors[:, at : at + step]))
-            z *= inv_se[:, None]
-            top = np.maximum.reduceat(z, starts, axis=0)  # groups x these draws; finite
-            c = top.shape[1]
-            overall[done : done + c] = top.max(axis=0)
-            done += c
-            if filled + c > width:  # cut back to the largest `keep` of each group
-                kept[:, :keep] = np.partition(kept[:, :filled], filled - keep, axis=1)[:, filled - keep :]
-                filled = keep
-            kept[:, filled : filled + c] = top
-            filled += c
+    for (top,) in _group_maxima(model, [prepared], draws):
+        assert top is not None
+        c = top.shape[1]
+        overall[done : done + c] = top.max(axis=0)
+        done += c
+        if filled + c > width:  # cut back to the largest `keep` of each group
+            kept[:, :keep] = np.partition(kept[:, :filled], filled - keep, axis=1)[:, filled - keep :]
+            filled = keep
+        kept[:, filled : filled + c] = top
+        filled += c
     # numpy's quantile over every draw: the draws not kept (all below the ones read) as -inf
     rows = max(1, KEEP_BYTES // (8 * draws))
     for a in range(0, n, rows):
