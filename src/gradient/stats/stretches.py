@@ -129,11 +129,12 @@ def stretches(stops: pd.DataFrame, claims: Claims, route_names: pd.Series) -> St
         w["from_area"] < w["to_area"], w["from_area"] + "|" + w["to_area"], w["to_area"] + "|" + w["from_area"]
     )
     w["pair"] = pair
-    served = w.groupby("pair")["route"].agg(lambda r: "; ".join(sorted(set(r), key=route_order)))
     best = w.sort_values(["supported", "eligible", "low"], ascending=[False, False, False], kind="stable")
     best = best.drop_duplicates(["from_area", "to_area"]).reset_index(drop=True)
     chosen = _disjoint(best, steps)
     t = best.loc[chosen].reset_index(drop=True)
+    on = w[w["pair"].isin(t["pair"])]  # the routes of the places listed, no others
+    served = on.groupby("pair")["route"].agg(lambda r: "; ".join(sorted(set(r), key=route_order)))
     out = _table(t, stops, served)
     counts = {}
     for x in COUNT_YEARS:
