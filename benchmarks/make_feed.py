@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import io
 import shutil
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -55,8 +56,24 @@ STEP_DEG = 0.5
 ROW = 8
 
 
-def _shift(copy: int) -> tuple[float, float]:
-    """Degrees (lon, lat) that copy number ``copy`` is moved by."""
+CITIES = {
+    "London": (-0.128, 51.507),
+    "Birmingham": (-1.890, 52.486),
+    "Manchester": (-2.243, 53.481),
+    "Leeds": (-1.549, 53.801),
+    "Newcastle": (-1.617, 54.978),
+    "Bristol": (-2.588, 51.454),
+    "Nottingham": (-1.158, 52.954),
+    "Liverpool": (-2.992, 53.408),
+}
+"""Where ``--cities`` puts London's copies: England's large cities (lon, lat of their centres)."""
+
+
+def _shift(copy: int, cities: bool = False) -> tuple[float, float]:
+    """Degrees (lon, lat) that copy number ``copy`` is moved by: on a grid, or London's to a city."""
+    if cities:
+        (lon0, lat0), (lon, lat) = CITIES["London"], list(CITIES.values())[copy % len(CITIES)]
+        return lon - lon0, lat - lat0
     return STEP_DEG * (copy % ROW), STEP_DEG * (copy // ROW)
 
 
@@ -67,13 +84,13 @@ def _read_all(source: Path) -> dict[str, bytes]:
     return {p.stem: p.read_bytes() for p in source.glob("*.txt")}
 
 
-def _copy_table(table: pa.Table, name: str, copy: int) -> pa.Table:
+def _copy_table(table: pa.Table, name: str, copy: int, cities: bool = False) -> pa.Table:
     prefix = f"c{copy}_"
     for col in ID_COLUMNS.get(name, []):
         if col in table.column_names:
             i = table.column_names.index(col)
             table = table.set_column(i, col, pc.binary_join_element_wise(prefix, table[col], ""))
-    dlon, dlat = _shift(copy)
+    dlon, dlat = _shift(copy, cities)
     for lon, lat in (("stop_lon", "stop_lat"), ("shape_pt_lon", "shape_pt_lat")):
         if lon in table.column_names:
             for col, d in ((lon, dlon), (lat, dlat)):
@@ -82,8 +99,12 @@ def _copy_table(table: pa.Table, name: str, copy: int) -> pa.Table:
     return table
 
 
-def make_feed(out: str | Path, copies: int, source: str | Path | None = None) -> Path:
-    """Write ``copies`` shifted, re-identified copies of ``source`` as a GTFS folder at ``out``."""
+def make_feed(out: str | Path, copies: int, source: str | Path | None = None, cities: bool = False) -> Path:
+    """Write ``copies`` shifted, re-identified copies of ``source`` as a GTFS folder at ``out``.
+
+    ``cities``: the source is London's (``london_feed``), and its copies are centred on
+    England's large cities (:data:`CITIES`) instead of a grid.
+    """
     if source is None:
         from gradient import datasets
 
@@ -110,7 +131,7 @@ def make_feed(out: str | Path, copies: int, source: str | Path | None = None) ->
         options = pacsv.WriteOptions(quoting_style=quoting)
         with pacsv.CSVWriter(out / f"{name}.txt", table.schema, write_options=options) as writer:
             for copy in range(copies):
-                writer.write_table(_copy_table(table, name, copy))
+                writer.write_table(_copy_table(table, name, copy, cities))
     return out
 
 
@@ -197,13 +218,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, help="how many copies of the source")
     parser.add_argument("--london", type=int, metavar="TRIPS", help="London's patterns run TRIPS times a day instead")
+    parser.add_argument("--cities", type=int, metavar="N", help="with --london: N copies, on England's large cities")
     parser.add_argument("--out", required=True, help="GTFS folder to write (under /tmp)")
     parser.add_argument("--source", default=None, help="GTFS zip or folder (default: bundled HART)")
     args = parser.parse_args()
     if (args.copies is None) == (args.london is None):
         parser.error("give one of --copies and --london")
+    if args.cities and args.london is None:
+        parser.error("--cities copies the London feed: give --london too")
     start = time.perf_counter()
-    if args.london is not None:
+    if args.london is not None and args.cities:
+        with tempfile.TemporaryDirectory(prefix="london_") as folder:
+            london = london_feed(Path(folder) / "london", args.london)
+            path = make_feed(args.out, args.cities, london, cities=True)
+        what = f"London's patterns run {args.london} times, on {args.cities} cities"
+    elif args.london is not None:
         path = london_feed(args.out, args.london)
         what = f"London's patterns run {args.london} times"
     else:

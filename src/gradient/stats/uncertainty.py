@@ -36,6 +36,19 @@ CHUNK = 250
 """Draws simulated at a time (memory: ``CHUNK`` x stops floats)."""
 
 
+def positions(index: pd.Index, values, as_text: bool = False) -> np.ndarray:
+    """``index.get_indexer(values)`` (each value's position in ``index``, -1 where absent), values hashed once each.
+
+    Each distinct value is looked up once (``as_text``: as its ``str``), so millions of
+    values that repeat a few hundred thousand ids (a nation's candidate claims name its stops
+    again and again) cost one pass of ``pandas.factorize`` and a small lookup, where looking
+    every value up costs two to four times as much.
+    """
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object) if as_text else values, use_na_sentinel=False)
+    keys = pd.Index(uniques).astype(str) if as_text else pd.Index(uniques)
+    return np.asarray(index.get_indexer(keys))[codes]
+
+
 def combination_se(weights: pd.DataFrame, terms: pd.DataFrame) -> pd.Series:
     """Standard errors of linear combinations of stop values, exactly, under the model.
 
@@ -71,7 +84,7 @@ def combination_se(weights: pd.DataFrame, terms: pd.DataFrame) -> pd.Series:
     per_stop = np.bincount(stop_k, minlength=len(stops))
     start = np.r_[0, np.cumsum(per_stop)[:-1]]
 
-    term_stop = stops.get_indexer(terms["stop_id"])
+    term_stop = positions(stops, terms["stop_id"])
     found = term_stop >= 0
     safe = np.where(found, term_stop, 0)
     missing_term = ~found | no_value[safe]
@@ -189,7 +202,7 @@ class Model:
 
     def stops(self, stop_ids) -> np.ndarray:
         """Rows of the simulated errors for these stop ids (-1 for stops without a value)."""
-        pos = self.stop_index.get_indexer(pd.Index(np.asarray(stop_ids, dtype=object)).astype(str))
+        pos = positions(self.stop_index, stop_ids, as_text=True)
         return np.where(pos >= 0, self._row_of_stop[np.maximum(pos, 0)], -1)
 
     def stop_errors(self, draws: int = DRAWS):
