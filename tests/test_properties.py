@@ -169,4 +169,4 @@ def test_nearest_along_is_shapelys_line_by_line(cases):
     for line, pts, (along, offset) in zip(lines, points, got):
         geom, p = shapely.LineString(line), shapely.points(pts)
         np.testing.assert_array_equal(offset, shapely.distance(geom, p))
-        np.testing.assert_allclose(along, shapely.line_locate_point(geom, p), rtol=0, atol=1e-9)
+        np.testing.assert_allclose(along, shapely.line_locate_point(geom, p), rtol=1e-12, atol=1e-9)
