@@ -104,6 +104,30 @@ def line_feed(
     return write_feed(folder, stops, pd.DataFrame(times), pd.DataFrame(trips), shapes)
 
 
+def run_args(feed, out, *extra, le=None, fmt="usaleep", areas_file=None) -> list[str]:
+    """``gradient run`` on ``feed`` against Hillsborough County's tracts (or ``areas_file``) and
+    ``le`` (default the bundled USALEEP), without maps, into ``out``; ``extra`` before ``--out``."""
+    return [
+        str(a)
+        for a in (
+            "run",
+            "--gtfs",
+            feed,
+            "--areas",
+            areas_file or datasets.get_path("hillsborough_tracts"),
+            "--le",
+            le or datasets.get_path("usaleep"),
+            "--le-format",
+            fmt,
+            "--maps",
+            "0",
+            *extra,
+            "--out",
+            out,
+        )
+    ]
+
+
 def squares(values=(80.0, 78.0, 76.0), ses=(1.0, 1.0, 2.0), xs=(0.0, 1000.0, 2000.0)) -> gpd.GeoDataFrame:
     """One 1 km square area centred on each stop of :func:`line_feed`, as ``areas``."""
     x0, y0 = 360000.0, 3090000.0

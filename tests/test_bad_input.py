@@ -26,6 +26,7 @@ import pandas as pd
 import pytest
 import python_calamine
 import shapely
+from conftest import run_args
 
 from gradient import (
     AreasError,
@@ -460,25 +461,6 @@ def hills_le(tmp_path_factory) -> Path:
     lines = datasets.get_path("usaleep").read_bytes().splitlines(keepends=True)
     path.write_bytes(b"".join([lines[0]] + [line for line in lines[1:] if line.startswith(b"12057")]))
     return path
-
-
-def run_args(feed, out, *extra, le=None, fmt="usaleep", areas_file=None) -> list:
-    return [
-        "run",
-        "--gtfs",
-        feed,
-        "--areas",
-        areas_file or datasets.get_path("hillsborough_tracts"),
-        "--le",
-        le,
-        "--le-format",
-        fmt,
-        "--maps",
-        "0",
-        *extra,
-        "--out",
-        out,
-    ]
 
 
 def assert_refused(ran: Ran, pattern: str, out: Path | None = None) -> None:

@@ -14,6 +14,7 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run_args
 from geopandas.testing import assert_geodataframe_equal
 
 from gradient import FeedError
@@ -246,26 +247,13 @@ def test_merged_collectors_finish_as_one(hart_feed):
 
 
 def test_gradient_run_on_a_local_cluster_writes_the_same_files(hart_path, tmp_path, monkeypatch):
-    from gradient import cli, datasets
+    from gradient import cli
 
-    args = [
-        "run",
-        "--gtfs",
-        str(hart_path),
-        "--areas",
-        str(datasets.get_path("hillsborough_tracts")),
-        "--le",
-        str(datasets.get_path("usaleep")),
-        "--le-format",
-        "usaleep",
-        "--maps",
-        "0",
-    ]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        assert cli.main([*args, "--out", str(tmp_path / "alone")]) == 0
+        assert cli.main(run_args(hart_path, tmp_path / "alone")) == 0
         monkeypatch.setattr(_stream, "BLOCK_BYTES", 3_000_000)  # several blocks, on two worker processes
-        assert cli.main([*args, "--cluster", "local", "--out", str(tmp_path / "cluster")]) == 0
+        assert cli.main(run_args(hart_path, tmp_path / "cluster", "--cluster", "local")) == 0
     for name in ("patterns.csv", "stops.csv", "stretches.csv", "methods.md"):
         assert (tmp_path / "cluster" / name).read_bytes() == (tmp_path / "alone" / name).read_bytes(), name
 
