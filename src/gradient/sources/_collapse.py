@@ -31,6 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .. import _runs
 from ..errors import NotStreamed
 
 SEED = 20240607
@@ -117,7 +118,7 @@ class _Runs:
         np.not_equal(trip[1:], trip[:-1], out=new[1:])
         starts = np.flatnonzero(new)
         lengths = np.diff(np.append(starts, m))
-        pos = np.arange(m) - np.repeat(starts, lengths)
+        pos = _runs.within(lengths)
         return cls(starts, lengths, pos)
 
 
@@ -335,7 +336,7 @@ class Collector:
         _, seqs = self.lists.flat(1)
         timing_start, secs = self.timings.flat(0)
         n = np.diff(list_start)[lists]
-        rows = np.repeat(list_start[lists], n) + (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n))
-        time_rows = np.repeat(timing_start[timings], n) + (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n))
+        rows = _runs.ranges(list_start[lists], n)
+        time_rows = _runs.ranges(timing_start[timings], n)
         values = np.asarray(secs, dtype=float)[time_rows] + np.repeat(np.where(relative, s0, 0.0), n)
         self._add(np.repeat(trip, n), stops[rows].astype(np.int64), seqs[rows].astype(np.int64), values)

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from .. import _runs
 from ..options import DRAWS, SEED
 
 CHUNK = 250
@@ -92,8 +93,7 @@ def combination_se(weights: pd.DataFrame, terms: pd.DataFrame) -> pd.Series:
     # Each term expanded into its stop's weight rows: (combination, area, coef * weight).
     n = np.where(found, per_stop[safe], 0)
     term = np.repeat(np.arange(len(terms)), n)
-    offset = np.arange(len(term)) - np.repeat(np.cumsum(n) - n, n)
-    k = order[start[safe[term]] + offset]
+    k = order[start[safe[term]] + _runs.within(n)]
     weight = weights["weight"].to_numpy(float)[rows_known]
     dw = terms["coef"].to_numpy(float)[term] * weight[k]
     key = combo_of[term].astype(np.int64) * max(len(areas), 1) + area_of[k]
