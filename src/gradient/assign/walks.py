@@ -24,7 +24,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from .. import _runs
+from .. import _arrays
 from ..options import SNAP_M, WALK_M
 from ..schema import WGS84, metric_crs
 from .netarrays import MetricStreets, StreetArrays
@@ -306,7 +306,7 @@ def _measure(stop: np.ndarray, edge: np.ndarray, a: np.ndarray, b: np.ndarray, p
     """Metres of the stretches ``[a, b]`` of ``edge`` in each area, summed by stop and area."""
     first, count = pieces.start[edge], np.diff(pieces.start)[edge]
     row = np.repeat(np.arange(len(edge)), count)
-    at = _runs.ranges(first, count)
+    at = _arrays.ranges(first, count)
     m = np.clip(np.minimum(b[row], pieces.p1[at]) - np.maximum(a[row], pieces.p0[at]), 0, None)
     got = pd.DataFrame({"stop": stop[row], "area": pieces.area[at], "length_m": m})
     return got[got["length_m"] > 0].groupby(["stop", "area"], as_index=False)["length_m"].sum()

@@ -31,7 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .. import _runs
+from .. import _arrays
 from ..errors import NotStreamed
 
 SEED = 20240607
@@ -91,15 +91,7 @@ class Collapsed:
 
 def _weights(n: int) -> np.ndarray:
     """Odd 64-bit hash weights, one per position: the first ``n`` of any longer call."""
-    return _mix(np.arange(n, dtype=np.uint64) + np.uint64(SEED)) | np.uint64(1)
-
-
-def _mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser (wrapping arithmetic)."""
-    with np.errstate(over="ignore"):
-        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return x ^ (x >> np.uint64(31))
+    return _arrays.mix(np.arange(n, dtype=np.uint64) + np.uint64(SEED)) | np.uint64(1)
 
 
 @dataclass
@@ -118,7 +110,7 @@ class _Runs:
         np.not_equal(trip[1:], trip[:-1], out=new[1:])
         starts = np.flatnonzero(new)
         lengths = np.diff(np.append(starts, m))
-        pos = _runs.within(lengths)
+        pos = _arrays.within(lengths)
         return cls(starts, lengths, pos)
 
 
@@ -142,7 +134,7 @@ def list_keys(columns: list[np.ndarray], runs: _Runs) -> tuple[np.ndarray, np.nd
     h = np.zeros(len(runs.starts), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for k, col in enumerate(columns):
-            v = _mix(col + np.uint64(k + 1)) if len(columns) > 1 else col + np.uint64(1)
+            v = _arrays.mix(col + np.uint64(k + 1)) if len(columns) > 1 else col + np.uint64(1)
             h += np.add.reduceat(v * wp, runs.starts)
     labels = pd.DataFrame({"n": runs.lengths, "h": h}).groupby(["n", "h"], sort=False).ngroup()
     labels = labels.to_numpy(np.int64)
@@ -336,7 +328,7 @@ class Collector:
         _, seqs = self.lists.flat(1)
         timing_start, secs = self.timings.flat(0)
         n = np.diff(list_start)[lists]
-        rows = _runs.ranges(list_start[lists], n)
-        time_rows = _runs.ranges(timing_start[timings], n)
+        rows = _arrays.ranges(list_start[lists], n)
+        time_rows = _arrays.ranges(timing_start[timings], n)
         values = np.asarray(secs, dtype=float)[time_rows] + np.repeat(np.where(relative, s0, 0.0), n)
         self._add(np.repeat(trip, n), stops[rows].astype(np.int64), seqs[rows].astype(np.int64), values)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from .. import _runs
+from .. import _arrays
 
 
 def segment_projection(points: np.ndarray, line: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -177,9 +177,9 @@ def _pieces(lines: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray
     line_start = np.r_[0, np.cumsum(k)[:-1]]
     n_pieces = np.maximum((k - 2) // step + 1, 1)  # k - 1 segments, ``step`` a piece
     piece_line = np.repeat(np.arange(len(lines)), n_pieces)
-    start = _runs.within(n_pieces) * step  # vertex where each piece starts, within its line
+    start = _arrays.within(n_pieces) * step  # vertex where each piece starts, within its line
     size = np.minimum(start + PIECE_VERTICES, k[piece_line]) - start
-    vertex = _runs.ranges(line_start[piece_line] + start, size)
+    vertex = _arrays.ranges(line_start[piece_line] + start, size)
     pieces = shapely.linestrings(coords[vertex], indices=np.repeat(np.arange(len(size)), size))
     seg = segment_lengths(coords)
     walked = np.empty(len(coords))

@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 from pyproj import Transformer
 
-from .. import _runs
+from .. import _arrays
 from ..errors import FeedError, GradientError, GradientWarning, NotStreamed, OptionError
 from ..options import ENGINES
 from ..schema import PATTERN_COLUMNS, PATTERN_STOP_COLUMNS, WGS84, metric_crs, pattern_ids
@@ -339,7 +339,7 @@ def _collapse_feed(feed: Feed, path) -> Collapsed:
     rows = _ordered_rows(feed, path)
     secs = _times.row_seconds(feed.stop_times, rows.order)
     collector = Collector()
-    collector.add(rows.trip_rank, rows.stop_codes, _runs.within(rows.lengths), secs)
+    collector.add(rows.trip_rank, rows.stop_codes, _arrays.within(rows.lengths), secs)
     return collector.finish(rows.trip_names, rows.stop_index)
 
 
@@ -513,8 +513,8 @@ def _route_names(routes: pd.DataFrame, route_ids: pd.Series) -> pd.Series:
 def _pattern_stop_rows(feed: Feed, collapsed: Collapsed, pats: pd.DataFrame) -> pd.DataFrame:
     """Step 7: the stops of every pattern in order (patterns contiguous, in ``pats`` order)."""
     lengths = pats["n_stops"].to_numpy(np.int64)
-    within = _runs.within(lengths)
-    flat = collapsed.pattern_stops[_runs.ranges(collapsed.pattern_start[pats["key"].to_numpy()], lengths)]
+    within = _arrays.within(lengths)
+    flat = collapsed.pattern_stops[_arrays.ranges(collapsed.pattern_start[pats["key"].to_numpy()], lengths)]
     ps = pd.DataFrame(
         {
             "pattern_id": np.repeat(pats["pattern_id"].to_numpy(), lengths),
@@ -579,8 +579,8 @@ def _minutes(collapsed: Collapsed, trips: pd.DataFrame, pats: pd.DataFrame, ps: 
     )
     row, timing = runs["row"].to_numpy(), runs["timing"].to_numpy()
     n = lengths[row]
-    secs = collapsed.timing_secs[_runs.ranges(collapsed.timing_start[timing], n)]
-    target = _runs.ranges(offsets[row], n)
+    secs = collapsed.timing_secs[_arrays.ranges(collapsed.timing_start[timing], n)]
+    target = _arrays.ranges(offsets[row], n)
     minutes, counts = _times.pattern_minutes(
         secs, np.repeat(np.arange(len(runs)), n), target, ps["dist_m"].to_numpy(float), len(ps), runs["n"].to_numpy()
     )

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from .. import _runs
+from .. import _arrays
 from ..options import DRAWS, SEED
 
 CHUNK = 250
@@ -93,7 +93,7 @@ def combination_se(weights: pd.DataFrame, terms: pd.DataFrame) -> pd.Series:
     # Each term expanded into its stop's weight rows: (combination, area, coef * weight).
     n = np.where(found, per_stop[safe], 0)
     term = np.repeat(np.arange(len(terms)), n)
-    k = order[start[safe[term]] + _runs.within(n)]
+    k = order[start[safe[term]] + _arrays.within(n)]
     weight = weights["weight"].to_numpy(float)[rows_known]
     dw = terms["coef"].to_numpy(float)[term] * weight[k]
     key = combo_of[term].astype(np.int64) * max(len(areas), 1) + area_of[k]
@@ -138,14 +138,6 @@ def pair_se(weights: pd.DataFrame, first: np.ndarray, second: np.ndarray) -> np.
     return combination_se(weights, terms).to_numpy(float) if n else np.empty(0)
 
 
-def _mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser: a well-mixed 64-bit hash of each integer (wrapping arithmetic)."""
-    with np.errstate(over="ignore"):
-        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return x ^ (x >> np.uint64(31))
-
-
 def _area_seed(area_id: str, seed: int) -> int:
     digest = hashlib.blake2b(f"{seed}:{area_id}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "little")
@@ -175,7 +167,7 @@ class Model:
         sig = np.zeros((len(stops), 2), dtype=np.uint64)
         with np.errstate(over="ignore"):
             for k, salt in enumerate((0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F)):
-                pair = _mix(area_codes.astype(np.uint64) * np.uint64(salt) ^ _mix(wq + np.uint64(k)))
+                pair = _arrays.mix(area_codes.astype(np.uint64) * np.uint64(salt) ^ _arrays.mix(wq + np.uint64(k)))
                 np.add.at(sig[:, k], stop_codes, pair)
         _, row_of_stop = np.unique(sig, axis=0, return_inverse=True)
         row_of_stop = np.asarray(row_of_stop).ravel()
