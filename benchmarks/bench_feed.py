@@ -38,7 +38,6 @@ the floor (pyarrow parsing ``stop_times.txt`` alone) is measured the same way.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import statistics
@@ -47,20 +46,11 @@ import sys
 import tempfile
 import time
 import warnings
-import zipfile
 from pathlib import Path
 
+from bench_scale import GTFS_KIT, floor  # the same floor and gtfs-kit path as the scaling benchmark
+
 HERE = Path(__file__).resolve().parent
-
-
-def floor(path: Path) -> int:
-    """Parse ``stop_times.txt`` with pyarrow, as fast as it goes; returns its rows."""
-    import pyarrow.csv as pacsv
-
-    if path.is_file():
-        with zipfile.ZipFile(path) as zf:
-            return pacsv.read_csv(io.BytesIO(zf.read("stop_times.txt"))).num_rows
-    return pacsv.read_csv(path / "stop_times.txt").num_rows
 
 
 def patterns_stage(path: Path) -> int:
@@ -116,14 +106,6 @@ def hart(repeat: int) -> dict[str, float]:
     }
 
 
-GTFS_KIT_PROCESS = """
-import sys, warnings
-warnings.simplefilter("ignore")
-import gtfs_kit as gk
-feed = gk.read_feed(sys.argv[1], dist_units="km")
-gk.name_stop_patterns(feed)
-gk.append_dist_to_stop_times(feed)
-"""
 """gtfs-kit's path from a feed file to stop patterns with distances, as one whole process."""
 
 
@@ -162,7 +144,7 @@ def processes(repeat: int) -> dict[str, float]:
         "--out",
         str(out),
     ]
-    kit = [sys.executable, "-c", GTFS_KIT_PROCESS, str(path)]
+    kit = [sys.executable, "-c", GTFS_KIT, str(path)]
     imports = [sys.executable, "-c", "import gradient.cli"]
 
     def timed(cmd: list[str]) -> float:

@@ -52,7 +52,7 @@ ROOT = HERE.parent
 DATA = Path(os.environ.get("GRADIENT_DATA", ROOT / "data" / "raw"))
 
 
-def floor(path: str) -> int:
+def floor(path: str | Path) -> int:
     """Parse ``stop_times.txt`` with pyarrow, as fast as it goes; returns its rows."""
     import io
     import zipfile
