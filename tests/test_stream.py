@@ -35,8 +35,9 @@ def _whole(folder, **kw):
     return out, [str(w.message) for w in said]
 
 
-def _streamed(folder, monkeypatch, chunk_rows, block_bytes, **kw):
-    """The streamed path in chunks of ``chunk_rows`` rows; the whole-table reader is forbidden (no fallback)."""
+def _streamed(folder, monkeypatch, chunk_rows, block_bytes, client=None, **kw):
+    """The streamed path in chunks of ``chunk_rows`` rows (blocks collapsed on ``client``'s workers, if given);
+    the whole-table reader is forbidden (no fallback)."""
 
     def refuse(*args, **kwargs):
         raise AssertionError("the streamed path fell back to the whole-table reader")
@@ -47,7 +48,10 @@ def _streamed(folder, monkeypatch, chunk_rows, block_bytes, **kw):
         m.setattr(gtfs, "read_feed", refuse)
         with warnings.catch_warnings(record=True) as said:
             warnings.simplefilter("always")
-            out = gtfs.stop_patterns(folder, **kw)
+            if client is None:
+                out = gtfs.stop_patterns(folder, **kw)
+            else:
+                out = gtfs.read_patterns(folder, client=client, **kw)[:2]
     return out, [str(w.message) for w in said]
 
 
@@ -200,24 +204,11 @@ def thread_client():
         yield client
 
 
-def _read(folder, monkeypatch, block_bytes, client=None):
-    def refuse(*args, **kwargs):
-        raise AssertionError("the streamed path fell back to the whole-table reader")
-
-    with monkeypatch.context() as m:
-        m.setattr(_stream, "BLOCK_BYTES", block_bytes)
-        m.setattr(gtfs, "read_feed", refuse)
-        with warnings.catch_warnings(record=True) as said:
-            warnings.simplefilter("always")
-            patterns, stops, _ = gtfs.read_patterns(folder, client=client)
-    return (patterns, stops), [str(w.message) for w in said]
-
-
 def test_blocks_merged_from_a_cluster_give_what_one_process_gives(messy_hart, monkeypatch, thread_client):
     # trips in pieces across the file, so across blocks and workers: put together in the merge
-    alone = _read(messy_hart, monkeypatch, 2**25)
-    _assert_same(_read(messy_hart, monkeypatch, 150_000, thread_client), alone)
-    _assert_same(_read(messy_hart, monkeypatch, 1_000_003, thread_client), alone)
+    alone = _streamed(messy_hart, monkeypatch, _stream.CHUNK_ROWS, 2**25)
+    _assert_same(_streamed(messy_hart, monkeypatch, _stream.CHUNK_ROWS, 150_000, thread_client), alone)
+    _assert_same(_streamed(messy_hart, monkeypatch, _stream.CHUNK_ROWS, 1_000_003, thread_client), alone)
 
 
 def test_merged_collectors_finish_as_one(hart_feed):
