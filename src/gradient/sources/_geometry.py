@@ -137,10 +137,11 @@ def nearest_along(lines: list[np.ndarray], points: list[np.ndarray]) -> list[tup
     if not lines:
         return []
     counts = np.array([len(p) for p in points])
-    pts = shapely.points(np.concatenate(points))
+    xy = np.concatenate(points)
+    pts = shapely.points(xy)
     owner = np.repeat(np.arange(len(lines)), counts)  # each point's line
     pieces, piece_line, piece_start = _pieces(lines)
-    x, y = shapely.get_x(pts), shapely.get_y(pts)
+    x, y = xy[:, 0], xy[:, 1]
     tree = shapely.STRtree(pieces)
     at, found = tree.query(shapely.box(x - NEAR_M, y - NEAR_M, x + NEAR_M, y + NEAR_M))
     own = piece_line[found] == owner[at]
