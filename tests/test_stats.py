@@ -13,7 +13,7 @@ from gradient import OptionError, Options
 from gradient.options import Z95
 from gradient.stats.figures import grouped_reject, pattern_stats, stop_tests
 from gradient.stats.trends import area_meta_regression, exact_trend
-from gradient.stats.uncertainty import Family, Model, combination_se, pair_se, simultaneous_quantiles
+from gradient.stats.uncertainty import Family, Model, combination_se, pair_se, pair_tests, simultaneous_quantiles
 
 # three areas: A (se 1), B (se 2), C (no standard error)
 AREAS_SE = {"A": 1.0, "B": 2.0, "C": np.nan}
@@ -39,6 +39,24 @@ def test_pair_se_shared_buffer_areas():
     # s1 = 0.5 A + 0.5 B, s2 = 0.25 A + 0.75 B: the difference is 0.25 B - 0.25 A
     w = weights([("s1", "A", 0.5), ("s1", "B", 0.5), ("s2", "A", 0.25), ("s2", "B", 0.75)])
     assert pair_se(w, ["s1"], ["s2"])[0] == pytest.approx(np.sqrt(0.25**2 * 1 + 0.25**2 * 4))
+
+
+def test_pair_tests_one_key_per_difference_of_areas():
+    # s1 = A, s2 = B, s3 = A, s5 = 0.5 A + 0.5 B, s6 = 0.5 B + 0.5 A (the same, listed the other way)
+    w = weights(
+        [("s1", "A", 1.0), ("s2", "B", 1.0), ("s3", "A", 1.0), ("s5", "A", 0.5), ("s5", "B", 0.5)]
+        + [("s6", "B", 0.5), ("s6", "A", 0.5)]
+    )
+    first = ["s1", "s2", "s3", "s1", "s1", "s5", "s1"]
+    second = ["s2", "s1", "s2", "s5", "s3", "s6", "s6"]
+    se, keys = pair_tests(w, first, second)
+    np.testing.assert_array_equal(se, pair_se(w, first, second))
+    # B - A, A - B and B - A again (s3 takes A as s1 does) are one test
+    assert keys[0] == keys[1] == keys[2] != b""
+    # 0.5 B - 0.5 A is another test, met twice (s6 is s5); no change at all has no key
+    assert keys[3] == keys[6] != keys[0]
+    assert keys[4] == keys[5] == b""
+    assert pair_tests(w, [], [])[1].shape == (0,)
 
 
 def test_combination_se_of_any_linear_combination():

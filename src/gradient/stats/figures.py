@@ -23,30 +23,7 @@ from ..errors import OptionError
 from ..options import CORRECTIONS, Options
 from .claims import Claims
 from .trends import area_meta_regression, area_positions, exact_trend
-from .uncertainty import pair_se
-
-
-def _test_keys(weights: pd.DataFrame, first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """One key per contrast ``le[second] - le[first]``, equal for contrasts of identical areas and weights.
-
-    The sign is normalised (a change and its reverse are one test).
-    """
-    n = len(first)
-    w = weights[["stop_id", "area_id", "weight"]]
-    a = pd.DataFrame({"pair": np.arange(n), "stop_id": first}).merge(w, on="stop_id")
-    b = pd.DataFrame({"pair": np.arange(n), "stop_id": second}).merge(w, on="stop_id")
-    a["weight"] = -a["weight"]
-    d = pd.concat([a, b]).groupby(["pair", "area_id"], sort=True)["weight"].sum()
-    d = d[d.abs() > 1e-12].round(9)
-    first_sign = np.sign(d.groupby(level="pair").transform("first"))
-    d = d * first_sign
-    text = (
-        d.index.get_level_values("area_id").astype(str).to_numpy(dtype=object)
-        + ":"
-        + d.astype(str).to_numpy(dtype=object)
-    )
-    keys = pd.Series(text, index=d.index.get_level_values("pair")).groupby(level=0).agg("|".join)
-    return keys.reindex(np.arange(n)).fillna("").to_numpy(dtype=object)
+from .uncertainty import pair_tests
 
 
 def stop_tests(stops: pd.DataFrame, weights: pd.DataFrame, options: Options | None = None) -> pd.DataFrame:
@@ -80,7 +57,7 @@ def stop_tests(stops: pd.DataFrame, weights: pd.DataFrame, options: Options | No
     has = stops["le_delta"].notna().to_numpy()
     se = np.full(len(stops), np.nan)
     first, second = prev.to_numpy(dtype=object)[has], stops["stop_id"].to_numpy(dtype=object)[has]
-    se[has] = pair_se(weights, first, second)
+    se[has], pair_keys = pair_tests(weights, first, second)
     delta = stops["le_delta"].to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se > 0, delta / se, np.nan)
@@ -90,8 +67,8 @@ def stop_tests(stops: pd.DataFrame, weights: pd.DataFrame, options: Options | No
     sig[(se == 0) & has] = False
     tested = np.isfinite(p)
     if tested.any():
-        keys = np.full(len(stops), "", dtype=object)
-        keys[has] = _test_keys(weights, first, second)
+        keys = np.full(len(stops), b"", dtype=object)
+        keys[has] = pair_keys
         fam = stops["route_id"].to_numpy(dtype=object) if options.family == "route" else np.zeros(len(stops))
         frame = pd.DataFrame({"fam": fam[tested], "key": keys[tested], "p": p[tested]})
         unique = frame.drop_duplicates(["fam", "key"])

@@ -70,43 +70,86 @@ def combination_se(weights: pd.DataFrame, terms: pd.DataFrame) -> pd.Series:
         value or an area with a non-zero coefficient has no standard error; exactly 0
         where the area coefficients cancel.
     """
-    combos = pd.unique(terms["combo"])
-    combo_of = pd.Index(combos).get_indexer(terms["combo"])
-    stops = pd.Index(pd.unique(weights["stop_id"]))
-    stop_of = stops.get_indexer(weights["stop_id"])
-    known = weights["area_id"].notna().to_numpy(bool)
-    # A stop with any weight row but no area (or no row at all) has no value.
-    no_value = np.bincount(stop_of[~known], minlength=len(stops)) > 0
-    area_of, areas = pd.factorize(weights["area_id"][known])
-    area_se = pd.Series(weights["le_se"][known].to_numpy(float)).groupby(area_of).first().to_numpy(float)
-    rows_known = np.flatnonzero(known)
-    stop_k = stop_of[known]
-    order = np.argsort(stop_k, kind="stable")
-    per_stop = np.bincount(stop_k, minlength=len(stops))
-    start = np.r_[0, np.cumsum(per_stop)[:-1]]
+    c = _Cells.of(weights, terms)
+    return pd.Series(c.se(), index=pd.Index(c.combos, name="combo"))
 
-    term_stop = positions(stops, terms["stop_id"])
-    found = term_stop >= 0
-    safe = np.where(found, term_stop, 0)
-    missing_term = ~found | no_value[safe]
-    missing = np.bincount(combo_of[missing_term], minlength=len(combos)) > 0
-    # Each term expanded into its stop's weight rows: (combination, area, coef * weight).
-    n = np.where(found, per_stop[safe], 0)
-    term = np.repeat(np.arange(len(terms)), n)
-    k = order[start[safe[term]] + _arrays.within(n)]
-    weight = weights["weight"].to_numpy(float)[rows_known]
-    dw = terms["coef"].to_numpy(float)[term] * weight[k]
-    key = combo_of[term].astype(np.int64) * max(len(areas), 1) + area_of[k]
-    cell, inverse = np.unique(key, return_inverse=True)
-    cell_dw = np.bincount(inverse, weights=np.nan_to_num(dw, nan=0.0), minlength=len(cell))
-    cell_dw[np.abs(cell_dw) <= 1e-12] = 0.0  # coefficients that cancel: exactly no error
-    v = cell_dw**2 * area_se[cell % max(len(areas), 1)] ** 2
-    combo = cell // max(len(areas), 1)
-    var = np.bincount(combo, weights=np.where(np.isnan(v), 0.0, v), minlength=len(combos))
-    unknown = np.bincount(combo[np.isnan(v) & (cell_dw != 0)], minlength=len(combos)) > 0
-    out = np.sqrt(var)
-    out[unknown | missing] = np.nan
-    return pd.Series(out, index=pd.Index(combos, name="combo"))
+
+@dataclass
+class _Cells:
+    """Linear combinations of stop values as combinations of area values: one cell per (combination, area).
+
+    ``combo`` (position in ``combos``), ``area`` (a code of the area, ``area_se`` by code) and
+    ``dw`` (the combination's coefficient of that area: exactly 0 where terms cancel), sorted
+    by combination, then area code; ``missing``: by combination, whether a stop has no value.
+    """
+
+    combos: np.ndarray
+    missing: np.ndarray
+    combo: np.ndarray
+    area: np.ndarray
+    dw: np.ndarray
+    area_se: np.ndarray
+
+    @classmethod
+    def of(cls, weights: pd.DataFrame, terms: pd.DataFrame) -> _Cells:
+        combos = pd.unique(terms["combo"])
+        combo_of = pd.Index(combos).get_indexer(terms["combo"])
+        stops = pd.Index(pd.unique(weights["stop_id"]))
+        stop_of = stops.get_indexer(weights["stop_id"])
+        known = weights["area_id"].notna().to_numpy(bool)
+        # A stop with any weight row but no area (or no row at all) has no value.
+        no_value = np.bincount(stop_of[~known], minlength=len(stops)) > 0
+        area_of, areas = pd.factorize(weights["area_id"][known])
+        area_se = pd.Series(weights["le_se"][known].to_numpy(float)).groupby(area_of).first().to_numpy(float)
+        rows_known = np.flatnonzero(known)
+        stop_k = stop_of[known]
+        order = np.argsort(stop_k, kind="stable")
+        per_stop = np.bincount(stop_k, minlength=len(stops))
+        start = np.r_[0, np.cumsum(per_stop)[:-1]]
+
+        term_stop = positions(stops, terms["stop_id"])
+        found = term_stop >= 0
+        safe = np.where(found, term_stop, 0)
+        missing_term = ~found | no_value[safe]
+        missing = np.bincount(combo_of[missing_term], minlength=len(combos)) > 0
+        # Each term expanded into its stop's weight rows: (combination, area, coef * weight).
+        n = np.where(found, per_stop[safe], 0)
+        term = np.repeat(np.arange(len(terms)), n)
+        k = order[start[safe[term]] + _arrays.within(n)]
+        weight = weights["weight"].to_numpy(float)[rows_known]
+        dw = terms["coef"].to_numpy(float)[term] * weight[k]
+        n_areas = max(len(areas), 1)
+        key = combo_of[term].astype(np.int64) * n_areas + area_of[k]
+        cell, inverse = np.unique(key, return_inverse=True)
+        cell_dw = np.bincount(inverse, weights=np.nan_to_num(dw, nan=0.0), minlength=len(cell))
+        cell_dw[np.abs(cell_dw) <= 1e-12] = 0.0  # coefficients that cancel: exactly no error
+        return cls(combos, missing, cell // n_areas, cell % n_areas, cell_dw, area_se)
+
+    def se(self) -> np.ndarray:
+        """Each combination's standard error, in the order of ``combos`` (see :func:`combination_se`)."""
+        v = self.dw**2 * self.area_se[self.area] ** 2
+        var = np.bincount(self.combo, weights=np.where(np.isnan(v), 0.0, v), minlength=len(self.combos))
+        unknown = np.bincount(self.combo[np.isnan(v) & (self.dw != 0)], minlength=len(self.combos)) > 0
+        out = np.sqrt(var)
+        out[unknown | self.missing] = np.nan
+        return out
+
+    def keys(self) -> np.ndarray:
+        """One key per combination, equal for combinations of the same areas with the same coefficients up to sign.
+
+        Coefficients are compared rounded to 1e-9; the sign is that which makes the
+        coefficient of the lowest area code positive (a change and its reverse are one
+        test). Bytes, ``b""`` for a combination of no area.
+        """
+        nz = np.flatnonzero(self.dw != 0)
+        combo, area, dw = self.combo[nz], self.area[nz], np.round(self.dw[nz], 9)
+        first = np.flatnonzero(np.r_[True, combo[1:] != combo[:-1]]) if len(nz) else np.empty(0, np.int64)
+        lengths = np.diff(np.append(first, len(nz)))
+        dw = dw * np.repeat(np.sign(dw[first]), lengths)
+        cells = np.rec.fromarrays([area.astype(np.int64), dw + 0.0], names="area,dw")  # + 0.0: no -0.0
+        keys = np.full(len(self.combos), b"", dtype=object)
+        keys[combo[first]] = [cells[a : a + m].tobytes() for a, m in zip(first, lengths)]
+        return keys
 
 
 def pair_se(weights: pd.DataFrame, first: np.ndarray, second: np.ndarray) -> np.ndarray:
@@ -126,16 +169,39 @@ def pair_se(weights: pd.DataFrame, first: np.ndarray, second: np.ndarray) -> np.
         standard error; exactly 0 where both stops take the same areas with the
         same weights.
     """
+    return _Cells.of(weights, _pair_terms(first, second)).se() if len(first) else np.empty(0)
+
+
+def pair_tests(weights: pd.DataFrame, first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`pair_se`, and a key per pair equal for pairs whose changes are one test.
+
+    Two changes are one test where their stops' areas differ by the same weights, up to
+    sign (a change and its reverse, or the same pair of areas met on another route).
+
+    Returns
+    -------
+    se : numpy.ndarray
+        As :func:`pair_se`.
+    keys : numpy.ndarray
+        Bytes objects (``b""`` where the stops take the same areas with the same weights).
+    """
+    if not len(first):
+        return np.empty(0), np.empty(0, dtype=object)
+    cells = _Cells.of(weights, _pair_terms(first, second))
+    return cells.se(), cells.keys()
+
+
+def _pair_terms(first: np.ndarray, second: np.ndarray) -> pd.DataFrame:
+    """The terms of ``le[second] - le[first]``, pair ``i`` being combination ``i``."""
     n = len(first)
     combo = np.arange(n)
-    terms = pd.DataFrame(
+    return pd.DataFrame(
         {
             "combo": np.r_[combo, combo],
             "stop_id": np.r_[np.asarray(first, dtype=object), np.asarray(second, dtype=object)],
             "coef": np.r_[-np.ones(n), np.ones(n)],
         }
     )
-    return combination_se(weights, terms).to_numpy(float) if n else np.empty(0)
 
 
 def _area_seed(area_id: str, seed: int) -> int:
