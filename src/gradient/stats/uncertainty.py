@@ -146,7 +146,8 @@ class _Cells:
         first = np.flatnonzero(np.r_[True, combo[1:] != combo[:-1]]) if len(nz) else np.empty(0, np.int64)
         lengths = np.diff(np.append(first, len(nz)))
         dw = dw * np.repeat(np.sign(dw[first]), lengths)
-        cells = np.rec.fromarrays([area.astype(np.int64), dw + 0.0], names="area,dw")  # + 0.0: no -0.0
+        cells = np.empty(len(nz), dtype=[("area", np.int64), ("dw", np.float64)])
+        cells["area"], cells["dw"] = area, dw + 0.0  # + 0.0: no -0.0
         keys = np.full(len(self.combos), b"", dtype=object)
         keys[combo[first]] = [cells[a : a + m].tobytes() for a, m in zip(first, lengths)]
         return keys
