@@ -36,6 +36,7 @@ as the source wrote it; pages, charts and alt text show ``display_name(stop_name
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import Iterable
@@ -171,9 +172,13 @@ def display_name(text: object) -> str:
     >>> display_name("7th Av @  22nd St")
     '7th Av at 22nd St'
     """
-    if _missing(text):
-        return ""
-    s = re.sub(r"\s+", " ", str(text)).strip()
+    return "" if _missing(text) else _display(str(text))
+
+
+@functools.lru_cache(maxsize=2**16)
+def _display(s: str) -> str:
+    """:func:`display_name` of a name (a feed names its stops again and again: each is cleaned once)."""
+    s = re.sub(r"\s+", " ", s).strip()
     capitals = not any(c.islower() for c in s)
     s = _CODE.sub(lambda m: " " if m.group(0) != "#" or capitals else m.group(0), s)
     s = re.sub(r"\s*@\s*", " at ", s)
@@ -214,8 +219,7 @@ def display_names(values: Iterable[object]):
     if pd is not None and isinstance(values, pd.Series):
         unique = {v: display_name(v) for v in values.dropna().unique()}
         return values.map(lambda v: unique.get(v, "") if not _missing(v) else "").astype(object)
-    cache: dict = {}
-    return [cache.setdefault(v, display_name(v)) if not _missing(v) else "" for v in values]
+    return [display_name(v) for v in values]
 
 
 def _missing(text: object) -> bool:
