@@ -59,15 +59,13 @@ class Stretches:
 def _steps(stops: pd.DataFrame) -> np.ndarray:
     """An id per stop row of the step that ends there (the two areas either side), -1 where none."""
     pid = stops["pattern_id"].to_numpy()
-    area = stops["area_id"].fillna("").astype(str).to_numpy(dtype=object)
-    prev = np.concatenate([np.array([""], dtype=object), area[:-1]])
-    same = np.r_[False, pid[1:] == pid[:-1]]
-    real = same & (area != "") & (prev != "") & (area != prev)
-    a, b = pd.Series(area, dtype="string").fillna(""), pd.Series(prev, dtype="string").fillna("")
-    first = (a < b).to_numpy(bool)
-    key = np.where(first, a + "|" + b, b + "|" + a)
-    codes, _ = pd.factorize(pd.Series(np.where(real, key, "")))
-    return np.where(real, codes, -1)
+    area, areas = pd.factorize(stops["area_id"])  # -1: no area
+    prev = np.r_[-1, area[:-1]]
+    real = np.r_[False, pid[1:] == pid[:-1]] & (area >= 0) & (prev >= 0) & (area != prev)
+    key = np.minimum(area, prev).astype(np.int64) * max(len(areas), 1) + np.maximum(area, prev)
+    out = np.full(len(stops), -1, dtype=np.int64)
+    out[real] = pd.factorize(key[real])[0]
+    return out
 
 
 def _stable_id(a: str, b: str) -> str:
@@ -112,29 +110,29 @@ def stretches(stops: pd.DataFrame, claims: Claims, route_names: pd.Series) -> St
     cand = claims.candidates
     w = cand[(cand["kind"] == "stretch") & (cand["se"] > 0) & (cand["est"] != 0)].copy()
     steps = _steps(stops)
-    area = stops["area_id"].astype("string").to_numpy(dtype=object)
+    area_code, areas = pd.factorize(stops["area_id"])  # -1: no area
+    n_areas = max(len(areas), 1)
     rise = w["est"].to_numpy(float) < 0
     fr, tr = w["from_row"].to_numpy(), w["to_row"].to_numpy()
     w["a_row"], w["b_row"] = np.where(rise, tr, fr), np.where(rise, fr, tr)  # a: the higher end
-    w["from_area"], w["to_area"] = area[w["a_row"].to_numpy()], area[w["b_row"].to_numpy()]
-    w = w[pd.notna(w["from_area"]) & pd.notna(w["to_area"]) & (w["from_area"] != w["to_area"])]
+    fa, ta = area_code[w["a_row"].to_numpy()], area_code[w["b_row"].to_numpy()]
+    w["from_code"], w["to_code"] = fa, ta
+    w["pair"] = np.minimum(fa, ta).astype(np.int64) * n_areas + np.maximum(fa, ta)  # the place, either way
+    w = w[(fa >= 0) & (ta >= 0) & (fa != ta)]
     c_net = np.full(len(w), claims.c_network)
     v = verdicts(w, w["est"].to_numpy(float), c_net, claims.c_network, claims.se_scale)
     w = w.assign(fall=np.abs(w["est"].to_numpy(float)), **{k: v[k] for k in ("low", "significant", "robustness")})
     w["supported"] = v["supported"] & w["eligible"].to_numpy(bool)
     w["low_w"] = v["low_w"]
     w["route"] = route_names.reindex(w["route_id"]).fillna(w["route_id"]).astype(str).to_numpy()
-    # every route that runs the place, either way
-    pair = np.where(
-        w["from_area"] < w["to_area"], w["from_area"] + "|" + w["to_area"], w["to_area"] + "|" + w["from_area"]
-    )
-    w["pair"] = pair
     best = w.sort_values(["supported", "eligible", "low"], ascending=[False, False, False], kind="stable")
-    best = best.drop_duplicates(["from_area", "to_area"]).reset_index(drop=True)
+    best = best.drop_duplicates(["from_code", "to_code"]).reset_index(drop=True)
     chosen = _disjoint(best, steps)
     t = best.loc[chosen].reset_index(drop=True)
-    on = w[w["pair"].isin(t["pair"])]  # the routes of the places listed, no others
-    served = on.groupby("pair")["route"].agg(lambda r: "; ".join(sorted(set(r), key=route_order)))
+    area_ids = np.asarray(areas.astype(str), dtype=object)
+    t["from_area"], t["to_area"] = area_ids[t["from_code"].to_numpy()], area_ids[t["to_code"].to_numpy()]
+    on = w.loc[w["pair"].isin(t["pair"]), ["pair", "route"]].drop_duplicates()  # the places listed, no others
+    served = on.groupby("pair")["route"].agg(lambda r: "; ".join(sorted(r, key=route_order)))
     out = _table(t, stops, served)
     counts = {}
     for x in COUNT_YEARS:
