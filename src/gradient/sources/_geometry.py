@@ -38,13 +38,12 @@ def segment_projection(points: np.ndarray, line: np.ndarray) -> tuple[np.ndarray
     seg_len = np.hypot(ab[:, 0], ab[:, 1])
     start = np.concatenate([[0.0], np.cumsum(seg_len)[:-1]])
     sq = seg_len**2
-    ap = points[:, None, :] - a[None, :, :]
+    px, py = points[:, :1], points[:, 1:]  # columns: points x segments broadcast in two planes
+    ax, ay, bx, by = a[:, 0], a[:, 1], ab[:, 0], ab[:, 1]
     with np.errstate(invalid="ignore", divide="ignore"):
-        t = np.where(sq > 0, (ap * ab[None]).sum(axis=2) / sq, 0.0)
+        t = np.where(sq > 0, ((px - ax) * bx + (py - ay) * by) / sq, 0.0)
     t = np.clip(t, 0.0, 1.0)
-    proj = a[None] + t[..., None] * ab[None]
-    diff = points[:, None, :] - proj
-    dist = np.hypot(diff[..., 0], diff[..., 1])
+    dist = np.hypot(px - (ax + t * bx), py - (ay + t * by))
     along = start[None, :] + t * seg_len[None, :]
     return dist, along
 
