@@ -31,9 +31,7 @@ import os
 import re
 import socket
 import tempfile
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
@@ -426,6 +424,9 @@ def _offline(url: str, target: Path, reason: object, manual: str = "") -> FetchE
 
 
 def _open(url: str, timeout: float, target: Path, manual: str = ""):
+    import urllib.error  # with http.client and ssl: only a download needs them
+    import urllib.request
+
     request = urllib.request.Request(url, headers={"User-Agent": f"gradient/{__version__}"})
     try:
         return urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 (addresses are http(s) by construction)
