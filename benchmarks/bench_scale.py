@@ -137,7 +137,7 @@ sys.exit(code)
 def stages(cmd: list[str]) -> dict:
     """``gradient run`` (``cmd`` after its ``-m gradient``) in a fresh process, each stage timed."""
     r = timed([sys.executable, "-c", STAGES.format(argv=cmd[3:])])
-    known = {k: v for k, v in r.items() if k not in ("wall", "cpu", "gb")}
+    known = {k: v for k, v in r.items() if k not in ("wall", "cpu", "sys", "gb")}
     return {**known, "start-up, imports, rest": r["wall"] - sum(known.values()), "whole": r["wall"]}
 
 
@@ -157,7 +157,8 @@ def timed(cmd: list[str]) -> dict:
     code = os.waitstatus_to_exitcode(status)
     if code:
         raise SystemExit(f"{' '.join(map(str, cmd[:5]))} ... failed with status {code}")
-    result = {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "gb": usage.ru_maxrss / 1024**2}
+    cpu, sys_cpu, gb = usage.ru_utime + usage.ru_stime, usage.ru_stime, usage.ru_maxrss / 1024**2
+    result = {"wall": wall, "cpu": cpu, "sys": sys_cpu, "gb": gb}
     lines = [line for line in out.splitlines() if line.startswith("{")]
     if lines:  # the child's own timing of the measured call, start-up and imports left out
         result.update(json.loads(lines[-1]))
@@ -260,14 +261,15 @@ def main() -> None:
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}; load {os.getloadavg()[0]:.1f}")
     header = (
-        f"{'feed':>12} {'M stop times':>12} | {'stage':<9} {'wall s':>7} {'CPU s':>7} {'peak GB':>8} {'x floor':>8}"
+        f"{'feed':>12} {'M stop times':>12} | {'stage':<9} {'wall s':>7} {'CPU s':>7} {'sys s':>6} {'peak GB':>8}"
+        f" {'x floor':>8}"
     )
     print(header)
     out = Path(tempfile.mkdtemp(prefix="bench_scale_"))
 
     def line(name: str, rows: float, stage: str, r: dict, floor: dict) -> None:
         print(
-            f"{name:>12} {rows:12.2f} | {stage:<9} {r['wall']:7.2f} {r['cpu']:7.2f} {r['gb']:8.2f}"
+            f"{name:>12} {rows:12.2f} | {stage:<9} {r['wall']:7.2f} {r['cpu']:7.2f} {r['sys']:6.2f} {r['gb']:8.2f}"
             f" {r['wall'] / floor['wall']:8.1f}",
             flush=True,
         )
@@ -288,7 +290,9 @@ def main() -> None:
             line(name, rows, "gtfs-kit", timed([sys.executable, "-c", GTFS_KIT, str(path)]), f)
     print(
         "wall and CPU: of the measured call for floor and patterns (in a fresh process, imports not counted), "
-        "of the whole process for run and gtfs-kit; peak: the whole process; x floor: wall over the floor's"
+        "of the whole process for run and gtfs-kit; sys: the system part of the whole process's CPU (faulting in "
+        "fresh memory shows here, see the README's machine notes); peak: the whole process; x floor: wall over the "
+        "floor's"
     )
     if split:
         print("\nstages of each run, wall s (one more run, in a fresh process):")
