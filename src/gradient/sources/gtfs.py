@@ -470,6 +470,9 @@ def _directions_of(feed: Feed, collapsed: Collapsed, trips: pd.DataFrame) -> pd.
 
 _GROUP = ["route_id", "direction_id", "key"]
 
+MINUTES_ROWS = 2**18
+"""Stop times of the patterns' distinct timings worked out at a time for the scheduled minutes."""
+
 
 def _choose_patterns(trips: pd.DataFrame, all_patterns: bool) -> pd.DataFrame:
     """Step 5: the distinct patterns, ranked within route and direction, with their usual shape."""
@@ -577,13 +580,23 @@ def _minutes(collapsed: Collapsed, trips: pd.DataFrame, pats: pd.DataFrame, ps: 
         .size()
         .reset_index(name="n")
     )
-    row, timing = runs["row"].to_numpy(), runs["timing"].to_numpy()
+    row, timing, weight = runs["row"].to_numpy(), runs["timing"].to_numpy(), runs["n"].to_numpy()
     n = lengths[row]
-    secs = collapsed.timing_secs[_arrays.ranges(collapsed.timing_start[timing], n)]
-    target = _arrays.ranges(offsets[row], n)
-    minutes, counts = _times.pattern_minutes(
-        secs, np.repeat(np.arange(len(runs)), n), target, ps["dist_m"].to_numpy(float), len(ps), runs["n"].to_numpy()
-    )
+    dist = ps["dist_m"].to_numpy(float)
+    minutes = np.full(len(ps), np.nan)
+    counts = dict.fromkeys(("trips", "incomplete", "backwards", "interpolated"), 0)
+    # a block of patterns at a time, about MINUTES_ROWS stop times each, so that the two dozen
+    # arrays of a block's stop times are small and made again from the same memory
+    block = (np.cumsum(n) - n) // MINUTES_ROWS  # by the stop times before each run
+    block = np.maximum.accumulate(np.where(np.r_[True, row[1:] != row[:-1]], block, 0))  # a pattern in one block
+    cuts = np.r_[np.flatnonzero(np.r_[True, block[1:] != block[:-1]]), len(runs)]
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        secs = collapsed.timing_secs[_arrays.ranges(collapsed.timing_start[timing[a:b]], n[a:b])]
+        target = _arrays.ranges(offsets[row[a:b]], n[a:b])
+        trip_of_row = np.repeat(np.arange(b - a), n[a:b])
+        got, c = _times.pattern_minutes(secs, trip_of_row, target, dist, len(ps), weight[a:b])
+        minutes = np.fmax(minutes, got)  # each pattern's stops are worked out in one block only
+        counts = {k: counts[k] + c[k] for k in counts}
     message = _times.message(counts)
     if message:
         warnings.warn(message, GradientWarning, stacklevel=3)
