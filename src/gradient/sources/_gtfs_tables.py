@@ -290,17 +290,20 @@ def numbers(col: pd.Series, table: str, column: str, *, whole: bool = False, pat
     FeedError
         Naming the table, the column, how many values fail and an example.
     """
-    text = col.astype("string").str.strip()
-    text = text.mask(text == "")
-    if not whole:
-        fast = finite_floats(text)
-        if fast is not None:
-            return pd.Series(fast, index=col.index)
-    elif not text.isna().any():
-        try:  # plain digits, the usual case: pyarrow's exact cast (anything else is read below, and named)
-            return pd.Series(pc.cast(pa.array(text, type=pa.string()), pa.int64()).to_numpy(), index=col.index)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            pass
+    text = col.astype("string")
+    for trimmed in (False, True):  # as written (the usual case, no copy made), then trimmed, blanks missing
+        if trimmed:
+            text = text.str.strip()
+            text = text.mask(text == "")
+        if not whole:
+            fast = finite_floats(text)
+            if fast is not None:
+                return pd.Series(fast, index=col.index)
+        elif not text.isna().any():
+            try:  # plain digits, the usual case: pyarrow's exact cast (anything else is read below, and named)
+                return pd.Series(pc.cast(pa.array(text, type=pa.string()), pa.int64()).to_numpy(), index=col.index)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                pass
     nums = pd.to_numeric(text, errors="coerce", dtype_backend="numpy_nullable")
     bad = np.array(nums.isna() & text.notna(), dtype=bool)
     what = "numbers"
