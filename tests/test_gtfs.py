@@ -202,3 +202,16 @@ def test_shape_points_in_any_order_give_the_same_lines(hart_feed):
     for shape_id, xy in ordered.items():
         np.testing.assert_array_equal(xy, shuffled[shape_id])
         assert (np.diff(xy[:, 0]) != 0).any()
+
+
+def test_numbers_are_read_as_written_or_trimmed():
+    from gradient.sources._gtfs_tables import numbers
+
+    plain = pd.Series(["1.5", "-2", None], dtype="string")
+    np.testing.assert_array_equal(numbers(plain, "stops", "stop_lat").to_numpy(), [1.5, -2.0, np.nan])
+    spaced = pd.Series([" 1.5", "2 ", "  ", None], dtype="string")
+    np.testing.assert_array_equal(numbers(spaced, "stops", "stop_lat").to_numpy(), [1.5, 2.0, np.nan, np.nan])
+    whole = numbers(pd.Series([" 3", "4"], dtype="string"), "shapes", "shape_pt_sequence", whole=True)
+    assert whole.tolist() == [3, 4] and whole.dtype == np.int64
+    with pytest.raises(FeedError, match="shape_pt_sequence"):
+        numbers(pd.Series(["1", "x"], dtype="string"), "shapes", "shape_pt_sequence", whole=True)
