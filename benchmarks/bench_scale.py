@@ -291,8 +291,8 @@ def main() -> None:
     print(
         "wall and CPU: of the measured call for floor and patterns (in a fresh process, imports not counted), "
         "of the whole process for run and gtfs-kit; sys: the system part of the whole process's CPU (faulting in "
-        "fresh memory shows here, see the README's machine notes); peak: the whole process; x floor: wall over the "
-        "floor's"
+        "fresh memory shows here: see 'this machine's memory' in benchmarks/README.md); peak: the whole "
+        "process; x floor: wall over the floor's"
     )
     if split:
         print("\nstages of each run, wall s (one more run, in a fresh process):")
