@@ -272,11 +272,15 @@ class Model:
         Areas without a standard error give NaN errors to the stops that use them.
         """
         gens = [np.random.Generator(np.random.PCG64(_area_seed(a, self.seed))) for a in self.area_index]
+        z = np.empty((len(gens), CHUNK))  # each area's draws written in place, chunk after chunk
         done = 0
         while done < draws:
             n = min(CHUNK, draws - done)
-            z = np.stack([g.standard_normal(n) for g in gens], axis=0) if gens else np.empty((0, n))
-            yield np.asarray(self.W @ (z * self.se[:, None])).astype(np.float32)
+            part = z[:, :n]
+            for g, row in zip(gens, part):
+                g.standard_normal(out=row)
+            part *= self.se[:, None]
+            yield np.asarray(self.W @ part).astype(np.float32)
             done += n
 
 
