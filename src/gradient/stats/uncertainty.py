@@ -348,7 +348,8 @@ def _group_maxima(model: Model, prepared: list, draws: int) -> Iterator[list[np.
                 if not len(starts):
                     out.append(None)
                     continue
-                z = np.abs(np.asarray(K @ errors[:, at : at + step]))
+                z = np.asarray(K @ errors[:, at : at + step])
+                np.abs(z, out=z)
                 z *= inv_se[:, None]
                 out.append(np.maximum.reduceat(z, starts, axis=0))
             yield out
