@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import warnings
 import zipfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -584,7 +585,7 @@ def _minutes(collapsed: Collapsed, trips: pd.DataFrame, pats: pd.DataFrame, ps: 
     n = lengths[row]
     dist = ps["dist_m"].to_numpy(float)
     minutes = np.full(len(ps), np.nan)
-    counts = dict.fromkeys(("trips", "incomplete", "backwards", "interpolated"), 0)
+    counts: Counter[str] = Counter()
     # a block of patterns at a time, about MINUTES_ROWS stop times each, so that the two dozen
     # arrays of a block's stop times are small and made again from the same memory
     block = (np.cumsum(n) - n) // MINUTES_ROWS  # by the stop times before each run
@@ -596,7 +597,7 @@ def _minutes(collapsed: Collapsed, trips: pd.DataFrame, pats: pd.DataFrame, ps: 
         trip_of_row = np.repeat(np.arange(b - a), n[a:b])
         got, c = _times.pattern_minutes(secs, trip_of_row, target, dist, len(ps), weight[a:b])
         minutes = np.fmax(minutes, got)  # each pattern's stops are worked out in one block only
-        counts = {k: counts[k] + c[k] for k in counts}
+        counts.update(c)
     message = _times.message(counts)
     if message:
         warnings.warn(message, GradientWarning, stacklevel=3)

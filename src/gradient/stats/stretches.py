@@ -56,15 +56,20 @@ class Stretches:
     se_scale: float = 1.25
 
 
-def _steps(stops: pd.DataFrame) -> np.ndarray:
-    """An id per stop row of the step that ends there (the two areas either side), -1 where none."""
-    pid = stops["pattern_id"].to_numpy()
-    area, areas = pd.factorize(stops["area_id"])  # -1: no area
+def _places(a: np.ndarray, b: np.ndarray, n_areas: int) -> np.ndarray:
+    """One number per place between areas coded ``a`` and ``b`` (codes below ``n_areas``), the same either way."""
+    return np.minimum(a, b).astype(np.int64) * max(n_areas, 1) + np.maximum(a, b)
+
+
+def _steps(pattern_id: np.ndarray, area: np.ndarray, n_areas: int) -> np.ndarray:
+    """An id per stop row of the step that ends there (the two areas either side), -1 where none.
+
+    ``area``: each row's area code (-1 without one), codes below ``n_areas``.
+    """
     prev = np.r_[-1, area[:-1]]
-    real = np.r_[False, pid[1:] == pid[:-1]] & (area >= 0) & (prev >= 0) & (area != prev)
-    key = np.minimum(area, prev).astype(np.int64) * max(len(areas), 1) + np.maximum(area, prev)
-    out = np.full(len(stops), -1, dtype=np.int64)
-    out[real] = pd.factorize(key[real])[0]
+    real = np.r_[False, pattern_id[1:] == pattern_id[:-1]] & (area >= 0) & (prev >= 0) & (area != prev)
+    out = np.full(len(area), -1, dtype=np.int64)
+    out[real] = pd.factorize(_places(area, prev, n_areas)[real])[0]
     return out
 
 
@@ -109,15 +114,14 @@ def stretches(stops: pd.DataFrame, claims: Claims, route_names: pd.Series) -> St
     """
     cand = claims.candidates
     w = cand[(cand["kind"] == "stretch") & (cand["se"] > 0) & (cand["est"] != 0)].copy()
-    steps = _steps(stops)
     area_code, areas = pd.factorize(stops["area_id"])  # -1: no area
-    n_areas = max(len(areas), 1)
+    steps = _steps(stops["pattern_id"].to_numpy(), area_code, len(areas))
     rise = w["est"].to_numpy(float) < 0
     fr, tr = w["from_row"].to_numpy(), w["to_row"].to_numpy()
     w["a_row"], w["b_row"] = np.where(rise, tr, fr), np.where(rise, fr, tr)  # a: the higher end
     fa, ta = area_code[w["a_row"].to_numpy()], area_code[w["b_row"].to_numpy()]
     w["from_code"], w["to_code"] = fa, ta
-    w["pair"] = np.minimum(fa, ta).astype(np.int64) * n_areas + np.maximum(fa, ta)  # the place, either way
+    w["pair"] = _places(fa, ta, len(areas))
     w = w[(fa >= 0) & (ta >= 0) & (fa != ta)]
     c_net = np.full(len(w), claims.c_network)
     v = verdicts(w, w["est"].to_numpy(float), c_net, claims.c_network, claims.se_scale)
