@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import re
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -202,6 +205,41 @@ def test_shape_points_in_any_order_give_the_same_lines(hart_feed):
     for shape_id, xy in ordered.items():
         np.testing.assert_array_equal(xy, shuffled[shape_id])
         assert (np.diff(xy[:, 0]) != 0).any()
+
+
+@pytest.mark.parametrize(
+    ("lat", "seq", "typed"),
+    [
+        ("27.9", "1", True),  # every value a number: parsed as numbers while read
+        ("", "1", True),  # a blank coordinate is missing, as numbers() reads it
+        ("nan", "1", False),  # not a finite number: read as text, for numbers() to name
+        ("inf", "1", False),
+        ("27.9", "", False),  # a blank whole number: text, then Int64 or an error
+        (" 27.9", "x", False),  # not a number at all
+    ],
+)
+def test_coordinates_are_parsed_as_numbers_only_where_every_value_is_one(lat, seq, typed):
+    from gradient.sources._gtfs_read import typed as typed_tables
+    from gradient.sources._gtfs_tables import NUMBERS, read_text_table
+
+    text = f"shape_id,shape_pt_lat,shape_pt_lon,shape_pt_sequence\ns1,{lat},-82.4,{seq}\ns1,28.0,-82.5,2\n"
+    frame = read_text_table(io.BytesIO(text.encode()), types=NUMBERS["shapes"])
+    assert (frame["shape_pt_lat"].dtype == np.float64) is typed
+    assert frame["shape_id"].dtype == "string"
+    as_text = read_text_table(io.BytesIO(text.encode()))
+    tables = {
+        "routes": pd.DataFrame(),
+        "trips": pd.DataFrame(),
+        "stops": pd.DataFrame(columns=["stop_lat", "stop_lon"]),
+    }
+    try:
+        want = typed_tables({**tables, "shapes": as_text}, Path("feed"), stop_times=False)["shapes"]
+    except FeedError as exc:  # the same error, named the same way, either way
+        with pytest.raises(FeedError, match=re.escape(str(exc))):
+            typed_tables({**tables, "shapes": frame}, Path("feed"), stop_times=False)
+        return
+    got = typed_tables({**tables, "shapes": frame}, Path("feed"), stop_times=False)["shapes"]
+    pd.testing.assert_frame_equal(got, want)
 
 
 def test_numbers_are_read_as_written_or_trimmed():

@@ -34,7 +34,7 @@ from ..errors import NotStreamed
 from . import _feedcheck
 from ._collapse import Collapsed, Collector
 from ._gtfs_read import REQUIRED, typed
-from ._gtfs_tables import MAX_HEADER_BYTES, STOP_TIMES_COLUMNS, TABLES, openers, read_text_table
+from ._gtfs_tables import MAX_HEADER_BYTES, NUMBERS, STOP_TIMES_COLUMNS, TABLES, openers, read_text_table
 from ._trips import unique_seconds
 
 BLOCK_BYTES = 2**25
@@ -108,7 +108,7 @@ def read(path: Path, client: Any = None) -> tuple[dict[str, pd.DataFrame | None]
         for table, opener in found.items():
             if table in TABLES and table != "stop_times":
                 with opener() as fh:
-                    raw[table] = read_text_table(fh, COLUMNS.get(table))
+                    raw[table] = read_text_table(fh, COLUMNS.get(table), NUMBERS.get(table))
         tables = typed(raw, path, stop_times=False)
         trips, stops = raw["trips"], raw["stops"]
         trip_index, stop_index = _ids(trips["trip_id"]), _ids(stops["stop_id"])
