@@ -8,6 +8,10 @@ the chunks cut them.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import time
 import warnings
 import zipfile
 
@@ -245,6 +249,48 @@ def test_gradient_run_on_a_local_cluster_writes_the_same_files(hart_path, tmp_pa
         assert cli.main(run_args(hart_path, tmp_path / "alone")) == 0
         monkeypatch.setattr(_stream, "BLOCK_BYTES", 3_000_000)  # several blocks, on two worker processes
         assert cli.main(run_args(hart_path, tmp_path / "cluster", "--cluster", "local")) == 0
+    for name in ("patterns.csv", "stops.csv", "stretches.csv", "methods.md"):
+        assert (tmp_path / "cluster" / name).read_bytes() == (tmp_path / "alone" / name).read_bytes(), name
+
+
+def test_gradient_run_on_a_scheduler_given_by_address_writes_the_same_files(hart_path, tmp_path, monkeypatch):
+    # a scheduler and workers started on their own, as on other machines: only its address is given
+    from dask.distributed import Client
+
+    from gradient import cli
+
+    file = tmp_path / "scheduler.json"
+    dask = [sys.executable, "-m", "dask"]
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    scheduler = subprocess.Popen(
+        [*dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file", file], **quiet
+    )
+    workers = None
+    try:
+        for _ in range(300):
+            if file.exists() and file.stat().st_size:
+                break
+            time.sleep(0.1)
+        address = json.loads(file.read_text())["address"]
+        workers = subprocess.Popen(
+            [*dask, "worker", address, "--nworkers", "2", "--nthreads", "1", "--no-dashboard"], cwd=tmp_path, **quiet
+        )
+        with Client(address, timeout="30s") as client:
+            client.wait_for_workers(2, timeout=60)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            assert cli.main(run_args(hart_path, tmp_path / "alone")) == 0
+            monkeypatch.setattr(_stream, "BLOCK_BYTES", 3_000_000)  # several blocks, on both workers
+            assert cli.main(run_args(hart_path, tmp_path / "cluster", "--cluster", address)) == 0
+        with Client(address, timeout="30s") as client:  # the blocks were collapsed there
+            assert "collapse_block" in client.run_on_scheduler(
+                lambda dask_scheduler: list(dask_scheduler.task_prefixes)
+            )
+    finally:
+        for process in (workers, scheduler):
+            if process is not None:
+                process.terminate()
+                process.wait(30)
     for name in ("patterns.csv", "stops.csv", "stretches.csv", "methods.md"):
         assert (tmp_path / "cluster" / name).read_bytes() == (tmp_path / "alone" / name).read_bytes(), name
 
