@@ -34,7 +34,7 @@ from ..errors import NotStreamed
 from . import _feedcheck
 from ._collapse import Collapsed, Collector
 from ._gtfs_read import REQUIRED, typed
-from ._gtfs_tables import MAX_HEADER_BYTES, NUMBERS, STOP_TIMES_COLUMNS, TABLES, openers, read_text_table
+from ._gtfs_tables import MAX_HEADER_BYTES, NUMBERS, PARSE_POOL, STOP_TIMES_COLUMNS, TABLES, openers, read_text_table
 from ._trips import unique_seconds
 
 BLOCK_BYTES = 2**25
@@ -272,7 +272,10 @@ def _blocks(fh: io.BufferedReader, reuse: bool = True) -> Iterator[pa.Buffer]:
 def _parse(block: pa.Buffer, names: list[str], convert: pacsv.ConvertOptions) -> pa.Table:
     """One block of whole lines parsed by pyarrow's multi-threaded reader (the parse runs on every core)."""
     return pacsv.read_csv(
-        pa.BufferReader(block), read_options=pacsv.ReadOptions(column_names=names), convert_options=convert
+        pa.BufferReader(block),
+        read_options=pacsv.ReadOptions(column_names=names),
+        convert_options=convert,
+        memory_pool=PARSE_POOL,
     )
 
 
