@@ -59,6 +59,24 @@ def test_pair_tests_one_key_per_difference_of_areas():
     assert pair_tests(w, [], [])[1].shape == (0,)
 
 
+def test_pairs_in_blocks_give_what_all_at_once_gives(monkeypatch):
+    from gradient.stats import uncertainty
+
+    w = weights(
+        [("s1", "A", 1.0), ("s2", "B", 1.0), ("s3", "A", 1.0), ("s5", "A", 0.5), ("s5", "B", 0.5)]
+        + [("s6", "B", 0.5), ("s6", "A", 0.5), ("s7", None, 1.0)]
+    )
+    first = ["s1", "s2", "s3", "s1", "s1", "s5", "s1", "s7", "s9"]
+    second = ["s2", "s1", "s2", "s5", "s3", "s6", "s6", "s1", "s1"]
+    se, keys = pair_tests(w, first, second)
+    monkeypatch.setattr(uncertainty, "PAIR_BLOCK", 2)  # five blocks, the last of one pair
+    np.testing.assert_array_equal(pair_se(w, first, second), se)
+    got_se, got_keys = pair_tests(w, first, second)
+    np.testing.assert_array_equal(got_se, se)
+    assert list(got_keys) == list(keys)
+    assert np.isnan(se[-2:]).all()  # a stop without a value (s7) or without a row (s9)
+
+
 def test_combination_se_of_any_linear_combination():
     w = weights([("s1", "A", 1.0), ("s2", "B", 1.0), ("s3", "A", 0.5), ("s3", "B", 0.5)])
     terms = pd.DataFrame(
