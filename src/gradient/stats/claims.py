@@ -102,6 +102,7 @@ def candidates(stops: pd.DataFrame, weights: pd.DataFrame, stretch_k: int) -> pd
         doubt, so the claim may lead).
     """
     pid = stops["pattern_id"].to_numpy()
+    pattern = pd.factorize(pid)[0]  # whole numbers to compare, not strings
     le = stops["le"].to_numpy(float)
     valued = np.isfinite(le)
     doubt = stops["area_doubt"].fillna("").astype(str).to_numpy() if "area_doubt" in stops else np.full(len(stops), "")
@@ -110,21 +111,27 @@ def candidates(stops: pd.DataFrame, weights: pd.DataFrame, stretch_k: int) -> pd
     for hops in range(1, stretch_k + 1):
         a = np.arange(len(stops) - hops)
         b = a + hops
-        ok = (pid[a] == pid[b]) & valued[a] & valued[b]
-        frames.append(pd.DataFrame({"from_row": a[ok], "to_row": b[ok], "hops": hops, "kind": "stretch"}))
+        ok = (pattern[a] == pattern[b]) & valued[a] & valued[b]
+        frames.append(
+            pd.DataFrame({"from_row": a[ok], "to_row": b[ok], "hops": hops, "kind": "stretch", "screened": False})
+        )
     rows = pd.DataFrame({"pattern_id": pid, "row": np.arange(len(stops))})
-    for screened, keep in ((False, valued), (True, valued & clear)):
+    ends = []
+    for keep in (valued, valued & clear):
         g = rows[keep].groupby("pattern_id", sort=False)["row"]
-        ends = pd.DataFrame({"from_row": g.min(), "to_row": g.max()})
-        ends = ends[ends["from_row"] < ends["to_row"]]
-        frames.append(ends.assign(hops=ends["to_row"] - ends["from_row"], kind="change", screened=screened))
-    cand = pd.concat(frames, ignore_index=True)
-    cand["screened"] = cand["screened"].fillna(False).astype(bool)
+        e = pd.DataFrame({"from_row": g.min(), "to_row": g.max()})
+        ends.append(e[e["from_row"] < e["to_row"]])
+    plain, screened = ends
     # a screened change identical to its pattern's plain one is the same claim: listed once
-    cand = cand.drop_duplicates(["from_row", "to_row", "kind"]).reset_index(drop=True)
+    # (every other candidate is one of a kind: a stretch by its first stop and hops, a change by its pattern)
+    screened = screened[(screened != plain.reindex(screened.index)).any(axis=1)]
+    for flag, e in ((False, plain), (True, screened)):
+        frames.append(e.assign(hops=e["to_row"] - e["from_row"], kind="change", screened=flag))
+    cand = pd.concat(frames, ignore_index=True)
     fr, tr = cand["from_row"].to_numpy(), cand["to_row"].to_numpy()
-    cand.insert(0, "pattern_id", pid[fr])
-    cand.insert(1, "route_id", stops["route_id"].to_numpy()[fr])
+    # ids taken as text arrays (one take each), not as millions of Python strings read again
+    cand.insert(0, "pattern_id", pd.array(pid, dtype="str").take(fr))
+    cand.insert(1, "route_id", pd.array(stops["route_id"], dtype="str").take(fr))
     cand["est"] = le[fr] - le[tr]
     ids = stops["stop_id"].to_numpy(dtype=object)
     cand["se"] = pair_se(weights, ids[fr], ids[tr]) if len(cand) else np.empty(0)
