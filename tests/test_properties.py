@@ -156,6 +156,7 @@ def test_nearest_along_is_shapelys_line_by_line(cases):
     """
     import shapely
 
+    from gradient.sources import _geometry
     from gradient.sources._geometry import nearest_along
 
     lines, points = [], []
@@ -166,6 +167,15 @@ def test_nearest_along_is_shapelys_line_by_line(cases):
         lines.append(line)
         points.append(np.array(pts, dtype=float) * (3 if back else 1))
     got = nearest_along(lines, points)
+    saved = _geometry.NEAREST_BLOCK
+    try:
+        _geometry.NEAREST_BLOCK = 5  # a line or two at a time: the same bits
+        blocked = nearest_along(lines, points)
+    finally:
+        _geometry.NEAREST_BLOCK = saved
+    for (along, offset), (b_along, b_offset) in zip(got, blocked, strict=True):
+        np.testing.assert_array_equal(along, b_along)
+        np.testing.assert_array_equal(offset, b_offset)
     for line, pts, (along, offset) in zip(lines, points, got):
         geom, p = shapely.LineString(line), shapely.points(pts)
         np.testing.assert_array_equal(offset, shapely.distance(geom, p))

@@ -120,7 +120,27 @@ NEAR_M = 100.0
 its line than that is measured on the whole line."""
 
 
+NEAREST_BLOCK = 2**15
+"""Points looked for at a time by :func:`nearest_along`, line by line: at least one line, and more
+while their points come to no more than this. Each point is looked for on its own line only, so
+the numbers are the same however the lines are grouped; the spatial index and the pairs it finds
+stay a block's. A nation's 11,472 patterns (434,968 stops) at once took 5.4 s, 3.4 s of it system
+time, on the 2-core virtual machine of ``benchmarks/``; in blocks, 1.4 s."""
+
+
 def nearest_along(lines: list[np.ndarray], points: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """:func:`_nearest_along`, :data:`NEAREST_BLOCK` points at a time."""
+    counts = np.array([len(p) for p in points], dtype=np.int64)
+    out: list[tuple[np.ndarray, np.ndarray]] = []
+    a = 0
+    while a < len(lines):
+        b = a + max(1, int(np.searchsorted(np.cumsum(counts[a:]), NEAREST_BLOCK, side="right")))
+        out += _nearest_along(lines[a:b], points[a:b])
+        a = b
+    return out
+
+
+def _nearest_along(lines: list[np.ndarray], points: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
     """For each line and its points, every point's distance along the line of its nearest point, and to the line.
 
     What :func:`shapely.line_locate_point` and :func:`shapely.distance` give line by line, found
