@@ -290,7 +290,11 @@ def test_gradient_run_on_a_scheduler_given_by_address_writes_the_same_files(hart
         for process in (workers, scheduler):
             if process is not None:
                 process.terminate()
-                process.wait(30)
+                try:
+                    process.wait(30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
     for name in ("patterns.csv", "stops.csv", "stretches.csv", "methods.md"):
         assert (tmp_path / "cluster" / name).read_bytes() == (tmp_path / "alone" / name).read_bytes(), name
 
