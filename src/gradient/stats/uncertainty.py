@@ -211,8 +211,12 @@ def pair_tests(weights: pd.DataFrame, first: np.ndarray, second: np.ndarray) -> 
     if not len(first):
         return np.empty(0), np.empty(0, dtype=object)
     rows = _Rows.of(weights)
-    cells = [_Cells.of(rows, terms) for terms in _pair_blocks(first, second)]
-    return np.concatenate([c.se() for c in cells]), np.concatenate([c.keys() for c in cells])
+    se, keys = [], []
+    for terms in _pair_blocks(first, second):  # each block's cells let go before the next
+        cells = _Cells.of(rows, terms)
+        se.append(cells.se())
+        keys.append(cells.keys())
+    return np.concatenate(se), np.concatenate(keys)
 
 
 PAIR_BLOCK = 2**16
