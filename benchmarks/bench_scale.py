@@ -16,7 +16,8 @@ England's large cities, 8 giving 13.5 million stop times on 5,792 routes, agains
 areas; ``--feed``: any GTFS zip or folder) it runs, each in a fresh
 process so that its peak resident memory can be read (``os.wait4``; imports included):
 
-- *floor*: pyarrow parsing ``stop_times.txt`` (every column, multi-threaded), nothing else;
+- *floor*: pyarrow parsing ``stop_times.txt`` (every column, multi-threaded, into buffers from
+  ``malloc`` as gradient's parses use), nothing else;
 - *patterns*: the feed to stop patterns with distances and minutes, as ``gradient run``
   reads it (:func:`gradient.sources.gtfs.read_patterns`, or ``read_feed`` +
   ``stop_patterns`` in versions without it);
@@ -53,18 +54,25 @@ DATA = Path(os.environ.get("GRADIENT_DATA", ROOT / "data" / "raw"))
 
 
 def floor(path: str | Path) -> int:
-    """Parse ``stop_times.txt`` with pyarrow, as fast as it goes; returns its rows."""
+    """Parse ``stop_times.txt`` with pyarrow, as fast as it goes; returns its rows.
+
+    The buffers come from ``malloc`` (pyarrow's system pool), as gradient's own parses' do: on a
+    machine where the fresh memory of pyarrow's default pool is slow (``benchmarks/README.md``,
+    the fourth pass), a floor parsed with it measures the machine more than the parse.
+    """
     import io
     import zipfile
 
+    import pyarrow as pa
     import pyarrow.csv as pacsv
 
+    pool = pa.system_memory_pool()
     p = Path(path)
     if p.is_file():
         with zipfile.ZipFile(p) as zf:
             name = next(n for n in zf.namelist() if n.rsplit("/", 1)[-1] == "stop_times.txt")
-            return pacsv.read_csv(io.BytesIO(zf.read(name))).num_rows
-    return pacsv.read_csv(p / "stop_times.txt").num_rows
+            return pacsv.read_csv(io.BytesIO(zf.read(name)), memory_pool=pool).num_rows
+    return pacsv.read_csv(p / "stop_times.txt", memory_pool=pool).num_rows
 
 
 def patterns(path: str) -> int:
