@@ -232,18 +232,25 @@ class Collector:
             step = np.diff(seq)
         if np.any((step == 0) & inside):  # checked once in order: a repeat anywhere in a run is now beside itself
             raise NotStreamed("a trip repeats a stop_sequence")
-        stop_u, seq_u = stop.astype(np.uint64), seq.astype(np.uint64)
-        if int(seq.max()) < 2**32 and int(stop.max()) < 2**31:
-            cols = [(stop_u << np.uint64(32)) | seq_u]  # both exactly in one number
+        if int(seq.max()) < 2**32 and int(stop.max()) < 2**31:  # both exactly in one number
+            both = stop.astype(np.uint64)
+            both <<= np.uint64(32)
+            both |= seq.astype(np.uint64)
+            cols = [both]
         else:
-            cols = [stop_u, seq_u]
+            cols = [stop.astype(np.uint64), seq.astype(np.uint64)]
         labels, first = list_keys(cols, runs)
         lists = self.lists.ids_of([stop, seq], runs, labels, first)
         # timings: relative to the first stop where every second is whole (exact), else as written
         s0 = secs[runs.starts]
-        whole = np.isfinite(secs) & (secs == np.floor(secs)) & (np.abs(secs) < WHOLE_LIMIT)
+        values = np.floor(secs)  # NaN and infinities are never whole: NaN != NaN, |inf| is over the limit
+        whole = values == secs
+        np.abs(secs, out=values)
+        whole &= values < WHOLE_LIMIT
         relative = np.logical_and.reduceat(whole, runs.starts)
-        values = np.where(np.repeat(relative, runs.lengths), secs - np.repeat(s0, runs.lengths), secs)
+        values[:] = secs  # the same buffer: secs, less the first stop's where the run is relative
+        rows = np.repeat(relative, runs.lengths)
+        values[rows] -= np.repeat(s0, runs.lengths)[rows]
         labels, first = list_keys([values.view(np.uint64)], runs)
         timings = self.timings.ids_of([values], runs, labels, first)
         self.fragments.append((trip[runs.starts], lists, timings, s0, relative))
