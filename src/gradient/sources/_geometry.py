@@ -130,11 +130,12 @@ time, on the 2-core virtual machine of ``benchmarks/``; in blocks, 1.4 s."""
 
 def nearest_along(lines: list[np.ndarray], points: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
     """:func:`_nearest_along`, :data:`NEAREST_BLOCK` points at a time."""
-    counts = np.array([len(p) for p in points], dtype=np.int64)
+    ends = np.cumsum([len(p) for p in points], dtype=np.int64)  # points up to and including each line
     out: list[tuple[np.ndarray, np.ndarray]] = []
     a = 0
     while a < len(lines):
-        b = a + max(1, int(np.searchsorted(np.cumsum(counts[a:]), NEAREST_BLOCK, side="right")))
+        before = int(ends[a - 1]) if a else 0
+        b = max(a + 1, int(np.searchsorted(ends, before + NEAREST_BLOCK, side="right")))
         out += _nearest_along(lines[a:b], points[a:b])
         a = b
     return out

@@ -70,7 +70,7 @@ def combination_se(weights: pd.DataFrame, terms: pd.DataFrame) -> pd.Series:
         value or an area with a non-zero coefficient has no standard error; exactly 0
         where the area coefficients cancel.
     """
-    c = _Cells.of(weights, terms)
+    c = _Cells.of(_Rows.of(weights), terms)
     return pd.Series(c.se(), index=pd.Index(c.combos, name="combo"))
 
 
@@ -126,8 +126,7 @@ class _Cells:
     area_se: np.ndarray
 
     @classmethod
-    def of(cls, weights: pd.DataFrame | _Rows, terms: pd.DataFrame) -> _Cells:
-        rows = weights if isinstance(weights, _Rows) else _Rows.of(weights)
+    def of(cls, rows: _Rows, terms: pd.DataFrame) -> _Cells:
         combos = pd.unique(terms["combo"])
         combo_of = pd.Index(combos).get_indexer(terms["combo"])
         term_stop = positions(rows.stops, terms["stop_id"])
@@ -191,8 +190,10 @@ def pair_se(weights: pd.DataFrame, first: np.ndarray, second: np.ndarray) -> np.
         standard error; exactly 0 where both stops take the same areas with the
         same weights.
     """
+    if not len(first):
+        return np.empty(0)
     rows = _Rows.of(weights)
-    return np.concatenate([_Cells.of(rows, terms).se() for terms in _pair_blocks(first, second)] or [np.empty(0)])
+    return np.concatenate([_Cells.of(rows, terms).se() for terms in _pair_blocks(first, second)])
 
 
 def pair_tests(weights: pd.DataFrame, first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
