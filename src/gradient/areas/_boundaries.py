@@ -94,7 +94,7 @@ def clean_geometries(gdf: gpd.GeoDataFrame, path: Path) -> tuple[np.ndarray, np.
             GradientWarning,
             stacklevel=2,
         )
-        geom = np.where(invalid, _areas_only(shapely.make_valid(geom)), geom)
+        geom[invalid] = _areas_only(shapely.make_valid(geom[invalid]))
     return geom, empty, invalid
 
 
