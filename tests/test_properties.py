@@ -180,3 +180,31 @@ def test_nearest_along_is_shapelys_line_by_line(cases):
         geom, p = shapely.LineString(line), shapely.points(pts)
         np.testing.assert_array_equal(offset, shapely.distance(geom, p))
         np.testing.assert_allclose(along, shapely.line_locate_point(geom, p), rtol=1e-12, atol=1e-9)
+
+
+stretch_rows = st.tuples(
+    st.sampled_from("PQR"), st.sampled_from([np.nan, -1.0, -0.0, 0.0, 0.5, 2.0]), st.integers(0, 3), st.integers(1, 3)
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(stretch_rows, min_size=1, max_size=30))
+def test_a_patterns_largest_fall_is_the_first_of_its_sorted_stretches(rows):
+    """Each pattern's pick is pandas' stable sort by fall (largest first, a missing one last), end and stops."""
+    from gradient.stats.figures import _largest_fall
+
+    cand = pd.DataFrame(rows, columns=["pattern_id", "est", "to_row", "hops"])
+    cand["from_row"] = 0
+    cand["se"] = np.arange(len(cand), dtype=float) + 0.1  # tells every row apart
+    labels = pd.Index(["P", "Q", "R", "S"])
+    stops = pd.DataFrame({"stop_name": [f"s{i}" for i in range(4)], "stop_sequence": range(4)})
+    got = _largest_fall(cand, stops, pd.Series(2.0, index=labels), "f", labels)
+    want = (
+        cand.sort_values(["pattern_id", "est", "to_row", "hops"], ascending=[True, False, True, True], kind="stable")
+        .drop_duplicates("pattern_id")
+        .set_index("pattern_id")
+        .reindex(labels)
+    )
+    real = (want["est"] > 0).to_numpy()
+    np.testing.assert_array_equal(got["f_se"].to_numpy(float), np.where(real, want["se"], np.nan))
+    np.testing.assert_array_equal(got["f_stops"].to_numpy(int), np.where(real, want["hops"].fillna(0), 0))

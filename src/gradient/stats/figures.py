@@ -129,12 +129,12 @@ def grouped_reject(p: np.ndarray, groups: np.ndarray, alpha: float, method: str)
 
 def _largest_fall(cand: pd.DataFrame, stops: pd.DataFrame, c: pd.Series, prefix: str, labels: pd.Index) -> pd.DataFrame:
     """The largest fall of each pattern among the stretches ``cand``, with its interval at half-width ``c se``."""
-    best = (
-        cand.sort_values(["pattern_id", "est", "to_row", "hops"], ascending=[True, False, True, True], kind="stable")
-        .drop_duplicates("pattern_id")
-        .set_index("pattern_id")
-        .reindex(labels)
-    )
+    # each pattern's first by largest fall, then earliest end, then fewest stops (a missing fall last)
+    codes = pd.factorize(cand["pattern_id"])[0]
+    est = cand["est"].to_numpy(float)
+    order = np.lexsort((cand["hops"].to_numpy(), cand["to_row"].to_numpy(), -est, codes))
+    first = order[np.r_[True, codes[order][1:] != codes[order][:-1]]] if len(order) else order
+    best = cand.iloc[first].set_index("pattern_id").reindex(labels)
     fall = best["est"]
     real = (fall > 0).to_numpy()
     names = stops["stop_name"].astype("string").to_numpy()
