@@ -11,7 +11,10 @@ For each feed (``--copies``: copies of the bundled HART feed made by ``make_feed
 ``--feeds-dir`` when missing; ``--london TRIPS``: a regional feed of London's bus patterns
 each run ``TRIPS`` times a day, made by ``make_feed.py --london``, 31 giving Greater
 Manchester's 1.7 million stop times, run against England's MSOAs and ONS's 2009-2013 life
-expectancy of men; ``--cities N``: a national feed, N copies of that regional feed centred on
+expectancy of men (``--london 1 31``: the same network with 55,000 and 1.7 million stop
+times, which shows what a run's time owes to the network rather than to the stop times;
+with ``--routes 404`` and ``--london 55``, Greater Manchester's 404 routes and its size);
+``--cities N``: a national feed, N copies of the last ``--london`` feed (every route) centred on
 England's large cities, 8 giving 13.5 million stop times on 5,792 routes, against the same
 areas; ``--feed``: any GTFS zip or folder) it runs, each in a fresh
 process so that its peak resident memory can be read (``os.wait4``; imports included):
@@ -211,16 +214,17 @@ def feeds(args: argparse.Namespace) -> list[tuple[str, Path, list[str] | None]]:
                 [sys.executable, str(HERE / "make_feed.py"), "--copies", str(copies), "--out", str(path)], check=True
             )
         found.append((f"HART x{copies}", path, None))
-    if args.london:
-        path = Path(args.feeds_dir) / f"london_x{args.london}"
+    for trips in args.london:
+        tail, kept = (f"_r{args.routes}", ["--routes", str(args.routes)]) if args.routes else ("", [])
+        path = Path(args.feeds_dir) / f"london_x{trips}{tail}"
         if not (path / "stop_times.txt").exists():
             subprocess.run(
-                [sys.executable, str(HERE / "make_feed.py"), "--london", str(args.london), "--out", str(path)],
+                [sys.executable, str(HERE / "make_feed.py"), "--london", str(trips), *kept, "--out", str(path)],
                 check=True,
             )
-        found.append((f"London x{args.london}", path, ENGLAND))
+        found.append((f"London x{trips}{tail.replace('_', ' ')}", path, ENGLAND))
     if args.cities:
-        trips = args.london or 31
+        trips = args.london[-1] if args.london else 31
         path = Path(args.feeds_dir) / f"england_x{args.cities}"
         if not (path / "stop_times.txt").exists():
             make = [str(HERE / "make_feed.py"), "--london", str(trips), "--cities", str(args.cities)]
@@ -262,7 +266,15 @@ def main() -> None:
     parser.add_argument("--le-format", help="its format (default usaleep with the defaults, else auto)")
     parser.add_argument("--gtfs-kit-max", type=float, default=7.5, help="gtfs-kit up to this many M stop times")
     parser.add_argument("--skip", nargs="*", default=[], choices=["run", "gtfs-kit"], help="stages to leave out")
-    parser.add_argument("--london", type=int, metavar="TRIPS", help="the regional feed: London's patterns, TRIPS a day")
+    parser.add_argument(
+        "--london",
+        type=int,
+        nargs="*",
+        default=[],
+        metavar="TRIPS",
+        help="regional feeds: London's patterns, TRIPS a day",
+    )
+    parser.add_argument("--routes", type=int, metavar="N", help="the regional feeds keep N of London's routes")
     parser.add_argument("--cities", type=int, metavar="N", help="a national feed: the regional one on N English cities")
     parser.add_argument("--hot", action="store_true", help="profile the patterns stage on the last feed")
     parser.add_argument("--stages", action="store_true", help="time each stage of every feed's run")

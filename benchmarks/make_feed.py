@@ -25,6 +25,9 @@ stop times, the size of Greater Manchester's feed of
 1.67 million), every 20 minutes from 05:00, at one of three speeds by time of day
 (12, 15 and 18 km/h, times in whole minutes as timetables print them), its route line as
 its shape. It runs against England's MSOAs like the feed of a real English region.
+London's network is larger than most regions': ``--routes N`` keeps N of its routes
+(seeded), so ``--london 55 --routes 404`` has Greater Manchester's 404 routes and about its
+1.7 million stop times.
 """
 
 from __future__ import annotations
@@ -135,8 +138,12 @@ def make_feed(out: str | Path, copies: int, source: str | Path | None = None, ci
     return out
 
 
-def london_feed(out: str | Path, trips: int) -> Path:
-    """London's bus patterns, each run ``trips`` times a day, as a GTFS folder at ``out`` (see the module's notes)."""
+def london_feed(out: str | Path, trips: int, routes: int | None = None) -> Path:
+    """London's bus patterns, each run ``trips`` times a day, as a GTFS folder at ``out`` (see the module's notes).
+
+    ``routes`` keeps that many of London's 724 routes, drawn at random (seeded, so the same
+    routes every time), for a region whose network is smaller than London's.
+    """
     import numpy as np
     import pandas as pd
     import shapely
@@ -148,6 +155,10 @@ def london_feed(out: str | Path, trips: int) -> Path:
     )
     main = patterns["direction_id"] <= 1  # runs 3 and 4 (rare workings) have no GTFS direction
     patterns = patterns[main].reset_index(drop=True)
+    if routes is not None:
+        ids = pd.unique(patterns["route_id"])
+        kept = np.random.default_rng(26).choice(ids, size=min(routes, len(ids)), replace=False)
+        patterns = patterns[patterns["route_id"].isin(kept)].reset_index(drop=True)
     stops = stops[stops["pattern_id"].isin(patterns["pattern_id"])].reset_index(drop=True)
     out = Path(out)
     if out.exists():
@@ -218,23 +229,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, help="how many copies of the source")
     parser.add_argument("--london", type=int, metavar="TRIPS", help="London's patterns run TRIPS times a day instead")
+    parser.add_argument("--routes", type=int, metavar="N", help="with --london: keep N of its routes (seeded)")
     parser.add_argument("--cities", type=int, metavar="N", help="with --london: N copies, on England's large cities")
     parser.add_argument("--out", required=True, help="GTFS folder to write (under /tmp)")
     parser.add_argument("--source", default=None, help="GTFS zip or folder (default: bundled HART)")
     args = parser.parse_args()
     if (args.copies is None) == (args.london is None):
         parser.error("give one of --copies and --london")
-    if args.cities and args.london is None:
-        parser.error("--cities copies the London feed: give --london too")
+    if (args.cities or args.routes) and args.london is None:
+        parser.error("--cities and --routes change the London feed: give --london too")
     start = time.perf_counter()
     if args.london is not None and args.cities:
         with tempfile.TemporaryDirectory(prefix="london_") as folder:
-            london = london_feed(Path(folder) / "london", args.london)
+            london = london_feed(Path(folder) / "london", args.london, args.routes)
             path = make_feed(args.out, args.cities, london, cities=True)
         what = f"London's patterns run {args.london} times, on {args.cities} cities"
     elif args.london is not None:
-        path = london_feed(args.out, args.london)
-        what = f"London's patterns run {args.london} times"
+        path = london_feed(args.out, args.london, args.routes)
+        what = f"London's patterns run {args.london} times" + (f", {args.routes} of its routes" if args.routes else "")
     else:
         path = make_feed(args.out, args.copies, args.source)
         what = f"{args.copies} copies"
