@@ -281,7 +281,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}; load {os.getloadavg()[0]:.1f}")
     header = (
-        f"{'feed':>12} {'M stop times':>12} | {'stage':<9} {'wall s':>7} {'CPU s':>7} {'sys s':>6} {'peak GB':>8}"
+        f"{'feed':>15} {'M stop times':>12} | {'stage':<9} {'wall s':>7} {'CPU s':>7} {'sys s':>6} {'peak GB':>8}"
         f" {'x floor':>8}"
     )
     print(header)
@@ -289,7 +289,7 @@ def main() -> None:
 
     def line(name: str, rows: float, stage: str, r: dict, floor: dict) -> None:
         print(
-            f"{name:>12} {rows:12.2f} | {stage:<9} {r['wall']:7.2f} {r['cpu']:7.2f} {r['sys']:6.2f} {r['gb']:8.2f}"
+            f"{name:>15} {rows:12.2f} | {stage:<9} {r['wall']:7.2f} {r['cpu']:7.2f} {r['sys']:6.2f} {r['gb']:8.2f}"
             f" {r['wall'] / floor['wall']:8.1f}",
             flush=True,
         )
@@ -317,9 +317,9 @@ def main() -> None:
     if split:
         print("\nstages of each run, wall s (one more run, in a fresh process):")
         names = list(split)
-        print(f"{'':>24}" + "".join(f"{n:>13}" for n in names))
+        print(f"{'':>24}" + "".join(f"{n:>16}" for n in names))
         for stage in dict.fromkeys(k for n in names for k in split[n]):
-            print(f"{stage:>24}" + "".join(f"{split[n].get(stage, float('nan')):13.2f}" for n in names))
+            print(f"{stage:>24}" + "".join(f"{split[n].get(stage, float('nan')):16.2f}" for n in names))
     if args.hot:
         hot(feeds(args)[-1][1])
 
