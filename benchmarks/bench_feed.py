@@ -23,8 +23,8 @@ patterns with distances, each a fresh process, start-up and imports included, ru
 turn (gradient, gtfs-kit, gradient, ...) so that a shared machine's drift falls on both;
 it prints the fastest of each and the median of the run-by-run ratios (each gtfs-kit
 run against the mean of the two gradient runs beside it). Run it under ``taskset -c 0``
-for one core: ``gradient run`` then reads the feed and the areas in turn instead of side
-by side.
+for one core: pyarrow's parse of the feed then has one thread instead of two (the feed
+and the areas are read in turn either way).
 
 The scaling curve, when asked for, runs first (see :func:`scaling`).
 
