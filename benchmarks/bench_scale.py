@@ -36,7 +36,9 @@ as a multiple of the floor. ``--hot`` profiles the patterns stage on the last fe
 prints its hot spots. ``--stages`` runs ``gradient run`` once more per feed, in a fresh
 process, and prints the wall time of each of its stages (the feed, the areas, the
 assignment, the doubtful areas, the stop table, the claims, the pattern table, the
-stretches, the files) and of the rest (start-up, imports and the steps in between). Run
+stretches, the files) and of the rest (start-up, imports and the steps in between).
+``--again`` adds *again*: ``gradient run`` twice in one fresh process, the second run timed
+(its imports and first calls paid, as a notebook's next run; CPU of that run alone). Run
 one benchmark at a time: the machine's other load shows in the figures.
 """
 
@@ -143,6 +145,28 @@ code = gradient.cli.main({argv!r})
 print(json.dumps(spent))
 sys.exit(code)
 """
+
+
+AGAIN = """
+import contextlib, io, json, shutil, sys, time, warnings
+warnings.simplefilter("ignore")
+import gradient.cli
+argv = {argv!r}
+out = argv[argv.index("--out") + 1]
+for _ in range(2):  # the second run's time: imports and first calls paid, as a notebook's next run
+    shutil.rmtree(out, ignore_errors=True)
+    wall, cpu = time.perf_counter(), time.process_time()
+    with contextlib.redirect_stdout(io.StringIO()):
+        code = gradient.cli.main(argv)
+    if code:
+        sys.exit(code)
+print(json.dumps({{"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu}}))
+"""
+
+
+def again(cmd: list[str]) -> dict:
+    """``gradient run`` (``cmd`` after its ``-m gradient``) twice in one fresh process: the second run."""
+    return timed([sys.executable, "-c", AGAIN.format(argv=cmd[3:])])
 
 
 def stages(cmd: list[str]) -> dict:
@@ -278,6 +302,7 @@ def main() -> None:
     parser.add_argument("--cities", type=int, metavar="N", help="a national feed: the regional one on N English cities")
     parser.add_argument("--hot", action="store_true", help="profile the patterns stage on the last feed")
     parser.add_argument("--stages", action="store_true", help="time each stage of every feed's run")
+    parser.add_argument("--again", action="store_true", help="time a second run in the run's process")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}; load {os.getloadavg()[0]:.1f}")
     header = (
@@ -304,6 +329,8 @@ def main() -> None:
         cmd = run_command(path, args, out / name.replace(" ", "_"), areas)
         if "run" not in args.skip:
             line(name, rows, "run", timed(cmd), f)
+        if args.again:
+            line(name, rows, "again", again(cmd), f)
         if args.stages:
             split[name] = stages(cmd)
         if "gtfs-kit" not in args.skip and rows <= args.gtfs_kit_max:
