@@ -133,7 +133,8 @@ def _largest_fall(cand: pd.DataFrame, stops: pd.DataFrame, c: pd.Series, prefix:
     codes = pd.factorize(cand["pattern_id"])[0]
     est = cand["est"].to_numpy(float)
     order = np.lexsort((cand["hops"].to_numpy(), cand["to_row"].to_numpy(), -est, codes))
-    first = order[np.r_[True, codes[order][1:] != codes[order][:-1]]] if len(order) else order
+    ranked = codes[order]
+    first = order[np.r_[True, ranked[1:] != ranked[:-1]]] if len(order) else order
     best = cand.iloc[first].set_index("pattern_id").reindex(labels)
     fall = best["est"]
     real = (fall > 0).to_numpy()
