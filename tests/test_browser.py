@@ -38,6 +38,9 @@ FLAGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # a wheel scrolls the page at once: no animated scroll still moving a map under the pointer
+    # (under a full parallel run, a wheel meant for an engaged map once scrolled the article)
+    "--disable-smooth-scrolling",
 ]
 HOSTILE = "<img src=x onerror=alert(1)>"
 TILE_HOST = "https://server.arcgisonline.com/ArcGIS/rest/services/Canvas/World_Light_Gray_"  # Base and Reference
